@@ -1,0 +1,1 @@
+//! .dockerignore pattern matching with moby/patternmatcher semantics.

@@ -1,0 +1,1 @@
+//! Dockerfile frontend: parser, shell-word expansion, typed instructions, stage graph.

@@ -1,0 +1,283 @@
+//! The command tree: docker-classic top-level commands plus the `image`,
+//! `container`, `system`, `volume` management groups that map onto the same
+//! implementations.
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::commands::*;
+use crate::globals::{GlobalArgs, Globals};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "skiff",
+    version,
+    about = "Build, run, push and list OCI container images with no daemon",
+    disable_version_flag = true,
+    // docker accepts flags after positionals (`docker push img --quiet`).
+    args_override_self = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Print version information and quit
+    #[arg(short = 'v', long = "version", global = false)]
+    pub version: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    // --- images -----------------------------------------------------------
+    /// Download an image from a registry
+    Pull(pull::Args),
+    /// Upload an image to a registry
+    Push(push::Args),
+    /// List images
+    Images(images::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::Args),
+    /// Remove one or more images
+    Rmi(rmi::Args),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(import::Args),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(save::Args),
+    /// Load an image from a tar archive or STDIN
+    Load(load::Args),
+    /// Log in to a registry
+    Login(login::Args),
+    /// Log out from a registry
+    Logout(logout::Args),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
+
+    // --- build --------------------------------------------------------------
+    /// Build an image from a Dockerfile
+    Build(build::Args),
+
+    // --- containers ---------------------------------------------------------
+    /// Create and run a new container from an image
+    Run(run::Args),
+    /// List containers
+    Ps(ps::Args),
+    /// Fetch the logs of a container
+    Logs(logs::Args),
+    /// Execute a command in a running container
+    Exec(exec::Args),
+    /// Stop one or more running containers
+    Stop(stop::Args),
+    /// Kill one or more running containers
+    Kill(kill::Args),
+    /// Remove one or more containers
+    Rm(rm::Args),
+    /// Start one or more stopped containers
+    Start(start::Args),
+    /// Restart one or more containers
+    Restart(restart::Args),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(wait::Args),
+    /// Display the running processes of a container
+    Top(top::Args),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::Args),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::Command),
+
+    // --- everything --------------------------------------------------------
+    /// Return low-level information on images or containers
+    Inspect(inspect::Args),
+    /// Manage skiff's store
+    #[command(subcommand)]
+    System(system::Command),
+    /// Show the skiff version information
+    Version(version::Args),
+    /// Generate the autocompletion script for the specified shell
+    Completion(completion::Args),
+    /// Developer tools (`debug parse FILE` dumps a Dockerfile's parse tree)
+    #[command(subcommand, hide = true)]
+    Debug(debug::Command),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// List images
+    #[command(visible_alias = "list")]
+    Ls(images::Args),
+    /// Download an image from a registry
+    Pull(pull::Args),
+    /// Upload an image to a registry
+    Push(push::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::Args),
+    /// Remove one or more images
+    #[command(visible_alias = "remove")]
+    Rm(rmi::Args),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(import::Args),
+    /// Save one or more images to a tar archive
+    Save(save::Args),
+    /// Load an image from a tar archive or STDIN
+    Load(load::Args),
+    /// Display detailed information on one or more images
+    Inspect(image_inspect::Args),
+    /// Remove unused images
+    Prune(image_prune::Args),
+    /// Build an image from a Dockerfile
+    Build(build::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// List containers
+    #[command(visible_aliases = ["list", "ps"])]
+    Ls(ps::Args),
+    /// Create and run a new container from an image
+    Run(run::Args),
+    /// Fetch the logs of a container
+    Logs(logs::Args),
+    /// Execute a command in a running container
+    Exec(exec::Args),
+    /// Stop one or more running containers
+    Stop(stop::Args),
+    /// Kill one or more running containers
+    Kill(kill::Args),
+    /// Remove one or more containers
+    #[command(visible_alias = "remove")]
+    Rm(rm::Args),
+    /// Start one or more stopped containers
+    Start(start::Args),
+    /// Restart one or more containers
+    Restart(restart::Args),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(wait::Args),
+    /// Display the running processes of a container
+    Top(top::Args),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::Args),
+    /// Display detailed information on one or more containers
+    Inspect(inspect::Args),
+    /// Remove all stopped containers
+    Prune(container_prune::Args),
+}
+
+/// A parsed command line, ready to run.
+pub struct Invocation {
+    cli: Cli,
+}
+
+/// Parse argv the docker way: clap's usage errors exit 125 like docker's
+/// flag errors, help and version exit 0.
+pub fn parse() -> Result<Invocation, i32> {
+    let mut cmd = Cli::command();
+    // Reached through a `docker` link, show `docker` in help and errors.
+    if let Some(name) = invoked_as() {
+        // clap wants a 'static name; this runs once per process.
+        let name: &'static str = Box::leak(name.into_boxed_str());
+        cmd = cmd.name(name).bin_name(name);
+    }
+    let matches = cmd.try_get_matches().map_err(|e| {
+        let code = if e.use_stderr() { crate::exit::SKIFF_ERROR } else { 0 };
+        let _ = e.print();
+        code
+    })?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| {
+        let _ = e.print();
+        crate::exit::SKIFF_ERROR
+    })?;
+    Ok(Invocation { cli })
+}
+
+fn invoked_as() -> Option<String> {
+    let argv0 = std::env::args_os().next()?;
+    let name = std::path::Path::new(&argv0).file_name()?.to_str()?.to_string();
+    (name != "skiff").then_some(name)
+}
+
+impl Invocation {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let cli = self.cli;
+        cli.global.init_logging();
+        let g = cli.global.resolve();
+        if cli.version {
+            return version::run(&g, version::Args::default());
+        }
+        match cli.command {
+            None => {
+                let _ = Cli::command().print_help();
+                Ok(0)
+            }
+            Some(command) => dispatch(&g, command),
+        }
+    }
+}
+
+fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Pull(a) => pull::run(g, a),
+        Command::Push(a) => push::run(g, a),
+        Command::Images(a) => images::run(g, a),
+        Command::Tag(a) => tag::run(g, a),
+        Command::Rmi(a) => rmi::run(g, a),
+        Command::Import(a) => import::run(g, a),
+        Command::Save(a) => save::run(g, a),
+        Command::Load(a) => load::run(g, a),
+        Command::Login(a) => login::run(g, a),
+        Command::Logout(a) => logout::run(g, a),
+        Command::Image(c) => match c {
+            ImageCommand::Ls(a) => images::run(g, a),
+            ImageCommand::Pull(a) => pull::run(g, a),
+            ImageCommand::Push(a) => push::run(g, a),
+            ImageCommand::Tag(a) => tag::run(g, a),
+            ImageCommand::Rm(a) => rmi::run(g, a),
+            ImageCommand::Import(a) => import::run(g, a),
+            ImageCommand::Save(a) => save::run(g, a),
+            ImageCommand::Load(a) => load::run(g, a),
+            ImageCommand::Inspect(a) => image_inspect::run(g, a),
+            ImageCommand::Prune(a) => image_prune::run(g, a),
+            ImageCommand::Build(a) => build::run(g, a),
+        },
+        Command::Build(a) => build::run(g, a),
+        Command::Run(a) => run::run(g, a),
+        Command::Ps(a) => ps::run(g, a),
+        Command::Logs(a) => logs::run(g, a),
+        Command::Exec(a) => exec::run(g, a),
+        Command::Stop(a) => stop::run(g, a),
+        Command::Kill(a) => kill::run(g, a),
+        Command::Rm(a) => rm::run(g, a),
+        Command::Start(a) => start::run(g, a),
+        Command::Restart(a) => restart::run(g, a),
+        Command::Wait(a) => wait::run(g, a),
+        Command::Top(a) => top::run(g, a),
+        Command::Stats(a) => stats::run(g, a),
+        Command::Container(c) => match c {
+            ContainerCommand::Ls(a) => ps::run(g, a),
+            ContainerCommand::Run(a) => run::run(g, a),
+            ContainerCommand::Logs(a) => logs::run(g, a),
+            ContainerCommand::Exec(a) => exec::run(g, a),
+            ContainerCommand::Stop(a) => stop::run(g, a),
+            ContainerCommand::Kill(a) => kill::run(g, a),
+            ContainerCommand::Rm(a) => rm::run(g, a),
+            ContainerCommand::Start(a) => start::run(g, a),
+            ContainerCommand::Restart(a) => restart::run(g, a),
+            ContainerCommand::Wait(a) => wait::run(g, a),
+            ContainerCommand::Top(a) => top::run(g, a),
+            ContainerCommand::Stats(a) => stats::run(g, a),
+            ContainerCommand::Inspect(a) => inspect::run(g, a),
+            ContainerCommand::Prune(a) => container_prune::run(g, a),
+        },
+        Command::Volume(c) => volume::run(g, c),
+        Command::Inspect(a) => inspect::run(g, a),
+        Command::System(c) => system::run(g, c),
+        Command::Version(a) => version::run(g, a),
+        Command::Completion(a) => completion::run(g, a),
+        Command::Debug(c) => debug::run(g, c),
+    }
+}

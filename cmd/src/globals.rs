@@ -1,0 +1,73 @@
+//! Options every subcommand shares: where the store lives and how loud to be.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Root directory of skiff's store and state
+    #[arg(long, global = true, env = "SKIFF_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Set the logging level ("debug", "info", "warn", "error", "fatal")
+    #[arg(short = 'l', long, global = true, value_name = "LEVEL", default_value = "warn")]
+    pub log_level: String,
+
+    /// Enable debug mode (same as --log-level debug)
+    #[arg(short = 'D', long, global = true)]
+    pub debug: bool,
+}
+
+/// Resolved global settings handed to every command.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    pub root: PathBuf,
+}
+
+impl GlobalArgs {
+    pub fn resolve(&self) -> Globals {
+        let root = self.root.clone().unwrap_or_else(default_root);
+        Globals { root }
+    }
+
+    /// Install the tracing subscriber; logs go to stderr so stdout stays
+    /// machine-readable (`images -q`, `--format json`).
+    pub fn init_logging(&self) {
+        let level = if self.debug {
+            "debug"
+        } else {
+            match self.log_level.as_str() {
+                "fatal" => "error",
+                other => other,
+            }
+        };
+        let filter = tracing_subscriber::EnvFilter::try_from_env("SKIFF_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .try_init();
+    }
+}
+
+/// docker keeps its state in /var/lib/docker; skiff uses /var/lib/skiff as
+/// root and the XDG data dir otherwise, as podman does for rootless users.
+fn default_root() -> PathBuf {
+    if nix_is_root() {
+        return PathBuf::from("/var/lib/skiff");
+    }
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("skiff");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/skiff"),
+        None => PathBuf::from("/var/lib/skiff"),
+    }
+}
+
+fn nix_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}

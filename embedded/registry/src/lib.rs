@@ -1,0 +1,1 @@
+//! OCI registry client over rustls with docker-style auth.

@@ -1,0 +1,1 @@
+//! Content-addressed image store: blobs, image index, layer snapshots, locks, GC.

@@ -1,0 +1,1 @@
+//! skiff's container runtime on youki's libcontainer.
