@@ -1,0 +1,1 @@
+//! skiff build solver: the frontend's stage graph becomes work.

@@ -1,0 +1,1 @@
+//! docker-format seccomp profiles compiled to classic BPF in pure Rust.
