@@ -58,6 +58,12 @@ pub enum Command {
     // --- build --------------------------------------------------------------
     /// Build an image from a Dockerfile
     Build(build::Args),
+    /// Manage the build cache
+    #[command(subcommand)]
+    Builder(builder::Command),
+    /// docker buildx shapes that tools such as faas-cli call
+    #[command(subcommand)]
+    Buildx(buildx::Command),
 
     // --- containers ---------------------------------------------------------
     /// Create and run a new container from an image
@@ -245,6 +251,8 @@ fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
             ImageCommand::Build(a) => build::run(g, a),
         },
         Command::Build(a) => build::run(g, a),
+        Command::Builder(c) => builder::run(g, c),
+        Command::Buildx(c) => buildx::run(g, c),
         Command::Run(a) => run::run(g, a),
         Command::Ps(a) => ps::run(g, a),
         Command::Logs(a) => logs::run(g, a),
