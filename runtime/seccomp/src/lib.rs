@@ -1,1 +1,104 @@
-//! docker-format seccomp profiles compiled to classic BPF in pure Rust.
+//! docker-format seccomp profiles compiled to classic BPF in pure Rust, for
+//! x86_64, aarch64 and 32-bit ARM, and installed in the calling process.
+//!
+//! ```no_run
+//! use skiff_seccomp::{install, Arch, CompileOptions, Profile};
+//! let caps = ["CAP_CHOWN", "CAP_NET_BIND_SERVICE"];
+//! let program = Profile::docker_default()
+//!     .compile(&CompileOptions::new(Arch::host(), &caps))?;
+//! // ... fork; in the single-threaded child, right before execve:
+//! install(&program)?;
+//! # Ok::<(), skiff_seccomp::Error>(())
+//! ```
+//!
+//! # Pipeline
+//! 1. [`Profile::from_json`] parses docker's profile format (a superset of
+//!    OCI `linux.seccomp`); [`Profile::docker_default`] is docker's default
+//!    profile, embedded in the binary.
+//! 2. [`Profile::compile`] resolves it for one container as docker does
+//!    (`includes`/`excludes` on capabilities, the native arch and the kernel
+//!    version), maps names to numbers per syscall ABI with tables generated
+//!    from Linux headers (names an ABI lacks are skipped, as libseccomp does)
+//!    and generates the BPF program.
+//! 3. [`install`] loads it with seccomp(2) (prctl fallback). Compile before
+//!    fork, install after: installing allocates nothing.
+//!
+//! # Architectures
+//! The filter first checks `seccomp_data.arch`. It covers the native ABI and
+//! the compat ABIs the profile lists for it (docker's `archMap`: i386 and
+//! x32 on x86_64, 32-bit ARM on aarch64), so 32-bit containers keep working
+//! where docker's do. Any other ABI is killed (libseccomp's "bad arch"
+//! action), never given the default action, so a deny-list profile cannot be
+//! bypassed through another ABI. x32 syscalls arrive as x86_64 with bit
+//! 0x40000000 in the number: they get the x32 rules, or are killed.
+//! Arguments are compared on 64 bits on x86_64/aarch64 and on their low 32
+//! bits on 32-bit ABIs, as libseccomp does.
+//!
+//! # Why our own generator
+//! libseccomp is C and would break the static musl build. `seccompiler` (pure
+//! Rust, Firecracker's) targets x86_64, aarch64 and riscv64 only, has no
+//! notion of docker's profile format or of compat ABIs, and skiff ships for
+//! armhf too. One generator for all ABIs means one set of semantics to test:
+//! the program for each ABI is run through the interpreter in [`bpf`] in
+//! tests, against a direct evaluation of the profile, without ARM hardware.
+
+pub mod action;
+pub mod arch;
+pub mod bpf;
+mod codegen;
+mod error;
+mod install;
+pub mod kernel;
+pub mod profile;
+mod program;
+mod resolve;
+mod tables;
+
+pub use action::Action;
+pub use arch::{Abi, Arch};
+pub use bpf::SeccompData;
+pub use error::Error;
+pub use install::{install, set_no_new_privs};
+pub use kernel::KernelVersion;
+pub use profile::Profile;
+pub use program::Program;
+
+/// What a profile is resolved against: the container and the host.
+#[derive(Debug, Clone, Copy)]
+pub struct CompileOptions<'a> {
+    /// The native architecture (normally [`Arch::host()`]).
+    pub arch: Arch,
+    /// The container's capabilities (docker matches its bounding set), as
+    /// names: `CAP_SYS_ADMIN` (or `SYS_ADMIN`, any case). `--privileged`
+    /// means all of them.
+    pub capabilities: &'a [&'a str],
+    /// Kernel version for `minKernel`; `None` reads the running kernel.
+    pub kernel: Option<KernelVersion>,
+}
+
+impl<'a> CompileOptions<'a> {
+    pub fn new(arch: Arch, capabilities: &'a [&'a str]) -> CompileOptions<'a> {
+        CompileOptions {
+            arch,
+            capabilities,
+            kernel: None,
+        }
+    }
+}
+
+impl Profile {
+    /// Resolves the profile for a container and compiles it to BPF.
+    pub fn compile(&self, opts: &CompileOptions<'_>) -> Result<Program, Error> {
+        let resolved = resolve::resolve(self, opts)?;
+        let insns = codegen::generate(&resolved);
+        if insns.len() > bpf::MAX_INSNS {
+            return Err(Error::TooLarge(insns.len()));
+        }
+        bpf::check(&insns).map_err(Error::Internal)?;
+        Ok(Program {
+            insns,
+            flags: resolved.flags,
+            abis: resolved.abis,
+        })
+    }
+}
