@@ -1,0 +1,167 @@
+//! Layer snapshots: `snapshots/<chainid-hex>/` holds ONE layer unpacked on
+//! its own (not stacked on its parent), with overlayfs whiteouts, so an
+//! image's snapshots, base first, are its overlayfs lower dirs.
+//!
+//! Each unpack goes to a private temp dir and is renamed into place, so a
+//! killed or failed unpack never leaves a half snapshot; a per-snapshot lock
+//! makes concurrent unpackers of one layer wait for the first.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use oci_spec::image::Digest;
+
+use crate::chain::chain_ids;
+use crate::compression::decompress;
+use crate::digest::{digest_hex, parse_digest, HashingReader};
+use crate::error::{Error, IoPath, Result};
+use crate::images::Image;
+use crate::lock::{lock_file, LockKind};
+use crate::Store;
+
+impl Store {
+    /// Directory of the snapshot with this chain ID (whether or not it exists).
+    pub fn snapshot_path(&self, chain_id: &Digest) -> PathBuf {
+        self.snapshots_dir().join(digest_hex(chain_id))
+    }
+
+    /// Whether the snapshot is complete and present.
+    pub fn has_snapshot(&self, chain_id: &Digest) -> bool {
+        self.snapshot_path(chain_id).is_dir()
+    }
+
+    /// Unpack an UNCOMPRESSED layer tar into the snapshot `chain_id`. With
+    /// `diff_id`, the stream must hash to it or nothing is kept. Returns the
+    /// snapshot dir; when it already exists the reader is not consumed.
+    pub fn unpack_layer(
+        &self,
+        chain_id: &Digest,
+        diff_id: Option<&Digest>,
+        tar: &mut dyn Read,
+    ) -> Result<PathBuf> {
+        let dest = self.snapshot_path(chain_id);
+        if dest.is_dir() {
+            return Ok(dest);
+        }
+        let lock = self
+            .locks_dir()
+            .join(format!("snapshot-{}.lock", digest_hex(chain_id)));
+        let _g = lock_file(&lock, LockKind::Exclusive)?;
+        if dest.is_dir() {
+            return Ok(dest);
+        }
+        let layer_name = diff_id.unwrap_or(chain_id).to_string();
+        let tmp = self.create_temp_dir("unpack")?;
+        let result = (|| -> Result<()> {
+            let mut hr = HashingReader::new(tar);
+            let stats = crate::unpack::unpack_tar(&mut hr, &tmp, &layer_name)?;
+            let (_, got, _) = hr.finish();
+            if let Some(want) = diff_id {
+                if &got != want {
+                    return Err(Error::DigestMismatch {
+                        expected: want.to_string(),
+                        actual: got.to_string(),
+                    });
+                }
+            }
+            self.record_layer_size(&got, stats.content_size)?;
+            fs::rename(&tmp, &dest).at(&dest)?;
+            crate::blobs::sync_dir(&self.snapshots_dir());
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = crate::tmp::remove_tree(&tmp);
+            return Err(e);
+        }
+        Ok(dest)
+    }
+
+    /// Unpack a stored layer blob (gzip, zstd or plain, by magic bytes or
+    /// `media_type`) into the snapshot `chain_id`, checking `diff_id`.
+    pub fn unpack_layer_blob(
+        &self,
+        chain_id: &Digest,
+        diff_id: &Digest,
+        blob: &Digest,
+        media_type: Option<&str>,
+    ) -> Result<PathBuf> {
+        if self.has_snapshot(chain_id) {
+            return Ok(self.snapshot_path(chain_id));
+        }
+        let f = self.open_blob(blob)?;
+        let mut r = decompress(f, media_type).at(self.blob_path(blob))?;
+        self.unpack_layer(chain_id, Some(diff_id), &mut r)
+    }
+
+    /// The image's chain IDs, base first (from the config's diff IDs).
+    pub fn image_chain_ids(&self, img: &Image) -> Result<Vec<Digest>> {
+        let cfg = self.image_config(img)?;
+        let diffs = cfg
+            .rootfs()
+            .diff_ids()
+            .iter()
+            .map(|s| parse_digest(s))
+            .collect::<Result<Vec<_>>>()?;
+        if diffs.len() != img.manifest.layers().len() {
+            return Err(Error::InvalidImage(format!(
+                "image {}: config lists {} layers, manifest {}",
+                img.config_digest,
+                diffs.len(),
+                img.manifest.layers().len()
+            )));
+        }
+        Ok(chain_ids(&diffs))
+    }
+
+    /// The image's snapshot dirs, base first (overlayfs wants the reverse in
+    /// `lowerdir=`: top first). Missing snapshots are unpacked from their
+    /// blobs.
+    pub fn image_layers(&self, img: &Image) -> Result<Vec<PathBuf>> {
+        let cfg = self.image_config(img)?;
+        let chains = self.image_chain_ids(img)?;
+        let mut out = Vec::with_capacity(chains.len());
+        for (i, chain) in chains.iter().enumerate() {
+            let desc = &img.manifest.layers()[i];
+            let diff = parse_digest(&cfg.rootfs().diff_ids()[i])?;
+            let mt = desc.media_type().to_string();
+            out.push(self.unpack_layer_blob(chain, &diff, desc.digest(), Some(&mt))?);
+        }
+        Ok(out)
+    }
+
+    /// Chain IDs of every snapshot present.
+    pub fn list_snapshots(&self) -> Result<Vec<Digest>> {
+        let dir = self.snapshots_dir();
+        let mut out = Vec::new();
+        for e in fs::read_dir(&dir).at(&dir)?.flatten() {
+            if let Ok(d) = parse_digest(&format!("sha256:{}", e.file_name().to_string_lossy())) {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Disk usage of a tree (apparent sizes of regular files, each inode once).
+pub fn dir_size(p: &Path) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    dir_size_inner(p, &mut seen)
+}
+
+fn dir_size_inner(p: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> u64 {
+    let Ok(rd) = fs::read_dir(p) else { return 0 };
+    let mut total = 0;
+    for e in rd.flatten() {
+        let Ok(m) = e.path().symlink_metadata() else {
+            continue;
+        };
+        if m.is_dir() {
+            total += dir_size_inner(&e.path(), seen);
+        } else if m.is_file() && seen.insert((m.dev(), m.ino())) {
+            total += m.len();
+        }
+    }
+    total
+}

@@ -1,0 +1,423 @@
+//! Applying one layer tar to an empty directory, safely.
+//!
+//! We read entries with the tar crate (long names, PAX headers, GNU sparse
+//! files) but create everything ourselves, because its `unpack` writes device
+//! nodes and FIFOs as regular files, knows no whiteouts and resolves paths
+//! through the host's symlinks (see `inroot`). Rules:
+//! - paths are cleaned lexically; leading `/` is dropped (contained), a `..`
+//!   that climbs above the root is refused;
+//! - parents are resolved inside the root (symlinks included), the final
+//!   component is never followed;
+//! - hardlink targets must already exist inside this layer;
+//! - `.wh.<name>` becomes an overlayfs whiteout (char device 0/0 `<name>`),
+//!   `.wh..wh..opq` sets `trusted.overlay.opaque=y` on its directory;
+//! - owners, modes (after chown, which clears setuid), xattrs and mtimes are
+//!   applied; directory metadata last so children don't disturb it.
+
+mod inroot;
+mod sys;
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use tar::EntryType;
+
+use crate::error::{Error, Result};
+
+pub(crate) use inroot::clean_path;
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
+
+/// Metadata applied to a directory once everything under it is written.
+struct DirMeta {
+    path: PathBuf,
+    mode: u32,
+    uid: u64,
+    gid: u64,
+    mtime: i64,
+}
+
+/// What an unpack wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct UnpackStats {
+    /// Sum of regular file sizes (docker's notion of layer size).
+    pub content_size: u64,
+    pub entries: u64,
+}
+
+/// Header facts with PAX overrides applied.
+struct Meta {
+    mode: u32,
+    uid: u64,
+    gid: u64,
+    mtime: i64,
+    xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
+    let h = e.header();
+    let mut m = Meta {
+        mode: h.mode().unwrap_or(0o644) & 0o7777,
+        uid: h.uid().unwrap_or(0),
+        gid: h.gid().unwrap_or(0),
+        mtime: h.mtime().unwrap_or(0) as i64,
+        xattrs: Vec::new(),
+    };
+    if let Some(pax) = e.pax_extensions()? {
+        for ext in pax.flatten() {
+            let Ok(key) = ext.key() else { continue };
+            let val = ext.value_bytes();
+            let num = || {
+                std::str::from_utf8(val)
+                    .ok()
+                    .and_then(|s| s.split('.').next()?.parse::<i64>().ok())
+            };
+            match key {
+                "uid" => m.uid = num().map(|v| v as u64).unwrap_or(m.uid),
+                "gid" => m.gid = num().map(|v| v as u64).unwrap_or(m.gid),
+                "mtime" => m.mtime = num().unwrap_or(m.mtime),
+                k => {
+                    if let Some(name) = k.strip_prefix("SCHILY.xattr.") {
+                        m.xattrs.push((name.as_bytes().to_vec(), val.to_vec()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// Unpack the uncompressed layer tar `r` into the empty directory `root`.
+/// `layer` names the layer in errors. The stream is read to its very end so
+/// a caller hashing it gets the whole diff ID.
+pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<UnpackStats> {
+    let mut ar = tar::Archive::new(r);
+    let mut stats = UnpackStats::default();
+    let mut dirs: Vec<DirMeta> = Vec::new();
+    let entries = ar.entries().map_err(|source| Error::Unpack {
+        layer: layer.to_string(),
+        entry: String::new(),
+        source,
+    })?;
+    let mut last_entry = String::new();
+    for entry in entries {
+        let mut entry = entry.map_err(|source| Error::Unpack {
+            layer: layer.to_string(),
+            entry: format!("after {last_entry}"),
+            source,
+        })?;
+        let raw = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw).into_owned();
+        last_entry = name.clone();
+        stats.entries += 1;
+        apply_entry(&mut entry, &raw, root, &mut dirs, &mut stats).map_err(|e| match e {
+            EntryError::Unsafe(reason) => Error::UnsafeEntry {
+                layer: layer.to_string(),
+                entry: name.clone(),
+                reason,
+            },
+            EntryError::Io(source) => Error::Unpack {
+                layer: layer.to_string(),
+                entry: name.clone(),
+                source,
+            },
+        })?;
+    }
+    // Drain the end-of-archive blocks and any padding so the caller's hash
+    // covers the whole stream.
+    let mut inner = ar.into_inner();
+    io::copy(&mut inner, &mut io::sink()).map_err(|source| Error::Unpack {
+        layer: layer.to_string(),
+        entry: "end of archive".into(),
+        source,
+    })?;
+    for d in dirs.iter().rev() {
+        apply_dir_meta(d).map_err(|source| Error::Unpack {
+            layer: layer.to_string(),
+            entry: d.path.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(stats)
+}
+
+enum EntryError {
+    Unsafe(String),
+    Io(io::Error),
+}
+
+impl From<io::Error> for EntryError {
+    fn from(e: io::Error) -> Self {
+        EntryError::Io(e)
+    }
+}
+
+fn apply_entry<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    raw: &[u8],
+    root: &Path,
+    dirs: &mut Vec<DirMeta>,
+    stats: &mut UnpackStats,
+) -> std::result::Result<(), EntryError> {
+    let kind = entry.header().entry_type();
+    if matches!(
+        kind,
+        EntryType::XGlobalHeader
+            | EntryType::XHeader
+            | EntryType::GNULongName
+            | EntryType::GNULongLink
+    ) {
+        return Ok(());
+    }
+    let comps = clean_path(raw).ok_or_else(|| {
+        EntryError::Unsafe("its path climbs out of the layer root with \"..\"".into())
+    })?;
+    let meta = read_meta(entry)?;
+
+    // The root itself ("./"): only its metadata.
+    let Some((base, parents)) = comps.split_last() else {
+        if kind == EntryType::Directory {
+            dirs.push(DirMeta {
+                path: root.to_path_buf(),
+                mode: meta.mode,
+                uid: meta.uid,
+                gid: meta.gid,
+                mtime: meta.mtime,
+            });
+        }
+        return Ok(());
+    };
+    let base_bytes = base.as_bytes();
+
+    // Whiteouts.
+    if base_bytes.starts_with(WHITEOUT_PREFIX.as_bytes()) {
+        let parent = inroot::resolve_dir(root, parents, true)?;
+        if base_bytes == OPAQUE_WHITEOUT.as_bytes() {
+            sys::lsetxattr(&parent, b"trusted.overlay.opaque", b"y")?;
+        } else if base_bytes.starts_with(b".wh..wh.") {
+            // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless here.
+        } else {
+            let target = parent.join(OsString::from(std::ffi::OsStr::from_bytes(
+                &base_bytes[WHITEOUT_PREFIX.len()..],
+            )));
+            if target.file_name().is_none() || base_bytes.len() == WHITEOUT_PREFIX.len() {
+                return Err(EntryError::Unsafe("whiteout without a name".into()));
+            }
+            remove_existing(&target, false)?;
+            sys::mknod(&target, libc::S_IFCHR, 0, 0)?;
+            let _ = sys::lchown(&target, meta.uid, meta.gid);
+        }
+        return Ok(());
+    }
+
+    let parent = inroot::resolve_dir(root, parents, true)?;
+    let path = parent.join(base);
+    match kind {
+        EntryType::Directory => {
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    remove_existing(&path, true)?;
+                    fs::DirBuilder::new().mode(0o700).create(&path)?;
+                }
+                Err(_) => fs::DirBuilder::new().mode(0o700).create(&path)?,
+            }
+            set_owner(&path, &meta)?;
+            set_xattrs(&path, &meta.xattrs)?;
+            dirs.push(DirMeta {
+                path,
+                mode: meta.mode,
+                uid: meta.uid,
+                gid: meta.gid,
+                mtime: meta.mtime,
+            });
+        }
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+            remove_existing(&path, true)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)?;
+            let n = copy_sparse(entry, &mut f)?;
+            stats.content_size += n;
+            set_owner(&path, &meta)?;
+            fs::set_permissions(
+                &path,
+                std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
+            )?;
+            set_xattrs(&path, &meta.xattrs)?;
+            drop(f);
+            sys::set_mtime(&path, meta.mtime)?;
+        }
+        EntryType::Symlink => {
+            let target = entry
+                .link_name_bytes()
+                .ok_or_else(|| EntryError::Unsafe("symlink without a target".into()))?
+                .into_owned();
+            remove_existing(&path, true)?;
+            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path)?;
+            set_owner(&path, &meta)?;
+            sys::set_mtime(&path, meta.mtime)?;
+        }
+        EntryType::Link => {
+            let raw_target = entry
+                .link_name_bytes()
+                .ok_or_else(|| EntryError::Unsafe("hardlink without a target".into()))?
+                .into_owned();
+            let tcomps = clean_path(&raw_target).ok_or_else(|| {
+                EntryError::Unsafe(format!(
+                    "hardlink target {:?} climbs out of the layer root",
+                    String::from_utf8_lossy(&raw_target)
+                ))
+            })?;
+            let Some((tbase, tparents)) = tcomps.split_last() else {
+                return Err(EntryError::Unsafe("hardlink to the layer root".into()));
+            };
+            let missing = || {
+                EntryError::Unsafe(format!(
+                    "hardlink target {:?} is not a file of this layer",
+                    String::from_utf8_lossy(&raw_target)
+                ))
+            };
+            let tparent = inroot::resolve_dir(root, tparents, false).map_err(|_| missing())?;
+            let target = tparent.join(tbase);
+            match fs::symlink_metadata(&target) {
+                Ok(m) if !m.is_dir() => {}
+                _ => return Err(missing()),
+            }
+            if target == path {
+                return Ok(());
+            }
+            remove_existing(&path, true)?;
+            fs::hard_link(&target, &path)?;
+        }
+        EntryType::Char | EntryType::Block | EntryType::Fifo => {
+            let h = entry.header();
+            let major = h.device_major().ok().flatten().unwrap_or(0);
+            let minor = h.device_minor().ok().flatten().unwrap_or(0);
+            let fmt = match kind {
+                EntryType::Char => libc::S_IFCHR,
+                EntryType::Block => libc::S_IFBLK,
+                _ => libc::S_IFIFO,
+            };
+            remove_existing(&path, true)?;
+            match sys::mknod(&path, fmt | (meta.mode & 0o7777), major, minor) {
+                Ok(()) => {}
+                // Without CAP_MKNOD (rootless) devices can't exist; docker
+                // skips them the same way in user namespaces.
+                Err(e) if e.raw_os_error() == Some(libc::EPERM) && fmt != libc::S_IFIFO => {
+                    tracing::warn!("skipping device node {}: {e}", path.display());
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+            set_owner(&path, &meta)?;
+            // mknod's mode went through the umask.
+            fs::set_permissions(
+                &path,
+                std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
+            )?;
+            set_xattrs(&path, &meta.xattrs)?;
+            sys::set_mtime(&path, meta.mtime)?;
+        }
+        other => {
+            tracing::warn!(
+                "skipping tar entry {} of unsupported type {other:?}",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Remove whatever is at `path` (never following it). Directories only when
+/// `dirs_too` (an entry replacing a directory with a file).
+fn remove_existing(path: &Path, dirs_too: bool) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            if dirs_too {
+                crate::tmp::remove_tree(path)
+            } else {
+                Ok(())
+            }
+        }
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn set_owner(path: &Path, meta: &Meta) -> io::Result<()> {
+    match sys::lchown(path, meta.uid, meta.gid) {
+        Ok(()) => Ok(()),
+        // Rootless: files end up owned by the caller, as with rootless podman
+        // without an ID map.
+        Err(e)
+            if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::EINVAL) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn set_xattrs(path: &Path, xattrs: &[(Vec<u8>, Vec<u8>)]) -> io::Result<()> {
+    for (k, v) in xattrs {
+        if let Err(e) = sys::lsetxattr(path, k, v) {
+            match e.raw_os_error() {
+                Some(libc::EPERM) | Some(libc::ENOTSUP) => tracing::warn!(
+                    "{}: cannot set xattr {}: {e}",
+                    path.display(),
+                    String::from_utf8_lossy(k)
+                ),
+                _ => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_dir_meta(d: &DirMeta) -> io::Result<()> {
+    let _ = sys::lchown(&d.path, d.uid, d.gid);
+    fs::set_permissions(
+        &d.path,
+        std::os::unix::fs::PermissionsExt::from_mode(d.mode),
+    )?;
+    sys::set_mtime(&d.path, d.mtime)
+}
+
+/// Copy file data, seeking over all-zero blocks so sparse files (and
+/// zero-filled ones) stay sparse on disk.
+fn copy_sparse(r: &mut dyn Read, f: &mut File) -> io::Result<u64> {
+    let mut buf = vec![0u8; 128 << 10];
+    let mut total = 0u64;
+    let mut pending_hole = false;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = &buf[..n];
+        if chunk.len() >= 4096 && chunk.iter().all(|b| *b == 0) {
+            f.seek(SeekFrom::Current(n as i64))?;
+            pending_hole = true;
+        } else {
+            f.write_all(chunk)?;
+            pending_hole = false;
+        }
+        total += n as u64;
+    }
+    if pending_hole {
+        f.set_len(total)?;
+    }
+    Ok(total)
+}
