@@ -1,0 +1,709 @@
+//! Typed, validated instructions: one parse tree [`Node`] in, one
+//! [`Instruction`] (or a [`FromInstruction`] that starts a stage) out.
+//!
+//! Values are kept as written (not yet expanded): which words expand, and
+//! against which environment, depends on the stage's env at build time; see
+//! [`crate::plan`] and [`crate::expand`].
+
+mod flags;
+mod mount;
+mod values;
+
+use std::time::Duration;
+
+pub use mount::{ram_in_bytes, Expander, Mount, MountType, Sharing};
+pub use values::{parse_go_duration, Chmod};
+
+use crate::error::{Error, LineRange};
+use crate::parser::{chomp_heredoc_content, parse_heredoc, Heredoc, Node};
+use crate::suggest::did_you_mean;
+use flags::{Flags, Kind};
+
+/// `KEY=VALUE` of ENV and LABEL; `no_delim` marks the legacy `ENV k v` form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+    pub no_delim: bool,
+}
+
+/// One name of an ARG instruction, with its default if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgDecl {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// The command of RUN, CMD, ENTRYPOINT or HEALTHCHECK CMD.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommandLine {
+    /// Exec form: the argv. Shell form: one string, to run with the SHELL.
+    pub args: Vec<String>,
+    /// Shell form (prepend the stage's SHELL).
+    pub prepend_shell: bool,
+    /// Heredoc bodies (RUN only).
+    pub files: Vec<Heredoc>,
+}
+
+/// A COPY/ADD source given inline as a heredoc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceContent {
+    /// The heredoc name (the file name in the destination).
+    pub path: String,
+    /// The body, tabs already stripped for `<<-`.
+    pub data: String,
+    /// Expand variables in the body.
+    pub expand: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CopyCommand {
+    pub sources: Vec<String>,
+    pub contents: Vec<SourceContent>,
+    pub dest: String,
+    /// Stage name or index, or an image.
+    pub from: Option<String>,
+    pub chown: Option<String>,
+    pub chmod: Option<String>,
+    pub link: bool,
+    pub parents: bool,
+    pub excludes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AddCommand {
+    pub sources: Vec<String>,
+    pub contents: Vec<SourceContent>,
+    pub dest: String,
+    pub chown: Option<String>,
+    pub chmod: Option<String>,
+    pub link: bool,
+    pub keep_git_dir: Option<bool>,
+    pub checksum: Option<String>,
+    pub unpack: Option<bool>,
+    pub excludes: Vec<String>,
+}
+
+/// `RUN --network=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkMode {
+    Default,
+    None,
+    Host,
+}
+
+/// `RUN --security=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    Sandbox,
+    Insecure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunCommand {
+    pub cmd: CommandLine,
+    /// Mounts parsed from the raw specs (values with `$` not yet expanded).
+    pub mounts: Vec<Mount>,
+    /// The raw `--mount` values, to re-parse with expansion at build time
+    /// (`Mount::parse(spec, Some(&expander))`).
+    pub mount_specs: Vec<String>,
+    pub network: Option<NetworkMode>,
+    pub security: Option<Security>,
+    /// Flag names given (`mount`, `network`, `security`).
+    pub flags_used: Vec<String>,
+}
+
+/// HEALTHCHECK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Healthcheck {
+    /// `HEALTHCHECK NONE`: disable the base image's check.
+    None,
+    Check {
+        /// `["CMD", argv...]` or `["CMD-SHELL", "cmd"]`, as in the image config.
+        test: Vec<String>,
+        interval: Duration,
+        timeout: Duration,
+        start_period: Duration,
+        start_interval: Duration,
+        retries: i64,
+    },
+}
+
+/// Everything but FROM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Env(Vec<KeyValue>),
+    Label(Vec<KeyValue>),
+    Maintainer(String),
+    Add(AddCommand),
+    Copy(CopyCommand),
+    Run(RunCommand),
+    Cmd(CommandLine),
+    Entrypoint(CommandLine),
+    /// Ports as written, sorted like BuildKit.
+    Expose(Vec<String>),
+    User(String),
+    Workdir(String),
+    Volume(Vec<String>),
+    StopSignal(String),
+    Arg(Vec<ArgDecl>),
+    /// Always the JSON form.
+    Shell(Vec<String>),
+    Healthcheck(Healthcheck),
+    /// The trigger instruction as source text (heredocs appended).
+    Onbuild(String),
+}
+
+impl Command {
+    /// The upper-case keyword.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Env(_) => "ENV",
+            Command::Label(_) => "LABEL",
+            Command::Maintainer(_) => "MAINTAINER",
+            Command::Add(_) => "ADD",
+            Command::Copy(_) => "COPY",
+            Command::Run(_) => "RUN",
+            Command::Cmd(_) => "CMD",
+            Command::Entrypoint(_) => "ENTRYPOINT",
+            Command::Expose(_) => "EXPOSE",
+            Command::User(_) => "USER",
+            Command::Workdir(_) => "WORKDIR",
+            Command::Volume(_) => "VOLUME",
+            Command::StopSignal(_) => "STOPSIGNAL",
+            Command::Arg(_) => "ARG",
+            Command::Shell(_) => "SHELL",
+            Command::Healthcheck(_) => "HEALTHCHECK",
+            Command::Onbuild(_) => "ONBUILD",
+        }
+    }
+}
+
+/// A typed instruction with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instruction {
+    pub command: Command,
+    pub lines: LineRange,
+    /// The logical source line (continuations joined), for messages and
+    /// cache keys.
+    pub source: String,
+}
+
+/// `FROM [--platform=P] base [AS name]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromInstruction {
+    /// The base as written (may hold `$VARS` from global ARGs).
+    pub base: String,
+    /// Stage name, lower-cased.
+    pub name: Option<String>,
+    /// `--platform` as written.
+    pub platform: Option<String>,
+    /// The keywords as written, for the casing check: (`FROM`, `AS`).
+    pub from_keyword: String,
+    pub as_keyword: Option<String>,
+    pub lines: LineRange,
+    pub source: String,
+    /// Comments directly above.
+    pub comments: Vec<String>,
+}
+
+/// The result of typing one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    From(FromInstruction),
+    Command(Instruction),
+}
+
+/// Every instruction keyword, upper-case.
+pub const INSTRUCTIONS: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
+fn at_least_one(cmd: &str) -> String {
+    format!("{cmd} requires at least one argument")
+}
+
+fn exactly_one(cmd: &str) -> String {
+    format!("{cmd} requires exactly one argument")
+}
+
+fn flags_for(node: &Node, defs: &[(&'static str, Kind)]) -> Result<Flags, String> {
+    let mut f = Flags::new(defs);
+    f.parse(&node.flags)?;
+    Ok(f)
+}
+
+/// Type one instruction node.
+pub fn parse_node(node: &Node) -> Result<Parsed, Error> {
+    let loc = node.lines;
+    parse_inner(node).map_err(|m| Error::at(m, loc))
+}
+
+fn parse_inner(node: &Node) -> Result<Parsed, String> {
+    let kw = node.keyword();
+    let args = node.args();
+    let cmd = |command| {
+        Ok(Parsed::Command(Instruction {
+            command,
+            lines: node.lines,
+            source: node.original.clone(),
+        }))
+    };
+    match kw.as_str() {
+        "from" => parse_from(node, &args).map(Parsed::From),
+        "env" | "label" => {
+            let name = if kw == "env" { "ENV" } else { "LABEL" };
+            flags_for(node, &[])?;
+            let kvs = key_values(&args, name)?;
+            cmd(if kw == "env" {
+                Command::Env(kvs)
+            } else {
+                Command::Label(kvs)
+            })
+        }
+        "maintainer" => {
+            if args.len() != 1 {
+                return Err(exactly_one("MAINTAINER"));
+            }
+            flags_for(node, &[])?;
+            cmd(Command::Maintainer(args[0].clone()))
+        }
+        "add" => cmd(Command::Add(parse_add(node, &args)?)),
+        "copy" => cmd(Command::Copy(parse_copy(node, &args)?)),
+        "run" => cmd(Command::Run(parse_run(node, &args)?)),
+        "cmd" => {
+            flags_for(node, &[])?;
+            cmd(Command::Cmd(command_line(node, &args, false)))
+        }
+        "entrypoint" => {
+            flags_for(node, &[])?;
+            cmd(Command::Entrypoint(command_line(node, &args, true)))
+        }
+        "expose" => {
+            if args.is_empty() {
+                return Err(at_least_one("EXPOSE"));
+            }
+            flags_for(node, &[])?;
+            let mut ports = args.clone();
+            ports.sort();
+            cmd(Command::Expose(ports))
+        }
+        "user" => {
+            if args.len() != 1 {
+                return Err(exactly_one("USER"));
+            }
+            flags_for(node, &[])?;
+            cmd(Command::User(args[0].clone()))
+        }
+        "workdir" => {
+            if args.len() != 1 {
+                return Err(exactly_one("WORKDIR"));
+            }
+            flags_for(node, &[])?;
+            cmd(Command::Workdir(args[0].clone()))
+        }
+        "volume" => {
+            if args.is_empty() {
+                return Err(at_least_one("VOLUME"));
+            }
+            flags_for(node, &[])?;
+            let mut vols = Vec::new();
+            for v in &args {
+                let v = v.trim();
+                if v.is_empty() {
+                    return Err("VOLUME specified can not be an empty string".into());
+                }
+                vols.push(v.to_string());
+            }
+            cmd(Command::Volume(vols))
+        }
+        "stopsignal" => {
+            if args.len() != 1 {
+                return Err(exactly_one("STOPSIGNAL"));
+            }
+            cmd(Command::StopSignal(args[0].clone()))
+        }
+        "arg" => {
+            if args.is_empty() {
+                return Err(at_least_one("ARG"));
+            }
+            let mut decls = Vec::new();
+            for a in &args {
+                match a.split_once('=') {
+                    Some(("", _)) => return Err("ARG names can not be blank".into()),
+                    Some((k, v)) => decls.push(ArgDecl {
+                        key: k.to_string(),
+                        value: Some(v.to_string()),
+                    }),
+                    None => decls.push(ArgDecl {
+                        key: a.clone(),
+                        value: None,
+                    }),
+                }
+            }
+            cmd(Command::Arg(decls))
+        }
+        "shell" => {
+            flags_for(node, &[])?;
+            if args.is_empty() {
+                return Err(at_least_one("SHELL"));
+            }
+            if !node.json {
+                return Err("SHELL requires the arguments to be in JSON form".into());
+            }
+            cmd(Command::Shell(args))
+        }
+        "healthcheck" => cmd(Command::Healthcheck(parse_healthcheck(node, &args)?)),
+        "onbuild" => {
+            if args.is_empty() && node.next.is_empty() {
+                return Err(at_least_one("ONBUILD"));
+            }
+            flags_for(node, &[])?;
+            let inner = node.next.first().and_then(|n| n.children.first());
+            let trigger = inner.map(|n| n.value.to_uppercase()).unwrap_or_default();
+            match trigger.as_str() {
+                "ONBUILD" => {
+                    return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into())
+                }
+                "MAINTAINER" | "FROM" => {
+                    return Err(format!("{trigger} isn't allowed as an ONBUILD trigger"))
+                }
+                _ => {}
+            }
+            let orig = node.original.trim_start();
+            let mut expr = orig
+                .get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("onbuild"))
+                .map(|_| orig[7..].trim_start().to_string())
+                .unwrap_or_else(|| orig.to_string());
+            for h in &node.heredocs {
+                expr.push('\n');
+                expr.push_str(&h.content);
+                expr.push_str(&h.name);
+            }
+            cmd(Command::Onbuild(expr))
+        }
+        _ => {
+            let mut msg = format!("unknown instruction: {}", node.value);
+            if let Some(s) = did_you_mean(&node.value, INSTRUCTIONS) {
+                msg.push_str(&format!(" (did you mean {}?)", s.to_lowercase()));
+            }
+            Err(msg)
+        }
+    }
+}
+
+fn key_values(args: &[String], name: &str) -> Result<Vec<KeyValue>, String> {
+    if args.is_empty() {
+        return Err(at_least_one(name));
+    }
+    if args.len() % 3 != 0 {
+        return Err(format!("Bad input to {name}, too many arguments"));
+    }
+    let mut out = Vec::new();
+    for c in args.chunks(3) {
+        if c[0].is_empty() {
+            return Err(format!("{name} names can not be blank"));
+        }
+        out.push(KeyValue {
+            key: c[0].clone(),
+            value: c[1].clone(),
+            no_delim: c[2].is_empty(),
+        });
+    }
+    Ok(out)
+}
+
+fn command_line(node: &Node, args: &[String], _empty_as_nil: bool) -> CommandLine {
+    let args = if node.json || args.is_empty() {
+        args.to_vec()
+    } else {
+        vec![args.join(" ")]
+    };
+    CommandLine {
+        args,
+        prepend_shell: !node.json,
+        files: node.heredocs.clone(),
+    }
+}
+
+fn parse_from(node: &Node, args: &[String]) -> Result<FromInstruction, String> {
+    let (name, as_keyword) = match args.len() {
+        3 if args[1].eq_ignore_ascii_case("as") => {
+            let name = args[2].to_lowercase();
+            let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && name.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
+                });
+            if !valid {
+                return Err(format!(
+                    "invalid name for build stage: \"{}\", name can't start with a number or contain symbols",
+                    args[2]
+                ));
+            }
+            (Some(name), Some(args[1].clone()))
+        }
+        1 => (None, None),
+        _ => return Err("FROM requires either one or three arguments".into()),
+    };
+    let f = flags_for(node, &[("platform", Kind::Str)])?;
+    Ok(FromInstruction {
+        base: args[0].clone(),
+        name,
+        platform: f.string("platform"),
+        from_keyword: node.value.clone(),
+        as_keyword,
+        lines: node.lines,
+        source: node.original.trim().to_string(),
+        comments: node.prev_comment.clone(),
+    })
+}
+
+/// Split COPY/ADD arguments into sources (paths or heredocs) and the destination.
+fn sources_and_dest(
+    node: &Node,
+    args: &[String],
+    cmd: &str,
+) -> Result<(Vec<String>, Vec<SourceContent>, String), String> {
+    if args.len() < 2 {
+        return Err(format!(
+            "{cmd} requires at least two arguments, but only one was provided. Destination could not be determined"
+        ));
+    }
+    let dest = args[args.len() - 1].clone();
+    if parse_heredoc(&dest).ok().flatten().is_some() {
+        return Err(format!("{cmd} cannot accept a heredoc as a destination"));
+    }
+    let mut paths = Vec::new();
+    let mut contents = Vec::new();
+    for src in &args[..args.len() - 1] {
+        match parse_heredoc(src).ok().flatten() {
+            Some(h) => {
+                let body = node
+                    .heredocs
+                    .iter()
+                    .find(|d| d.name == h.name)
+                    .map(|d| d.content.clone())
+                    .unwrap_or_default();
+                let data = if h.chomp {
+                    chomp_heredoc_content(&body)
+                } else {
+                    body
+                };
+                contents.push(SourceContent {
+                    path: h.name,
+                    data,
+                    expand: h.expand,
+                });
+            }
+            None => paths.push(src.clone()),
+        }
+    }
+    Ok((paths, contents, dest))
+}
+
+fn check_chmod(v: &Option<String>) -> Result<(), String> {
+    if let Some(v) = v {
+        if !v.contains('$') {
+            Chmod::parse(v)?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_copy(node: &Node, args: &[String]) -> Result<CopyCommand, String> {
+    if args.len() < 2 {
+        return Err(
+            "COPY requires at least two arguments, but only one was provided. Destination could not be determined"
+                .into(),
+        );
+    }
+    let f = flags_for(
+        node,
+        &[
+            ("chown", Kind::Str),
+            ("from", Kind::Str),
+            ("chmod", Kind::Str),
+            ("link", Kind::Bool),
+            ("exclude", Kind::Strings),
+            ("parents", Kind::Bool),
+        ],
+    )?;
+    let (sources, contents, dest) = sources_and_dest(node, args, "COPY")?;
+    let c = CopyCommand {
+        sources,
+        contents,
+        dest,
+        from: f.string("from"),
+        chown: f.string("chown"),
+        chmod: f.string("chmod"),
+        link: f.bool("link").unwrap_or(false),
+        parents: f.bool("parents").unwrap_or(false),
+        excludes: f.strings("exclude"),
+    };
+    check_chmod(&c.chmod)?;
+    Ok(c)
+}
+
+fn parse_add(node: &Node, args: &[String]) -> Result<AddCommand, String> {
+    if args.len() < 2 {
+        return Err(
+            "ADD requires at least two arguments, but only one was provided. Destination could not be determined"
+                .into(),
+        );
+    }
+    let f = flags_for(
+        node,
+        &[
+            ("chown", Kind::Str),
+            ("chmod", Kind::Str),
+            ("link", Kind::Bool),
+            ("keep-git-dir", Kind::Bool),
+            ("checksum", Kind::Str),
+            ("unpack", Kind::Bool),
+            ("exclude", Kind::Strings),
+        ],
+    )?;
+    let (sources, contents, dest) = sources_and_dest(node, args, "ADD")?;
+    let c = AddCommand {
+        sources,
+        contents,
+        dest,
+        chown: f.string("chown"),
+        chmod: f.string("chmod"),
+        link: f.bool("link").unwrap_or(false),
+        keep_git_dir: f.bool("keep-git-dir"),
+        checksum: f.string("checksum"),
+        unpack: f.bool("unpack"),
+        excludes: f.strings("exclude"),
+    };
+    check_chmod(&c.chmod)?;
+    if let Some(sum) = &c.checksum {
+        if !sum.contains('$') && !sum.contains(':') {
+            return Err(format!(
+                "invalid checksum digest format \"{sum}\": expected algorithm:hex"
+            ));
+        }
+    }
+    Ok(c)
+}
+
+fn parse_run(node: &Node, args: &[String]) -> Result<RunCommand, String> {
+    let f = flags_for(
+        node,
+        &[
+            ("mount", Kind::Strings),
+            ("network", Kind::Str),
+            ("security", Kind::Str),
+        ],
+    )?;
+    let mut run = RunCommand {
+        cmd: command_line(node, args, false),
+        flags_used: f.used(),
+        ..RunCommand::default()
+    };
+    for spec in f.strings("mount") {
+        run.mounts.push(Mount::parse(&spec, None)?);
+        run.mount_specs.push(spec);
+    }
+    if let Some(n) = f.string("network") {
+        run.network = Some(match n.as_str() {
+            "default" => NetworkMode::Default,
+            "none" => NetworkMode::None,
+            "host" => NetworkMode::Host,
+            _ => return Err(format!("unsupported network mode \"{n}\"")),
+        });
+    }
+    if let Some(s) = f.string("security") {
+        run.security = Some(match s.as_str() {
+            "sandbox" => Security::Sandbox,
+            "insecure" => Security::Insecure,
+            _ => return Err(format!("unsupported security mode \"{s}\"")),
+        });
+    }
+    Ok(run)
+}
+
+fn parse_healthcheck(node: &Node, args: &[String]) -> Result<Healthcheck, String> {
+    if args.is_empty() {
+        return Err(at_least_one("HEALTHCHECK"));
+    }
+    let typ = args[0].to_uppercase();
+    let rest = &args[1..];
+    if typ == "NONE" {
+        if !rest.is_empty() {
+            return Err("HEALTHCHECK NONE takes no arguments".into());
+        }
+        return Ok(Healthcheck::None);
+    }
+    let f = flags_for(
+        node,
+        &[
+            ("interval", Kind::Str),
+            ("timeout", Kind::Str),
+            ("start-period", Kind::Str),
+            ("start-interval", Kind::Str),
+            ("retries", Kind::Str),
+        ],
+    )?;
+    if typ != "CMD" {
+        return Err(format!("Unknown type \"{typ}\" in HEALTHCHECK (try CMD)"));
+    }
+    let line = command_line(node, rest, false);
+    if line.args.is_empty() {
+        return Err("Missing command after HEALTHCHECK CMD".into());
+    }
+    let kind = if node.json { "CMD" } else { "CMD-SHELL" };
+    let mut test = vec![kind.to_string()];
+    test.extend(line.args);
+    let interval = |name: &str| -> Result<Duration, String> {
+        let Some(v) = f.string(name) else {
+            return Ok(Duration::ZERO);
+        };
+        if v.is_empty() {
+            return Ok(Duration::ZERO);
+        }
+        let d = parse_go_duration(&v)?;
+        if d != Duration::ZERO && d < Duration::from_millis(1) {
+            return Err(format!("Interval \"{name}\" cannot be less than 1ms"));
+        }
+        Ok(d)
+    };
+    let retries = match f.string("retries") {
+        Some(v) if !v.is_empty() => {
+            let r: i64 = v
+                .parse()
+                .map_err(|_| format!("strconv.ParseInt: parsing \"{v}\": invalid syntax"))?;
+            if r < 0 {
+                return Err(format!("--retries cannot be negative ({r})"));
+            }
+            r
+        }
+        _ => 0,
+    };
+    Ok(Healthcheck::Check {
+        test,
+        interval: interval("interval")?,
+        timeout: interval("timeout")?,
+        start_period: interval("start-period")?,
+        start_interval: interval("start-interval")?,
+        retries,
+    })
+}
