@@ -1,12 +1,215 @@
-//! `skiff version`.
+//! `skiff version` (also `skiff --version` / `-v`): docker's client section,
+//! with what a static multi-arch binary adds: the Rust target triple, whether
+//! it is statically linked and the cargo features it was built with.
+//! There is no daemon, so there is no Server section.
 
+use anyhow::bail;
 use clap::Args as ClapArgs;
+use serde::Serialize;
 
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// Format the output using the given Go template
+    /// (`{{.Client.Version}}`, `{{json .}}`, `{{json .Client}}`)
+    #[arg(short = 'f', long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
 
-pub fn run(_g: &Globals, _a: Args) -> anyhow::Result<i32> {
-    super::not_yet("version")
+/// Field names follow `docker version --format '{{json .}}'` where docker has
+/// the same fact (Version, GitCommit, BuildTime, Os, Arch).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Client {
+    version: &'static str,
+    git_commit: &'static str,
+    build_time: &'static str,
+    rust_version: &'static str,
+    os: &'static str,
+    arch: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    variant: &'static str,
+    target: &'static str,
+    #[serde(rename = "Static")]
+    statically_linked: bool,
+    features: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Info {
+    client: Client,
+}
+
+impl Client {
+    fn current() -> Client {
+        let features = env!("SKIFF_BUILD_FEATURES");
+        Client {
+            version: env!("CARGO_PKG_VERSION"),
+            git_commit: env!("SKIFF_GIT_COMMIT"),
+            build_time: env!("SKIFF_BUILD_TIME"),
+            rust_version: env!("SKIFF_RUSTC_VERSION"),
+            os: std::env::consts::OS,
+            arch: oci_arch(),
+            variant: oci_variant(),
+            target: env!("SKIFF_BUILD_TARGET"),
+            statically_linked: cfg!(target_feature = "crt-static"),
+            features: features.split(',').filter(|f| !f.is_empty()).collect(),
+        }
+    }
+}
+
+/// The OCI/Go name of the architecture this binary was compiled for.
+fn oci_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+/// The OCI variant of 32-bit ARM builds (v7 for armv7 targets, v6 below).
+fn oci_variant() -> &'static str {
+    if !cfg!(target_arch = "arm") {
+        return "";
+    }
+    let target = env!("SKIFF_BUILD_TARGET");
+    if target.starts_with("armv7") {
+        "v7"
+    } else {
+        "v6"
+    }
+}
+
+pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let info = Info {
+        client: Client::current(),
+    };
+    match a.format {
+        Some(template) => println!("{}", render(&template, &info)?),
+        None => print!("{}", human(&info.client)),
+    }
+    Ok(0)
+}
+
+fn human(c: &Client) -> String {
+    let platform = if c.variant.is_empty() {
+        format!("{}/{}", c.os, c.arch)
+    } else {
+        format!("{}/{}/{}", c.os, c.arch, c.variant)
+    };
+    let features = if c.features.is_empty() {
+        "(none)".to_string()
+    } else {
+        c.features.join(", ")
+    };
+    let rows = [
+        ("Version", c.version.to_string()),
+        ("Git commit", c.git_commit.to_string()),
+        ("Built", c.build_time.to_string()),
+        ("Rust version", c.rust_version.to_string()),
+        ("OS/Arch", platform),
+        ("Target", c.target.to_string()),
+        ("Static", c.statically_linked.to_string()),
+        ("Features", features),
+    ];
+    let mut out = String::from("Client: skiff\n");
+    for (k, v) in rows {
+        out.push_str(&format!(" {:<19}{v}\n", format!("{k}:")));
+    }
+    out
+}
+
+/// The subset of Go templates that `docker version --format` users write:
+/// `{{.Client.Field}}`, `{{json .}}` and `{{json .Client}}` between literal
+/// text. Anything else is an error naming the action, never a guess.
+fn render(template: &str, info: &Info) -> anyhow::Result<String> {
+    let whole = serde_json::to_value(info)?;
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find("}}") else {
+            bail!("template: unclosed action in {template:?}");
+        };
+        let action = rest[start + 2..start + len].trim();
+        out.push_str(&eval(action, &whole)?);
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn eval(action: &str, whole: &serde_json::Value) -> anyhow::Result<String> {
+    let (json, path) = match action.strip_prefix("json ") {
+        Some(p) => (true, p.trim()),
+        None => (false, action),
+    };
+    let Some(path) = path.strip_prefix('.') else {
+        bail!("template: unsupported action {{{{{action}}}}}");
+    };
+    let mut value = whole;
+    for key in path.split('.').filter(|k| !k.is_empty()) {
+        value = value.get(key).ok_or_else(|| {
+            anyhow::anyhow!("template: can't evaluate field {key} in {{{{{action}}}}}")
+        })?;
+    }
+    Ok(match value {
+        _ if json => serde_json::to_string(value)?,
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            let words: Vec<String> = items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect();
+            format!("[{}]", words.join(" "))
+        }
+        other => other.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> Info {
+        Info {
+            client: Client::current(),
+        }
+    }
+
+    #[test]
+    fn field_and_literal_text() {
+        let out = render("v={{.Client.Version}} os={{ .Client.Os }}", &info()).unwrap();
+        assert_eq!(out, format!("v={} os=linux", env!("CARGO_PKG_VERSION")));
+    }
+
+    #[test]
+    fn json_whole_and_client() {
+        let whole: serde_json::Value =
+            serde_json::from_str(&render("{{json .}}", &info()).unwrap()).unwrap();
+        assert_eq!(whole["Client"]["Target"], env!("SKIFF_BUILD_TARGET"));
+        let client: serde_json::Value =
+            serde_json::from_str(&render("{{json .Client}}", &info()).unwrap()).unwrap();
+        assert_eq!(client["Version"], env!("CARGO_PKG_VERSION"));
+    }
+
+    #[test]
+    fn unknown_field_and_action_are_errors() {
+        let err = render("{{.Client.Nope}}", &info()).unwrap_err().to_string();
+        assert!(err.contains("Nope"), "{err}");
+        assert!(render("{{range .}}", &info()).is_err());
+        assert!(render("{{.Client.Version", &info()).is_err());
+    }
+
+    #[test]
+    fn human_names_the_target() {
+        let text = human(&Client::current());
+        assert!(text.starts_with("Client: skiff\n"));
+        assert!(text.contains(env!("SKIFF_BUILD_TARGET")));
+        assert!(text.contains(" Git commit:"));
+    }
 }
