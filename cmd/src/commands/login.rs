@@ -1,12 +1,140 @@
-//! `skiff login`.
+//! `skiff login`: check credentials against a registry, then store them in
+//! docker's config.json (or its credential helper), mode 0600.
+
+use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Args as ClapArgs;
+use skiff_registry::{Options, Registry};
 
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// Registry to log in to (default: Docker Hub)
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
 
-pub fn run(_g: &Globals, _a: Args) -> anyhow::Result<i32> {
-    super::not_yet("login")
+    /// Username
+    #[arg(short, long)]
+    pub username: Option<String>,
+
+    /// Password
+    #[arg(short, long)]
+    pub password: Option<String>,
+
+    /// Take the password from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Allow plain HTTP (or unverified HTTPS) for this registry (repeatable)
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+}
+
+/// `https://host:5000/v2/` → `host:5000`; nothing → Docker Hub.
+pub fn server_host(server: Option<&str>) -> String {
+    let s = server.unwrap_or("docker.io").trim();
+    let s = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or(s);
+    let s = s.split('/').next().unwrap_or(s);
+    match s {
+        "" | "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
+        other => other.to_string(),
+    }
+}
+
+pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let host = server_host(a.server.as_deref());
+    if a.password.is_some() && a.password_stdin {
+        anyhow::bail!("--password and --password-stdin are mutually exclusive");
+    }
+    if a.password_stdin && a.username.is_none() {
+        anyhow::bail!("Must provide --username with --password-stdin");
+    }
+    let stdin = std::io::stdin();
+    let user = match a.username.clone() {
+        Some(u) => u,
+        None => {
+            print!("Username: ");
+            std::io::stdout().flush()?;
+            read_line(&mut stdin.lock())?
+        }
+    };
+    if user.is_empty() {
+        anyhow::bail!("Error: Non-null Username Required");
+    }
+    let password = if let Some(p) = a.password.clone() {
+        eprintln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+        p
+    } else if a.password_stdin {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdin.lock(), &mut s)?;
+        s.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        print!("Password: ");
+        std::io::stdout().flush()?;
+        let _echo = EchoOff::new();
+        let p = read_line(&mut stdin.lock())?;
+        println!();
+        p
+    };
+    if password.is_empty() {
+        anyhow::bail!("Error: Password Required");
+    }
+
+    let opts = Options {
+        insecure_registries: a.insecure_registry.clone(),
+    }
+    .with_settings()?;
+    let reference = skiff_registry::parse_reference(&format!("{host}/skiff/login"))?;
+    let auth = skiff_registry::oci_auth_basic(&user, &password);
+    let reg = Registry::connect_with(&reference, &opts, auth)?;
+    let rt = skiff_registry::runtime()?;
+    rt.block_on(skiff_registry::login::verify(&reg, &user, &password))?;
+    skiff_registry::dockerconfig::store(&host, &user, &password)?;
+    println!("Login Succeeded");
+    Ok(0)
+}
+
+fn read_line(r: &mut dyn BufRead) -> anyhow::Result<String> {
+    let mut s = String::new();
+    r.read_line(&mut s)?;
+    Ok(s.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// Turns terminal echo off while the password is typed; restored on drop.
+struct EchoOff {
+    saved: Option<libc::termios>,
+}
+
+impl EchoOff {
+    fn new() -> EchoOff {
+        if !std::io::stdin().is_terminal() {
+            return EchoOff { saved: None };
+        }
+        // SAFETY: tcgetattr/tcsetattr on fd 0 with a properly sized struct.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut t) != 0 {
+                return EchoOff { saved: None };
+            }
+            let saved = t;
+            t.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(0, libc::TCSANOW, &t);
+            EchoOff { saved: Some(saved) }
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(t) = &self.saved {
+            // SAFETY: restoring the attributes read in `new`.
+            unsafe {
+                libc::tcsetattr(0, libc::TCSANOW, t);
+            }
+        }
+    }
 }

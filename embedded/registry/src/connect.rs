@@ -1,0 +1,127 @@
+//! One connection set-up per registry: the scheme decided by `endpoint`, the
+//! trusted roots from `tls`, the credentials from `auth`, and an oci-client
+//! `Client` built from them.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+
+use crate::endpoint::{self, Scheme};
+use crate::settings::Settings;
+use crate::{tls, Error};
+
+/// What the user said about transport security.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Registries named with `--insecure-registry`.
+    pub insecure_registries: Vec<String>,
+}
+
+impl Options {
+    /// The flag's entries plus those of skiff's config file.
+    pub fn with_settings(mut self) -> Result<Options, Error> {
+        let s = Settings::load()?;
+        self.insecure_registries.extend(s.insecure_registries);
+        Ok(self)
+    }
+}
+
+/// Parse an image reference as docker does (`busybox` is
+/// `docker.io/library/busybox:latest`).
+pub fn parse_reference(s: &str) -> Result<Reference, Error> {
+    Reference::from_str(s).map_err(|e| Error::Reference(format!("{s:?}: {e}")))
+}
+
+/// docker's display form: `docker.io/library/busybox:latest`,
+/// `127.0.0.1:5000/busybox:latest`, `r/x@sha256:...`.
+pub fn display_reference(r: &Reference) -> String {
+    r.whole()
+}
+
+/// A registry ready to talk to.
+pub struct Registry {
+    /// `host[:port]` as used on the wire (`index.docker.io` for Docker Hub).
+    pub host: String,
+    pub scheme: Scheme,
+    pub client: Client,
+    pub auth: RegistryAuth,
+}
+
+impl Registry {
+    /// Set up a client for the registry of `reference`. Blocking: it may
+    /// probe the server (see `endpoint`) and run a credential helper.
+    pub fn connect(reference: &Reference, opts: &Options) -> Result<Registry, Error> {
+        let auth = crate::auth::credentials_for(reference.registry())?;
+        Self::connect_with(reference, opts, auth)
+    }
+
+    /// As `connect`, with the given credentials (login checks new ones).
+    pub fn connect_with(
+        reference: &Reference,
+        opts: &Options,
+        auth: RegistryAuth,
+    ) -> Result<Registry, Error> {
+        tls::init();
+        let host = reference.resolve_registry().to_string();
+        let scheme = endpoint::choose(&host, &opts.insecure_registries);
+        tracing::debug!(registry = %host, ?scheme, "registry endpoint");
+        let config = client_config(&host, scheme);
+        let client = Client::try_from(config)
+            .map_err(|e| crate::error::from_oci(&host, "setting up the registry client", e))?;
+        Ok(Registry {
+            host,
+            scheme,
+            client,
+            auth,
+        })
+    }
+
+    /// `http` or `https`.
+    pub fn url_scheme(&self) -> &'static str {
+        match self.scheme {
+            Scheme::Http => "http",
+            _ => "https",
+        }
+    }
+
+    /// A plain reqwest client with the same TLS set-up, for the calls
+    /// oci-client does not offer (checking credentials at login).
+    pub fn http_client(&self) -> Result<reqwest::Client, Error> {
+        let mut certs = Vec::new();
+        for c in tls::roots_for(&self.host) {
+            if let Ok(c) = reqwest::Certificate::from_der(&c.data) {
+                certs.push(c);
+            }
+        }
+        reqwest::Client::builder()
+            .tls_certs_only(certs)
+            .tls_danger_accept_invalid_certs(self.scheme == Scheme::HttpsUnverified)
+            .connect_timeout(Duration::from_secs(30))
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(|e| crate::error::from_reqwest(&self.host, "setting up the HTTP client", &e))
+    }
+}
+
+pub const USER_AGENT: &str = concat!("skiff/", env!("CARGO_PKG_VERSION"));
+
+fn client_config(host: &str, scheme: Scheme) -> ClientConfig {
+    ClientConfig {
+        protocol: match scheme {
+            Scheme::Http => ClientProtocol::HttpsExcept(vec![host.to_string()]),
+            _ => ClientProtocol::Https,
+        },
+        accept_invalid_certificates: scheme == Scheme::HttpsUnverified,
+        tls_certs_only: tls::roots_for(host),
+        // skiff reads indexes itself (see platform.rs).
+        platform_resolver: None,
+        connect_timeout: Some(Duration::from_secs(30)),
+        // A stalled registry must not hang a pull forever.
+        read_timeout: Some(Duration::from_secs(120)),
+        user_agent: USER_AGENT,
+        ..Default::default()
+    }
+}

@@ -1,0 +1,414 @@
+//! `pull`: fetch an image into the store, as docker does.
+//!
+//! The manifest (or index, then the platform's manifest) is read raw so its
+//! digest is checked and the exact bytes are stored. Layers are fetched
+//! concurrently; each download is one pass: the compressed bytes go to the
+//! store's blob writer (digest checked before the rename) and, through a
+//! decompressor, to the snapshot unpacker (diff ID checked before the
+//! rename) on a blocking thread, with a small bounded channel between the
+//! network and the disk, so memory stays constant whatever the layer size.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::{StreamExt, TryStreamExt};
+use oci_client::manifest::OciDescriptor;
+use oci_client::Reference;
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use skiff_store::{media, Digest, Store};
+use tokio::sync::mpsc;
+
+use crate::connect::Registry;
+use crate::error::{from_io, from_oci};
+use crate::events::{layer, Event, Reporter, Status};
+use crate::platform::{self, IndexEntry, Platform};
+use crate::transfer::{ChannelReader, Chunk, TeeReader};
+use crate::Error;
+
+/// docker downloads 3 layers at a time; one more keeps 2 cores busy while
+/// a layer's tail is being unpacked.
+const CONCURRENT_DOWNLOADS: usize = 4;
+
+/// Chunks in flight between the network and the disk, per layer.
+const CHANNEL_CHUNKS: usize = 32;
+
+const ACCEPT: &[&str] = &[
+    media::OCI_MANIFEST,
+    media::DOCKER_MANIFEST,
+    media::OCI_INDEX,
+    media::DOCKER_MANIFEST_LIST,
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    /// `--platform`; the host's when `None`.
+    pub platform: Option<Platform>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PullResult {
+    /// The digest the reference resolved to in the registry (the index's
+    /// for a multi-platform image): docker's `Digest:` line.
+    pub digest: String,
+    /// The platform manifest stored and tagged.
+    pub manifest_digest: String,
+    /// The image ID (config digest).
+    pub id: String,
+    /// False when everything was already there and the tag unchanged.
+    pub downloaded: bool,
+}
+
+#[derive(Deserialize)]
+struct RawIndex {
+    #[serde(default)]
+    manifests: Vec<IndexEntry>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct RawDescriptor {
+    #[serde(default)]
+    media_type: String,
+    digest: String,
+    #[serde(default)]
+    size: i64,
+}
+
+#[derive(Deserialize)]
+struct RawManifest {
+    config: RawDescriptor,
+    #[serde(default)]
+    layers: Vec<RawDescriptor>,
+}
+
+#[derive(Deserialize)]
+struct RawConfig {
+    rootfs: RawRootfs,
+}
+
+#[derive(Deserialize)]
+struct RawRootfs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Sniff {
+    #[serde(rename = "mediaType")]
+    media_type: Option<String>,
+    manifests: Option<serde_json::Value>,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+fn store_err(e: skiff_store::Error) -> Error {
+    match e {
+        skiff_store::Error::DigestMismatch { expected, actual } => Error::DigestMismatch {
+            digest: expected,
+            actual,
+        },
+        other => Error::Store(other.to_string()),
+    }
+}
+
+fn digest(s: &str) -> Result<Digest, Error> {
+    skiff_store::parse_digest(s).map_err(store_err)
+}
+
+/// Pull `r` into `store`.
+pub async fn pull(
+    store: &Store,
+    reg: &Registry,
+    r: &Reference,
+    opts: &PullOptions,
+    report: Reporter,
+) -> Result<PullResult, Error> {
+    let host = reg.host.clone();
+    let whole = r.whole();
+    let what = format!("pulling {whole}");
+    let label = r.digest().or(r.tag()).unwrap_or("latest");
+    report(Event::Line(format!(
+        "{label}: Pulling from {}",
+        r.repository()
+    )));
+
+    let (top, _) = reg
+        .client
+        .pull_manifest_raw(r, &reg.auth, ACCEPT)
+        .await
+        .map_err(|e| from_oci(&host, &what, e))?;
+    let top_digest = sha256(&top);
+    if let Some(want) = r.digest() {
+        if want != top_digest {
+            return Err(Error::DigestMismatch {
+                digest: want.to_string(),
+                actual: top_digest,
+            });
+        }
+    }
+    let sniff: Sniff = serde_json::from_slice(&top)
+        .map_err(|e| Error::Registry(format!("{what}: the manifest is not valid JSON: {e}")))?;
+    let is_index = match &sniff.media_type {
+        Some(mt) => media::is_index(mt),
+        None => sniff.manifests.is_some(),
+    };
+
+    let (manifest_bytes, manifest_digest) = if is_index {
+        let idx: RawIndex = serde_json::from_slice(&top)
+            .map_err(|e| Error::Registry(format!("{what}: invalid image index: {e}")))?;
+        let want = opts.platform.clone().unwrap_or_else(Platform::host);
+        let entry = platform::choose(&idx.manifests, &want).ok_or_else(|| {
+            Error::Platform(format!(
+                "no matching manifest for {want} in the manifest list entries of {whole} (it offers: {})",
+                platform::offered(&idx.manifests)
+            ))
+        })?;
+        let mref = r.clone_with_digest(entry.digest.clone());
+        let (bytes, _) = reg
+            .client
+            .pull_manifest_raw(&mref, &reg.auth, ACCEPT)
+            .await
+            .map_err(|e| from_oci(&host, &what, e))?;
+        let got = sha256(&bytes);
+        if got != entry.digest {
+            return Err(Error::DigestMismatch {
+                digest: entry.digest.clone(),
+                actual: got,
+            });
+        }
+        (bytes, entry.digest.clone())
+    } else {
+        (top.clone(), top_digest.clone())
+    };
+    let manifest: RawManifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
+        Error::Registry(format!(
+            "{what}: manifest {manifest_digest} is invalid: {e}"
+        ))
+    })?;
+
+    // Nothing written from here on may be collected by a concurrent prune
+    // before the image is tagged.
+    let _lease = store.lease().map_err(store_err)?;
+
+    // Config first: its diff IDs name the snapshots.
+    let config_digest = digest(&manifest.config.digest)?;
+    if !store.has_blob(&config_digest) {
+        fetch_blob(store, reg, r, &manifest.config, None, &what, &report).await?;
+    }
+    let config_bytes = store.read_blob(&config_digest).map_err(store_err)?;
+    let config: RawConfig = serde_json::from_slice(&config_bytes).map_err(|e| {
+        Error::Registry(format!(
+            "{what}: image config {config_digest} is invalid: {e}"
+        ))
+    })?;
+    if config.rootfs.diff_ids.len() != manifest.layers.len() {
+        return Err(Error::Registry(format!(
+            "{what}: the config lists {} layers, the manifest {}",
+            config.rootfs.diff_ids.len(),
+            manifest.layers.len()
+        )));
+    }
+    let diff_ids = config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(|d| digest(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let chains = skiff_store::chain_ids(&diff_ids);
+
+    let mut jobs = Vec::new();
+    let mut downloaded = false;
+    for (i, l) in manifest.layers.iter().enumerate() {
+        let blob = digest(&l.digest)?;
+        let have_blob = store.has_blob(&blob);
+        let have_snap = store.has_snapshot(&chains[i]);
+        if have_blob && have_snap {
+            layer(&report, &l.digest, Status::AlreadyExists);
+            continue;
+        }
+        downloaded = true;
+        if !have_blob {
+            layer(&report, &l.digest, Status::PullingFsLayer);
+        }
+        jobs.push((l.clone(), have_blob, diff_ids[i].clone(), chains[i].clone()));
+    }
+    futures_util::stream::iter(jobs.into_iter().map(|(l, have_blob, diff, chain)| {
+        let what = &what;
+        let report = &report;
+        async move {
+            if have_blob {
+                // Only the snapshot is missing: unpack the stored blob.
+                let s = store.clone();
+                let blob = digest(&l.digest)?;
+                let mt = l.media_type.clone();
+                tokio::task::spawn_blocking(move || {
+                    s.unpack_layer_blob(&chain, &diff, &blob, Some(&mt))
+                })
+                .await
+                .map_err(|e| Error::Store(format!("unpacking {}: {e}", l.digest)))?
+                .map_err(store_err)?;
+            } else {
+                fetch_blob(store, reg, r, &l, Some((diff, chain)), what, report).await?;
+            }
+            layer(report, &l.digest, Status::PullComplete);
+            Ok::<(), Error>(())
+        }
+    }))
+    .buffer_unordered(CONCURRENT_DOWNLOADS)
+    .try_collect::<Vec<()>>()
+    .await?;
+
+    let md = digest(&manifest_digest)?;
+    if !store.has_blob(&md) {
+        downloaded = true;
+        store
+            .put_blob(&manifest_bytes, Some(&md))
+            .map_err(store_err)?;
+    }
+    store.add_image(&md).map_err(store_err)?;
+    if r.tag().is_some() && r.digest().is_none() {
+        let before = store.lookup(&whole).ok();
+        if before.as_ref() != Some(&md) {
+            downloaded = true;
+        }
+        store.tag(&whole, &md).map_err(store_err)?;
+    }
+    let name = format!("{}/{}", r.registry(), r.repository());
+    store
+        .add_repo_digest(&md, &name, &digest(&top_digest)?)
+        .map_err(store_err)?;
+    Ok(PullResult {
+        digest: top_digest,
+        manifest_digest,
+        id: config_digest.to_string(),
+        downloaded,
+    })
+}
+
+/// Download one blob into the store. With `unpack` (diff ID, chain ID) the
+/// same bytes are unpacked into the snapshot as they arrive.
+async fn fetch_blob(
+    store: &Store,
+    reg: &Registry,
+    r: &Reference,
+    desc: &RawDescriptor,
+    unpack: Option<(Digest, Digest)>,
+    what: &str,
+    report: &Reporter,
+) -> Result<(), Error> {
+    let host = &reg.host;
+    let blob = digest(&desc.digest)?;
+    let (tx, rx) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
+    let worker = {
+        let store = store.clone();
+        let media_type = desc.media_type.clone();
+        let blob = blob.clone();
+        tokio::task::spawn_blocking(move || write_blob(&store, rx, &blob, &media_type, unpack))
+    };
+
+    let shown = !media::is_manifest(&desc.media_type)
+        && desc.media_type != media::OCI_CONFIG
+        && desc.media_type != media::DOCKER_CONFIG;
+    let total = desc.size.max(0) as u64;
+    let download = async {
+        let oci_desc = OciDescriptor {
+            media_type: desc.media_type.clone(),
+            digest: desc.digest.clone(),
+            size: desc.size,
+            ..Default::default()
+        };
+        let mut stream = reg
+            .client
+            .pull_blob_stream(r, &oci_desc)
+            .await
+            .map_err(|e| from_oci(host, what, e))?;
+        let done = AtomicU64::new(0);
+        let mut last_report = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let err = from_io(host, what, e);
+                    let _ = tx.send(Err(io::Error::other(err.to_string()))).await;
+                    return Err(err);
+                }
+            };
+            let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            if shown && n - last_report >= 1 << 20 {
+                last_report = n;
+                layer(report, &desc.digest, Status::Downloading { done: n, total });
+            }
+            if tx.send(Ok(Some(chunk))).await.is_err() {
+                // The writer stopped: its error says why.
+                return Ok(());
+            }
+        }
+        let _ = tx.send(Ok(None)).await;
+        if shown {
+            layer(report, &desc.digest, Status::DownloadComplete);
+        }
+        Ok(())
+    };
+    let downloaded: Result<(), Error> = download.await;
+    drop(tx);
+    let written = worker
+        .await
+        .map_err(|e| Error::Store(format!("writing {}: {e}", desc.digest)))?;
+    match (downloaded, written) {
+        // A digest mismatch is the root cause whichever side saw it.
+        (_, Err(e @ Error::DigestMismatch { .. })) => Err(e),
+        (Err(e), _) => Err(e),
+        (Ok(()), w) => w,
+    }
+}
+
+/// The blocking side of a download: tee the compressed bytes into the blob
+/// writer while the decompressed stream is unpacked.
+fn write_blob(
+    store: &Store,
+    rx: mpsc::Receiver<Chunk>,
+    blob: &Digest,
+    media_type: &str,
+    unpack: Option<(Digest, Digest)>,
+) -> Result<(), Error> {
+    let writer = store.blob_writer(Some(blob)).map_err(store_err)?;
+    let mut tee = TeeReader {
+        inner: ChannelReader::new(rx),
+        out: writer,
+    };
+    let unpacked = match &unpack {
+        Some((diff, chain)) => {
+            let res = skiff_store::decompress(&mut tee, Some(media_type))
+                .map_err(|e| Error::Store(format!("layer {blob}: {e}")))
+                .and_then(|mut r| {
+                    store
+                        .unpack_layer(chain, Some(diff), &mut r)
+                        .map_err(|e| Error::Store(format!("layer {blob}: {e}")))
+                        .map(|_| ())
+                });
+            res
+        }
+        None => Ok(()),
+    };
+    // The rest of the compressed stream (gzip trailer, tar padding, or all of
+    // it when the snapshot already existed) still belongs to the blob; a
+    // failed unpack still drains, so a corrupt download is reported by its
+    // digest rather than by whatever the unpacker tripped on.
+    let drained = io::copy(&mut tee, &mut io::sink());
+    let TeeReader { out: writer, .. } = tee;
+    match drained {
+        Ok(_) => {}
+        Err(e) => {
+            drop(writer);
+            return Err(unpacked
+                .err()
+                .unwrap_or_else(|| Error::Registry(format!("downloading {blob}: {e}"))));
+        }
+    }
+    // commit() checks the digest; on mismatch the temp file is removed.
+    writer.commit().map_err(store_err)?;
+    unpacked
+}
