@@ -1,12 +1,67 @@
-//! `skiff image prune`.
+//! `skiff image prune [-a] [-f]`.
+
+use std::io::{BufRead, Write};
 
 use clap::Args as ClapArgs;
+use skiff_store::{PruneReport, Store};
 
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Provide filter values (not supported yet; rejected rather than ignored)
+    #[arg(long = "filter", value_name = "FILTER")]
+    pub filter: Vec<String>,
+}
 
-pub fn run(_g: &Globals, _a: Args) -> anyhow::Result<i32> {
-    super::not_yet("image prune")
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    if let Some(f) = a.filter.first() {
+        anyhow::bail!("--filter {f:?}: image prune filters are not supported yet");
+    }
+    let warning = if a.all {
+        "WARNING! This will remove all images without at least one container associated to them."
+    } else {
+        "WARNING! This will remove all dangling images."
+    };
+    if !a.force && !confirm(warning)? {
+        return Ok(0);
+    }
+    let store = Store::open(&g.root)?;
+    let report = store.prune(a.all)?;
+    print_deleted_images(&report);
+    println!(
+        "Total reclaimed space: {}",
+        super::images::human_size(report.reclaimed)
+    );
+    Ok(0)
+}
+
+/// docker's prompt; anything but y/Y declines.
+pub fn confirm(warning: &str) -> anyhow::Result<bool> {
+    print!("{warning}\nAre you sure you want to continue? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// The `Deleted Images:` block docker prints (nothing when nothing went).
+pub fn print_deleted_images(r: &PruneReport) {
+    if r.untagged.is_empty() && r.deleted_images.is_empty() {
+        return;
+    }
+    println!("Deleted Images:");
+    for u in &r.untagged {
+        println!("untagged: {u}");
+    }
+    for d in &r.deleted_images {
+        println!("deleted: {d}");
+    }
+    println!();
 }

@@ -1,12 +1,43 @@
-//! `skiff rmi`.
+//! `skiff rmi` / `skiff image rm`: untag and delete images, printing docker's
+//! `Untagged:` / `Deleted:` lines.
 
 use clap::Args as ClapArgs;
+use skiff_store::Store;
 
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// Force removal of the image
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Do not delete untagged parents (accepted for compatibility)
+    #[arg(long)]
+    pub no_prune: bool,
+    /// Images to remove (name, ID or name@digest)
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
 
-pub fn run(_g: &Globals, _a: Args) -> anyhow::Result<i32> {
-    super::not_yet("rmi")
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let store = Store::open(&g.root)?;
+    let mut failed = false;
+    for name in &a.images {
+        match store.remove_image(name, a.force) {
+            Ok(r) => {
+                for u in r.untagged {
+                    println!("Untagged: {u}");
+                }
+                for d in r.deleted {
+                    println!("Deleted: {d}");
+                }
+            }
+            Err(e) => {
+                // docker keeps going and exits 1 when any image failed.
+                eprintln!("Error: {e}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }

@@ -1,12 +1,23 @@
-//! `skiff tag`.
+//! `skiff tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]`.
 
 use clap::Args as ClapArgs;
+use skiff_store::Store;
 
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// Image to tag (name, ID or name@digest)
+    #[arg(value_name = "SOURCE_IMAGE[:TAG]")]
+    pub source: String,
+    /// New reference
+    #[arg(value_name = "TARGET_IMAGE[:TAG]")]
+    pub target: String,
+}
 
-pub fn run(_g: &Globals, _a: Args) -> anyhow::Result<i32> {
-    super::not_yet("tag")
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let store = Store::open(&g.root)?;
+    let digest = store.lookup(&a.source)?;
+    store.tag(&a.target, &digest)?;
+    Ok(0)
 }

@@ -74,6 +74,44 @@ impl Store {
         })
     }
 
+    /// Store a rootfs tar (gzip, zstd or plain, detected by magic bytes) as a
+    /// base layer: a gzip blob plus its snapshot, unpacked as it streams in.
+    /// The caller should hold a [`Store::lease`] until the image is tagged.
+    pub fn import_layer(
+        &self,
+        input: &mut dyn std::io::Read,
+        media_type: &str,
+    ) -> Result<LayerInfo> {
+        let mut r =
+            crate::compression::decompress(input, None).ctx(|| "reading the layer".into())?;
+        // One pass over the input: tee the tar into the gzip writer and a
+        // scratch unpack; the snapshot dir is renamed into place once the
+        // diff ID (its chain ID, as a base layer) is known.
+        let mut lw = self.layer_writer(None)?;
+        let scratch = self.create_temp_dir("import")?;
+        let result = (|| -> Result<LayerInfo> {
+            let mut tee = TeeReader {
+                r: &mut r,
+                w: &mut lw,
+            };
+            let stats = crate::unpack::unpack_tar(&mut tee, &scratch, "(imported rootfs)")?;
+            let info = lw.commit(media_type)?;
+            self.record_layer_size(&info.diff_id, stats.content_size)?;
+            let dest = self.snapshot_path(&info.diff_id);
+            let lock = self
+                .locks_dir()
+                .join(format!("snapshot-{}.lock", digest_hex(&info.diff_id)));
+            let _g = crate::lock::lock_file(&lock, crate::lock::LockKind::Exclusive)?;
+            if !dest.is_dir() {
+                fs::rename(&scratch, &dest).at(&dest)?;
+                crate::blobs::sync_dir(&self.snapshots_dir());
+            }
+            Ok(info)
+        })();
+        let _ = crate::tmp::remove_tree(&scratch);
+        result
+    }
+
     fn layer_meta_path(&self, diff_id: &Digest) -> PathBuf {
         self.root
             .join("images")
@@ -96,5 +134,19 @@ impl Store {
         fs::read_to_string(self.layer_meta_path(diff_id))
             .ok()
             .and_then(|s| s.trim().parse().ok())
+    }
+}
+
+/// Copies everything read through it into a writer.
+struct TeeReader<'a, R: ?Sized, W: ?Sized> {
+    r: &'a mut R,
+    w: &'a mut W,
+}
+
+impl<R: io::Read + ?Sized, W: Write + ?Sized> io::Read for TeeReader<'_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.r.read(buf)?;
+        self.w.write_all(&buf[..n])?;
+        Ok(n)
     }
 }

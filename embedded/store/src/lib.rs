@@ -63,6 +63,7 @@ mod unpack;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use chrono;
 pub use oci_spec;
 pub use oci_spec::image::{
     Descriptor, Digest, ImageConfiguration, ImageIndex, ImageManifest, MediaType,
