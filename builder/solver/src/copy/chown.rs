@@ -1,0 +1,81 @@
+//! `--chown` and `USER` names resolved in the stage's own /etc/passwd and
+//! /etc/group, as BuildKit does (never the host's).
+
+use crate::tree::{read_small, Tree};
+
+/// `user[:group]` → (uid, gid). A user without a group takes the user's
+/// primary group from /etc/passwd (0 for a numeric uid not listed there).
+pub fn resolve(spec: &str, tree: &dyn Tree) -> Result<(u32, u32), String> {
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let passwd = read_small(tree, "/etc/passwd").unwrap_or_default();
+    let passwd = String::from_utf8_lossy(&passwd);
+    let (uid, primary) = match user.parse::<u32>() {
+        Ok(n) => (n, lookup_passwd_uid(&passwd, n).unwrap_or(0)),
+        Err(_) => lookup_passwd(&passwd, user).ok_or_else(|| {
+            format!("unable to find user {user}: no matching entries in passwd file")
+        })?,
+    };
+    let gid = match group {
+        None => primary,
+        Some(g) => match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => {
+                let groups = read_small(tree, "/etc/group").unwrap_or_default();
+                lookup_group(&String::from_utf8_lossy(&groups), g).ok_or_else(|| {
+                    format!("unable to find group {g}: no matching entries in group file")
+                })?
+            }
+        },
+    };
+    Ok((uid, gid))
+}
+
+fn lookup_passwd(passwd: &str, name: &str) -> Option<(u32, u32)> {
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 4 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
+}
+
+fn lookup_passwd_uid(passwd: &str, uid: u32) -> Option<u32> {
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 4 && f[2].parse::<u32>().ok() == Some(uid)).then(|| f[3].parse().ok())?
+    })
+}
+
+fn lookup_group(groups: &str, name: &str) -> Option<u32> {
+    groups.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 3 && f[0] == name).then(|| f[2].parse().ok())?
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::DirTree;
+
+    #[test]
+    fn names_from_the_image() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("etc")).unwrap();
+        std::fs::write(
+            d.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("etc/group"), "root:x:0:\nstaff:x:50:\n").unwrap();
+        let t = DirTree {
+            root: d.path().to_path_buf(),
+        };
+        assert_eq!(resolve("app", &t).unwrap(), (1000, 1001));
+        assert_eq!(resolve("app:staff", &t).unwrap(), (1000, 50));
+        assert_eq!(resolve("1000", &t).unwrap(), (1000, 1001));
+        assert_eq!(resolve("42:7", &t).unwrap(), (42, 7));
+        assert!(resolve("nobody", &t).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! Read-only filesystem trees that COPY/ADD read from and that steps
+//! inspect (does /app exist? what does /etc/passwd say?): a stack of layer
+//! snapshots seen as overlayfs would merge them, without mounting anything
+//! (so it works unprivileged and from any thread), or the build context.
+//!
+//! Paths are relative and clean: "" is the root, "a/b" below it.
+
+use std::collections::BTreeSet;
+use std::fs::{self, Metadata};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+/// One visible filesystem object.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Where its data lives on the host.
+    pub real: PathBuf,
+    /// lstat of `real`.
+    pub md: Metadata,
+}
+
+/// Something COPY can read from.
+pub trait Tree: Send + Sync {
+    /// The object at `rel` (not following a final symlink), if visible.
+    fn node(&self, rel: &str) -> Option<Node>;
+    /// Sorted names inside the directory `rel`.
+    fn children(&self, rel: &str) -> Vec<String>;
+    /// sha256 hex of a regular file's content.
+    fn content_hash(&self, _rel: &str, node: &Node) -> io::Result<String> {
+        hash_file(&node.real)
+    }
+}
+
+pub fn hash_file(path: &Path) -> io::Result<String> {
+    let mut f = fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Join clean relative paths.
+pub fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
+/// Clean a path into the relative form: no leading `/`, no `.`, `..` popped
+/// (never above the root), no empty components.
+pub fn clean(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.join("/")
+}
+
+/// Resolve symlinks inside the tree (absolute targets are relative to the
+/// tree's root, never the host's): every component, and the last one too
+/// when `follow_last`. Returns the clean path of what it designates, which
+/// may not exist.
+pub fn resolve(tree: &dyn Tree, path: &str, follow_last: bool) -> io::Result<String> {
+    let mut todo: Vec<String> = clean(path)
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect();
+    todo.reverse();
+    let mut cur: Vec<String> = Vec::new();
+    let mut hops = 0;
+    while let Some(comp) = todo.pop() {
+        if comp == ".." {
+            cur.pop();
+            continue;
+        }
+        if comp == "." {
+            continue;
+        }
+        cur.push(comp);
+        let is_last = todo.is_empty();
+        if is_last && !follow_last {
+            break;
+        }
+        let rel = cur.join("/");
+        let Some(node) = tree.node(&rel) else {
+            continue;
+        };
+        if !node.md.file_type().is_symlink() {
+            continue;
+        }
+        hops += 1;
+        if hops > 40 {
+            return Err(io::Error::other(format!(
+                "too many levels of symbolic links at /{rel}"
+            )));
+        }
+        let target = fs::read_link(&node.real)?;
+        let target = target.to_string_lossy().into_owned();
+        cur.pop();
+        if target.starts_with('/') {
+            cur.clear();
+        }
+        let mut parts: Vec<String> = target
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect();
+        parts.reverse();
+        todo.extend(parts);
+    }
+    Ok(cur.join("/"))
+}
+
+/// A plain directory (the build context after it was checked, an exported
+/// rootfs...).
+pub struct DirTree {
+    pub root: PathBuf,
+}
+
+impl Tree for DirTree {
+    fn node(&self, rel: &str) -> Option<Node> {
+        let real = if rel.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        };
+        let md = fs::symlink_metadata(&real).ok()?;
+        Some(Node { real, md })
+    }
+
+    fn children(&self, rel: &str) -> Vec<String> {
+        let dir = if rel.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        };
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .map(|it| {
+                it.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+/// Layer snapshots (overlayfs format: 0/0 char devices are whiteouts,
+/// `trusted.overlay.opaque=y` hides lower contents) seen merged.
+#[derive(Debug, Clone, Default)]
+pub struct LayerTree {
+    /// Top layer first.
+    top_first: Vec<PathBuf>,
+}
+
+fn is_whiteout(md: &Metadata) -> bool {
+    md.file_type().is_char_device() && md.rdev() == 0
+}
+
+fn is_opaque(p: &Path) -> bool {
+    matches!(xattr::get(p, "trusted.overlay.opaque"), Ok(Some(v)) if v == b"y")
+}
+
+enum InLayer {
+    /// The layer has the object.
+    Found(Node),
+    /// The layer hides the path from every layer below it.
+    Hidden,
+    /// The layer says nothing; look below. `blocked`: an opaque directory on
+    /// the way hides the lower layers anyway.
+    Absent { blocked: bool },
+}
+
+impl LayerTree {
+    /// `base_first`: snapshot dirs in image order.
+    pub fn new(base_first: &[PathBuf]) -> Self {
+        let mut top_first = base_first.to_vec();
+        top_first.reverse();
+        LayerTree { top_first }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.top_first.is_empty()
+    }
+
+    fn in_layer(layer: &Path, comps: &[&str]) -> InLayer {
+        let mut cur = layer.to_path_buf();
+        let mut blocked = false;
+        for (i, c) in comps.iter().enumerate() {
+            cur.push(c);
+            let md = match fs::symlink_metadata(&cur) {
+                Ok(md) => md,
+                Err(_) => return InLayer::Absent { blocked },
+            };
+            if is_whiteout(&md) {
+                return InLayer::Hidden;
+            }
+            if i + 1 == comps.len() {
+                return InLayer::Found(Node { real: cur, md });
+            }
+            if !md.is_dir() {
+                return InLayer::Hidden;
+            }
+            if is_opaque(&cur) {
+                blocked = true;
+            }
+        }
+        InLayer::Absent { blocked }
+    }
+}
+
+impl Tree for LayerTree {
+    fn node(&self, rel: &str) -> Option<Node> {
+        let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+        if comps.is_empty() {
+            let real = self.top_first.first()?.clone();
+            let md = fs::symlink_metadata(&real).ok()?;
+            return Some(Node { real, md });
+        }
+        for layer in &self.top_first {
+            match Self::in_layer(layer, &comps) {
+                InLayer::Found(n) => return Some(n),
+                InLayer::Hidden => return None,
+                InLayer::Absent { blocked: true } => return None,
+                InLayer::Absent { blocked: false } => {}
+            }
+        }
+        None
+    }
+
+    fn children(&self, rel: &str) -> Vec<String> {
+        let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+        let mut names = BTreeSet::new();
+        let mut hidden = BTreeSet::new();
+        for layer in &self.top_first {
+            let dir = if comps.is_empty() {
+                match fs::symlink_metadata(layer) {
+                    Ok(_) => layer.clone(),
+                    Err(_) => continue,
+                }
+            } else {
+                match Self::in_layer(layer, &comps) {
+                    InLayer::Found(n) if n.md.is_dir() => n.real,
+                    InLayer::Found(_) | InLayer::Hidden => break,
+                    InLayer::Absent { blocked: true } => break,
+                    InLayer::Absent { blocked: false } => continue,
+                }
+            };
+            if let Ok(it) = fs::read_dir(&dir) {
+                for e in it.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if hidden.contains(&name) || names.contains(&name) {
+                        continue;
+                    }
+                    match e.metadata() {
+                        Ok(md) if is_whiteout(&md) => {
+                            hidden.insert(name);
+                        }
+                        Ok(md) => {
+                            if !md.is_dir() {
+                                // A non-directory hides the same name below.
+                                hidden.insert(name.clone());
+                            }
+                            names.insert(name);
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+            if is_opaque(&dir) {
+                break;
+            }
+        }
+        names.into_iter().collect()
+    }
+}
+
+/// Read a small file of a tree (e.g. /etc/passwd), following symlinks.
+pub fn read_small(tree: &dyn Tree, path: &str) -> Option<Vec<u8>> {
+    let rel = resolve(tree, path, true).ok()?;
+    let node = tree.node(&rel)?;
+    if !node.md.is_file() || node.md.len() > 16 << 20 {
+        return None;
+    }
+    fs::read(&node.real).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn clean_paths() {
+        assert_eq!(clean("/a/./b/../c/"), "a/c");
+        assert_eq!(clean("../../x"), "x");
+        assert_eq!(clean("/"), "");
+    }
+
+    #[test]
+    fn merged_layers_and_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        let base = d.path().join("base");
+        let top = d.path().join("top");
+        fs::create_dir_all(base.join("etc")).unwrap();
+        fs::create_dir_all(base.join("data")).unwrap();
+        fs::write(base.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+        fs::write(base.join("data/old"), "1").unwrap();
+        symlink("/data", base.join("link")).unwrap();
+        fs::create_dir_all(top.join("data")).unwrap();
+        fs::write(top.join("data/new"), "2").unwrap();
+        let t = LayerTree::new(&[base.clone(), top.clone()]);
+        assert_eq!(t.children("data"), vec!["new", "old"]);
+        assert_eq!(resolve(&t, "/link/new", true).unwrap(), "data/new");
+        assert!(read_small(&t, "/etc/passwd").is_some());
+        assert_eq!(t.children(""), vec!["data", "etc", "link"]);
+        // A file in the top layer hides a directory below.
+        fs::remove_dir_all(top.join("data")).unwrap();
+        fs::write(top.join("data"), "f").unwrap();
+        assert!(t.node("data/old").is_none());
+        assert!(t.node("data").unwrap().md.is_file());
+    }
+}
