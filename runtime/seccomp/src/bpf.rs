@@ -224,6 +224,11 @@ impl SeccompData {
 /// Runs a checked program on `data` and returns the SECCOMP_RET_* value.
 pub fn run(prog: &[Insn], data: &SeccompData) -> Result<u32, String> {
     check(prog)?;
+    Ok(run_checked(prog, data))
+}
+
+/// [`run`] for a program that already passed [`check`].
+pub(crate) fn run_checked(prog: &[Insn], data: &SeccompData) -> u32 {
     let (mut pc, mut a) = (0usize, 0u32);
     loop {
         let i = prog[pc];
@@ -231,7 +236,7 @@ pub fn run(prog: &[Insn], data: &SeccompData) -> Result<u32, String> {
         match i.code {
             c if c == BPF_LD | BPF_W | BPF_ABS => a = data.word(i.k),
             c if c == BPF_ALU | BPF_AND | BPF_K => a &= i.k,
-            c if c == BPF_RET | BPF_K => return Ok(i.k),
+            c if c == BPF_RET | BPF_K => return i.k,
             c if c == BPF_JMP | BPF_JA => pc += i.k as usize,
             c => {
                 let taken = match c & 0xf0 {

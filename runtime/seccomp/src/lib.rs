@@ -51,6 +51,8 @@ mod install;
 pub mod kernel;
 pub mod profile;
 mod program;
+#[cfg(test)]
+mod reference;
 mod resolve;
 mod tables;
 

@@ -148,9 +148,16 @@ impl Profile {
     /// path of the offending field, e.g. `syscalls[3].args[0].op`.
     pub fn from_json(json: &[u8]) -> Result<Profile, Error> {
         let de = &mut serde_json::Deserializer::from_slice(json);
-        let profile: Profile = serde_path_to_error::deserialize(de).map_err(|e| Error::Parse {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
+        let profile: Profile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            Error::Parse {
+                path: if path == "." {
+                    "top level".into()
+                } else {
+                    path
+                },
+                message: e.inner().to_string(),
+            }
         })?;
         profile.validate()?;
         Ok(profile)

@@ -42,7 +42,7 @@ impl Program {
     /// returns the SECCOMP_RET_* value. For tests and `--explain`-style tools.
     pub fn evaluate(&self, data: &SeccompData) -> u32 {
         // The program passed bpf::check when it was compiled.
-        bpf::run(&self.insns, data).unwrap_or_else(|e| unreachable!("checked program: {e}"))
+        bpf::run_checked(&self.insns, data)
     }
 
     /// [`Program::evaluate`] for a syscall by name on `abi`; `None` when the

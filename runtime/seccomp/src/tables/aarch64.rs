@@ -140,6 +140,7 @@ pub(crate) const SYSCALLS: &[(&str, u32)] = &[
     ("lsm_list_modules", 461),
     ("lsm_set_self_attr", 460),
     ("madvise", 233),
+    ("map_shadow_stack", 453),
     ("mbind", 235),
     ("membarrier", 283),
     ("memfd_create", 279),

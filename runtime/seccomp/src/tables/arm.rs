@@ -186,6 +186,7 @@ pub(crate) const SYSCALLS: &[(&str, u32)] = &[
     ("lstat", 107),
     ("lstat64", 196),
     ("madvise", 220),
+    ("map_shadow_stack", 453),
     ("mbind", 319),
     ("membarrier", 389),
     ("memfd_create", 385),

@@ -1,0 +1,245 @@
+//! docker's default profile, compiled for each arch, allows and denies what
+//! docker's does (checked through the BPF interpreter, so it runs for ARM
+//! programs on an x86_64 host).
+
+use skiff_seccomp::action::{RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS};
+use skiff_seccomp::arch::{AUDIT_ARCH_ARM, AUDIT_ARCH_X86_64};
+use skiff_seccomp::{Abi, Arch, CompileOptions, KernelVersion, Profile, Program, SeccompData};
+
+const EPERM: u32 = RET_ERRNO | 1;
+const ENOSYS: u32 = RET_ERRNO | 38;
+const CLONE_NEWUSER: u64 = 0x1000_0000;
+const CLONE_NEWNS: u64 = 0x0002_0000;
+const SIGCHLD: u64 = 17;
+
+fn compile(arch: Arch, caps: &[&str]) -> Program {
+    let opts = CompileOptions {
+        arch,
+        capabilities: caps,
+        kernel: Some(KernelVersion::new(6, 1)),
+    };
+    Profile::docker_default().compile(&opts).unwrap()
+}
+
+fn eval(p: &Program, abi: Abi, name: &str, args: &[u64]) -> u32 {
+    let mut a = [0u64; 6];
+    a[..args.len()].copy_from_slice(args);
+    p.evaluate_syscall(abi, name, a)
+        .unwrap_or_else(|| panic!("{abi:?} has no syscall {name}"))
+}
+
+#[test]
+fn default_caps_deny_namespaces_keys_and_mounts_on_every_abi() {
+    for arch in [Arch::X86_64, Arch::Aarch64, Arch::Arm] {
+        let p = compile(arch, &["CAP_CHOWN", "CAP_NET_BIND_SERVICE"]);
+        for &abi in p.abis() {
+            let e = |name: &str, args: &[u64]| eval(&p, abi, name, args);
+            assert_eq!(e("unshare", &[CLONE_NEWUSER]), EPERM, "{abi:?}");
+            assert_eq!(e("keyctl", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("add_key", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("mount", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("umount2", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("pivot_root", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("setns", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("bpf", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("reboot", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("init_module", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("getpid", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("write", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("execve", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("openat", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("exit_group", &[]), RET_ALLOW, "{abi:?}");
+            // clone: allowed unless it asks for a namespace.
+            assert_eq!(e("clone", &[SIGCHLD]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("clone", &[CLONE_NEWUSER | SIGCHLD]), EPERM, "{abi:?}");
+            assert_eq!(e("clone", &[CLONE_NEWNS]), EPERM, "{abi:?}");
+            // clone3 cannot be inspected: ENOSYS makes libcs fall back to clone.
+            assert_eq!(e("clone3", &[]), ENOSYS, "{abi:?}");
+            // personality: only docker's five values.
+            for ok in [0, 8, 0x20000, 0x20008, 0xffff_ffff] {
+                assert_eq!(e("personality", &[ok]), RET_ALLOW, "{abi:?} {ok:#x}");
+            }
+            for bad in [1, 0x0040_0000, 0x0800_0000] {
+                assert_eq!(e("personality", &[bad]), EPERM, "{abi:?} {bad:#x}");
+            }
+            // socket: every family but AF_VSOCK (40).
+            for (family, want) in [
+                (1, RET_ALLOW),
+                (2, RET_ALLOW),
+                (10, RET_ALLOW),
+                (16, RET_ALLOW),
+            ] {
+                assert_eq!(e("socket", &[family]), want, "{abi:?}");
+            }
+            assert_eq!(e("socket", &[40]), EPERM, "{abi:?}");
+            assert_eq!(e("socket", &[39]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("socket", &[41]), RET_ALLOW, "{abi:?}");
+            // ptrace: minKernel 4.8 on a 6.1 kernel.
+            assert_eq!(e("ptrace", &[]), RET_ALLOW, "{abi:?}");
+        }
+    }
+}
+
+#[test]
+fn wide_arguments_are_compared_on_64_bits_where_the_abi_has_them() {
+    let p = compile(Arch::X86_64, &[]);
+    // personality(0x1_0000_0008) is not personality(8) for a 64-bit process.
+    assert_eq!(
+        eval(&p, Abi::X86_64, "personality", &[(1 << 32) | 8]),
+        EPERM
+    );
+    assert_eq!(eval(&p, Abi::X86_64, "socket", &[(1 << 32) | 2]), RET_ALLOW);
+    assert_eq!(
+        eval(&p, Abi::X86_64, "socket", &[(1 << 32) | 40]),
+        RET_ALLOW
+    );
+    // clone flags in the high word are not namespace flags.
+    assert_eq!(
+        eval(&p, Abi::X86_64, "clone", &[(1 << 40) | SIGCHLD]),
+        RET_ALLOW
+    );
+}
+
+#[test]
+fn sys_admin_unlocks_namespaces_and_mounts_as_privileged_does() {
+    for arch in [Arch::X86_64, Arch::Aarch64, Arch::Arm] {
+        let p = compile(arch, &["CAP_SYS_ADMIN"]);
+        for &abi in p.abis() {
+            let e = |name: &str, args: &[u64]| eval(&p, abi, name, args);
+            assert_eq!(e("mount", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("umount2", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("unshare", &[CLONE_NEWUSER]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("setns", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("clone", &[CLONE_NEWUSER | SIGCHLD]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("clone3", &[]), RET_ALLOW, "{abi:?}");
+            assert_eq!(e("bpf", &[]), RET_ALLOW, "{abi:?}");
+            // Still denied: other capabilities' syscalls.
+            assert_eq!(e("reboot", &[]), EPERM, "{abi:?}");
+            assert_eq!(e("init_module", &[]), EPERM, "{abi:?}");
+            // Keys are not namespaced: docker's profile never allows them.
+            assert_eq!(e("keyctl", &[]), EPERM, "{abi:?}");
+        }
+    }
+    // Capability names are accepted without the prefix and in any case.
+    let p = compile(Arch::X86_64, &["sys_admin"]);
+    assert_eq!(eval(&p, Abi::X86_64, "mount", &[]), RET_ALLOW);
+    let p = compile(Arch::X86_64, &["CAP_SYS_BOOT", "CAP_SYS_MODULE"]);
+    assert_eq!(eval(&p, Abi::X86_64, "reboot", &[]), RET_ALLOW);
+    assert_eq!(eval(&p, Abi::X86_64, "finit_module", &[]), RET_ALLOW);
+    assert_eq!(eval(&p, Abi::X86_64, "mount", &[]), EPERM);
+}
+
+#[test]
+fn arch_specific_rules_follow_the_native_arch() {
+    let x86 = compile(Arch::X86_64, &[]);
+    assert_eq!(eval(&x86, Abi::X86_64, "arch_prctl", &[]), RET_ALLOW);
+    assert_eq!(eval(&x86, Abi::X86_64, "modify_ldt", &[]), RET_ALLOW);
+    // i386 processes on x86_64: covered through docker's archMap.
+    assert_eq!(eval(&x86, Abi::X86, "socketcall", &[]), RET_ALLOW);
+    assert_eq!(eval(&x86, Abi::X86, "modify_ldt", &[]), RET_ALLOW);
+    assert_eq!(eval(&x86, Abi::X86, "mount", &[]), EPERM);
+
+    for arch in [Arch::Aarch64, Arch::Arm] {
+        let p = compile(arch, &[]);
+        assert_eq!(eval(&p, Abi::Arm, "set_tls", &[]), RET_ALLOW, "{arch:?}");
+        assert_eq!(eval(&p, Abi::Arm, "cacheflush", &[]), RET_ALLOW, "{arch:?}");
+        assert_eq!(eval(&p, Abi::Arm, "breakpoint", &[]), RET_ALLOW, "{arch:?}");
+        assert_eq!(
+            eval(&p, Abi::Arm, "arm_fadvise64_64", &[]),
+            RET_ALLOW,
+            "{arch:?}"
+        );
+        assert_eq!(
+            eval(&p, Abi::Arm, "sync_file_range2", &[]),
+            RET_ALLOW,
+            "{arch:?}"
+        );
+        // ARM's own syscall numbers mean other things on x86: mount is 21
+        // on arm but access on x86_64.
+        assert_eq!(eval(&p, Abi::Arm, "mount", &[]), EPERM, "{arch:?}");
+        assert_eq!(Abi::Arm.syscall_number("mount"), Some(21));
+        // modify_ldt is x86 only.
+        assert_eq!(Abi::Arm.syscall_number("modify_ldt"), None);
+    }
+    let a64 = compile(Arch::Aarch64, &[]);
+    assert_eq!(a64.abis(), &[Abi::Aarch64, Abi::Arm]);
+    assert_eq!(eval(&a64, Abi::Aarch64, "mount", &[]), EPERM);
+    assert_eq!(eval(&a64, Abi::Aarch64, "getpid", &[]), RET_ALLOW);
+    let arm = compile(Arch::Arm, &[]);
+    assert_eq!(arm.abis(), &[Abi::Arm]);
+}
+
+#[test]
+fn other_abis_are_killed_and_x32_cannot_bypass() {
+    let raw = |p: &Program, arch: u32, nr: u32| {
+        p.evaluate(&SeccompData {
+            nr,
+            arch,
+            ..Default::default()
+        })
+    };
+    let arm = compile(Arch::Arm, &[]);
+    assert_eq!(raw(&arm, AUDIT_ARCH_X86_64, 39), RET_KILL_PROCESS);
+    let a64 = compile(Arch::Aarch64, &[]);
+    assert_eq!(raw(&a64, AUDIT_ARCH_X86_64, 172), RET_KILL_PROCESS);
+    let x86 = compile(Arch::X86_64, &[]);
+    assert_eq!(raw(&x86, AUDIT_ARCH_ARM, 20), RET_KILL_PROCESS);
+    // docker's profile covers x32: its mount (165 | x32 bit) is denied,
+    // its getpid allowed.
+    assert_eq!(raw(&x86, AUDIT_ARCH_X86_64, 0x4000_0000 | 165), EPERM);
+    assert_eq!(raw(&x86, AUDIT_ARCH_X86_64, 0x4000_0000 | 39), RET_ALLOW);
+
+    // A deny-list profile that covers only x86_64: x32 and i386 syscalls
+    // must not get the default ALLOW.
+    let deny = Profile::from_json(
+        br#"{"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let p = deny
+        .compile(&CompileOptions::new(Arch::X86_64, &[]))
+        .unwrap();
+    assert_eq!(p.abis(), &[Abi::X86_64]);
+    assert_eq!(raw(&p, AUDIT_ARCH_X86_64, 165), EPERM);
+    assert_eq!(raw(&p, AUDIT_ARCH_X86_64, 39), RET_ALLOW);
+    assert_eq!(
+        raw(&p, AUDIT_ARCH_X86_64, 0x4000_0000 | 165),
+        RET_KILL_PROCESS
+    );
+    assert_eq!(
+        raw(&p, skiff_seccomp::arch::AUDIT_ARCH_I386, 21),
+        RET_KILL_PROCESS
+    );
+    // nr -1 (what ptrace uses to skip a syscall) is not x32.
+    assert_eq!(raw(&p, AUDIT_ARCH_X86_64, u32::MAX), RET_ALLOW);
+}
+
+#[test]
+fn min_kernel_follows_the_kernel_version() {
+    let old = CompileOptions {
+        arch: Arch::X86_64,
+        capabilities: &[],
+        kernel: Some(KernelVersion::new(4, 4)),
+    };
+    let p = Profile::docker_default().compile(&old).unwrap();
+    assert_eq!(eval(&p, Abi::X86_64, "ptrace", &[]), EPERM);
+    assert_eq!(eval(&p, Abi::X86_64, "process_vm_readv", &[]), EPERM);
+    let p = compile(Arch::X86_64, &["CAP_SYS_PTRACE"]);
+    assert_eq!(eval(&p, Abi::X86_64, "kcmp", &[]), RET_ALLOW);
+    // The running kernel is used when none is given.
+    let p = Profile::docker_default()
+        .compile(&CompileOptions::new(Arch::host(), &[]))
+        .unwrap();
+    assert!(p.len() > 100);
+}
+
+#[test]
+fn instruction_counts_stay_far_below_the_kernel_limit() {
+    for arch in [Arch::X86_64, Arch::Aarch64, Arch::Arm] {
+        for caps in [&[][..], &["CAP_SYS_ADMIN"][..]] {
+            let p = compile(arch, caps);
+            eprintln!("{arch:?} {caps:?}: {} instructions", p.len());
+            assert!(p.len() < 1024, "{arch:?}: {}", p.len());
+        }
+    }
+}
