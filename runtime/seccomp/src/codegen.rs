@@ -21,13 +21,19 @@
 //! are neighbours), so docker's ~370-name allow-list becomes ~100 ranges and
 //! a syscall costs ~8 jumps instead of a linear scan of hundreds.
 //!
+//! Like runc (which docker runs), numbers above the highest syscall the
+//! profile names on an ABI get ENOSYS rather than the default action when
+//! that action is restrictive: a syscall newer than the profile then looks
+//! unimplemented and libcs fall back (clone3 → clone, faccessat2 → faccessat)
+//! instead of failing with EPERM.
+//!
 //! Per syscall, rules with argument checks are tried before unconditional
 //! ones (the specific before the general, as libseccomp's rule tree does),
 //! each in profile order; the first whose checks all hold decides.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::action::RET_KILL_PROCESS;
+use crate::action::{RET_ERRNO, RET_KILL_PROCESS};
 use crate::arch::{Abi, X32_SYSCALL_BIT};
 use crate::bpf::{arg_hi, arg_lo, Asm, Cond, Insn, Label, OFF_ARCH, OFF_NR};
 use crate::profile::{ArgOp, ArgRule};
@@ -37,6 +43,9 @@ use crate::resolve::Resolved;
 /// action is also a kill). Never the default action: a deny-list profile
 /// (default ALLOW) must not be bypassed by switching to the i386 or x32 ABI.
 pub const BAD_ARCH_RET: u32 = RET_KILL_PROCESS;
+
+/// ERRNO(ENOSYS): "no such syscall", which libcs answer with a fallback.
+const RET_ENOSYS: u32 = RET_ERRNO | 38;
 
 /// What one syscall number does: argument-checked rules, then a fallback.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -151,6 +160,14 @@ fn section_tree(asm: &mut Asm, resolved: &Resolved, abi: Abi) -> Label {
         if let Some(after) = nr.checked_add(1) {
             add_range(&mut ranges, after, default);
         }
+    }
+    // runc's -ENOSYS stub: numbers above the highest the profile names.
+    let highest = plans.keys().next_back().copied();
+    if let Some(after) = highest
+        .filter(|_| resolved.enosys_above_known)
+        .and_then(|n| n.checked_add(1))
+    {
+        add_range(&mut ranges, after, Leaf::Ret(RET_ENOSYS));
     }
     emit_search(asm, &ranges, &blocks)
 }

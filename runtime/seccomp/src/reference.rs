@@ -9,11 +9,15 @@ use std::collections::HashMap;
 use crate::resolve::{resolve, Resolved, ResolvedRule};
 use crate::{CompileOptions, KernelVersion, Profile};
 
-/// Rules by (ABI, syscall number), in profile order.
-type ByNumber<'a> = HashMap<(Abi, u32), Vec<&'a ResolvedRule>>;
+/// Rules by (ABI, syscall number), in profile order, and the highest
+/// number each ABI has rules for.
+struct ByNumber<'a> {
+    rules: HashMap<(Abi, u32), Vec<&'a ResolvedRule>>,
+    highest: HashMap<Abi, u32>,
+}
 
 fn by_number(r: &Resolved) -> ByNumber<'_> {
-    let mut map: ByNumber<'_> = HashMap::new();
+    let mut map: HashMap<(Abi, u32), Vec<&ResolvedRule>> = HashMap::new();
     for rule in &r.rules {
         for abi in Abi::ALL {
             let mut nrs: Vec<u32> = rule
@@ -27,7 +31,15 @@ fn by_number(r: &Resolved) -> ByNumber<'_> {
             }
         }
     }
-    map
+    let mut highest: HashMap<Abi, u32> = HashMap::new();
+    for &(abi, nr) in map.keys() {
+        let h = highest.entry(abi).or_insert(nr);
+        *h = (*h).max(nr);
+    }
+    ByNumber {
+        rules: map,
+        highest,
+    }
 }
 
 /// What the kernel should get for `data`, straight from the resolved rules.
@@ -64,7 +76,11 @@ fn expected(r: &Resolved, by_nr: &ByNumber<'_>, data: &SeccompData) -> u32 {
             }
         })
     };
-    let rules: &[&ResolvedRule] = by_nr.get(&(abi, data.nr)).map_or(&[], Vec::as_slice);
+    let highest = by_nr.highest.get(&abi);
+    if r.enosys_above_known && highest.is_some_and(|&h| data.nr > h) {
+        return crate::action::RET_ERRNO | 38;
+    }
+    let rules: &[&ResolvedRule] = by_nr.rules.get(&(abi, data.nr)).map_or(&[], Vec::as_slice);
     if let Some(rule) = rules
         .iter()
         .find(|rule| !rule.args.is_empty() && holds(rule))

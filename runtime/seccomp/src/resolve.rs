@@ -6,11 +6,14 @@
 //! is held, the native arch is listed, or the kernel is at least `minKernel`.
 //! The result is what docker hands to runc as OCI `linux.seccomp`.
 
+use crate::action::Action;
 use crate::arch::{Abi, Arch};
 use crate::error::Error;
 use crate::kernel::KernelVersion;
 use crate::profile::{ArgRule, Filter, Profile};
 use crate::CompileOptions;
+
+const ENOSYS: u32 = 38;
 
 /// A profile resolved for one container on one host.
 #[derive(Debug, Clone)]
@@ -21,6 +24,11 @@ pub(crate) struct Resolved {
     pub abis: Vec<Abi>,
     pub rules: Vec<ResolvedRule>,
     pub flags: u32,
+    /// runc's "-ENOSYS stub": syscalls numbered above every syscall the
+    /// profile names (on that ABI) fail with ENOSYS instead of the default
+    /// action, so libcs fall back from syscalls newer than the profile.
+    /// Only for restrictive default actions, as runc does.
+    pub enosys_above_known: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +103,10 @@ pub(crate) fn resolve(profile: &Profile, opts: &CompileOptions<'_>) -> Result<Re
 
     Ok(Resolved {
         default_ret,
+        enosys_above_known: !matches!(
+            profile.default_action,
+            Action::Allow | Action::Log | Action::Trace
+        ) && default_ret != crate::action::RET_ERRNO | ENOSYS,
         abis: abis(profile, opts.arch),
         rules,
         flags: profile

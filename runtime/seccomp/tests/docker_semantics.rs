@@ -243,3 +243,42 @@ fn instruction_counts_stay_far_below_the_kernel_limit() {
         }
     }
 }
+
+#[test]
+fn syscalls_newer_than_the_profile_get_enosys_as_under_runc() {
+    let raw = |p: &Program, abi: Abi, nr: u32| {
+        p.evaluate(&SeccompData {
+            nr,
+            arch: abi.audit_arch(),
+            ..Default::default()
+        })
+    };
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let p = compile(arch, &[]);
+        let native = arch.native_abi();
+        // Above the highest syscall docker's profile names: "not implemented".
+        assert_eq!(raw(&p, native, 600), ENOSYS, "{arch:?}");
+        assert_eq!(raw(&p, native, 100_000), ENOSYS, "{arch:?}");
+        // Below it, unnamed numbers keep the default action.
+        let getpid = native.syscall_number("getpid").unwrap();
+        assert_eq!(raw(&p, native, getpid), RET_ALLOW);
+        assert_eq!(
+            raw(&p, native, native.syscall_number("mount").unwrap()),
+            EPERM
+        );
+    }
+    // 32-bit ARM names ARM-private syscalls (set_tls = 0xf0005), so like
+    // runc only numbers above those get ENOSYS.
+    let p = compile(Arch::Arm, &[]);
+    assert_eq!(raw(&p, Abi::Arm, 600), EPERM);
+    assert_eq!(raw(&p, Abi::Arm, 0xf_0006), ENOSYS);
+    // Not for permissive defaults (runc skips its stub then).
+    let allow = Profile::from_json(
+        br#"{"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap()
+    .compile(&CompileOptions::new(Arch::X86_64, &[]))
+    .unwrap();
+    assert_eq!(raw(&allow, Abi::X86_64, 600), RET_ALLOW);
+}

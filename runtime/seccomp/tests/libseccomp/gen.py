@@ -10,6 +10,9 @@ BPF libseccomp generates is written to <arch>-<caps>.bpf. Names that
 libseccomp resolves to no real syscall number on an ABI (it is older than the
 syscall, or multiplexes it) are listed as "<abi> <name>" lines in
 <arch>-<caps>.unknown, so the test can tell those from real differences.
+<arch>-<caps>.highest holds, per ABI, the highest syscall number the rules
+name as libseccomp resolves it: runc puts an "-ENOSYS stub" in front of the
+libseccomp program for numbers above it, which the test emulates.
 
 Usage: runtime/seccomp/tests/libseccomp/gen.py
 """
@@ -85,6 +88,7 @@ def main():
                 f.remove_arch(seccomp.Arch.NATIVE)
             f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
             unknown = set()
+            highest = {}
             for rule in resolve(profile, goarch, caps):
                 args = [seccomp.Arg(a["index"], OPS[a["op"]], a["value"], a.get("valueTwo", 0))
                         for a in rule.get("args") or []]
@@ -97,6 +101,8 @@ def main():
                             nr = -1
                         if nr < 0:
                             unknown.add(f"{ABI_NAMES[a]} {name}")
+                        else:
+                            highest[a] = max(highest.get(a, 0), nr)
                     try:
                         f.add_rule(act, name, *args)
                     except (RuntimeError, ValueError):
@@ -106,6 +112,9 @@ def main():
                 f.export_bpf(out)
             with open(base + ".unknown", "w") as out:
                 out.write("".join(n + "\n" for n in sorted(unknown)))
+            # runc prepends a stub returning ENOSYS above these (its patchbpf).
+            with open(base + ".highest", "w") as out:
+                out.write("".join(f"{ABI_NAMES[a]} {n}\n" for a, n in highest.items()))
             print(base, os.path.getsize(base + ".bpf") // 8, "instructions,", len(unknown), "unresolved")
 
 
