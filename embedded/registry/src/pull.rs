@@ -8,8 +8,9 @@
 //! rename) on a blocking thread, with a small bounded channel between the
 //! network and the disk, so memory stays constant whatever the layer size.
 
-use std::io;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use futures_util::{StreamExt, TryStreamExt};
 use oci_client::manifest::OciDescriptor;
@@ -23,7 +24,7 @@ use crate::connect::Registry;
 use crate::error::{from_io, from_oci};
 use crate::events::{layer, Event, Reporter, Status};
 use crate::platform::{self, IndexEntry, Platform};
-use crate::transfer::{ChannelReader, Chunk, TeeReader};
+use crate::transfer::{Chunk, FollowReader, Written};
 use crate::Error;
 
 /// docker downloads 3 layers at a time; one more keeps 2 cores busy while
@@ -365,50 +366,74 @@ async fn fetch_blob(
     }
 }
 
-/// The blocking side of a download: tee the compressed bytes into the blob
-/// writer while the decompressed stream is unpacked.
+/// The blocking side of a download: the received chunks are written to
+/// the blob's temp file, which the unpacker (its own thread) follows; the
+/// end of the blob is released to the unpacker only after the digest check.
 fn write_blob(
     store: &Store,
-    rx: mpsc::Receiver<Chunk>,
+    mut rx: mpsc::Receiver<Chunk>,
     blob: &Digest,
     media_type: &str,
     unpack: Option<(Digest, Digest)>,
 ) -> Result<(), Error> {
-    let writer = store.blob_writer(Some(blob)).map_err(store_err)?;
-    let mut tee = TeeReader {
-        inner: ChannelReader::new(rx),
-        out: writer,
-    };
-    let unpacked = match &unpack {
+    let mut writer = store.blob_writer(Some(blob)).map_err(store_err)?;
+    let written = Arc::new(Written::default());
+    let unpacker = match unpack {
         Some((diff, chain)) => {
-            let res = skiff_store::decompress(&mut tee, Some(media_type))
-                .map_err(|e| Error::Store(format!("layer {blob}: {e}")))
-                .and_then(|mut r| {
-                    store
-                        .unpack_layer(chain, Some(diff), &mut r)
-                        .map_err(|e| Error::Store(format!("layer {blob}: {e}")))
-                        .map(|_| ())
-                });
-            res
+            let file = std::fs::File::open(writer.temp_path())
+                .map_err(|e| Error::Io(format!("{}", writer.temp_path().display()), e))?;
+            let follow = FollowReader::new(file, written.clone());
+            let store = store.clone();
+            let media_type = media_type.to_string();
+            let blob = blob.clone();
+            Some(std::thread::spawn(move || -> Result<(), Error> {
+                let mut r = skiff_store::decompress(follow, Some(&media_type))
+                    .map_err(|e| Error::Store(format!("layer {blob}: {e}")))?;
+                store
+                    .unpack_layer(&chain, Some(&diff), &mut r)
+                    .map_err(|e| Error::Store(format!("layer {blob}: {e}")))?;
+                Ok(())
+            }))
         }
+        None => None,
+    };
+    let join = |u: Option<std::thread::JoinHandle<Result<(), Error>>>| match u {
+        Some(h) => h
+            .join()
+            .unwrap_or_else(|_| Err(Error::Store(format!("unpacking {blob} panicked")))),
         None => Ok(()),
     };
-    // The rest of the compressed stream (gzip trailer, tar padding, or all of
-    // it when the snapshot already existed) still belongs to the blob; a
-    // failed unpack still drains, so a corrupt download is reported by its
-    // digest rather than by whatever the unpacker tripped on.
-    let drained = io::copy(&mut tee, &mut io::sink());
-    let TeeReader { out: writer, .. } = tee;
-    match drained {
-        Ok(_) => {}
+
+    let received: Result<(), Error> = (|| loop {
+        match rx.blocking_recv() {
+            Some(Ok(Some(bytes))) => {
+                writer
+                    .write_all(&bytes)
+                    .and_then(|_| writer.flush())
+                    .map_err(|e| Error::Io(format!("writing {blob}"), e))?;
+                written.advance(writer.written());
+            }
+            Some(Ok(None)) => return Ok(()),
+            Some(Err(e)) => return Err(Error::Registry(e.to_string())),
+            None => return Err(Error::Registry(format!("downloading {blob}: interrupted"))),
+        }
+    })();
+    if let Err(e) = received {
+        written.fail(e.to_string());
+        drop(writer);
+        let _ = join(unpacker);
+        return Err(e);
+    }
+    // commit() checks the digest; on mismatch the temp file is removed and
+    // the unpacker is told, so its half-made snapshot is discarded too.
+    match writer.commit() {
+        Ok(_) => written.finish(),
         Err(e) => {
-            drop(writer);
-            return Err(unpacked
-                .err()
-                .unwrap_or_else(|| Error::Registry(format!("downloading {blob}: {e}"))));
+            let err = store_err(e);
+            written.fail(err.to_string());
+            let _ = join(unpacker);
+            return Err(err);
         }
     }
-    // commit() checks the digest; on mismatch the temp file is removed.
-    writer.commit().map_err(store_err)?;
-    unpacked
+    join(unpacker)
 }

@@ -3,8 +3,9 @@
 //! and talks to the async side through small bounded channels, so memory
 //! stays constant whatever the blob size.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -72,59 +73,94 @@ pub fn file_stream(
 /// error, never as a short but complete blob.
 pub type Chunk = io::Result<Option<Bytes>>;
 
-/// The blocking end of a download: reads the chunks the async side received.
-pub struct ChannelReader {
-    rx: mpsc::Receiver<Chunk>,
-    cur: Bytes,
-    done: bool,
+/// How far a blob's temp file has been written, shared by the thread that
+/// writes it and the one that unpacks it.
+#[derive(Default)]
+pub struct Written {
+    state: Mutex<WrittenState>,
+    changed: Condvar,
 }
 
-impl ChannelReader {
-    pub fn new(rx: mpsc::Receiver<Chunk>) -> ChannelReader {
-        ChannelReader {
-            rx,
-            cur: Bytes::new(),
-            done: false,
+#[derive(Default)]
+struct WrittenState {
+    /// Bytes flushed to the file (readable through another descriptor).
+    flushed: u64,
+    /// The blob is complete and its digest verified.
+    done: bool,
+    /// The download failed: readers get this error.
+    failed: Option<String>,
+}
+
+impl Written {
+    pub fn advance(&self, flushed: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.flushed = flushed;
+        }
+        self.changed.notify_all();
+    }
+    pub fn finish(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.done = true;
+        }
+        self.changed.notify_all();
+    }
+    pub fn fail(&self, why: String) {
+        if let Ok(mut s) = self.state.lock() {
+            s.failed = Some(why);
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// Reads a blob's temp file while it is being written, waiting for more
+/// bytes instead of stopping at the current end; the end of the blob is
+/// only reported once its digest has been checked. The unpacker reads
+/// through this, so a slow unpack (or one waiting for another process's
+/// snapshot lock) never holds up the download, and nothing is buffered in
+/// memory.
+pub struct FollowReader {
+    file: std::fs::File,
+    pos: u64,
+    written: Arc<Written>,
+}
+
+impl FollowReader {
+    pub fn new(file: std::fs::File, written: Arc<Written>) -> FollowReader {
+        FollowReader {
+            file,
+            pos: 0,
+            written,
         }
     }
 }
 
-impl Read for ChannelReader {
+impl Read for FollowReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.cur.is_empty() {
-            if self.done {
+        let mut s = self
+            .written
+            .state
+            .lock()
+            .map_err(|_| io::Error::other("download state poisoned"))?;
+        loop {
+            if let Some(why) = &s.failed {
+                return Err(io::Error::other(why.clone()));
+            }
+            if self.pos < s.flushed {
+                let n = buf.len().min((s.flushed - self.pos) as usize);
+                drop(s);
+                let got = self.file.read(&mut buf[..n])?;
+                self.pos += got as u64;
+                return Ok(got);
+            }
+            if s.done {
                 return Ok(0);
             }
-            match self.rx.blocking_recv() {
-                Some(Ok(Some(b))) => self.cur = b,
-                Some(Ok(None)) => self.done = true,
-                Some(Err(e)) => return Err(e),
-                None => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "download interrupted",
-                    ))
-                }
-            }
+            s = self
+                .written
+                .changed
+                .wait(s)
+                .map_err(|_| io::Error::other("download state poisoned"))?;
         }
-        let n = buf.len().min(self.cur.len());
-        buf[..n].copy_from_slice(&self.cur.split_to(n));
-        Ok(n)
-    }
-}
-
-/// Copies everything read through it into `out` (the blob file), so one
-/// download feeds both the blob and the unpacker.
-pub struct TeeReader<R, W> {
-    pub inner: R,
-    pub out: W,
-}
-
-impl<R: Read, W: Write> Read for TeeReader<R, W> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.out.write_all(&buf[..n])?;
-        Ok(n)
     }
 }
 
@@ -133,34 +169,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn channel_and_tee() {
-        let (tx, rx) = mpsc::channel(2);
+    fn follow_reader_waits_for_the_writer() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("blob");
+        let mut w = std::fs::File::create(&p).unwrap();
+        let written = Arc::new(Written::default());
+        let mut r = FollowReader::new(std::fs::File::open(&p).unwrap(), written.clone());
         let t = std::thread::spawn(move || {
-            for part in [&b"hello "[..], b"", b"world"] {
-                tx.blocking_send(Ok(Some(Bytes::copy_from_slice(part))))
-                    .unwrap();
-            }
-            tx.blocking_send(Ok(None)).unwrap();
+            let mut got = String::new();
+            r.read_to_string(&mut got).map(|_| got)
         });
-        let mut copy = Vec::new();
-        let mut tee = TeeReader {
-            inner: ChannelReader::new(rx),
-            out: &mut copy,
-        };
-        let mut got = String::new();
-        tee.read_to_string(&mut got).unwrap();
-        t.join().unwrap();
-        assert_eq!(got, "hello world");
-        assert_eq!(copy, b"hello world");
+        w.write_all(b"hello ").unwrap();
+        written.advance(6);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        w.write_all(b"world").unwrap();
+        written.advance(11);
+        written.finish();
+        assert_eq!(t.join().unwrap().unwrap(), "hello world");
     }
 
     #[test]
-    fn abandoned_download_is_an_error() {
-        let (tx, rx) = mpsc::channel(2);
-        tx.blocking_send(Ok(Some(Bytes::from_static(b"part"))))
-            .unwrap();
-        drop(tx);
-        let mut r = ChannelReader::new(rx);
+    fn follow_reader_reports_failure() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("blob");
+        std::fs::write(&p, b"abc").unwrap();
+        let written = Arc::new(Written::default());
+        written.advance(3);
+        let mut r = FollowReader::new(std::fs::File::open(&p).unwrap(), written.clone());
+        written.fail("digest mismatch".into());
         let mut v = Vec::new();
         assert!(r.read_to_end(&mut v).is_err());
     }
