@@ -1,10 +1,18 @@
 //! `skiff build`: docker-classic `docker build` flags; `--check` is served by
 //! the frontend alone (build_check.rs), everything else by the build solver.
 
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use anyhow::Context as _;
 use clap::Args as ClapArgs;
+use skiff_builder::export::{self, Output};
+use skiff_builder::progress::{Plain, Progress, Quiet, Tty};
+use skiff_builder::{BuildError, BuildOptions, Secret};
 
+use crate::exit::Failure;
 use crate::globals::Globals;
 
 #[derive(Debug, Default, Clone, ClapArgs)]
@@ -114,5 +122,229 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     if a.check {
         return super::build_check::run(g, &a);
     }
-    super::not_yet("build")
+    let platform = single_platform(&a.platform)?;
+    let outputs = export::parse_outputs(&a.outputs, a.push)?;
+    let store = skiff_store::Store::open(&g.root)
+        .with_context(|| format!("opening the store at {}", g.root.display()))?;
+    let mut secret_files = Vec::new();
+    let secrets = parse_secrets(&a.secrets, &store, &mut secret_files)?;
+    let build_args = kv_args(&a.build_args, true);
+    // SOURCE_DATE_EPOCH from the environment or as a build arg, as BuildKit.
+    let epoch = build_args
+        .get("SOURCE_DATE_EPOCH")
+        .cloned()
+        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<i64>().map_err(|_| {
+                anyhow::anyhow!("invalid SOURCE_DATE_EPOCH {v:?}: expected seconds since 1970")
+            })
+        })
+        .transpose()?;
+    let opts = BuildOptions {
+        context: skiff_builder::context::ContextSpec {
+            context: a.context.clone(),
+            file: a.file.clone(),
+        },
+        tags: a.tags.clone(),
+        build_args,
+        target: a.target.clone(),
+        platform,
+        no_cache: a.no_cache,
+        no_cache_filter: a.no_cache_filter.clone(),
+        pull: a.pull,
+        labels: kv_args(&a.labels, false),
+        squash: a.squash,
+        compression: Some(a.compression.parse().map_err(anyhow::Error::msg)?),
+        source_date_epoch: epoch,
+        network: a.network.clone(),
+        secrets,
+        add_hosts: a.add_hosts.clone(),
+    };
+    let quiet = a.quiet || a.progress == "quiet";
+    let progress: Arc<dyn Progress> = if quiet {
+        Arc::new(Quiet)
+    } else if a.progress == "plain" || a.progress == "rawjson" || !std::io::stderr().is_terminal() {
+        Arc::new(Plain::new(Box::new(std::io::stderr())))
+    } else {
+        Arc::new(Tty::new())
+    };
+    let runner: Option<Arc<dyn skiff_builder::run::RunExecutor>> = Some(Arc::new(
+        skiff_builder::runtime_runner::RuntimeRunner::new(&g.root)?,
+    ));
+    let result = skiff_builder::build(
+        &store,
+        &opts,
+        Arc::clone(&progress),
+        runner,
+        &mut std::io::stdin().lock(),
+    );
+    for f in &secret_files {
+        let _ = std::fs::remove_file(f);
+    }
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => return Err(render_failure(e)),
+    };
+    let info = |line: String| progress.event(skiff_builder::progress::Event::Info(line));
+    for o in &outputs {
+        match o {
+            Output::Image { push } => {
+                info(format!("writing image {} done", result.image_id));
+                for t in &a.tags {
+                    let full = skiff_store::normalize_reference(t)
+                        .map(|r| format!("{}:{}", r.name(), r.tag.as_deref().unwrap_or("latest")))
+                        .unwrap_or_else(|_| t.clone());
+                    info(format!("naming to {full} done"));
+                }
+                if *push {
+                    export::push(&store, &a.tags, &progress)?;
+                }
+            }
+            Output::Local(dest) => {
+                export::export_rootfs(&result, dest)?;
+                info(format!("copying files to {} done", dest.display()));
+            }
+            Output::Tar(dest) => {
+                export::export_tar(&store, &result, dest)?;
+                info(format!("sending tarball to {dest} done"));
+            }
+            Output::Oci(dest) => {
+                export::export_archive(&store, &result, &a.tags, dest, true)?;
+                info(format!("exporting OCI archive to {dest} done"));
+            }
+            Output::Docker(dest) => {
+                export::export_archive(&store, &result, &a.tags, dest, false)?;
+                info(format!(
+                    "exporting docker archive to {} done",
+                    if dest.is_empty() { "-" } else { dest }
+                ));
+            }
+        }
+    }
+    if let Some(p) = &a.iidfile {
+        std::fs::write(p, &result.image_id)
+            .with_context(|| format!("writing --iidfile {}", p.display()))?;
+    }
+    if quiet {
+        println!("{}", result.image_id);
+    }
+    Ok(0)
+}
+
+/// docker BuildKit exits 1 for a failed build, with the failing instruction.
+fn render_failure(e: BuildError) -> anyhow::Error {
+    match e {
+        BuildError::Step {
+            file,
+            line,
+            instruction,
+            message,
+            exit_code,
+            output_tail,
+        } => {
+            let mut msg = format!("failed to solve: {file}:{line}: {instruction}: {message}");
+            if let Some(c) = exit_code {
+                if !message.contains("exit code") {
+                    msg.push_str(&format!(" (exit code: {c})"));
+                }
+            }
+            if !output_tail.is_empty() {
+                msg.push_str("\n--- last lines of output ---\n");
+                msg.push_str(&output_tail.join("\n"));
+            }
+            Failure::new(1, msg)
+        }
+        BuildError::Dockerfile(m) => Failure::new(1, format!("failed to solve: {m}")),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// One platform only: several are the multi-arch work still to come.
+fn single_platform(list: &[String]) -> anyhow::Result<Option<String>> {
+    let all: Vec<&str> = list
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    match all.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.to_string())),
+        _ => Err(anyhow::anyhow!(
+            "multi-platform builds are not supported yet ({}): build one --platform at a time",
+            all.join(",")
+        )),
+    }
+}
+
+/// `K=V` pairs; with `from_env`, a bare `K` takes K from the environment
+/// (skipped when unset), as docker does for --build-arg.
+fn kv_args(raw: &[String], from_env: bool) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for a in raw {
+        match a.split_once('=') {
+            Some((k, v)) => {
+                out.insert(k.to_string(), v.to_string());
+            }
+            None if from_env => {
+                if let Ok(v) = std::env::var(a) {
+                    out.insert(a.clone(), v);
+                }
+            }
+            None => {
+                out.insert(a.clone(), String::new());
+            }
+        }
+    }
+    out
+}
+
+/// `--secret id=x,src=path` / `id=x,env=VAR` / `id=x` (env var x or file).
+/// An env secret is written to a private file for the build's duration.
+fn parse_secrets(
+    raw: &[String],
+    store: &skiff_store::Store,
+    temps: &mut Vec<PathBuf>,
+) -> anyhow::Result<Vec<Secret>> {
+    let mut out = Vec::new();
+    for s in raw {
+        let mut id = None;
+        let mut src = None;
+        let mut env = None;
+        for kv in s.split(',') {
+            match kv.split_once('=') {
+                Some(("id", v)) => id = Some(v.to_string()),
+                Some(("src", v)) | Some(("source", v)) => src = Some(v.to_string()),
+                Some(("env", v)) => env = Some(v.to_string()),
+                Some(("type", _)) => {}
+                _ => anyhow::bail!("--secret {s}: expected id=..,src=.. or id=..,env=.."),
+            }
+        }
+        let id = id.ok_or_else(|| anyhow::anyhow!("--secret {s}: missing id="))?;
+        let path = match (src, env) {
+            (Some(p), _) => PathBuf::from(p),
+            (None, e) => {
+                let var = e.unwrap_or_else(|| id.clone());
+                let value = std::env::var(&var).map_err(|_| {
+                    anyhow::anyhow!("--secret {s}: environment variable {var} is not set")
+                })?;
+                let (mut f, p) = store.create_temp_file("secret")?;
+                use std::io::Write;
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+                f.write_all(value.as_bytes())?;
+                temps.push(p.clone());
+                p
+            }
+        };
+        if !path.is_file() {
+            anyhow::bail!("--secret {s}: {} is not a file", path.display());
+        }
+        out.push(Secret {
+            id,
+            src: std::fs::canonicalize(&path)?,
+        });
+    }
+    Ok(out)
 }

@@ -1,0 +1,161 @@
+//! RUN through skiff-runtime, following its process model: the container is
+//! registered with `lifecycle::create`, then run by a child process that is
+//! skiff's own single-threaded runtime entry (`/proc/self/exe
+//! __skiff-runtime run <root> <id>`), never by libcontainer in this
+//! (multi-threaded) build process. Its stdout and stderr share one pipe that
+//! we read line by line. The container's upper dir is the step's layer.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use skiff_runtime::{ContainerConfig, Layout, MountKind, MountSpec, Network};
+
+use crate::run::{RunExecutor, RunOutcome, RunRequest};
+use crate::tree::{self, LayerTree, Tree};
+
+pub struct RuntimeRunner {
+    root: PathBuf,
+}
+
+impl RuntimeRunner {
+    /// `root`: the store root (the runtime keeps containers under it).
+    pub fn new(root: &Path) -> std::io::Result<Self> {
+        fs::create_dir_all(root)?;
+        Ok(RuntimeRunner {
+            root: fs::canonicalize(root)?,
+        })
+    }
+}
+
+impl RunExecutor for RuntimeRunner {
+    fn run(&self, req: &RunRequest, output: &mut dyn FnMut(&str)) -> Result<RunOutcome, String> {
+        if req.lower.is_empty() {
+            return Err("RUN needs a base image with a filesystem (FROM scratch has none)".into());
+        }
+        let layout = Layout::new(&self.root);
+        let mut mounts = Vec::new();
+        for m in &req.mounts {
+            let kind = if m.kind == "tmpfs" {
+                MountKind::Tmpfs
+            } else {
+                MountKind::Bind
+            };
+            mounts.push(MountSpec {
+                kind,
+                source: m.source.display().to_string(),
+                destination: m.target.clone(),
+                readonly: m.read_only,
+                options: Vec::new(),
+                anonymous: false,
+            });
+        }
+        let cfg = ContainerConfig {
+            layers: req.lower.clone(),
+            args: req.args.clone(),
+            cmd: req.args.clone(),
+            env: req.env.clone(),
+            workdir: req.workdir.clone(),
+            user: req.user.clone(),
+            network: if req.network == "none" {
+                Network::None
+            } else {
+                Network::Host
+            },
+            mounts,
+            add_hosts: req
+                .add_hosts
+                .iter()
+                .filter_map(|h| {
+                    h.split_once(':')
+                        .map(|(a, b)| (a.to_string(), b.to_string()))
+                })
+                .collect(),
+            auto_remove: false,
+            ..Default::default()
+        };
+        let cfg =
+            skiff_runtime::lifecycle::create(&layout, cfg, None).map_err(|e| e.to_string())?;
+        let id = cfg.id.clone();
+        let result = run_container(&self.root, &id, output);
+        let cdir = layout.container(&id);
+        let moved = if result.is_ok() {
+            move_upper(&cdir.join("upper"), &req.upper, req)
+        } else {
+            Ok(())
+        };
+        let _ = skiff_runtime::lifecycle::remove(&layout, &id, true, true);
+        let code = result?;
+        moved.map_err(|e| format!("collecting the RUN layer: {e}"))?;
+        Ok(RunOutcome { exit_code: code })
+    }
+}
+
+fn run_container(root: &Path, id: &str, output: &mut dyn FnMut(&str)) -> Result<i32, String> {
+    let (r, w) = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let w2 = w.try_clone().map_err(|e| format!("pipe: {e}"))?;
+    let mut child = Command::new("/proc/self/exe")
+        .arg0("skiff")
+        .arg(skiff_runtime::REEXEC_ARG)
+        .arg("run")
+        .arg(root)
+        .arg(id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(w))
+        .stderr(Stdio::from(w2))
+        .spawn()
+        .map_err(|e| format!("starting the runtime: {e}"))?;
+    // The Command still holds the write ends until it is dropped; `spawn`
+    // consumed them, so EOF comes when the container's processes exit.
+    let reader = BufReader::new(fs::File::from(r));
+    for line in reader.split(b'\n') {
+        match line {
+            Ok(l) => output(String::from_utf8_lossy(&l).trim_end_matches('\r')),
+            Err(_) => break,
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for the runtime: {e}"))?;
+    use std::os::unix::process::ExitStatusExt;
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// Move the container's upper dir into place and drop what the runtime
+/// created only to mount over (empty mount targets, /etc/hosts...) so it
+/// does not leak into the layer.
+fn move_upper(from: &Path, to: &Path, req: &RunRequest) -> std::io::Result<()> {
+    let _ = fs::remove_dir(to);
+    fs::rename(from, to)?;
+    let lower = LayerTree::new(&req.lower);
+    let mut targets: Vec<String> = req.mounts.iter().map(|m| m.target.clone()).collect();
+    targets.extend(["/etc/hosts", "/etc/resolv.conf", "/etc/hostname"].map(String::from));
+    targets.push("/dev/pipes".into());
+    for t in targets {
+        let rel = tree::clean(&t);
+        let mut cur = rel.clone();
+        loop {
+            if cur.is_empty() || lower.node(&cur).is_some() {
+                break;
+            }
+            let p = to.join(&cur);
+            let removed = match fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => fs::remove_dir(&p).is_ok(),
+                Ok(m) if m.is_file() && m.len() == 0 => fs::remove_file(&p).is_ok(),
+                _ => false,
+            };
+            if !removed {
+                break;
+            }
+            cur = Path::new(&cur)
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+        }
+    }
+    Ok(())
+}

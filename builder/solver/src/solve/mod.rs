@@ -1,0 +1,304 @@
+//! The solver: the frontend's plan becomes work. Base images are resolved
+//! (and pulled when missing) up front, every stage the target needs runs on
+//! its own thread as soon as the stages it reads from are done, and each
+//! step is looked up in the cache by a key chained from its parent's.
+
+mod base;
+mod step;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use skiff_frontend::{BuildPlan, PlanOptions};
+use skiff_store::{LayerInfo, ManifestFlavor, Store};
+
+use crate::cache::BuildCache;
+use crate::context::{Context, ContextSpec};
+use crate::error::{BuildError, Result};
+use crate::imageconfig::ImageConfig;
+use crate::layer::Compression;
+use crate::progress::{Event, Progress};
+use crate::run::RunExecutor;
+
+/// A `--secret id=..,src=..|env=..`.
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub id: String,
+    pub src: PathBuf,
+}
+
+/// What `skiff build` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub context: ContextSpec,
+    pub tags: Vec<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub target: Option<String>,
+    /// One `os/arch[/variant]`; the host's when None.
+    pub platform: Option<String>,
+    pub no_cache: bool,
+    pub no_cache_filter: Vec<String>,
+    pub pull: bool,
+    pub labels: BTreeMap<String, String>,
+    pub squash: bool,
+    pub compression: Option<Compression>,
+    /// `SOURCE_DATE_EPOCH`: clamps layer mtimes and image timestamps.
+    pub source_date_epoch: Option<i64>,
+    /// RUN network: "default"/"host" or "none".
+    pub network: String,
+    pub secrets: Vec<Secret>,
+    pub add_hosts: Vec<String>,
+}
+
+/// A built image.
+#[derive(Debug, Clone)]
+pub struct BuildResult {
+    /// The image ID (`sha256:` of the config).
+    pub image_id: String,
+    /// The manifest digest in the store.
+    pub manifest_digest: String,
+    pub config: Vec<u8>,
+    pub layers: Vec<LayerInfo>,
+    /// Snapshot dirs of the image, base first.
+    pub snapshots: Vec<PathBuf>,
+}
+
+/// A finished stage.
+#[derive(Debug, Clone)]
+pub(crate) struct StageOut {
+    pub config: ImageConfig,
+    pub layers: Vec<LayerInfo>,
+    pub snapshots: Vec<PathBuf>,
+    pub key: String,
+    /// Number of layers that came from the base image (for --squash).
+    pub base_layers: usize,
+}
+
+/// A finished stage, or why it failed.
+type StageResult = std::result::Result<Arc<StageOut>, String>;
+
+/// Shared by the stage threads.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub cache: BuildCache,
+    pub plan: BuildPlan,
+    pub ctx: Context,
+    pub opts: BuildOptions,
+    pub progress: Arc<dyn Progress>,
+    pub runner: Option<Arc<dyn RunExecutor>>,
+    pub compression: Compression,
+    pub next_id: AtomicUsize,
+    results: Mutex<Vec<Option<StageResult>>>,
+    done: Condvar,
+    pub bases: BTreeMap<String, base::BaseImage>,
+}
+
+impl Shared {
+    /// Block until stage `i` is done; an error when it failed.
+    pub fn wait_stage(&self, i: usize) -> Result<Arc<StageOut>> {
+        let mut g = self
+            .results
+            .lock()
+            .map_err(|_| BuildError::Invalid("stage results poisoned".into()))?;
+        loop {
+            match g.get(i) {
+                Some(Some(Ok(s))) => return Ok(Arc::clone(s)),
+                Some(Some(Err(_))) => {
+                    return Err(BuildError::Invalid(format!(
+                        "stage {} failed",
+                        self.plan.stages[i].display_name()
+                    )))
+                }
+                Some(None) => {}
+                None => return Err(BuildError::Invalid(format!("no stage {i}"))),
+            }
+            g = self
+                .done
+                .wait(g)
+                .map_err(|_| BuildError::Invalid("stage results poisoned".into()))?;
+        }
+    }
+
+    fn finish_stage(&self, i: usize, r: StageResult) {
+        if let Ok(mut g) = self.results.lock() {
+            g[i] = Some(r);
+        }
+        self.done.notify_all();
+    }
+
+    pub fn step_id(&self) -> usize {
+        self.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Whether the cache may be used for stage `i`.
+    pub fn cache_allowed(&self, i: usize) -> bool {
+        if self.opts.no_cache {
+            return false;
+        }
+        let s = &self.plan.stages[i];
+        !self
+            .opts
+            .no_cache_filter
+            .iter()
+            .any(|f| s.name.as_deref() == Some(f.to_lowercase().as_str()) || f == &i.to_string())
+    }
+
+    /// Find a stage by `--from` value (name or index).
+    pub fn stage_by_ref(&self, r: &str) -> Option<usize> {
+        let lower = r.to_lowercase();
+        self.plan
+            .stages
+            .iter()
+            .position(|s| s.name.as_deref() == Some(lower.as_str()))
+            .or_else(|| {
+                r.parse::<usize>()
+                    .ok()
+                    .filter(|i| *i < self.plan.stages.len())
+            })
+    }
+
+    pub fn dockerfile_name(&self) -> &str {
+        &self.ctx.dockerfile_name
+    }
+}
+
+/// Build. `stdin` is read when the context or Dockerfile is "-".
+pub fn build(
+    store: &Store,
+    opts: &BuildOptions,
+    progress: Arc<dyn Progress>,
+    runner: Option<Arc<dyn RunExecutor>>,
+    stdin: &mut dyn Read,
+) -> Result<BuildResult> {
+    let cache = BuildCache::open(store)?;
+    let ctx = Context::load(&opts.context, &store.buildcache_dir(), stdin)?;
+    let id = 1;
+    progress.event(Event::Start {
+        id,
+        title: "[internal] load build definition from ".to_string() + &ctx.dockerfile_name,
+    });
+    progress.event(Event::Done { id, secs: 0.0 });
+
+    let target_platform = match &opts.platform {
+        Some(p) => Some(skiff_frontend::Platform::parse(p).map_err(BuildError::Invalid)?),
+        None => None,
+    };
+    let plan_opts = PlanOptions {
+        build_args: opts.build_args.clone(),
+        target: opts.target.clone(),
+        target_platform,
+        ..Default::default()
+    };
+    let plan = skiff_frontend::parse_and_plan(&ctx.dockerfile, &plan_opts)
+        .map_err(|e| BuildError::Dockerfile(e.with_file(&ctx.dockerfile_name)))?;
+
+    let order = plan.build_order();
+    let compression = opts.compression.unwrap_or_default();
+    let _lease = store.lease()?;
+    // Bases first, all at once: pulls overlap.
+    let bases = base::resolve_all(store, &plan, &order, opts, &progress)?;
+    let n = plan.stages.len();
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        cache,
+        plan,
+        ctx,
+        opts: opts.clone(),
+        progress: Arc::clone(&progress),
+        runner,
+        compression,
+        next_id: AtomicUsize::new(2 + bases.len()),
+        results: Mutex::new(vec![None; n]),
+        done: Condvar::new(),
+        bases,
+    });
+
+    // One thread per needed stage; each waits for what it reads.
+    let mut handles = Vec::new();
+    for &i in &order {
+        let sh = Arc::clone(&shared);
+        handles.push(std::thread::spawn(move || {
+            let r = step::run_stage(&sh, i);
+            let (out, err) = match r {
+                Ok(s) => (Ok(Arc::new(s)), None),
+                Err(e) => (Err(e.to_string()), Some(e)),
+            };
+            sh.finish_stage(i, out);
+            err
+        }));
+    }
+    let mut first_err: Option<BuildError> = None;
+    for h in handles {
+        match h.join() {
+            Ok(Some(e)) => {
+                // Report the root cause, not "stage x failed" of a dependent.
+                let is_dependent = matches!(&e, BuildError::Invalid(m) if m.starts_with("stage ") && m.ends_with(" failed"));
+                if first_err.is_none()
+                    || (!is_dependent
+                        && matches!(&first_err, Some(BuildError::Invalid(m)) if m.starts_with("stage ")))
+                {
+                    first_err = Some(e);
+                }
+            }
+            Ok(None) => {}
+            Err(_) => {
+                first_err.get_or_insert(BuildError::Invalid("a build thread panicked".into()));
+            }
+        }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    let target = shared.plan.target;
+    let out = shared.wait_stage(target)?;
+    finish_image(&shared, &out)
+}
+
+/// Labels, squash, timestamps; write config + manifest into the store.
+fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
+    let mut config = out.config.clone();
+    for (k, v) in &sh.opts.labels {
+        config.insert_map("Labels", k, serde_json::json!(v));
+    }
+    let mut layers = out.layers.clone();
+    let mut snapshots = out.snapshots.clone();
+    if sh.opts.squash && out.layers.len() > out.base_layers + 1 {
+        let (l, snap) = step::squash(sh, out)?;
+        let base_n = out.base_layers;
+        layers.truncate(base_n);
+        snapshots.truncate(base_n);
+        let mut diff_ids = config.diff_ids();
+        diff_ids.truncate(base_n);
+        config.0["rootfs"]["diff_ids"] = serde_json::json!(diff_ids);
+        config.push_diff_id(l.diff_id.as_ref());
+        layers.push(l);
+        snapshots.push(snap);
+    }
+    if let Some(epoch) = sh.opts.source_date_epoch {
+        let t = chrono::DateTime::from_timestamp(epoch, 0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        config.clamp_created(&t);
+    }
+    let bytes = config.to_bytes();
+    let flavor = if layers.iter().any(|l| l.media_type.contains("zstd")) {
+        ManifestFlavor::Oci
+    } else {
+        ManifestFlavor::Docker
+    };
+    let manifest = sh.store.write_image_raw(&bytes, &layers, flavor)?;
+    let image_id = skiff_store::sha256_digest(&bytes).to_string();
+    for t in &sh.opts.tags {
+        sh.store.tag(t, &manifest)?;
+    }
+    Ok(BuildResult {
+        image_id,
+        manifest_digest: manifest.to_string(),
+        config: bytes,
+        layers,
+        snapshots,
+    })
+}
