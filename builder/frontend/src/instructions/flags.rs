@@ -1,7 +1,5 @@
 //! Instruction flags (`--name=value`), validated like BuildKit's BFlags.
 
-use std::collections::BTreeMap;
-
 use crate::suggest::did_you_mean;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,15 +13,15 @@ pub(crate) enum Kind {
 /// The flags an instruction accepts, filled in by [`Flags::parse`].
 #[derive(Debug, Default)]
 pub(crate) struct Flags {
-    defs: BTreeMap<&'static str, Kind>,
-    values: BTreeMap<&'static str, Vec<String>>,
+    defs: &'static [(&'static str, Kind)],
+    values: Vec<(&'static str, String)>,
 }
 
 impl Flags {
-    pub(crate) fn new(defs: &[(&'static str, Kind)]) -> Flags {
+    pub(crate) fn new(defs: &'static [(&'static str, Kind)]) -> Flags {
         Flags {
-            defs: defs.iter().copied().collect(),
-            values: BTreeMap::new(),
+            defs,
+            values: Vec::new(),
         }
     }
 
@@ -39,15 +37,15 @@ impl Flags {
                 Some((n, v)) => (n, Some(v)),
                 None => (body, None),
             };
-            let Some((&key, &kind)) = self.defs.get_key_value(name) else {
-                let names: Vec<&str> = self.defs.keys().copied().collect();
+            let Some(&(key, kind)) = self.defs.iter().find(|(n, _)| *n == name) else {
+                let names: Vec<&str> = self.defs.iter().map(|(n, _)| *n).collect();
                 let mut msg = format!("unknown flag: --{name}");
                 if let Some(s) = did_you_mean(name, &names) {
                     msg.push_str(&format!(" (did you mean {s}?)"));
                 }
                 return Err(msg);
             };
-            if self.values.contains_key(key) && kind != Kind::Strings {
+            if self.values.iter().any(|(k, _)| *k == key) && kind != Kind::Strings {
                 return Err(format!("duplicate flag specified: --{name}"));
             }
             let v = match kind {
@@ -67,17 +65,25 @@ impl Flags {
                     Some(v) => v.to_string(),
                 },
             };
-            self.values.entry(key).or_default().push(v);
+            self.values.push((key, v));
         }
         Ok(())
     }
 
     pub(crate) fn string(&self, name: &str) -> Option<String> {
-        self.values.get(name).and_then(|v| v.last().cloned())
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
     }
 
     pub(crate) fn strings(&self, name: &str) -> Vec<String> {
-        self.values.get(name).cloned().unwrap_or_default()
+        self.values
+            .iter()
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// `None` when the flag was not given.
@@ -86,6 +92,9 @@ impl Flags {
     }
 
     pub(crate) fn used(&self) -> Vec<String> {
-        self.values.keys().map(|k| k.to_string()).collect()
+        let mut used: Vec<String> = self.values.iter().map(|(k, _)| k.to_string()).collect();
+        used.sort();
+        used.dedup();
+        used
     }
 }

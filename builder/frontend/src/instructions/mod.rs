@@ -244,7 +244,7 @@ fn exactly_one(cmd: &str) -> String {
     format!("{cmd} requires exactly one argument")
 }
 
-fn flags_for(node: &Node, defs: &[(&'static str, Kind)]) -> Result<Flags, String> {
+fn flags_for(node: &Node, defs: &'static [(&'static str, Kind)]) -> Result<Flags, String> {
     let mut f = Flags::new(defs);
     f.parse(&node.flags)?;
     Ok(f)
@@ -283,7 +283,7 @@ fn parse_inner(node: &Node) -> Result<Parsed, String> {
                 return Err(exactly_one("MAINTAINER"));
             }
             flags_for(node, &[])?;
-            cmd(Command::Maintainer(args[0].clone()))
+            cmd(Command::Maintainer(args[0].to_string()))
         }
         "add" => cmd(Command::Add(parse_add(node, &args)?)),
         "copy" => cmd(Command::Copy(parse_copy(node, &args)?)),
@@ -301,7 +301,7 @@ fn parse_inner(node: &Node) -> Result<Parsed, String> {
                 return Err(at_least_one("EXPOSE"));
             }
             flags_for(node, &[])?;
-            let mut ports = args.clone();
+            let mut ports: Vec<String> = args.iter().map(|s| s.to_string()).collect();
             ports.sort();
             cmd(Command::Expose(ports))
         }
@@ -310,14 +310,14 @@ fn parse_inner(node: &Node) -> Result<Parsed, String> {
                 return Err(exactly_one("USER"));
             }
             flags_for(node, &[])?;
-            cmd(Command::User(args[0].clone()))
+            cmd(Command::User(args[0].to_string()))
         }
         "workdir" => {
             if args.len() != 1 {
                 return Err(exactly_one("WORKDIR"));
             }
             flags_for(node, &[])?;
-            cmd(Command::Workdir(args[0].clone()))
+            cmd(Command::Workdir(args[0].to_string()))
         }
         "volume" => {
             if args.is_empty() {
@@ -338,7 +338,7 @@ fn parse_inner(node: &Node) -> Result<Parsed, String> {
             if args.len() != 1 {
                 return Err(exactly_one("STOPSIGNAL"));
             }
-            cmd(Command::StopSignal(args[0].clone()))
+            cmd(Command::StopSignal(args[0].to_string()))
         }
         "arg" => {
             if args.is_empty() {
@@ -353,7 +353,7 @@ fn parse_inner(node: &Node) -> Result<Parsed, String> {
                         value: Some(v.to_string()),
                     }),
                     None => decls.push(ArgDecl {
-                        key: a.clone(),
+                        key: a.to_string(),
                         value: None,
                     }),
                 }
@@ -368,7 +368,7 @@ fn parse_inner(node: &Node) -> Result<Parsed, String> {
             if !node.json {
                 return Err("SHELL requires the arguments to be in JSON form".into());
             }
-            cmd(Command::Shell(args))
+            cmd(Command::Shell(args.iter().map(|s| s.to_string()).collect()))
         }
         "healthcheck" => cmd(Command::Healthcheck(parse_healthcheck(node, &args)?)),
         "onbuild" => {
@@ -410,7 +410,7 @@ fn parse_inner(node: &Node) -> Result<Parsed, String> {
     }
 }
 
-fn key_values(args: &[String], name: &str) -> Result<Vec<KeyValue>, String> {
+fn key_values(args: &[&str], name: &str) -> Result<Vec<KeyValue>, String> {
     if args.is_empty() {
         return Err(at_least_one(name));
     }
@@ -423,17 +423,17 @@ fn key_values(args: &[String], name: &str) -> Result<Vec<KeyValue>, String> {
             return Err(format!("{name} names can not be blank"));
         }
         out.push(KeyValue {
-            key: c[0].clone(),
-            value: c[1].clone(),
+            key: c[0].to_string(),
+            value: c[1].to_string(),
             no_delim: c[2].is_empty(),
         });
     }
     Ok(out)
 }
 
-fn command_line(node: &Node, args: &[String], _empty_as_nil: bool) -> CommandLine {
+fn command_line(node: &Node, args: &[&str], _empty_as_nil: bool) -> CommandLine {
     let args = if node.json || args.is_empty() {
-        args.to_vec()
+        args.iter().map(|s| s.to_string()).collect()
     } else {
         vec![args.join(" ")]
     };
@@ -444,7 +444,7 @@ fn command_line(node: &Node, args: &[String], _empty_as_nil: bool) -> CommandLin
     }
 }
 
-fn parse_from(node: &Node, args: &[String]) -> Result<FromInstruction, String> {
+fn parse_from(node: &Node, args: &[&str]) -> Result<FromInstruction, String> {
     let (name, as_keyword) = match args.len() {
         3 if args[1].eq_ignore_ascii_case("as") => {
             let name = args[2].to_lowercase();
@@ -458,14 +458,14 @@ fn parse_from(node: &Node, args: &[String]) -> Result<FromInstruction, String> {
                     args[2]
                 ));
             }
-            (Some(name), Some(args[1].clone()))
+            (Some(name), Some(args[1].to_string()))
         }
         1 => (None, None),
         _ => return Err("FROM requires either one or three arguments".into()),
     };
     let f = flags_for(node, &[("platform", Kind::Str)])?;
     Ok(FromInstruction {
-        base: args[0].clone(),
+        base: args[0].to_string(),
         name,
         platform: f.string("platform"),
         from_keyword: node.value.clone(),
@@ -479,7 +479,7 @@ fn parse_from(node: &Node, args: &[String]) -> Result<FromInstruction, String> {
 /// Split COPY/ADD arguments into sources (paths or heredocs) and the destination.
 fn sources_and_dest(
     node: &Node,
-    args: &[String],
+    args: &[&str],
     cmd: &str,
 ) -> Result<(Vec<String>, Vec<SourceContent>, String), String> {
     if args.len() < 2 {
@@ -487,7 +487,7 @@ fn sources_and_dest(
             "{cmd} requires at least two arguments, but only one was provided. Destination could not be determined"
         ));
     }
-    let dest = args[args.len() - 1].clone();
+    let dest = args[args.len() - 1].to_string();
     if parse_heredoc(&dest).ok().flatten().is_some() {
         return Err(format!("{cmd} cannot accept a heredoc as a destination"));
     }
@@ -513,7 +513,7 @@ fn sources_and_dest(
                     expand: h.expand,
                 });
             }
-            None => paths.push(src.clone()),
+            None => paths.push(src.to_string()),
         }
     }
     Ok((paths, contents, dest))
@@ -528,7 +528,7 @@ fn check_chmod(v: &Option<String>) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_copy(node: &Node, args: &[String]) -> Result<CopyCommand, String> {
+fn parse_copy(node: &Node, args: &[&str]) -> Result<CopyCommand, String> {
     if args.len() < 2 {
         return Err(
             "COPY requires at least two arguments, but only one was provided. Destination could not be determined"
@@ -562,7 +562,7 @@ fn parse_copy(node: &Node, args: &[String]) -> Result<CopyCommand, String> {
     Ok(c)
 }
 
-fn parse_add(node: &Node, args: &[String]) -> Result<AddCommand, String> {
+fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String> {
     if args.len() < 2 {
         return Err(
             "ADD requires at least two arguments, but only one was provided. Destination could not be determined"
@@ -605,7 +605,7 @@ fn parse_add(node: &Node, args: &[String]) -> Result<AddCommand, String> {
     Ok(c)
 }
 
-fn parse_run(node: &Node, args: &[String]) -> Result<RunCommand, String> {
+fn parse_run(node: &Node, args: &[&str]) -> Result<RunCommand, String> {
     let f = flags_for(
         node,
         &[
@@ -641,7 +641,7 @@ fn parse_run(node: &Node, args: &[String]) -> Result<RunCommand, String> {
     Ok(run)
 }
 
-fn parse_healthcheck(node: &Node, args: &[String]) -> Result<Healthcheck, String> {
+fn parse_healthcheck(node: &Node, args: &[&str]) -> Result<Healthcheck, String> {
     if args.is_empty() {
         return Err(at_least_one("HEALTHCHECK"));
     }

@@ -147,10 +147,7 @@ impl Mount {
     /// Parse a `--mount` value. `expand` is applied to every value first;
     /// without it, values holding `$` are kept as written and not validated
     /// (they are checked again when the solver expands them).
-    pub fn parse(
-        spec: &str,
-        expand: Option<Expander<'_>>,
-    ) -> Result<Mount, String> {
+    pub fn parse(spec: &str, expand: Option<Expander<'_>>) -> Result<Mount, String> {
         let fields = csv_fields(spec)?;
         let mut m = Mount::default();
         let mut ro_auto = true;

@@ -26,26 +26,38 @@ fn plain(next: Vec<Node>) -> Parsed {
 }
 
 /// Build the node for one logical line (keyword, flags, arguments).
-pub(crate) fn node_from_line(line: &str, escape: char) -> Result<Node, Error> {
-    let (cmd, flags, args) = split_command(line, escape)?;
-    let parsed = match go_lower(&cmd).as_str() {
-        "add" | "copy" | "volume" => maybe_json_to_list(&args)?,
-        "cmd" | "entrypoint" | "run" | "shell" => maybe_json(&args)?,
-        "from" | "expose" => plain(whitespace_list(&args)),
+pub(crate) fn node_from_line(line: String, escape: char) -> Result<Node, Error> {
+    let (cmd, flags, args) = split_command(&line, escape)?;
+    let parsed = parse_args(&cmd, args, escape)?;
+    Ok(Node {
+        value: cmd,
+        next: parsed.next,
+        flags,
+        json: parsed.json,
+        original: line,
+        ..Node::default()
+    })
+}
+
+fn parse_args(cmd: &str, args: &str, escape: char) -> Result<Parsed, Error> {
+    Ok(match go_lower(cmd).as_str() {
+        "add" | "copy" | "volume" => maybe_json_to_list(args)?,
+        "cmd" | "entrypoint" | "run" | "shell" => maybe_json(args)?,
+        "from" | "expose" => plain(whitespace_list(args)),
         "maintainer" | "stopsignal" | "user" | "workdir" => plain(if args.is_empty() {
             vec![]
         } else {
-            vec![arg(args.as_str())]
+            vec![arg(args)]
         }),
-        "arg" => plain(parse_words(&args, escape).into_iter().map(arg).collect()),
-        "env" => plain(name_val(&args, "ENV", escape)?),
-        "label" => plain(name_val(&args, "LABEL", escape)?),
-        "healthcheck" => health(&args)?,
+        "arg" => plain(parse_words(args, escape).into_iter().map(arg).collect()),
+        "env" => plain(name_val(args, "ENV", escape)?),
+        "label" => plain(name_val(args, "LABEL", escape)?),
+        "healthcheck" => health(args)?,
         "onbuild" => {
             if args.is_empty() {
                 plain(vec![])
             } else {
-                let inner = node_from_line(&args, escape)?;
+                let inner = node_from_line(args.to_string(), escape)?;
                 plain(vec![Node {
                     children: vec![inner],
                     ..Node::default()
@@ -55,14 +67,6 @@ pub(crate) fn node_from_line(line: &str, escape: char) -> Result<Node, Error> {
         // Unknown keywords are not a parse error; the instruction layer
         // reports them (with a suggestion).
         _ => plain(vec![Node::default()]),
-    };
-    Ok(Node {
-        value: cmd,
-        next: parsed.next,
-        flags,
-        json: parsed.json,
-        original: line.to_string(),
-        ..Node::default()
     })
 }
 
@@ -148,41 +152,34 @@ pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
         Word,
         Quote,
     }
-    let chars: Vec<char> = rest.chars().collect();
-    let n = chars.len();
+    let mut it = rest.chars();
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
     let mut quote = '\0';
     let mut blank_ok = false;
     let mut buf = String::new();
-    let mut i = 0;
-    while i <= n {
-        let mut ch = if i < n { chars[i] } else { '\0' };
+    loop {
+        let cur = it.next();
         if phase == Phase::Spaces {
-            if i == n {
-                break;
-            }
+            let Some(ch) = cur else { break };
             if ch.is_whitespace() {
-                i += 1;
                 continue;
             }
             phase = Phase::Word;
         }
-        if i == n {
+        let Some(mut ch) = cur else {
             if blank_ok || !buf.is_empty() {
                 words.push(std::mem::take(&mut buf));
             }
             break;
-        }
+        };
         if phase == Phase::Word {
             if ch.is_whitespace() {
                 phase = Phase::Spaces;
                 if blank_ok || !buf.is_empty() {
                     words.push(std::mem::take(&mut buf));
                 }
-                buf.clear();
                 blank_ok = false;
-                i += 1;
                 continue;
             }
             if ch == '\'' || ch == '"' {
@@ -191,16 +188,17 @@ pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
                 phase = Phase::Quote;
             }
             if ch == escape {
-                if i + 1 == n {
-                    i += 1;
-                    continue;
+                // The escape token stays, with the char after it; at the
+                // very end it is dropped.
+                match it.next() {
+                    None => continue,
+                    Some(n) => {
+                        buf.push(ch);
+                        ch = n;
+                    }
                 }
-                buf.push(ch);
-                i += 1;
-                ch = chars[i];
             }
             buf.push(ch);
-            i += 1;
             continue;
         }
         // In a quote.
@@ -208,17 +206,18 @@ pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
             phase = Phase::Word;
         }
         if ch == escape && quote != '\'' {
-            if i + 1 == n {
-                phase = Phase::Word;
-                i += 1;
-                continue;
+            match it.next() {
+                None => {
+                    phase = Phase::Word;
+                    continue;
+                }
+                Some(n) => {
+                    buf.push(ch);
+                    ch = n;
+                }
             }
-            i += 1;
-            buf.push(ch);
-            ch = chars[i];
         }
         buf.push(ch);
-        i += 1;
     }
     words
 }

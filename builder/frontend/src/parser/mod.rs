@@ -117,7 +117,11 @@ impl State {
 }
 
 fn is_comment(line: &str) -> bool {
-    line.trim_start().starts_with('#')
+    match line.as_bytes().first() {
+        Some(b'#') => true,
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        _ => line.trim_start().starts_with('#'),
+    }
 }
 
 /// Physical lines, each with its terminator.
@@ -131,9 +135,7 @@ impl<'a> Lines<'a> {
         if self.rest.is_empty() {
             return Ok(None);
         }
-        let end = self
-            .rest
-            .find('\n')
+        let end = memchr::memchr(b'\n', self.rest.as_bytes())
             .map(|i| i + 1)
             .unwrap_or(self.rest.len());
         if end > MAX_LINE {
@@ -154,8 +156,10 @@ impl<'a> Lines<'a> {
 
 /// Parse a Dockerfile. Invalid UTF-8 is replaced with U+FFFD first.
 pub fn parse(bytes: &[u8]) -> Result<Ast, Error> {
-    let text = String::from_utf8_lossy(bytes);
-    parse_str(&text)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_str(text),
+        Err(_) => parse_str(&String::from_utf8_lossy(bytes)),
+    }
 }
 
 /// Parse a Dockerfile held in a string.
@@ -169,7 +173,8 @@ pub fn parse_str(text: &str) -> Result<Ast, Error> {
         rest: text,
         count: 0,
     };
-    let mut children: Vec<Node> = Vec::new();
+    // Nodes are large: reserve roughly one per 64 bytes to avoid regrowth.
+    let mut children: Vec<Node> = Vec::with_capacity(text.len() / 64 + 4);
     let mut warnings = Vec::new();
     let mut comments: Vec<String> = Vec::new();
     let mut current = 0usize;
@@ -226,10 +231,10 @@ pub fn parse_str(text: &str) -> Result<Ast, Error> {
 
         let range = LineRange::new(start, current);
         let mut child =
-            line_parsers::node_from_line(&buf, st.escape).map_err(|e| e.located(range))?;
+            line_parsers::node_from_line(buf, st.escape).map_err(|e| e.located(range))?;
 
-        if can_contain_heredoc(&child) && buf.contains("<<") {
-            let docs = heredocs_from_line(&buf).map_err(|e| e.located(range))?;
+        if can_contain_heredoc(&child) && child.original.contains("<<") {
+            let docs = heredocs_from_line(&child.original).map_err(|e| e.located(range))?;
             for mut doc in docs {
                 let mut terminated = false;
                 let mut content = String::new();

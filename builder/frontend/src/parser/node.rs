@@ -59,9 +59,9 @@ impl Node {
         go_lower(&self.value)
     }
 
-    /// Argument values in order (for ONBUILD, the wrapped node's dump).
-    pub fn args(&self) -> Vec<String> {
-        self.next.iter().map(|n| n.value.clone()).collect()
+    /// Argument values in order.
+    pub fn args(&self) -> Vec<&str> {
+        self.next.iter().map(|n| n.value.as_str()).collect()
     }
 
     /// The instruction in BuildKit's `Node.Dump()` format.

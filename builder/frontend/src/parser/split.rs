@@ -45,16 +45,16 @@ pub(crate) fn split_ws(s: &str, n: Option<usize>) -> Vec<&str> {
 pub(crate) fn split_command(
     line: &str,
     escape: char,
-) -> Result<(String, Vec<String>, String), Error> {
+) -> Result<(String, Vec<String>, &str), Error> {
     let trimmed = line.trim();
     let parts = split_ws(trimmed, Some(2));
     let cmd = parts[0].to_string();
     let (args, flags) = if parts.len() == 2 {
         extract_builder_flags(parts[1], escape)
     } else {
-        (String::new(), Vec::new())
+        ("", Vec::new())
     };
-    Ok((cmd, flags, args.trim().to_string()))
+    Ok((cmd, flags, args.trim()))
 }
 
 /// Read leading `--flag` words. Quotes are removed, the escape token keeps
@@ -62,94 +62,83 @@ pub(crate) fn split_command(
 ///
 /// BuildKit walks bytes here, which mangles non-ASCII flag values into
 /// Latin-1 mojibake; this walks chars and keeps them intact.
-pub(crate) fn extract_builder_flags(line: &str, escape: char) -> (String, Vec<String>) {
+pub(crate) fn extract_builder_flags(line: &str, escape: char) -> (&str, Vec<String>) {
     #[derive(PartialEq)]
     enum Phase {
         Spaces,
         Word,
         Quote,
     }
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut it = line.char_indices().peekable();
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
     let mut buf = String::new();
     let mut quote = '\0';
     let mut blank_ok = false;
-    let mut i = 0;
-    let n = chars.len();
-    while i <= n {
-        let ch = if i < n { chars[i].1 } else { '\0' };
+    loop {
+        let cur = it.next();
         if phase == Phase::Spaces {
-            if i == n {
-                break;
-            }
+            let Some((pos, ch)) = cur else { break };
             if ch.is_whitespace() {
-                i += 1;
                 continue;
             }
-            if ch != '-' || i + 1 == n || chars[i + 1].1 != '-' {
-                return (line[chars[i].0..].to_string(), words);
+            if ch != '-' || it.peek().map(|&(_, c)| c) != Some('-') {
+                return (&line[pos..], words);
             }
             phase = Phase::Word;
         }
-        if i == n {
+        let Some((pos, ch)) = cur else {
             if buf != "--" && (blank_ok || !buf.is_empty()) {
                 words.push(buf);
             }
             break;
-        }
+        };
         if phase == Phase::Word {
             if ch.is_whitespace() {
                 phase = Phase::Spaces;
                 if buf == "--" {
-                    return (line[chars[i].0..].to_string(), words);
+                    return (&line[pos..], words);
                 }
                 if blank_ok || !buf.is_empty() {
                     words.push(std::mem::take(&mut buf));
                 }
                 buf.clear();
                 blank_ok = false;
-                i += 1;
                 continue;
             }
             if ch == '\'' || ch == '"' {
                 quote = ch;
                 blank_ok = true;
                 phase = Phase::Quote;
-                i += 1;
                 continue;
             }
             let mut c = ch;
             if ch == escape {
-                if i + 1 == n {
-                    i += 1;
-                    continue;
+                // An escape token at the very end is dropped.
+                match it.next() {
+                    None => continue,
+                    Some((_, n)) => c = n,
                 }
-                i += 1;
-                c = chars[i].1;
             }
             buf.push(c);
-            i += 1;
             continue;
         }
         // In a quote.
         if ch == quote {
             phase = Phase::Word;
-            i += 1;
             continue;
         }
         let mut c = ch;
         if ch == escape {
-            if i + 1 == n {
-                phase = Phase::Word;
-                i += 1;
-                continue;
+            match it.next() {
+                None => {
+                    phase = Phase::Word;
+                    continue;
+                }
+                Some((_, n)) => c = n,
             }
-            i += 1;
-            c = chars[i].1;
         }
         buf.push(c);
-        i += 1;
     }
-    (String::new(), words)
+    ("", words)
 }

@@ -202,6 +202,9 @@ impl Walker {
         known: &BTreeSet<String>,
         at: LineRange,
     ) -> Result<String, Error> {
+        if !word.contains(['$', '\'', '"', '<', self.lex.escape]) {
+            return Ok(word.to_string());
+        }
         let r = self
             .lex
             .process(word, env)

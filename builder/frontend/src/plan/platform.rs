@@ -65,17 +65,17 @@ impl Platform {
 
     /// The eight automatic args for a (target, build) platform pair.
     pub fn automatic_args(target: &Platform, build: &Platform) -> EnvList {
-        let mut env = EnvList::new();
-        for (prefix, p) in [("TARGET", target), ("BUILD", build)] {
-            env.set(&format!("{prefix}PLATFORM"), &p.to_string());
-            env.set(&format!("{prefix}OS"), &p.os);
-            env.set(&format!("{prefix}ARCH"), &p.arch);
-            env.set(
-                &format!("{prefix}VARIANT"),
-                p.variant.as_deref().unwrap_or(""),
-            );
-        }
-        env
+        let v = |p: &Platform| p.variant.clone().unwrap_or_default();
+        EnvList::from_pairs(vec![
+            ("TARGETPLATFORM".into(), target.to_string()),
+            ("TARGETOS".into(), target.os.clone()),
+            ("TARGETARCH".into(), target.arch.clone()),
+            ("TARGETVARIANT".into(), v(target)),
+            ("BUILDPLATFORM".into(), build.to_string()),
+            ("BUILDOS".into(), build.os.clone()),
+            ("BUILDARCH".into(), build.arch.clone()),
+            ("BUILDVARIANT".into(), v(build)),
+        ])
     }
 }
 

@@ -45,6 +45,14 @@ impl EnvList {
         env
     }
 
+    /// From pairs with distinct keys, in order.
+    pub fn from_pairs(entries: Vec<(String, String)>) -> EnvList {
+        EnvList {
+            entries,
+            case_insensitive: false,
+        }
+    }
+
     /// Set (or replace) a variable; replacing keeps the original position so
     /// `entries()` stays in first-definition order.
     pub fn set(&mut self, key: &str, value: &str) {

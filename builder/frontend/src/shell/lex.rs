@@ -73,7 +73,15 @@ impl ShellLex {
 
     /// Expand one word (BuildKit `ProcessWord`): spaces inside are kept.
     pub fn process_word(&self, word: &str, env: &dyn EnvGetter) -> Result<String, LexError> {
+        if !self.is_special(word) {
+            return Ok(word.to_string());
+        }
         self.process(word, env).map(|r| r.result)
+    }
+
+    /// Does the word need the scanner (anything to expand or unquote)?
+    fn is_special(&self, word: &str) -> bool {
+        word.contains(['$', '\'', '"', '<', self.escape])
     }
 
     /// Expand and split into words (BuildKit `ProcessWords`).
@@ -94,6 +102,14 @@ impl ShellLex {
     /// Expand one word and also return the names that were not set; the
     /// frontend uses that for "undefined variable" warnings.
     pub fn process(&self, word: &str, env: &dyn EnvGetter) -> Result<ProcessResult, LexError> {
+        // Most words have nothing to expand or unquote: skip the scanner.
+        if !self.is_special(word) {
+            return Ok(ProcessResult {
+                result: word.to_string(),
+                words: word.split_whitespace().map(str::to_string).collect(),
+                ..ProcessResult::default()
+            });
+        }
         let mut sw = ShellWord {
             lex: self,
             src: word,
