@@ -83,6 +83,13 @@ pub use layers::{LayerInfo, LayerWriter};
 pub use lock::{lock_file, try_lock_file, LockGuard, LockKind};
 pub use platform::Platform;
 pub use reference::{familiar_name, normalize_reference, ImageRef};
+pub use snapshots::dir_size;
+
+/// Disk usage of a directory tree (regular files' sizes, each inode once,
+/// symlinks not followed). Same as [`dir_size`].
+pub fn dir_size_of(p: &Path) -> u64 {
+    snapshots::dir_size(p)
+}
 
 use error::IoPath;
 
