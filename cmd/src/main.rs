@@ -14,6 +14,12 @@ mod globals;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // skiff's container runtime re-execs itself for every libcontainer call;
+    // those processes must stay single threaded, so this comes before clap,
+    // logging or anything that could start a thread.
+    if let Some(code) = skiff_runtime::reexec_entry() {
+        return ExitCode::from(code);
+    }
     let code = match cli::parse() {
         Ok(invocation) => match invocation.run() {
             Ok(code) => code,

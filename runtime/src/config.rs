@@ -1,0 +1,141 @@
+//! What a container was asked to be: the image, the process and every run
+//! flag, resolved into plain values. Written once to `container.json` when
+//! the container is created; the runtime processes rebuild the OCI spec from
+//! it on every start.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339 creation time.
+    pub created: String,
+    /// The image reference as the user typed it, and its resolved id.
+    pub image: String,
+    pub image_id: String,
+    /// Unpacked layer directories, base first (overlayfs lower dirs).
+    pub layers: Vec<PathBuf>,
+    /// The process: argv (entrypoint + cmd after docker's override rules).
+    pub args: Vec<String>,
+    /// What the image/flags said, kept for `inspect` (Config.Entrypoint/Cmd).
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: String,
+    /// `-u` as given (or the image's User); resolved at start against the
+    /// image's /etc/passwd and /etc/group.
+    pub user: String,
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    pub hostname: String,
+    #[serde(default)]
+    pub domainname: String,
+    pub tty: bool,
+    pub open_stdin: bool,
+    pub detach: bool,
+    pub auto_remove: bool,
+    pub mounts: Vec<MountSpec>,
+    pub read_only: bool,
+    pub resources: Resources,
+    pub ulimits: Vec<Ulimit>,
+    pub security: Security,
+    pub init: bool,
+    pub add_hosts: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+    pub stop_signal: String,
+    pub stop_timeout: Option<i64>,
+    pub network: Network,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// The host's network namespace (skiff's default until bridge
+    /// networking lands) with a private UTS namespace so the hostname is
+    /// the container's, as with docker's default bridge.
+    #[default]
+    Default,
+    /// `--network host`: host network and host hostname.
+    Host,
+    /// `--network none`: a private network namespace with only loopback.
+    None,
+}
+
+impl Network {
+    pub fn docker_name(&self) -> &'static str {
+        match self {
+            Network::Default => "default",
+            Network::Host => "host",
+            Network::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    Bind,
+    Volume,
+    Tmpfs,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MountSpec {
+    pub kind: MountKind,
+    /// Host path for binds, volume name for volumes, empty for tmpfs.
+    pub source: String,
+    pub destination: String,
+    pub readonly: bool,
+    /// Extra mount options (tmpfs size/mode, bind propagation).
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// An anonymous volume (removed by `rm -v`).
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Resources {
+    /// Bytes; 0 = unlimited.
+    pub memory: i64,
+    pub memory_reservation: i64,
+    /// memory+swap in bytes as docker means it; -1 unlimited; 0 = default
+    /// (twice the memory limit when a memory limit is set).
+    pub memory_swap: i64,
+    /// CPUs in billionths (docker's NanoCPUs).
+    pub nano_cpus: i64,
+    pub cpu_shares: u64,
+    /// 0 = unlimited.
+    pub pids_limit: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Security {
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub seccomp: Seccomp,
+    pub no_new_privileges: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Seccomp {
+    /// docker's default profile.
+    #[default]
+    Default,
+    Unconfined,
+    /// A profile JSON given with `--security-opt seccomp=<file>` (its
+    /// contents, so the container keeps working if the file goes away).
+    Profile(String),
+}

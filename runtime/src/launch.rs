@@ -1,0 +1,270 @@
+//! Starting and tearing down one container, inside a runtime process (see
+//! the crate docs: always single threaded, never the CLI's own process when
+//! it may have threads).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+use std::sync::Arc;
+
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::container::Container;
+use libcontainer::syscall::syscall::SyscallType;
+
+use crate::config::{ContainerConfig, MountKind, Network, Seccomp};
+use crate::error::{io_at, Error, Result};
+use crate::executor::SkiffExecutor;
+use crate::paths::Layout;
+use crate::tty::ConsoleSocket;
+use crate::{cgroups, rootfs, security, spec, user, volumes};
+
+/// How the container's stdio is wired.
+pub enum Stdio {
+    /// fds 0, 1, 2 of the runtime process itself (foreground without a tty);
+    /// stdin is /dev/null unless `open_stdin`.
+    Inherit { open_stdin: bool },
+    /// Explicit fds (the detached monitor's pipes).
+    Fds {
+        stdin: OwnedFd,
+        stdout: OwnedFd,
+        stderr: OwnedFd,
+    },
+    /// A pty, whose master comes back in [`Launched::pty_master`].
+    Tty,
+}
+
+pub struct Launched {
+    pub container: Container,
+    pub pid: i32,
+    pub pty_master: Option<OwnedFd>,
+}
+
+/// Mount the rootfs, write the spec and start the container's process.
+/// On failure everything set up so far is undone.
+pub fn launch(layout: &Layout, cfg: &ContainerConfig, stdio: Stdio) -> Result<Launched> {
+    let dir = layout.container(&cfg.id);
+    clear_stale(layout, &cfg.id);
+    if rootfs::is_mounted(&dir) {
+        rootfs::unmount(&dir);
+    }
+    rootfs::mount_overlay(&dir, &cfg.layers)?;
+    match prepare_and_start(layout, &dir, cfg, stdio) {
+        Ok(l) => Ok(l),
+        Err(e) => {
+            clear_stale(layout, &cfg.id);
+            cgroups::sweep(&cfg.id);
+            rootfs::unmount(&dir);
+            Err(e)
+        }
+    }
+}
+
+fn prepare_and_start(
+    layout: &Layout,
+    dir: &Path,
+    cfg: &ContainerConfig,
+    stdio: Stdio,
+) -> Result<Launched> {
+    let root = dir.join("rootfs");
+    let user = user::resolve(&root, &cfg.user, &cfg.group_add)?;
+    rootfs::write_etc_files(dir, cfg)?;
+
+    let mut sources = Vec::with_capacity(cfg.mounts.len());
+    let mut targets: Vec<(String, bool)> = vec![
+        ("/etc/hosts".into(), true),
+        ("/etc/resolv.conf".into(), true),
+        ("/etc/hostname".into(), true),
+    ];
+    for m in &cfg.mounts {
+        let src = match m.kind {
+            MountKind::Bind => {
+                if !Path::new(&m.source).exists() {
+                    return Err(Error::Invalid(format!(
+                        "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                        m.source
+                    )));
+                }
+                m.source.clone()
+            }
+            MountKind::Volume => {
+                let new = volumes::ensure(layout, &m.source, &[], m.anonymous)?;
+                let data = volumes::data_dir(layout, &m.source);
+                let empty = std::fs::read_dir(&data)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false);
+                if new || empty {
+                    volumes::copy_up(
+                        &crate::fsutil::resolve_in_root(&root, &m.destination),
+                        &data,
+                    )?;
+                }
+                data.to_string_lossy().into_owned()
+            }
+            MountKind::Tmpfs => String::new(),
+        };
+        targets.push((
+            m.destination.clone(),
+            m.kind != MountKind::Tmpfs && Path::new(&src).is_file(),
+        ));
+        sources.push(src);
+    }
+    rootfs::ensure_mount_targets(&root, &targets);
+    rootfs::ensure_workdir(&root, &cfg.workdir, user.uid, user.gid)?;
+
+    let caps = security::capabilities(
+        cfg.security.privileged,
+        &cfg.security.cap_add,
+        &cfg.security.cap_drop,
+    )?;
+    let filter = seccomp_filter(cfg, &caps)?;
+    let spec = spec::build(&spec::SpecInputs {
+        cfg,
+        user: &user,
+        dir,
+        mount_sources: &sources,
+        seccomp_active: filter.is_some(),
+    })?;
+    let spec_path = dir.join("config.json");
+    let data = serde_json::to_vec(&spec).map_err(|e| Error::Runtime(e.to_string()))?;
+    std::fs::write(&spec_path, data).map_err(|e| io_at("cannot write", &spec_path, e))?;
+
+    let drop_after_setup: Vec<u32> = spec::SETUP_CAPS
+        .iter()
+        .filter(|c| !caps.iter().any(|k| k == *c))
+        .filter_map(|c| cap_number(c))
+        .collect();
+    let executor = SkiffExecutor {
+        filter,
+        loopback_up: cfg.network == Network::None,
+        drop_after_setup,
+        init: cfg.init,
+    };
+
+    let console = match stdio {
+        Stdio::Tty => Some(ConsoleSocket::bind(dir, "console.sock")?),
+        _ => None,
+    };
+    let mut builder = ContainerBuilder::new(cfg.id.clone(), SyscallType::default())
+        .with_executor(executor)
+        .with_root_path(layout.libcontainer_root())
+        .map_err(lc_err)?
+        .with_console_socket(console.as_ref().map(|c| c.path.clone()));
+    match stdio {
+        Stdio::Inherit { open_stdin } => {
+            if !open_stdin {
+                let null = std::fs::File::open("/dev/null")
+                    .map_err(|e| io_at("cannot open", Path::new("/dev/null"), e))?;
+                builder = builder.with_stdin(OwnedFd::from(null));
+            }
+        }
+        Stdio::Fds {
+            stdin,
+            stdout,
+            stderr,
+        } => {
+            builder = builder
+                .with_stdin(stdin)
+                .with_stdout(stdout)
+                .with_stderr(stderr);
+        }
+        Stdio::Tty => {}
+    }
+    let mut container = builder
+        .as_init(dir)
+        .with_systemd(false)
+        .with_detach(true)
+        .build()
+        .map_err(lc_err)?;
+    let pty_master = match &console {
+        Some(c) => Some(c.receive_master()?),
+        None => None,
+    };
+    container.start().map_err(lc_err)?;
+    let pid = container.pid().map(|p| p.as_raw()).unwrap_or(0);
+    Ok(Launched {
+        container,
+        pid,
+        pty_master,
+    })
+}
+
+fn lc_err(e: libcontainer::error::LibcontainerError) -> Error {
+    Error::Runtime(format!("container runtime: {e}"))
+}
+
+fn cap_number(name: &str) -> Option<u32> {
+    security::ALL_CAPS
+        .iter()
+        .position(|c| *c == name)
+        .map(|i| i as u32)
+}
+
+/// Compile the container's seccomp profile before any fork (compiling
+/// allocates; installing, in the executor, does not).
+pub(crate) fn seccomp_filter(
+    cfg: &ContainerConfig,
+    caps: &[String],
+) -> Result<Option<crate::executor::Filter>> {
+    if cfg.security.privileged {
+        return Ok(None);
+    }
+    let profile = match &cfg.security.seccomp {
+        Seccomp::Unconfined => return Ok(None),
+        Seccomp::Default => skiff_seccomp::Profile::docker_default(),
+        Seccomp::Profile(json) => skiff_seccomp::Profile::from_json(json.as_bytes())
+            .map_err(|e| Error::Invalid(format!("seccomp profile: {e}")))?,
+    };
+    let names: Vec<&str> = caps.iter().map(String::as_str).collect();
+    let program = profile
+        .compile(&skiff_seccomp::CompileOptions::new(
+            skiff_seccomp::Arch::host(),
+            &names,
+        ))
+        .map_err(|e| Error::Invalid(format!("seccomp profile: {e}")))?;
+    Ok(Some(Arc::new(program)))
+}
+
+/// Remove libcontainer state left by a runtime process that died.
+fn clear_stale(layout: &Layout, id: &str) {
+    let lc = layout.libcontainer_root().join(id);
+    if lc.exists() {
+        if let Ok(mut c) = Container::load(lc.clone()) {
+            let _ = c.delete(true);
+        }
+        let _ = std::fs::remove_dir_all(&lc);
+    }
+}
+
+/// What the runtime process records when the container's process is gone.
+pub struct Ended {
+    pub oom_killed: bool,
+}
+
+/// Tear down after the container's init exited: note an OOM kill (before
+/// the cgroup goes), delete libcontainer's state and the cgroup, unmount
+/// the rootfs.
+pub fn teardown(layout: &Layout, cfg: &ContainerConfig, container: Option<Container>) -> Ended {
+    let oom_killed = cgroups::oom_killed(&cfg.id);
+    if let Some(mut c) = container {
+        let _ = c.delete(true);
+    }
+    clear_stale(layout, &cfg.id);
+    cgroups::sweep(&cfg.id);
+    let dir = layout.container(&cfg.id);
+    rootfs::unmount(&dir);
+    Ended { oom_killed }
+}
+
+/// Exit status of a waited-for process, docker style (128+n for signals).
+pub fn exit_code(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        125
+    }
+}
+
+pub fn raw(fd: &OwnedFd) -> i32 {
+    fd.as_raw_fd()
+}

@@ -1,0 +1,259 @@
+//! Container logs in docker's json-file format: one JSON object per line,
+//! `{"log":"hi\n","stream":"stdout","time":"2026-11-27T20:01:02.123456789Z"}`,
+//! so `logs -t`, `--since` and `--tail` work as docker's do.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// docker splits lines longer than 16 KiB into several entries.
+const MAX_LINE: usize = 16 * 1024;
+
+/// The monitor's side: buffers partial lines per stream, appends entries.
+pub struct LogWriter {
+    file: Option<File>,
+    partial: [Vec<u8>; 2],
+    line: Vec<u8>,
+}
+
+impl LogWriter {
+    pub fn open(path: &Path) -> LogWriter {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok();
+        LogWriter {
+            file,
+            partial: [Vec::new(), Vec::new()],
+            line: Vec::with_capacity(512),
+        }
+    }
+
+    pub fn write(&mut self, stream: usize, mut data: &[u8]) {
+        while let Some(pos) = data.iter().position(|b| *b == b'\n') {
+            let mut chunk = std::mem::take(&mut self.partial[stream]);
+            chunk.extend_from_slice(&data[..=pos]);
+            self.emit(stream, &chunk);
+            chunk.clear();
+            self.partial[stream] = chunk;
+            data = &data[pos + 1..];
+        }
+        self.partial[stream].extend_from_slice(data);
+        if self.partial[stream].len() >= MAX_LINE {
+            self.flush_partial(stream);
+        }
+    }
+
+    pub fn flush_partial(&mut self, stream: usize) {
+        if self.partial[stream].is_empty() {
+            return;
+        }
+        let chunk = std::mem::take(&mut self.partial[stream]);
+        self.emit(stream, &chunk);
+    }
+
+    fn emit(&mut self, stream: usize, text: &[u8]) {
+        let Some(f) = self.file.as_mut() else {
+            return;
+        };
+        self.line.clear();
+        self.line.extend_from_slice(b"{\"log\":\"");
+        escape_into(&mut self.line, text);
+        self.line.extend_from_slice(if stream == 0 {
+            b"\",\"stream\":\"stdout\",\"time\":\""
+        } else {
+            b"\",\"stream\":\"stderr\",\"time\":\""
+        });
+        self.line.extend_from_slice(crate::now_rfc3339().as_bytes());
+        self.line.extend_from_slice(b"\"}\n");
+        let _ = f.write_all(&self.line);
+    }
+}
+
+/// JSON string escaping of possibly non-UTF-8 bytes (invalid sequences
+/// become U+FFFD, as docker's encoder does).
+fn escape_into(out: &mut Vec<u8>, text: &[u8]) {
+    let s = String::from_utf8_lossy(text);
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+            }
+            c => {
+                let mut b = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Entry {
+    pub log: String,
+    pub stream: String,
+    pub time: String,
+}
+
+pub struct ReadOptions {
+    /// Only the last N entries (None = all).
+    pub tail: Option<usize>,
+    /// Only entries at or after this RFC 3339 time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn keep(e: &Entry, o: &ReadOptions) -> bool {
+    let t = chrono::DateTime::parse_from_rfc3339(&e.time).map(|t| t.with_timezone(&chrono::Utc));
+    match t {
+        Ok(t) => o.since.is_none_or(|s| t >= s) && o.until.is_none_or(|u| t <= u),
+        Err(_) => true,
+    }
+}
+
+/// Read the entries selected by `o`; returns them and the byte offset where
+/// reading stopped (for `-f`).
+pub fn read(path: &Path, o: &ReadOptions) -> (Vec<Entry>, u64) {
+    let Ok(f) = File::open(path) else {
+        return (Vec::new(), 0);
+    };
+    let mut r = BufReader::new(f);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut offset = 0u64;
+    loop {
+        line.clear();
+        match r.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if !line.ends_with('\n') {
+                    break; // a line still being written: leave it for -f
+                }
+                offset += n as u64;
+                if let Ok(e) = serde_json::from_str::<Entry>(&line) {
+                    if keep(&e, o) {
+                        out.push(e);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(n) = o.tail {
+        if out.len() > n {
+            out.drain(..out.len() - n);
+        }
+    }
+    (out, offset)
+}
+
+/// Entries appended after `offset`; returns them and the new offset.
+pub fn read_from(path: &Path, offset: u64) -> (Vec<Entry>, u64) {
+    let Ok(mut f) = File::open(path) else {
+        return (Vec::new(), offset);
+    };
+    if f.seek(SeekFrom::Start(offset)).is_err() {
+        return (Vec::new(), offset);
+    }
+    let mut r = BufReader::new(f);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut off = offset;
+    loop {
+        line.clear();
+        match r.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if !line.ends_with('\n') {
+                    break;
+                }
+                off += n as u64;
+                if let Ok(e) = serde_json::from_str::<Entry>(&line) {
+                    out.push(e);
+                }
+            }
+        }
+    }
+    (out, off)
+}
+
+/// Parse `--since`/`--until`: RFC 3339, a unix timestamp, or a duration
+/// relative to now (`10m`, `1h30m`, `45s`).
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return chrono::DateTime::from_timestamp(secs as i64, ((secs.fract()) * 1e9) as u32);
+    }
+    let mut total = 0f64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        total += n * match c {
+            'h' => 3600.0,
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    let d = chrono::Duration::milliseconds((total * 1000.0) as i64);
+    Some(chrono::Utc::now() - d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_round_trip() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("log");
+        let mut w = LogWriter::open(&p);
+        w.write(0, b"hello\nwor");
+        w.write(1, b"oops \"quoted\"\n");
+        w.write(0, b"ld\n");
+        w.write(0, b"tail-no-newline");
+        w.flush_partial(0);
+        let (all, _) = read(
+            &p,
+            &ReadOptions {
+                tail: None,
+                since: None,
+                until: None,
+            },
+        );
+        let logs: Vec<&str> = all.iter().map(|e| e.log.as_str()).collect();
+        assert_eq!(
+            logs,
+            vec!["hello\n", "oops \"quoted\"\n", "world\n", "tail-no-newline"]
+        );
+        assert_eq!(all[1].stream, "stderr");
+        let (last, _) = read(
+            &p,
+            &ReadOptions {
+                tail: Some(1),
+                since: None,
+                until: None,
+            },
+        );
+        assert_eq!(last.len(), 1);
+        assert!(parse_time("10m").is_some());
+        assert!(parse_time("2026-01-01T00:00:00Z").is_some());
+        assert!(parse_time("bogus").is_none());
+    }
+}

@@ -1,0 +1,245 @@
+//! The detached container's monitor (docker's containerd-shim, podman's
+//! conmon): `skiff run -d` spawns skiff's hidden `monitor` entry, which
+//! forks once more and lets the first child exit, so the monitor is
+//! re-parented away from the CLI and survives it. It starts the container
+//! with pipes (or a pty) for stdio, writes everything the container prints
+//! to `ctr.log`, records the exit code and time, and removes `--rm`
+//! containers.
+//!
+//! The loop is allocation-light and has no async runtime: one poll(2) over
+//! a signalfd and the output fds, fixed buffers, so its RSS stays small.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use crate::launch::{self, Stdio};
+use crate::logs::LogWriter;
+use crate::paths::Layout;
+use crate::state::{self, Status};
+use crate::{now_rfc3339, remove, sig};
+
+/// Entry point of the hidden `monitor` command. `sync_fd` is the write end
+/// of a pipe the CLI reads: `ok <pid>` or `err <message>`, then EOF.
+pub fn run(layout: &Layout, id: &str, sync_fd: i32) -> i32 {
+    // SAFETY: sync_fd was handed to us by the CLI; fork before any thread.
+    let sync = unsafe { OwnedFd::from_raw_fd(sync_fd) };
+    unsafe {
+        libc::fcntl(sync_fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        match libc::fork() {
+            -1 => {
+                report(&sync, "err cannot fork the monitor");
+                return 125;
+            }
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+    }
+    let _ = std::env::set_current_dir("/");
+    let dir = layout.container(id);
+    let cfg = match state::load_config(&dir) {
+        Ok(c) => c,
+        Err(e) => {
+            report(&sync, &format!("err {e}"));
+            return 125;
+        }
+    };
+    let sigfd = sig::block_all_chld_fd();
+
+    // stdout/stderr pipes (or the pty) that this process reads.
+    let (out_r, out_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            report(&sync, &format!("err cannot create pipe: {e}"));
+            return 125;
+        }
+    };
+    let (err_r, err_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            report(&sync, &format!("err cannot create pipe: {e}"));
+            return 125;
+        }
+    };
+    // `-i` keeps the container's stdin open (a pipe whose write end stays
+    // here), as docker does for `run -di`; otherwise /dev/null.
+    let mut stdin_keep: Option<OwnedFd> = None;
+    let stdin: OwnedFd = if cfg.open_stdin {
+        match pipe() {
+            Ok((r, w)) => {
+                stdin_keep = Some(w);
+                r
+            }
+            Err(_) => devnull(),
+        }
+    } else {
+        devnull()
+    };
+    let stdio = if cfg.tty {
+        drop((out_w, err_w, stdin));
+        Stdio::Tty
+    } else {
+        Stdio::Fds {
+            stdin,
+            stdout: out_w,
+            stderr: err_w,
+        }
+    };
+    let launched = match launch::launch(layout, &cfg, stdio) {
+        Ok(l) => l,
+        Err(e) => {
+            report(&sync, &format!("err {e}"));
+            if cfg.auto_remove {
+                let _ = remove::remove_files(layout, &cfg, true);
+            } else {
+                let _ = state::update_state(&dir, true, |s| {
+                    s.status = Status::Exited;
+                    s.exit_code = 125;
+                    s.error = e.to_string();
+                    s.monitor_pid = 0;
+                });
+            }
+            return 125;
+        }
+    };
+    let pid = launched.pid;
+    let me = std::process::id() as i32;
+    let started = now_rfc3339();
+    let _ = state::update_state(&dir, true, |s| {
+        s.status = Status::Running;
+        s.pid = pid;
+        s.monitor_pid = me;
+        s.started_at = started.clone();
+        s.finished_at.clear();
+        s.error.clear();
+        s.oom_killed = false;
+        s.stopping = false;
+    });
+    report(&sync, &format!("ok {pid}"));
+    drop(sync);
+
+    let log_path = dir.join("ctr.log");
+    let mut log = LogWriter::open(&log_path);
+    let master = launched.pty_master;
+    let sources: Vec<(i32, usize)> = match &master {
+        Some(m) => vec![(m.as_raw_fd(), 0)],
+        None => vec![(out_r.as_raw_fd(), 0), (err_r.as_raw_fd(), 1)],
+    };
+    let status = pump(
+        pid,
+        sigfd.as_ref().map(|f| f.as_raw_fd()),
+        &sources,
+        &mut log,
+    );
+    drop(stdin_keep);
+    let code = launch::exit_code(status);
+    let ended = launch::teardown(layout, &cfg, Some(launched.container));
+    if cfg.auto_remove {
+        let _ = remove::remove_files(layout, &cfg, true);
+    } else {
+        let finished = now_rfc3339();
+        let _ = state::update_state(&dir, true, |s| {
+            s.status = Status::Exited;
+            s.exit_code = code;
+            s.oom_killed = ended.oom_killed;
+            s.finished_at = finished;
+            s.pid = 0;
+            s.monitor_pid = 0;
+        });
+    }
+    0
+}
+
+/// Copy container output to the log until the process exits and the
+/// outputs are drained; returns the wait status.
+fn pump(pid: i32, sigfd: Option<i32>, sources: &[(i32, usize)], log: &mut LogWriter) -> i32 {
+    let mut buf = [0u8; 16384];
+    let mut open = [true; 2];
+    let mut status: Option<i32> = None;
+    loop {
+        if status.is_none() {
+            status = sig::reap(pid);
+        }
+        let mut fds = [libc::pollfd {
+            fd: -1,
+            events: libc::POLLIN,
+            revents: 0,
+        }; 3];
+        fds[0].fd = sigfd.unwrap_or(-1);
+        for (i, (fd, _)) in sources.iter().enumerate() {
+            fds[i + 1].fd = if open[i] { *fd } else { -1 };
+        }
+        let any_open = open.iter().take(sources.len()).any(|o| *o);
+        if status.is_some() && !any_open {
+            break;
+        }
+        // After exit, give stragglers (children holding the pipe) a moment
+        // to be drained, but never hang on them.
+        let timeout = if status.is_some() {
+            100
+        } else if sigfd.is_none() {
+            200
+        } else {
+            -1
+        };
+        // SAFETY: poll over our fixed array.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
+        if n == 0 && status.is_some() {
+            break;
+        }
+        if fds[0].revents != 0 {
+            if let Some(fd) = sigfd {
+                sig::drain(fd);
+            }
+        }
+        for (i, (fd, stream)) in sources.iter().enumerate() {
+            if fds[i + 1].revents == 0 {
+                continue;
+            }
+            // SAFETY: read into our buffer.
+            let r = unsafe { libc::read(*fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if r <= 0 {
+                open[i] = false;
+                log.flush_partial(*stream);
+            } else {
+                log.write(*stream, &buf[..r as usize]);
+            }
+        }
+    }
+    log.flush_partial(0);
+    log.flush_partial(1);
+    status.unwrap_or_else(|| {
+        let mut st = 0;
+        // SAFETY: waitpid on our child.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        st
+    })
+}
+
+fn report(sync: &OwnedFd, msg: &str) {
+    let mut line = msg.replace('\n', " ");
+    line.push('\n');
+    crate::foreground::write_all(sync.as_raw_fd(), line.as_bytes());
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two fds.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: freshly created fds we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn devnull() -> OwnedFd {
+    match std::fs::File::open("/dev/null") {
+        Ok(f) => OwnedFd::from(f),
+        // No /dev/null on the host: an empty pipe whose writer is closed
+        // reads as EOF just the same.
+        Err(_) => match pipe() {
+            Ok((r, _)) => r,
+            // SAFETY: fd 0 of the monitor is /dev/null or closed; dup it.
+            Err(_) => unsafe { OwnedFd::from_raw_fd(libc::dup(0)) },
+        },
+    }
+}

@@ -1,0 +1,172 @@
+//! The container's root filesystem: an overlayfs over the image's layer
+//! snapshots with a per-container upper and work dir, plus the files docker
+//! bind-mounts over /etc (hosts, resolv.conf, hostname).
+//!
+//! The overlay is mounted by the runtime process when the container starts
+//! and unmounted when it exits, so a stopped container leaves nothing in
+//! /proc/mounts; the upper dir keeps its changes until `rm`.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use crate::config::{ContainerConfig, Network};
+use crate::error::{errno, io_at, Error, Result};
+use crate::fsutil::resolve_in_root;
+
+/// Mount the overlay at `<dir>/rootfs`.
+///
+/// The mount data is limited to one page, which a few dozen absolute layer
+/// paths exceed; the layers are linked as `l/0`, `l/1`... and the mount is
+/// made after a chdir into the container dir with relative paths (the kernel
+/// resolves them against the caller's cwd). The runtime process is single
+/// threaded, so the chdir cannot race another thread.
+pub fn mount_overlay(dir: &Path, layers: &[std::path::PathBuf]) -> Result<()> {
+    if layers.is_empty() {
+        return Err(Error::Invalid("image has no layers".into()));
+    }
+    for sub in ["rootfs", "upper", "work", "l"] {
+        let p = dir.join(sub);
+        std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create", &p, e))?;
+    }
+    let mut lower = String::new();
+    // overlayfs lists the top-most lower dir first; layers are base first.
+    for (i, layer) in layers.iter().enumerate().rev() {
+        let link = dir.join("l").join(i.to_string());
+        match std::fs::read_link(&link) {
+            Ok(t) if t == *layer => {}
+            _ => {
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(layer, &link)
+                    .map_err(|e| io_at("cannot link layer", &link, e))?;
+            }
+        }
+        if !lower.is_empty() {
+            lower.push(':');
+        }
+        lower.push_str(&format!("l/{i}"));
+    }
+    let data = format!("lowerdir={lower},upperdir=upper,workdir=work");
+    let prev = std::env::current_dir().ok();
+    std::env::set_current_dir(dir).map_err(|e| io_at("cannot enter", dir, e))?;
+    let res = nix::mount::mount(
+        Some("overlay"),
+        "rootfs",
+        Some("overlay"),
+        nix::mount::MsFlags::empty(),
+        Some(data.as_str()),
+    );
+    if let Some(p) = prev {
+        let _ = std::env::set_current_dir(p);
+    } else {
+        let _ = std::env::set_current_dir("/");
+    }
+    res.map_err(|e| {
+        errno(
+            format!("cannot mount overlay rootfs at {}/rootfs", dir.display()),
+            e,
+        )
+    })
+}
+
+/// Unmount the rootfs if mounted (lazily, so a process still holding it
+/// open cannot make `rm` fail).
+pub fn unmount(dir: &Path) {
+    let target = dir.join("rootfs");
+    if let Ok(c) = CString::new(target.as_os_str().as_encoded_bytes()) {
+        // SAFETY: plain syscall on a NUL-terminated path.
+        unsafe {
+            if libc::umount2(c.as_ptr(), 0) != 0 {
+                libc::umount2(c.as_ptr(), libc::MNT_DETACH);
+            }
+        }
+    }
+}
+
+/// Whether `<dir>/rootfs` is currently a mount point (for `rm` of a
+/// container whose runtime process died).
+pub fn is_mounted(dir: &Path) -> bool {
+    let target = dir.join("rootfs");
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let t = target.to_string_lossy();
+    mounts.lines().any(|l| l.split(' ').nth(4) == Some(&t))
+}
+
+/// Write hosts, resolv.conf and hostname the way docker does for the
+/// container's network mode.
+pub fn write_etc_files(dir: &Path, cfg: &ContainerConfig) -> Result<()> {
+    let host_name = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "localhost".into());
+    let hostname = if cfg.network == Network::Host && cfg.hostname.is_empty() {
+        host_name
+    } else {
+        cfg.hostname.clone()
+    };
+    let hosts = match cfg.network {
+        Network::Host => std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
+        _ => {
+            let mut h = String::from(
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
+                 fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+            );
+            h.push_str(&format!("127.0.1.1\t{hostname}\n"));
+            h
+        }
+    };
+    let mut hosts = hosts;
+    for (name, ip) in &cfg.add_hosts {
+        hosts.push_str(&format!("{ip}\t{name}\n"));
+    }
+    write(dir, "hosts", &hosts)?;
+    let resolv = match cfg.network {
+        // A private netns has no route to the host's resolvers (notably
+        // 127.0.0.53 stub resolvers): docker writes an empty-nameserver file
+        // for `none`.
+        Network::None => String::new(),
+        _ => std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+    };
+    write(dir, "resolv.conf", &resolv)?;
+    write(dir, "hostname", &format!("{hostname}\n"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
+    let p = dir.join(name);
+    std::fs::write(&p, text).map_err(|e| io_at("cannot write", &p, e))
+}
+
+/// Create the working directory inside the rootfs if the image lacks it,
+/// as docker does, owned by the container's user.
+pub fn ensure_workdir(rootfs: &Path, workdir: &str, uid: u32, gid: u32) -> Result<()> {
+    if workdir.is_empty() || workdir == "/" {
+        return Ok(());
+    }
+    let p = resolve_in_root(rootfs, workdir);
+    if p.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create working directory", &p, e))?;
+    let _ = std::os::unix::fs::chown(&p, Some(uid), Some(gid));
+    Ok(())
+}
+
+/// Make sure each mount destination exists in the rootfs before libcontainer
+/// mounts over it, as a file for file binds and a directory otherwise.
+/// libcontainer creates directories itself but not file targets.
+pub fn ensure_mount_targets(rootfs: &Path, targets: &[(String, bool)]) {
+    for (dest, is_file) in targets {
+        let p = resolve_in_root(rootfs, dest);
+        if p.exists() {
+            continue;
+        }
+        if *is_file {
+            if let Some(parent) = p.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let _ = std::fs::File::create(&p);
+        } else {
+            let _ = std::fs::create_dir_all(&p);
+        }
+    }
+}

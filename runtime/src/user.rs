@@ -1,0 +1,199 @@
+//! `-u` / image `User` resolution against the image's own /etc/passwd and
+//! /etc/group, with docker's rules: `name`, `uid`, `name:group`, `uid:gid`,
+//! numeric ids need no entry, names must exist; supplementary groups are the
+//! groups listing the user; HOME comes from the passwd entry.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::fsutil::resolve_in_root;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedUser {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    pub home: String,
+}
+
+struct Passwd {
+    name: String,
+    uid: u32,
+    gid: u32,
+    home: String,
+}
+
+struct Group {
+    name: String,
+    gid: u32,
+    members: Vec<String>,
+}
+
+fn read_lines(rootfs: &Path, file: &str) -> Vec<Vec<String>> {
+    let path = resolve_in_root(rootfs, file);
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split(':').map(str::to_string).collect())
+        .collect()
+}
+
+fn passwd(rootfs: &Path) -> Vec<Passwd> {
+    read_lines(rootfs, "/etc/passwd")
+        .into_iter()
+        .filter(|f| f.len() >= 6)
+        .filter_map(|f| {
+            Some(Passwd {
+                name: f[0].clone(),
+                uid: f[2].parse().ok()?,
+                gid: f[3].parse().ok()?,
+                home: f[5].clone(),
+            })
+        })
+        .collect()
+}
+
+fn groups(rootfs: &Path) -> Vec<Group> {
+    read_lines(rootfs, "/etc/group")
+        .into_iter()
+        .filter(|f| f.len() >= 3)
+        .filter_map(|f| {
+            Some(Group {
+                name: f[0].clone(),
+                gid: f[2].parse().ok()?,
+                members: f
+                    .get(3)
+                    .map(|m| {
+                        m.split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Resolve `spec` (empty = root) inside `rootfs`; `group_add` are extra
+/// groups (names or ids) as `--group-add` gives them.
+pub fn resolve(rootfs: &Path, spec: &str, group_add: &[String]) -> Result<ResolvedUser> {
+    let (user_part, group_part) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let user_part = if user_part.is_empty() { "0" } else { user_part };
+    let users = passwd(rootfs);
+    let groups = groups(rootfs);
+
+    let entry = match user_part.parse::<u32>() {
+        Ok(uid) => users.iter().find(|p| p.uid == uid),
+        Err(_) => Some(users.iter().find(|p| p.name == user_part).ok_or_else(|| {
+            Error::Invalid(format!(
+                "unable to find user {user_part}: no matching entries in passwd file"
+            ))
+        })?),
+    };
+    let uid = match user_part.parse::<u32>() {
+        Ok(uid) => uid,
+        Err(_) => entry.map(|p| p.uid).unwrap_or(0),
+    };
+    let home = entry
+        .map(|p| p.home.clone())
+        .unwrap_or_else(|| "/".to_string());
+
+    let lookup_group = |g: &str| -> Result<u32> {
+        match g.parse::<u32>() {
+            Ok(gid) => Ok(gid),
+            Err(_) => groups
+                .iter()
+                .find(|e| e.name == g)
+                .map(|e| e.gid)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "unable to find group {g}: no matching entries in group file"
+                    ))
+                }),
+        }
+    };
+
+    let gid = match group_part {
+        Some(g) if !g.is_empty() => lookup_group(g)?,
+        _ => entry.map(|p| p.gid).unwrap_or(0),
+    };
+
+    // docker (libcontainer/user) adds the groups that list the user by
+    // name, but only when no explicit group was given.
+    // The primary group is listed among the supplementary ones, as docker
+    // and podman do (`id` prints `groups=1000(user)`).
+    let mut additional: Vec<u32> = vec![gid];
+    if group_part.is_none() {
+        if let Some(p) = entry {
+            for g in &groups {
+                if g.members.iter().any(|m| m == &p.name) && !additional.contains(&g.gid) {
+                    additional.push(g.gid);
+                }
+            }
+        }
+    }
+    for g in group_add {
+        let gid = lookup_group(g)?;
+        if !additional.contains(&gid) {
+            additional.push(gid);
+        }
+    }
+    Ok(ResolvedUser {
+        uid,
+        gid,
+        additional_gids: additional,
+        home,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rootfs() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("etc")).unwrap();
+        std::fs::write(
+            d.path().join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:u:/home/user:/bin/sh\nnobody:x:65534:65534:n:/nonexistent:/bin/false\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("etc/group"),
+            "root:x:0:\nwheel:x:10:root,user\nuser:x:1000:\naudio:x:29:user\nnogroup:x:65534:\n",
+        )
+        .unwrap();
+        d
+    }
+
+    #[test]
+    fn names_ids_and_groups() {
+        let d = rootfs();
+        let r = resolve(d.path(), "", &[]).unwrap();
+        assert_eq!((r.uid, r.gid, r.home.as_str()), (0, 0, "/root"));
+        assert_eq!(r.additional_gids, vec![0, 10]);
+        let u = resolve(d.path(), "user", &[]).unwrap();
+        assert_eq!((u.uid, u.gid), (1000, 1000));
+        assert_eq!(u.additional_gids, vec![1000, 10, 29]);
+        let n = resolve(d.path(), "nobody", &[]).unwrap();
+        assert_eq!((n.uid, n.gid), (65534, 65534));
+        let x = resolve(d.path(), "1000:1000", &[]).unwrap();
+        assert_eq!(
+            (x.uid, x.gid, x.additional_gids.clone()),
+            (1000, 1000, vec![1000])
+        );
+        let y = resolve(d.path(), "4242", &[]).unwrap();
+        assert_eq!((y.uid, y.gid, y.home.as_str()), (4242, 0, "/"));
+        let z = resolve(d.path(), "user:audio", &["wheel".into()]).unwrap();
+        assert_eq!(
+            (z.uid, z.gid, z.additional_gids.clone()),
+            (1000, 29, vec![29, 10])
+        );
+        assert!(resolve(d.path(), "ghost", &[]).is_err());
+        assert!(resolve(d.path(), "user:ghosts", &[]).is_err());
+    }
+}
