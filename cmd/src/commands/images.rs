@@ -156,11 +156,12 @@ fn matches_repository(r: &ImageSummary, want: &str) -> bool {
         Some((n, t)) if !t.contains('/') => (n, Some(t)),
         _ => (want, None),
     };
+    // docker treats the argument as a reference filter: globs allowed.
     let full = skiff_store::normalize_reference(repo)
         .map(|x| x.name())
         .ok();
-    let name_ok = r.repository == repo || (full.is_some() && r.name == full);
-    name_ok && tag.is_none_or(|t| r.tag == t)
+    let name_ok = glob(repo, &r.repository) || (full.is_some() && r.name == full);
+    name_ok && tag.is_none_or(|t| glob(t, &r.tag))
 }
 
 struct Filters {

@@ -266,3 +266,53 @@ fn check_pin_part(s: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn prune_waits_for_leases() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let orphan = s.put_blob(b"not referenced yet", None).unwrap();
+        let lease = s.lease().unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (s, done) = (s.clone(), done.clone());
+            std::thread::spawn(move || {
+                let r = s.prune(false).unwrap();
+                done.store(true, Ordering::SeqCst);
+                r
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            !done.load(Ordering::SeqCst),
+            "prune ran while a lease was held"
+        );
+        assert!(s.has_blob(&orphan.digest));
+        drop(lease);
+        let r = t.join().unwrap();
+        assert_eq!(r.deleted_blobs, vec![orphan.digest.to_string()]);
+    }
+
+    #[test]
+    fn gc_roots_providers_protect_content() {
+        struct Keep(Digest);
+        impl GcRoots for Keep {
+            fn roots(&self, _: &Store) -> Vec<Digest> {
+                vec![self.0.clone()]
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let kept = s.put_blob(b"kept", None).unwrap();
+        let gone = s.put_blob(b"gone", None).unwrap();
+        s.register_gc_roots(Arc::new(Keep(kept.digest.clone())));
+        s.prune(false).unwrap();
+        assert!(s.has_blob(&kept.digest));
+        assert!(!s.has_blob(&gone.digest));
+    }
+}

@@ -95,6 +95,11 @@ impl Store {
                 w: &mut lw,
             };
             let stats = crate::unpack::unpack_tar(&mut tee, &scratch, "(imported rootfs)")?;
+            if lw.inner.written() == 0 {
+                return Err(crate::error::Error::InvalidArchive(
+                    "the input is empty: expected a tar archive".into(),
+                ));
+            }
             let info = lw.commit(media_type)?;
             self.record_layer_size(&info.diff_id, stats.content_size)?;
             let dest = self.snapshot_path(&info.diff_id);

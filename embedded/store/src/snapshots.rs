@@ -165,3 +165,62 @@ fn dir_size_inner(p: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) ->
     }
     total
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::sha256_digest;
+
+    fn layer_tar() -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "etc/x", &b"hi"[..]).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn unpack_is_atomic_and_checks_the_diff_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let tar = layer_tar();
+        let good = sha256_digest(&tar);
+        let wrong = sha256_digest(b"something else");
+        let err = s
+            .unpack_layer(&wrong, Some(&wrong), &mut &tar[..])
+            .unwrap_err();
+        assert!(err.to_string().contains(&wrong.to_string()), "{err}");
+        assert!(!s.has_snapshot(&wrong));
+        assert_eq!(fs::read_dir(s.tmp_dir()).unwrap().count(), 0);
+
+        let p = s.unpack_layer(&good, Some(&good), &mut &tar[..]).unwrap();
+        assert_eq!(fs::read(p.join("etc/x")).unwrap(), b"hi");
+        assert_eq!(s.layer_size(&good), Some(2));
+        // Idempotent: the second call does not even read its input.
+        let p2 = s
+            .unpack_layer(&good, Some(&good), &mut std::io::empty())
+            .unwrap();
+        assert_eq!(p, p2);
+    }
+
+    #[test]
+    fn concurrent_unpacks_of_one_layer_make_one_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let tar = layer_tar();
+        let d = sha256_digest(&tar);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (s, tar, d) = (s.clone(), tar.clone(), d.clone());
+                std::thread::spawn(move || s.unpack_layer(&d, Some(&d), &mut &tar[..]).unwrap())
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(s.list_snapshots().unwrap(), vec![d]);
+        assert_eq!(fs::read_dir(s.tmp_dir()).unwrap().count(), 0);
+    }
+}
