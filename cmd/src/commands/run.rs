@@ -216,6 +216,10 @@ fn build_config(g: &Globals, a: Options) -> anyhow::Result<ContainerConfig> {
         .next()
         .ok_or_else(|| anyhow!("\"skiff run\" requires at least 1 argument"))?;
     let command: Vec<String> = it.collect();
+    if a.pull == "always" {
+        // Pulling from `run` waits for the registry client to be wired in.
+        super::not_yet("run --pull always")?;
+    }
     let image = if a.rootfs {
         rootfs_image(&image_ref)?
     } else {
