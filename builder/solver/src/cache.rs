@@ -192,3 +192,62 @@ mod tests {
         assert!(c.get(&k).is_none());
     }
 }
+
+/// What `skiff builder prune` removed.
+#[derive(Debug, Default)]
+pub struct PruneReport {
+    /// Cache keys (and cache-mount ids) removed.
+    pub removed: Vec<String>,
+    /// Bytes freed (layer blobs no image uses any more, cache mounts).
+    pub reclaimed: u64,
+}
+
+/// Drop every cache record (unpinning their layers, which the next image
+/// prune collects unless an image uses them), the context hash caches, and
+/// with `all` the RUN cache mounts. Images are never touched.
+pub fn prune(store: &Store, all: bool) -> Result<PruneReport> {
+    let cache = BuildCache::open(store)?;
+    let _lock = skiff_store::lock_file(
+        &store.buildcache_dir().join("prune.lock"),
+        skiff_store::LockKind::Exclusive,
+    )?;
+    let mut report = PruneReport::default();
+    for e in fs::read_dir(cache.dir())
+        .map_err(io_at(cache.dir()))?
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(key) = name.strip_suffix(".json") {
+            let _ = store.unpin(PIN_OWNER, key);
+            if fs::remove_file(e.path()).is_ok() {
+                report.removed.push(key.to_string());
+            }
+        }
+    }
+    let _ = fs::remove_dir_all(store.buildcache_dir().join("filehash"));
+    if all {
+        let mounts = store.buildcache_dir().join("mounts");
+        if let Ok(it) = fs::read_dir(&mounts) {
+            for e in it.flatten() {
+                report.reclaimed += dir_size(&e.path());
+                report
+                    .removed
+                    .push(format!("cache mount {}", e.file_name().to_string_lossy()));
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn dir_size(p: &Path) -> u64 {
+    let Ok(md) = fs::symlink_metadata(p) else {
+        return 0;
+    };
+    if !md.is_dir() {
+        return md.len();
+    }
+    fs::read_dir(p)
+        .map(|it| it.flatten().map(|e| dir_size(&e.path())).sum())
+        .unwrap_or(0)
+}

@@ -1,12 +1,139 @@
-//! `skiff buildx`.
+//! `skiff buildx`: the shapes of `docker buildx` that tools such as faas-cli
+//! call. skiff has one built-in builder, so `create`/`use`/`rm` succeed
+//! without doing anything (idempotent) and `build` is `skiff build`.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use crate::globals::Globals;
 
-#[derive(Debug, Subcommand)]
-pub enum Command {}
+/// The one builder skiff has.
+const BUILDER: &str = "skiff";
 
-pub fn run(_g: &Globals, c: Command) -> anyhow::Result<i32> {
-    match c {}
+// Parsed once per process: the size of the build variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a build (same as `skiff build`)
+    Build(super::build::Args),
+    /// Create a new builder instance (a no-op: skiff has one built-in builder)
+    Create(CreateArgs),
+    /// Set the current builder instance (a no-op)
+    Use(UseArgs),
+    /// List builder instances
+    Ls,
+    /// Inspect current builder instance
+    Inspect(InspectArgs),
+    /// Remove a builder instance (a no-op)
+    Rm(UseArgs),
+    /// Stop builder instance (a no-op)
+    Stop(InspectArgs),
+    /// Show buildx version information
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Context or endpoint (ignored)
+    pub context: Option<String>,
+    /// Builder instance name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Create/modify node with given name (ignored)
+    #[arg(long)]
+    pub node: Option<String>,
+    /// Driver to use (ignored)
+    #[arg(long)]
+    pub driver: Option<String>,
+    /// Options for the driver (ignored)
+    #[arg(long = "driver-opt")]
+    pub driver_opt: Vec<String>,
+    /// Fixed platforms for current node (ignored)
+    #[arg(long)]
+    pub platform: Vec<String>,
+    /// BuildKit config file (ignored)
+    #[arg(long)]
+    pub config: Option<String>,
+    /// BuildKit flags (ignored)
+    #[arg(long = "buildkitd-flags")]
+    pub buildkitd_flags: Option<String>,
+    /// Set the current builder instance
+    #[arg(long = "use")]
+    pub use_: bool,
+    /// Bootstrap builder after creation
+    #[arg(long)]
+    pub bootstrap: bool,
+    /// Append a node to builder instead of changing it
+    #[arg(long)]
+    pub append: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// Builder name
+    pub name: Option<String>,
+    /// Set builder as default for current context
+    #[arg(long)]
+    pub default: bool,
+    /// Builder persists context changes
+    #[arg(long)]
+    pub global: bool,
+    /// Do not prompt / remove even if in use (accepted)
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Builder name
+    pub name: Option<String>,
+    /// Ensure builder has booted before inspecting
+    #[arg(long)]
+    pub bootstrap: bool,
+}
+
+fn host_platform() -> String {
+    let p = skiff_store::Platform::host();
+    match p.variant {
+        Some(v) => format!("{}/{}/{}", p.os, p.architecture, v),
+        None => format!("{}/{}", p.os, p.architecture),
+    }
+}
+
+pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
+    match c {
+        Command::Build(a) => super::build::run(g, a),
+        Command::Create(a) => {
+            // docker prints the new builder's name.
+            println!("{}", a.name.unwrap_or_else(|| BUILDER.to_string()));
+            Ok(0)
+        }
+        Command::Use(_) | Command::Rm(_) | Command::Stop(_) => Ok(0),
+        Command::Ls => {
+            println!("NAME/NODE    DRIVER/ENDPOINT   STATUS    BUILDKIT   PLATFORMS");
+            println!("{BUILDER}*       skiff                                  ");
+            println!(
+                " \\_ {BUILDER}    \\_ local         running   skiff      {}",
+                host_platform()
+            );
+            Ok(0)
+        }
+        Command::Inspect(_) => {
+            println!("Name:          {BUILDER}");
+            println!("Driver:        skiff (built in, no daemon)");
+            println!();
+            println!("Nodes:");
+            println!("Name:          {BUILDER}");
+            println!("Endpoint:      local");
+            println!("Status:        running");
+            println!("Platforms:     {}", host_platform());
+            Ok(0)
+        }
+        Command::Version => {
+            println!(
+                "skiff buildx-compatible builder {}",
+                env!("CARGO_PKG_VERSION")
+            );
+            Ok(0)
+        }
+    }
 }

@@ -185,7 +185,19 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                     message: message.clone(),
                 });
                 return Err(match e {
-                    s @ BuildError::Step { .. } => s,
+                    BuildError::Step {
+                        message,
+                        exit_code,
+                        output_tail,
+                        ..
+                    } => BuildError::Step {
+                        file: sh.dockerfile_name().to_string(),
+                        line: ins.lines.start,
+                        instruction: one_line(&ins.source),
+                        message,
+                        exit_code,
+                        output_tail,
+                    },
                     _ => BuildError::Step {
                         file: sh.dockerfile_name().to_string(),
                         line: ins.lines.start,
