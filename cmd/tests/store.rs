@@ -546,10 +546,12 @@ fn load_rejects_a_blob_that_does_not_match_its_digest() {
 
 /// A fresh dir outside every store, for "did anything land here" checks.
 fn outside() -> tempfile::TempDir {
-    tempfile::Builder::new()
+    let d = tempfile::Builder::new()
         .prefix("skiff-outside-")
         .tempdir_in("/tmp")
-        .unwrap()
+        .unwrap();
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    d
 }
 
 #[test]
@@ -602,6 +604,16 @@ fn absolute_paths_and_symlinks_out_stay_inside_the_snapshot() {
         .file(&through_root, b"through /")
         .symlink("up", "../../../../../../../..")
         .file(&through_dots, b"through ..")
+        // A directory later replaced by a symlink out: its deferred
+        // metadata must not be applied through the link.
+        .add(Entry {
+            name: "victim",
+            kind: b'5',
+            mode: 0o700,
+            mtime: 1000,
+            ..Default::default()
+        })
+        .symlink("victim", out_dir.path().to_str().unwrap())
         // A valid image shape: var/run -> /run with files under it.
         .dir("run")
         .symlink("var/run", "/run")
@@ -615,6 +627,9 @@ fn absolute_paths_and_symlinks_out_stay_inside_the_snapshot() {
         0,
         "something was written outside the snapshot"
     );
+    let m = fs::metadata(out_dir.path()).unwrap();
+    assert_eq!(m.mode() & 0o7777, 0o755, "chmod went through a symlink");
+    assert_ne!(m.mtime(), 1000, "utimes went through a symlink");
     let snap = &lower_dirs(&s, "contained")[0];
     assert_eq!(fs::read(snap.join(&rel).join("abs")).unwrap(), b"abs");
     assert_eq!(

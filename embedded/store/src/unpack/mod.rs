@@ -35,7 +35,10 @@ const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
 
 /// Metadata applied to a directory once everything under it is written.
 struct DirMeta {
-    path: PathBuf,
+    /// Cleaned components under the root (empty: the root itself). Resolved
+    /// again at the end: a later entry may have replaced the directory, or
+    /// one of its parents, with a symlink.
+    comps: Vec<OsString>,
     mode: u32,
     uid: u64,
     gid: u64,
@@ -137,9 +140,14 @@ pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<Unpa
         source,
     })?;
     for d in dirs.iter().rev() {
-        apply_dir_meta(d).map_err(|source| Error::Unpack {
+        apply_dir_meta(root, d).map_err(|source| Error::Unpack {
             layer: layer.to_string(),
-            entry: d.path.display().to_string(),
+            entry: d
+                .comps
+                .iter()
+                .map(|c| c.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
             source,
         })?;
     }
@@ -183,7 +191,7 @@ fn apply_entry<R: Read>(
     let Some((base, parents)) = comps.split_last() else {
         if kind == EntryType::Directory {
             dirs.push(DirMeta {
-                path: root.to_path_buf(),
+                comps: Vec::new(),
                 mode: meta.mode,
                 uid: meta.uid,
                 gid: meta.gid,
@@ -205,7 +213,8 @@ fn apply_entry<R: Read>(
             let target = parent.join(OsString::from(std::ffi::OsStr::from_bytes(
                 &base_bytes[WHITEOUT_PREFIX.len()..],
             )));
-            if target.file_name().is_none() || base_bytes.len() == WHITEOUT_PREFIX.len() {
+            let name = &base_bytes[WHITEOUT_PREFIX.len()..];
+            if name.is_empty() || name == b"." || name == b".." {
                 return Err(EntryError::Unsafe("whiteout without a name".into()));
             }
             remove_existing(&target, false)?;
@@ -230,7 +239,7 @@ fn apply_entry<R: Read>(
             set_owner(&path, &meta)?;
             set_xattrs(&path, &meta.xattrs)?;
             dirs.push(DirMeta {
-                path,
+                comps: comps.clone(),
                 mode: meta.mode,
                 uid: meta.uid,
                 gid: meta.gid,
@@ -384,13 +393,24 @@ fn set_xattrs(path: &Path, xattrs: &[(Vec<u8>, Vec<u8>)]) -> io::Result<()> {
     Ok(())
 }
 
-fn apply_dir_meta(d: &DirMeta) -> io::Result<()> {
-    let _ = sys::lchown(&d.path, d.uid, d.gid);
-    fs::set_permissions(
-        &d.path,
-        std::os::unix::fs::PermissionsExt::from_mode(d.mode),
-    )?;
-    sys::set_mtime(&d.path, d.mtime)
+/// Apply a directory's metadata, unless it is no longer a directory (chmod
+/// follows symlinks: a dir replaced by `dir -> /etc` must not chmod the
+/// host's /etc).
+fn apply_dir_meta(root: &Path, d: &DirMeta) -> io::Result<()> {
+    let path = match d.comps.split_last() {
+        None => root.to_path_buf(),
+        Some((base, parents)) => match inroot::resolve_dir(root, parents, false) {
+            Ok(p) => p.join(base),
+            Err(_) => return Ok(()),
+        },
+    };
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_dir() => {}
+        _ => return Ok(()),
+    }
+    let _ = sys::lchown(&path, d.uid, d.gid);
+    fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(d.mode))?;
+    sys::set_mtime(&path, d.mtime)
 }
 
 /// Copy file data, seeking over all-zero blocks so sparse files (and
