@@ -101,6 +101,11 @@ pub fn reexec_entry() -> Option<u8> {
                     let fd = extra.first().and_then(|s| s.parse().ok()).unwrap_or(-1);
                     monitor::run(&layout, id, fd)
                 }
+                "supervise" => monitor::supervise_entry(
+                    &layout,
+                    id,
+                    extra.first().map(String::as_str).unwrap_or(""),
+                ),
                 "exec" => exec::run(&layout, id, extra.first().map(String::as_str).unwrap_or("")),
                 _ => 125,
             }

@@ -10,6 +10,7 @@
 //! a signalfd and the output fds, fixed buffers, so its RSS stays small.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 
 use crate::launch::{self, Stdio};
 use crate::logs::LogWriter;
@@ -117,22 +118,63 @@ pub fn run(layout: &Layout, id: &str, sync_fd: i32) -> i32 {
     report(&sync, &format!("ok {pid}"));
     drop(sync);
 
+    let master = launched.pty_master;
+    let (out_fd, err_fd) = match &master {
+        Some(m) => (m.as_raw_fd(), -1),
+        None => (out_r.as_raw_fd(), err_r.as_raw_fd()),
+    };
+    let sfd = sigfd.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1);
+    let keep = stdin_keep.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1);
+    // Start afresh for the long wait: libcontainer's code and heap are no
+    // longer needed, and a new image keeps the monitor's RSS small. exec
+    // keeps the pid, so the container's init stays our child; the fds and
+    // the blocked signal mask survive too.
+    let fds = [out_fd, err_fd, sfd, keep];
+    for fd in fds.iter().filter(|f| **f >= 0) {
+        // SAFETY: clearing FD_CLOEXEC on fds we own.
+        unsafe { libc::fcntl(*fd, libc::F_SETFD, 0) };
+    }
+    let err = std::process::Command::new("/proc/self/exe")
+        .arg0("skiff")
+        .arg(crate::REEXEC_ARG)
+        .arg("supervise")
+        .arg(layout.root())
+        .arg(id)
+        .arg(format!("{pid},{out_fd},{err_fd},{sfd},{keep}"))
+        .exec();
+    // exec failed: supervise from this process instead.
+    let _ = err;
+    supervise(layout, id, pid, out_fd, err_fd, sfd)
+}
+
+/// Entry of the hidden `supervise` command: the monitor after its re-exec.
+pub fn supervise_entry(layout: &Layout, id: &str, spec: &str) -> i32 {
+    let v: Vec<i32> = spec.split(',').filter_map(|x| x.parse().ok()).collect();
+    if v.len() != 5 {
+        return 125;
+    }
+    supervise(layout, id, v[0], v[1], v[2], v[3])
+}
+
+/// Log the container's output until it exits, then record the exit and
+/// tear down (or remove a `--rm` container).
+fn supervise(layout: &Layout, id: &str, pid: i32, out_fd: i32, err_fd: i32, sfd: i32) -> i32 {
+    let dir = layout.container(id);
     let log_path = dir.join("ctr.log");
     let mut log = LogWriter::open(&log_path);
-    let master = launched.pty_master;
-    let sources: Vec<(i32, usize)> = match &master {
-        Some(m) => vec![(m.as_raw_fd(), 0)],
-        None => vec![(out_r.as_raw_fd(), 0), (err_r.as_raw_fd(), 1)],
-    };
-    let status = pump(
-        pid,
-        sigfd.as_ref().map(|f| f.as_raw_fd()),
-        &sources,
-        &mut log,
-    );
-    drop(stdin_keep);
+    let mut sources: Vec<(i32, usize)> = vec![(out_fd, 0)];
+    if err_fd >= 0 {
+        sources.push((err_fd, 1));
+    }
+    let status = pump(pid, (sfd >= 0).then_some(sfd), &sources, &mut log);
     let code = launch::exit_code(status);
-    let ended = launch::teardown(layout, &cfg, Some(launched.container));
+    let cfg = match state::load_config(&dir) {
+        Ok(c) => c,
+        Err(_) => return 125,
+    };
+    let container =
+        libcontainer::container::Container::load(layout.libcontainer_root().join(id)).ok();
+    let ended = launch::teardown(layout, &cfg, container);
     if cfg.auto_remove {
         let _ = remove::remove_files(layout, &cfg, true);
     } else {
