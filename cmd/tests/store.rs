@@ -991,3 +991,122 @@ fn a_killed_import_leaves_the_store_usable() {
     assert_eq!(fs::read(snap.join("data/after")).unwrap(), b"end");
     assert_eq!(fs::metadata(snap.join("data/blob")).unwrap().len(), 4 << 20);
 }
+
+// ---------------------------------------------------------------------------
+// layers stack as overlayfs lower dirs
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// An OCI-layout tar holding one image made of the given uncompressed layers.
+fn oci_archive(layers: &[Vec<u8>], name: &str) -> Vec<u8> {
+    let mut t = Tar::default();
+    t.file("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    let mut descs = Vec::new();
+    let mut diffs = Vec::new();
+    for l in layers {
+        let hex = sha256_hex(l);
+        t.file(&format!("blobs/sha256/{hex}"), l);
+        descs.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": format!("sha256:{hex}"), "size": l.len(),
+        }));
+        diffs.push(format!("sha256:{hex}"));
+    }
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": diffs},
+    }))
+    .unwrap();
+    let chex = sha256_hex(&config);
+    t.file(&format!("blobs/sha256/{chex}"), &config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": format!("sha256:{chex}"), "size": config.len()},
+        "layers": descs,
+    }))
+    .unwrap();
+    let mhex = sha256_hex(&manifest);
+    t.file(&format!("blobs/sha256/{mhex}"), &manifest);
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": format!("sha256:{mhex}"), "size": manifest.len(),
+                       "annotations": {"org.opencontainers.image.ref.name": name}}],
+    }))
+    .unwrap();
+    t.file("index.json", &index);
+    t.finish()
+}
+
+#[test]
+fn snapshots_stack_as_overlayfs_lower_dirs_with_whiteouts() {
+    let base = Tar::default()
+        .file("a", b"a")
+        .file("b", b"b")
+        .dir("d")
+        .file("d/x", b"x")
+        .finish();
+    let top = Tar::default()
+        .file(".wh.a", b"")
+        .dir("d")
+        .file("d/.wh..wh..opq", b"")
+        .file("d/y", b"y")
+        .finish();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_tar(tmp.path(), "two.tar", &oci_archive(&[base, top], "stack:1"));
+    let s = Store::new();
+    assert_eq!(
+        s.ok(&["load", "-i", p.to_str().unwrap()]).trim(),
+        "Loaded image: stack:1"
+    );
+    let lower = s.ok(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{.GraphDriver.Data.LowerDir}}",
+        "stack:1",
+    ]);
+    assert_eq!(lower.trim().split(':').count(), 2);
+
+    // Mount the snapshots the way the runtime will and look at the result.
+    let mnt = tmp.path().join("merged");
+    fs::create_dir(&mnt).unwrap();
+    let out = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o"])
+        .arg(format!("ro,lowerdir={}", lower.trim()))
+        .arg(&mnt)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "mount: {}", stderr_of(&out));
+    let seen = (|| {
+        let mut names: Vec<String> = fs::read_dir(&mnt)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut d: Vec<String> = fs::read_dir(mnt.join("d"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        d.sort();
+        (names, d)
+    })();
+    let _ = Command::new("umount").arg(&mnt).status();
+    assert_eq!(seen.0, ["b", "d"], "the whiteout hides a");
+    assert_eq!(seen.1, ["y"], "the opaque dir hides d/x");
+}
