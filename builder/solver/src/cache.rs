@@ -16,6 +16,11 @@ use skiff_store::{LayerInfo, LockGuard, Store};
 
 use crate::error::{io_at, Result};
 
+/// Part of every stage's first key: bump it when what a step produces for
+/// the same inputs changes (config defaults, layer format), so old records
+/// are not reused.
+pub const FORMAT: &str = "skiff-buildcache-v1";
+
 /// Owner name of the store pins the build cache holds.
 pub const PIN_OWNER: &str = "buildcache";
 

@@ -93,7 +93,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 layers: b.layers.clone(),
                 snapshots: b.snapshots.clone(),
                 chain: chains.last().cloned(),
-                key: cache::key(&["from", &b.id, &platform.to_string()]),
+                key: cache::key(&[cache::FORMAT, "from", &b.id, &platform.to_string()]),
                 args: EnvList::new(),
                 base_layers: b.layers.len(),
             }
@@ -106,7 +106,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 layers: o.layers.clone(),
                 snapshots: o.snapshots.clone(),
                 chain: chains.last().cloned(),
-                key: cache::key(&["from-stage", &o.key]),
+                key: cache::key(&[cache::FORMAT, "from-stage", &o.key]),
                 args: EnvList::new(),
                 base_layers: o.layers.len(),
             }
@@ -116,7 +116,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
             layers: Vec::new(),
             snapshots: Vec::new(),
             chain: None,
-            key: cache::key(&["scratch", &platform.to_string()]),
+            key: cache::key(&[cache::FORMAT, "scratch", &platform.to_string()]),
             args: EnvList::new(),
             base_layers: 0,
         },
