@@ -1,0 +1,290 @@
+//! skiff's nftables table, programmed over nfnetlink. The whole table is
+//! rebuilt from the store's state in one atomic batch on every change
+//! (add table, delete table, add table, chains, rules): no rule handles to
+//! track, and a skiff killed half-way leaves either the old or the new
+//! ruleset, never a mix, while the next change re-derives it from the
+//! files. Rules (an `ip` family table, one per store root):
+//!
+//! ```text
+//! prerouting (nat, dstnat):  fib daddr type local | ip daddr H  l4proto P  dport N  dnat to C:M
+//! output     (nat, -100):    the same, for connections from the host itself (127.0.0.1:N)
+//! postrouting(nat, srcnat):  ip saddr S ip daddr != S masquerade      (outbound NAT)
+//!                            ip saddr 127.0.0.0/8 ip daddr S masquerade (host loopback -> container)
+//! ```
+
+use std::net::Ipv4Addr;
+
+use crate::error::{nl, Result};
+use crate::ipam::Subnet;
+use crate::netlink::{
+    Msg, Socket, NETLINK_NETFILTER, NLA_F_NESTED, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE,
+    NLM_F_REQUEST,
+};
+
+const NFNL_SUBSYS_NFTABLES: u16 = 10;
+const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
+const NFNL_MSG_BATCH_END: u16 = 0x11;
+const NFT_MSG_NEWTABLE: u16 = 0;
+const NFT_MSG_DELTABLE: u16 = 2;
+const NFT_MSG_NEWCHAIN: u16 = 3;
+const NFT_MSG_NEWRULE: u16 = 6;
+const NFPROTO_IPV4: u8 = 2;
+
+const NFTA_TABLE_NAME: u16 = 1;
+const NFTA_CHAIN_TABLE: u16 = 1;
+const NFTA_CHAIN_NAME: u16 = 3;
+const NFTA_CHAIN_HOOK: u16 = 4;
+const NFTA_CHAIN_POLICY: u16 = 5;
+const NFTA_CHAIN_TYPE: u16 = 7;
+const NFTA_HOOK_HOOKNUM: u16 = 1;
+const NFTA_HOOK_PRIORITY: u16 = 2;
+const NFTA_RULE_TABLE: u16 = 1;
+const NFTA_RULE_CHAIN: u16 = 2;
+const NFTA_RULE_EXPRESSIONS: u16 = 4;
+const NFTA_LIST_ELEM: u16 = 1;
+const NFTA_EXPR_NAME: u16 = 1;
+const NFTA_EXPR_DATA: u16 = 2;
+const NFTA_DATA_VALUE: u16 = 1;
+
+const NF_INET_PRE_ROUTING: u32 = 0;
+const NF_INET_LOCAL_OUT: u32 = 3;
+const NF_INET_POST_ROUTING: u32 = 4;
+const REG1: u32 = 1;
+const REG2: u32 = 2;
+
+/// One published port as a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dnat {
+    pub host_ip: Option<Ipv4Addr>,
+    pub host_port: u16,
+    /// IPPROTO_TCP or IPPROTO_UDP.
+    pub proto: u8,
+    pub to: Ipv4Addr,
+    pub to_port: u16,
+}
+
+/// Everything the table holds.
+#[derive(Debug, Default)]
+pub struct Ruleset {
+    /// Subnets whose outbound traffic is masqueraded.
+    pub masquerade: Vec<Subnet>,
+    /// Subnets reachable from the host's loopback through published ports.
+    pub bridged: Vec<Subnet>,
+    pub dnat: Vec<Dnat>,
+}
+
+fn nfgen(family: u8) -> [u8; 4] {
+    let mut h = [0u8; 4];
+    h[0] = family;
+    if family == libc::AF_UNSPEC as u8 {
+        h[2..4].copy_from_slice(&NFNL_SUBSYS_NFTABLES.to_be_bytes());
+    }
+    h
+}
+
+fn msg(ty: u16, flags: u16) -> Msg {
+    let mut m = Msg::new(
+        (NFNL_SUBSYS_NFTABLES << 8) | ty,
+        NLM_F_REQUEST | NLM_F_ACK | flags,
+    );
+    m.header(&nfgen(NFPROTO_IPV4));
+    m
+}
+
+fn marker(ty: u16) -> Msg {
+    let mut m = Msg::new(ty, NLM_F_REQUEST);
+    m.header(&nfgen(libc::AF_UNSPEC as u8));
+    m
+}
+
+fn table_msg(ty: u16, flags: u16, table: &str) -> Msg {
+    let mut m = msg(ty, flags);
+    m.str(NFTA_TABLE_NAME, table);
+    m
+}
+
+fn chain(table: &str, name: &str, hook: u32, prio: i32, kind: &str) -> Msg {
+    let mut m = msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+    m.str(NFTA_CHAIN_TABLE, table).str(NFTA_CHAIN_NAME, name);
+    m.begin(NFTA_CHAIN_HOOK | NLA_F_NESTED)
+        .be32(NFTA_HOOK_HOOKNUM, hook)
+        .be32(NFTA_HOOK_PRIORITY, prio as u32)
+        .end();
+    m.be32(NFTA_CHAIN_POLICY, 1) // NF_ACCEPT
+        .str(NFTA_CHAIN_TYPE, kind);
+    m
+}
+
+/// Expressions of one rule, each (name, attributes writer).
+enum Expr {
+    /// payload load: base, offset, len into REG1
+    Payload(u32, u32, u32),
+    /// cmp REG1 with op against data
+    Cmp(u32, Vec<u8>),
+    /// bitwise REG1 = REG1 & mask (len bytes)
+    Mask(Vec<u8>),
+    /// meta key into REG1
+    Meta(u32),
+    /// fib daddr type -> REG1
+    FibDaddrType,
+    /// immediate data into a register
+    Imm(u32, Vec<u8>),
+    /// dnat to REG1:REG2
+    Dnat,
+    Masq,
+}
+
+const CMP_EQ: u32 = 0;
+const CMP_NEQ: u32 = 1;
+const BASE_NETWORK: u32 = 1;
+const BASE_TRANSPORT: u32 = 2;
+const META_L4PROTO: u32 = 16;
+
+fn data(m: &mut Msg, ty: u16, v: &[u8]) {
+    m.begin(ty | NLA_F_NESTED).attr(NFTA_DATA_VALUE, v).end();
+}
+
+fn write_expr(m: &mut Msg, e: &Expr) {
+    m.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
+    let name = match e {
+        Expr::Payload(..) => "payload",
+        Expr::Cmp(..) => "cmp",
+        Expr::Mask(..) => "bitwise",
+        Expr::Meta(..) => "meta",
+        Expr::FibDaddrType => "fib",
+        Expr::Imm(..) => "immediate",
+        Expr::Dnat => "nat",
+        Expr::Masq => "masq",
+    };
+    m.str(NFTA_EXPR_NAME, name);
+    m.begin(NFTA_EXPR_DATA | NLA_F_NESTED);
+    match e {
+        Expr::Payload(base, off, len) => {
+            m.be32(1, REG1).be32(2, *base).be32(3, *off).be32(4, *len);
+        }
+        Expr::Cmp(op, v) => {
+            m.be32(1, REG1).be32(2, *op);
+            data(m, 3, v);
+        }
+        Expr::Mask(mask) => {
+            m.be32(1, REG1).be32(2, REG1).be32(3, mask.len() as u32);
+            data(m, 4, mask);
+            data(m, 5, &vec![0u8; mask.len()]);
+        }
+        Expr::Meta(key) => {
+            m.be32(1, REG1).be32(2, *key);
+        }
+        Expr::FibDaddrType => {
+            // NFTA_FIB_DREG, NFTA_FIB_RESULT = ADDRTYPE, NFTA_FIB_FLAGS = DADDR
+            m.be32(1, REG1).be32(2, 3).be32(3, 2);
+        }
+        Expr::Imm(reg, v) => {
+            m.be32(1, *reg);
+            data(m, 2, v);
+        }
+        Expr::Dnat => {
+            // type DNAT, family ipv4, addr min reg1, proto min reg2
+            m.be32(1, 1)
+                .be32(2, NFPROTO_IPV4 as u32)
+                .be32(3, REG1)
+                .be32(5, REG2);
+        }
+        Expr::Masq => {}
+    }
+    m.end().end();
+}
+
+fn rule(table: &str, chain: &str, exprs: &[Expr]) -> Msg {
+    let mut m = msg(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+    m.str(NFTA_RULE_TABLE, table).str(NFTA_RULE_CHAIN, chain);
+    m.begin(NFTA_RULE_EXPRESSIONS | NLA_F_NESTED);
+    for e in exprs {
+        write_expr(&mut m, e);
+    }
+    m.end();
+    m
+}
+
+fn subnet_match(offset: u32, s: &Subnet, op: u32) -> [Expr; 3] {
+    [
+        Expr::Payload(BASE_NETWORK, offset, 4),
+        Expr::Mask(s.mask().octets().to_vec()),
+        Expr::Cmp(op, s.network().octets().to_vec()),
+    ]
+}
+
+fn dnat_rule(table: &str, chain: &str, d: &Dnat) -> Msg {
+    let mut e = Vec::new();
+    match d.host_ip {
+        Some(ip) if !ip.is_unspecified() => {
+            e.push(Expr::Payload(BASE_NETWORK, 16, 4));
+            e.push(Expr::Cmp(CMP_EQ, ip.octets().to_vec()));
+        }
+        _ => {
+            e.push(Expr::FibDaddrType);
+            e.push(Expr::Cmp(
+                CMP_EQ,
+                (libc::RTN_LOCAL as u32).to_ne_bytes().to_vec(),
+            ));
+        }
+    }
+    e.push(Expr::Meta(META_L4PROTO));
+    e.push(Expr::Cmp(CMP_EQ, vec![d.proto]));
+    e.push(Expr::Payload(BASE_TRANSPORT, 2, 2));
+    e.push(Expr::Cmp(CMP_EQ, d.host_port.to_be_bytes().to_vec()));
+    e.push(Expr::Imm(REG1, d.to.octets().to_vec()));
+    e.push(Expr::Imm(REG2, d.to_port.to_be_bytes().to_vec()));
+    e.push(Expr::Dnat);
+    rule(table, chain, &e)
+}
+
+fn socket() -> Result<Socket> {
+    Socket::open(NETLINK_NETFILTER).map_err(|e| nl("cannot open nfnetlink socket", e))
+}
+
+/// Replace `table` with `rs` atomically.
+pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
+    let mut b = vec![
+        marker(NFNL_MSG_BATCH_BEGIN),
+        table_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE, table),
+        table_msg(NFT_MSG_DELTABLE, 0, table),
+        table_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE, table),
+        chain(table, "prerouting", NF_INET_PRE_ROUTING, -100, "nat"),
+        chain(table, "output", NF_INET_LOCAL_OUT, -100, "nat"),
+        chain(table, "postrouting", NF_INET_POST_ROUTING, 100, "nat"),
+    ];
+    for d in &rs.dnat {
+        b.push(dnat_rule(table, "prerouting", d));
+        b.push(dnat_rule(table, "output", d));
+    }
+    for s in &rs.masquerade {
+        let mut e: Vec<Expr> = subnet_match(12, s, CMP_EQ).into();
+        e.extend(subnet_match(16, s, CMP_NEQ));
+        e.push(Expr::Masq);
+        b.push(rule(table, "postrouting", &e));
+    }
+    let lo = Subnet::new(Ipv4Addr::new(127, 0, 0, 0), 8);
+    for s in &rs.bridged {
+        let mut e: Vec<Expr> = subnet_match(12, &lo, CMP_EQ).into();
+        e.extend(subnet_match(16, s, CMP_EQ));
+        e.push(Expr::Masq);
+        b.push(rule(table, "postrouting", &e));
+    }
+    b.push(marker(NFNL_MSG_BATCH_END));
+    socket()?
+        .batch(b)
+        .map_err(|e| nl(format!("cannot program nftables table ip {table}"), e))
+}
+
+/// Remove `table` entirely (missing is fine).
+pub fn delete(table: &str) -> Result<()> {
+    let b = vec![
+        marker(NFNL_MSG_BATCH_BEGIN),
+        table_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE, table),
+        table_msg(NFT_MSG_DELTABLE, 0, table),
+        marker(NFNL_MSG_BATCH_END),
+    ];
+    socket()?
+        .batch(b)
+        .map_err(|e| nl(format!("cannot delete nftables table ip {table}"), e))
+}

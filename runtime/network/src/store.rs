@@ -1,0 +1,187 @@
+//! Networking state in the store root, all under one flock:
+//!
+//! ```text
+//! <root>/networks/lock               flock()ed by every change
+//! <root>/networks/nets/<name>.json   a network (the default `bridge` too, once used)
+//! <root>/networks/endpoints/<id>.json a container's attachments and published ports
+//! <root>/networks/netns/<id>         its pinned network namespace
+//! ```
+//!
+//! Endpoint files are written *before* any kernel object is made, so a
+//! skiff killed mid-setup leaves a record naming everything it may have
+//! created; the next change (or `prune`) undoes it.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{io_at, Error, Result};
+use crate::ipam::Subnet;
+use crate::ports::PortMapping;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetworkInfo {
+    pub name: String,
+    pub id: String,
+    pub driver: String,
+    pub subnet: Subnet,
+    pub gateway: Ipv4Addr,
+    /// The Linux bridge device.
+    pub bridge: String,
+    /// No outbound NAT (docker's `--internal`).
+    #[serde(default)]
+    pub internal: bool,
+    pub created: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attachment {
+    pub network: String,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+    /// Host end of the veth pair, in the bridge.
+    pub host_veth: String,
+    /// Name inside the container (eth0, eth1...).
+    pub ifname: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: String,
+    /// Container name, resolvable by peers.
+    pub name: String,
+    pub hostname: String,
+    pub netns: PathBuf,
+    /// The container's directory holding `hosts` and `resolv.conf`; when set
+    /// and gone, the endpoint is stale.
+    pub etc_dir: Option<PathBuf>,
+    pub attachments: Vec<Attachment>,
+    pub ports: Vec<PortMapping>,
+}
+
+pub struct Store {
+    pub dir: PathBuf,
+}
+
+/// The held network lock; released on drop.
+pub struct Lock(#[allow(dead_code)] File);
+
+impl Store {
+    pub fn new(root: &Path) -> Store {
+        Store {
+            dir: root.join("networks"),
+        }
+    }
+
+    pub fn lock(&self) -> Result<Lock> {
+        for d in ["nets", "endpoints", "netns"] {
+            let p = self.dir.join(d);
+            std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create", &p, e))?;
+        }
+        let p = self.dir.join("lock");
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(|e| io_at("cannot open", &p, e))?;
+        // SAFETY: flock on an fd we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io_at("cannot lock", &p, std::io::Error::last_os_error()));
+        }
+        Ok(Lock(f))
+    }
+
+    pub fn netns_path(&self, id: &str) -> PathBuf {
+        self.dir.join("netns").join(id)
+    }
+
+    fn net_path(&self, name: &str) -> PathBuf {
+        self.dir.join("nets").join(format!("{name}.json"))
+    }
+
+    fn ep_path(&self, id: &str) -> PathBuf {
+        self.dir.join("endpoints").join(format!("{id}.json"))
+    }
+
+    pub fn network(&self, name: &str) -> Result<Option<NetworkInfo>> {
+        read_json(&self.net_path(name))
+    }
+
+    pub fn networks(&self) -> Result<Vec<NetworkInfo>> {
+        list_json(&self.dir.join("nets"))
+    }
+
+    pub fn save_network(&self, n: &NetworkInfo) -> Result<()> {
+        write_json(&self.net_path(&n.name), n)
+    }
+
+    pub fn remove_network(&self, name: &str) -> Result<()> {
+        let p = self.net_path(name);
+        std::fs::remove_file(&p).map_err(|e| io_at("cannot remove", &p, e))
+    }
+
+    pub fn endpoint(&self, id: &str) -> Result<Option<Endpoint>> {
+        read_json(&self.ep_path(id))
+    }
+
+    pub fn endpoints(&self) -> Result<Vec<Endpoint>> {
+        list_json(&self.dir.join("endpoints"))
+    }
+
+    pub fn save_endpoint(&self, e: &Endpoint) -> Result<()> {
+        write_json(&self.ep_path(&e.id), e)
+    }
+
+    pub fn remove_endpoint(&self, id: &str) {
+        let _ = std::fs::remove_file(self.ep_path(id));
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(p: &Path) -> Result<Option<T>> {
+    match std::fs::read(p) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| Error::Invalid(format!("corrupt {}: {e}", p.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_at("cannot read", p, e)),
+    }
+}
+
+fn list_json<T: for<'de> Deserialize<'de>>(dir: &Path) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    let mut paths: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        if p.extension().is_some_and(|x| x == "json") {
+            if let Some(v) = read_json(&p)? {
+                out.push(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Atomic replace: temp file, fsync, rename.
+fn write_json<T: Serialize>(p: &Path, v: &T) -> Result<()> {
+    let tmp = p.with_extension("tmp");
+    let data = serde_json::to_vec_pretty(v).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut f = File::create(&tmp).map_err(|e| io_at("cannot write", &tmp, e))?;
+    f.write_all(&data)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io_at("cannot write", &tmp, e))?;
+    std::fs::rename(&tmp, p).map_err(|e| io_at("cannot rename onto", p, e))
+}
