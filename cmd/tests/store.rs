@@ -1093,19 +1093,19 @@ fn snapshots_stack_as_overlayfs_lower_dirs_with_whiteouts() {
         .output()
         .unwrap();
     assert!(out.status.success(), "mount: {}", stderr_of(&out));
-    let seen = (|| {
-        let mut names: Vec<String> = fs::read_dir(&mnt)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        let mut d: Vec<String> = fs::read_dir(mnt.join("d"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        d.sort();
-        (names, d)
-    })();
+    // Read without panicking so the mount is always undone.
+    let list = |dir: &Path| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let seen = (list(&mnt), list(&mnt.join("d")));
     let _ = Command::new("umount").arg(&mnt).status();
     assert_eq!(seen.0, ["b", "d"], "the whiteout hides a");
     assert_eq!(seen.1, ["y"], "the opaque dir hides d/x");
