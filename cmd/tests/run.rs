@@ -515,8 +515,13 @@ fn twenty_concurrent_detached() {
         .collect();
     assert_eq!(s.ok(&["ps", "-q"]).lines().count(), 20);
     let names: Vec<String> = (0..20).map(|i| format!("c{i}")).collect();
-    let mut args = vec!["rm", "-f"];
+    let mut args = vec!["stop", "-t", "0"];
     args.extend(names.iter().map(String::as_str));
+    s.ok(&args);
+    assert_eq!(s.ok(&["ps", "-q"]).lines().count(), 0, "all stopped");
+    assert_eq!(s.ok(&["ps", "-aq"]).lines().count(), 20);
+    args[0] = "rm";
+    args.retain(|a| *a != "-t" && *a != "0");
     s.ok(&args);
     assert_eq!(s.ok(&["ps", "-aq"]).lines().count(), 0);
     for id in &ids {

@@ -20,6 +20,12 @@ pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Re
         rootfs::unmount(&dir);
     }
     state::release_name(layout, &cfg.name, &cfg.id);
+    if !cfg.image_id.is_empty() {
+        // `skiff run` pinned the image for the container's lifetime.
+        if let Ok(store) = skiff_store::Store::open(layout.root()) {
+            let _ = store.unpin("containers", &cfg.id);
+        }
+    }
     if volumes {
         for m in &cfg.mounts {
             if m.kind == MountKind::Volume && m.anonymous {

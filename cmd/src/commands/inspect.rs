@@ -51,36 +51,25 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// An image's inspect JSON, via the store (docker's shape: Id, RepoTags,
-/// Config...).
+/// An image's inspect JSON, from the image commands' own inspect.
 fn image_json(g: &Globals, name: &str) -> Option<Value> {
     let store = skiff_store::Store::open(&g.root).ok()?;
     let img = store.resolve(name).ok()?;
-    let config = store.image_config(&img).ok()?;
-    let cfg = serde_json::to_value(&config).ok()?;
-    Some(serde_json::json!({
-        "Id": img.id().to_string(),
-        "RepoTags": img.references.iter().map(|r| r.familiar()).collect::<Vec<_>>(),
-        "RepoDigests": img.repo_digests,
-        "Created": cfg.get("created").cloned().unwrap_or(Value::Null),
-        "Architecture": cfg.get("architecture").cloned().unwrap_or(Value::Null),
-        "Os": cfg.get("os").cloned().unwrap_or(Value::Null),
-        "Config": cfg.get("config").map(docker_case).unwrap_or(Value::Null),
-        "RootFS": {"Type": "layers", "Layers": cfg.pointer("/rootfs/diff_ids").cloned().unwrap_or(Value::Null)},
-    }))
-}
-
-/// OCI config keys are CamelCase already except a few; keep them as is.
-fn docker_case(v: &Value) -> Value {
-    v.clone()
+    super::image_inspect::inspect_image(&store, &img).ok()
 }
 
 pub fn print_values(values: &[Value], format: Option<&str>) -> anyhow::Result<()> {
+    use std::io::Write;
     match format {
-        None => println!("{}", serde_json::to_string_pretty(values)?),
+        // docker's 4-space indented array, shared with `image inspect`.
+        None | Some("json") | Some("") => super::image_inspect::print_inspect(values, None)?,
         Some(f) => {
+            let mut out = std::io::stdout().lock();
             for v in values {
-                println!("{}", render_template(f, v)?);
+                // A closed pipe (`| head`) is not an error worth a panic.
+                if writeln!(out, "{}", render_template(f, v)?).is_err() {
+                    break;
+                }
             }
         }
     }

@@ -20,16 +20,32 @@ pub struct Args {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    // In parallel, as docker does: a forced removal mostly waits for the
+    // monitor to finish tearing down.
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = a
+            .containers
+            .iter()
+            .map(|c| {
+                let layout = &layout;
+                let a = &a;
+                scope.spawn(move || {
+                    state::resolve(layout, c)
+                        .and_then(|id| lifecycle::remove(layout, &id, a.force, a.volumes))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
     let mut code = 0;
-    for c in &a.containers {
-        match state::resolve(&layout, c)
-            .and_then(|id| lifecycle::remove(&layout, &id, a.force, a.volumes))
-        {
-            Ok(()) => println!("{c}"),
-            Err(e) => {
+    for (c, res) in a.containers.iter().zip(results) {
+        match res {
+            Ok(Ok(())) => println!("{c}"),
+            Ok(Err(e)) => {
                 eprintln!("Error response from daemon: {e}");
                 code = 1;
             }
+            Err(_) => code = 1,
         }
     }
     Ok(code)

@@ -162,19 +162,30 @@ pub struct ImageInfo {
     pub stop_signal: String,
     pub labels: Vec<(String, String)>,
     pub volumes: Vec<String>,
+    /// What the container pins in the store against GC and `rmi`.
+    pub pins: Vec<skiff_store::oci_spec::image::Digest>,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let a = *a.opts;
     let layout = Layout::new(absolute_root(&g.root)?);
     let detach = a.detach;
-    let cfg = build_config(g, a)?;
+    let (cfg, pins) = build_config(g, a)?;
     let name = if cfg.name.is_empty() {
         None
     } else {
         Some(cfg.name.clone())
     };
     let cfg = skiff_runtime::lifecycle::create(&layout, cfg, name.as_deref())?;
+    if !pins.is_empty() {
+        // The image stays in the store while a container uses it.
+        let pinned = skiff_store::Store::open(layout.root())
+            .and_then(|s| s.pin("containers", &cfg.id, &pins));
+        if let Err(e) = pinned {
+            let _ = skiff_runtime::lifecycle::remove(&layout, &cfg.id, true, true);
+            return Err(anyhow!("cannot pin image {}: {e}", cfg.image));
+        }
+    }
     if detach {
         if let Err(e) = skiff_runtime::lifecycle::start_detached(&layout, &cfg.id) {
             return Err(Failure::new(125, e.to_string()));
@@ -193,7 +204,10 @@ pub fn absolute_root(root: &std::path::Path) -> anyhow::Result<PathBuf> {
     std::fs::canonicalize(root).with_context(|| format!("cannot resolve {}", root.display()))
 }
 
-fn build_config(g: &Globals, a: Options) -> anyhow::Result<ContainerConfig> {
+fn build_config(
+    g: &Globals,
+    a: Options,
+) -> anyhow::Result<(ContainerConfig, Vec<skiff_store::oci_spec::image::Digest>)> {
     if !a.publish.is_empty() || a.publish_all {
         return Err(anyhow!(
             "port publishing (-p/-P) needs bridge networking, which skiff does not have yet; \
@@ -374,7 +388,8 @@ fn build_config(g: &Globals, a: Options) -> anyhow::Result<ContainerConfig> {
         None => (String::new(), String::new()),
     };
 
-    Ok(ContainerConfig {
+    let pins = image.pins.clone();
+    let cfg = ContainerConfig {
         name: a.name.clone().unwrap_or_default(),
         image: image.reference,
         image_id: image.id,
@@ -410,7 +425,8 @@ fn build_config(g: &Globals, a: Options) -> anyhow::Result<ContainerConfig> {
         stop_timeout: a.stop_timeout,
         network,
         ..Default::default()
-    })
+    };
+    Ok((cfg, pins))
 }
 
 /// `--rootfs DIR`: the directory is the (read-only) lower layer.
@@ -431,6 +447,7 @@ fn rootfs_image(dir: &str) -> anyhow::Result<ImageInfo> {
         stop_signal: String::new(),
         labels: vec![],
         volumes: vec![],
+        pins: vec![],
     })
 }
 
@@ -476,5 +493,6 @@ pub fn store_image(g: &Globals, reference: &str, pull: &str) -> anyhow::Result<I
         stop_signal: c.stop_signal().clone().unwrap_or_default(),
         labels,
         volumes,
+        pins: vec![img.digest.clone(), img.config_digest.clone()],
     })
 }

@@ -25,24 +25,40 @@ pub struct Args {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    // docker stops the containers it is given in parallel; so does skiff
+    // (threads only wait and signal here, no container is started).
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = a
+            .containers
+            .iter()
+            .map(|c| {
+                let layout = &layout;
+                let a = &a;
+                scope.spawn(move || {
+                    state::resolve(layout, c).and_then(|id| {
+                        if let Some(s) = &a.signal {
+                            if skiff_runtime::sig::parse(s).is_none() {
+                                return Err(skiff_runtime::Error::Invalid(format!(
+                                    "invalid signal: {s}"
+                                )));
+                            }
+                        }
+                        lifecycle::stop_with(layout, &id, a.time, a.signal.as_deref())
+                    })
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
     let mut code = 0;
-    for c in &a.containers {
-        let res = state::resolve(&layout, c).and_then(|id| {
-            if let Some(s) = &a.signal {
-                if skiff_runtime::sig::parse(s).is_none() {
-                    return Err(skiff_runtime::Error::Invalid(format!(
-                        "invalid signal: {s}"
-                    )));
-                }
-            }
-            lifecycle::stop_with(&layout, &id, a.time, a.signal.as_deref())
-        });
+    for (c, res) in a.containers.iter().zip(results) {
         match res {
-            Ok(()) => println!("{c}"),
-            Err(e) => {
+            Ok(Ok(())) => println!("{c}"),
+            Ok(Err(e)) => {
                 eprintln!("Error response from daemon: {e}");
                 code = 1;
             }
+            Err(_) => code = 1,
         }
     }
     Ok(code)
