@@ -223,7 +223,10 @@ fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
             });
         }
     }
-    if nets.is_empty() && eps.is_empty() {
+    // No container, no rules: the table goes with the last endpoint so a
+    // store root that is deleted leaves nothing in the kernel but its idle
+    // bridge.
+    if eps.is_empty() {
         return nft::delete(&ctx.table);
     }
     nft::apply(&ctx.table, &rs)
@@ -278,6 +281,12 @@ fn plumb(ep: &Endpoint, a: &Attachment, net: &NetworkInfo, first: bool) -> Resul
         }
         Ok(())
     })
+}
+
+/// The pinned namespace path of container `id` in store `root`, for the
+/// OCI spec (the same as [`NetContext::netns_path`]).
+pub fn netns_path(root: &Path, id: &str) -> PathBuf {
+    Store::new(root).netns_path(id)
 }
 
 /// Undo everything an endpoint may have created (each step tolerant of
@@ -587,8 +596,8 @@ pub fn remove_network(ctx: &NetContext, name: &str) -> Result<String> {
 }
 
 /// Stale-state cleanup for `skiff system prune` (and after crashes):
-/// endpoints whose container `is_live` denies, namespaces pinned without
-/// an endpoint, and our veths with no endpoint. Returns the container ids
+/// endpoints whose container `is_live` denies (or whose directory is gone)
+/// and namespaces pinned without an endpoint. Returns the container ids
 /// whose networking was released.
 pub fn prune(ctx: &NetContext, is_live: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
     let st = ctx.store();
@@ -612,25 +621,9 @@ pub fn prune(ctx: &NetContext, is_live: &dyn Fn(&str) -> bool) -> Result<Vec<Str
             }
         }
     }
-    let bridges: Vec<String> = st.networks()?.into_iter().map(|n| n.bridge).collect();
-    let ours: Vec<String> = eps
-        .iter()
-        .flat_map(|e| e.attachments.iter().map(|a| a.host_veth.clone()))
-        .collect();
-    if let Ok(rd) = std::fs::read_dir("/sys/class/net") {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let master = std::fs::read_link(e.path().join("master"))
-                .ok()
-                .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()));
-            if name.starts_with("vs")
-                && master.is_some_and(|m| bridges.contains(&m))
-                && !ours.contains(&name)
-            {
-                let _ = link::delete(&name);
-            }
-        }
-    }
+    // Veths need no sweep: both ends die with the namespace once it is
+    // unpinned and its last process is gone, and a bridge may be shared
+    // with another store root whose veths are not ours to judge.
     released.sort();
     released.dedup();
     sync_rules(ctx, &st)?;
