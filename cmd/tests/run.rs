@@ -569,3 +569,38 @@ fn exec_through_a_pty() {
     s.ok(&["rm", "-f", "target"]);
     assert_no_leftovers(&s, &id);
 }
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn foreground_signals_ulimits_and_stdin() {
+    let s = Store::new();
+    let img = busybox(&s);
+    // sig-proxy: SIGTERM to skiff reaches the container (here via --init).
+    let mut c = s.skiff();
+    c.args(["run", "--rm", "--init"])
+        .args(&img)
+        .args(["sleep", "30"]);
+    let mut child = c.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(143));
+    // --ulimit
+    let o = run(
+        &s,
+        &["--ulimit", "nofile=512:1024"],
+        &["sh", "-c", "ulimit -n; ulimit -Hn"],
+    );
+    assert_eq!(stdout(&o), "512\n1024\n");
+    // -i passes stdin through; without it the container reads EOF.
+    let mut c = s.skiff();
+    c.args(["run", "--rm", "-i"]).args(&img).args(["cat"]);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"piped\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "piped\n");
+    assert_eq!(stdout(&run(&s, &[], &["cat"])), "");
+}
