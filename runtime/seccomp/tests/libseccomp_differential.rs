@@ -35,6 +35,11 @@ const DOCKER_CAPS: &[&str] = &[
 /// A complete classic-BPF interpreter (libseccomp's output uses more of the
 /// instruction set than ours).
 fn run_any(prog: &[(u16, u8, u8, u32)], data: &SeccompData) -> u32 {
+    run_counting(prog, data).0
+}
+
+/// [`run_any`], also returning how many instructions ran.
+fn run_counting(prog: &[(u16, u8, u8, u32)], data: &SeccompData) -> (u32, usize) {
     let mut bytes = [0u8; 64];
     bytes[0..4].copy_from_slice(&data.nr.to_le_bytes());
     bytes[4..8].copy_from_slice(&data.arch.to_le_bytes());
@@ -47,10 +52,11 @@ fn run_any(prog: &[(u16, u8, u8, u32)], data: &SeccompData) -> u32 {
         u32::from_le_bytes(bytes[k..k + 4].try_into().unwrap())
     };
     let (mut a, mut x, mut mem) = (0u32, 0u32, [0u32; 16]);
-    let mut pc = 0;
+    let (mut pc, mut steps) = (0, 0);
     loop {
         let (code, jt, jf, k) = prog[pc];
         pc += 1;
+        steps += 1;
         let src = if code & 0x08 != 0 { x } else { k };
         match code & 0x07 {
             0x00 => match code & 0xe0 {
@@ -98,7 +104,7 @@ fn run_any(prog: &[(u16, u8, u8, u32)], data: &SeccompData) -> u32 {
                 };
                 pc += if taken { jt } else { jf } as usize;
             }
-            0x06 => return if code & 0x18 == 0x10 { a } else { k },
+            0x06 => return (if code & 0x18 == 0x10 { a } else { k }, steps),
             _ => {
                 if code & 0xf8 == 0x00 {
                     x = a; // TAX
@@ -229,6 +235,36 @@ fn docker_default_matches_libseccomp_on_every_abi() {
                 kernel: Some(KernelVersion::new(6, 1)),
             };
             let ours = profile.compile(&opts).unwrap();
+            if caps_name == "docker" {
+                // Cost per syscall: instructions run, averaged over the
+                // native ABI's numbers 0..=450 (what a container really pays).
+                let mine: Vec<(u16, u8, u8, u32)> = ours
+                    .instructions()
+                    .iter()
+                    .map(|i| (i.code, i.jt, i.jf, i.k))
+                    .collect();
+                let native = arch.native_abi();
+                let mean = |p: &[(u16, u8, u8, u32)]| {
+                    let total: usize = (0..=450)
+                        .map(|nr| {
+                            let d = SeccompData {
+                                nr,
+                                arch: native.audit_arch(),
+                                ..Default::default()
+                            };
+                            run_counting(p, &d).1
+                        })
+                        .sum();
+                    total as f64 / 451.0
+                };
+                let (o, t) = (mean(&mine), mean(&theirs));
+                eprintln!(
+                    "{arch_name}: {} vs libseccomp {} instructions; {o:.1} vs {t:.1} run per syscall",
+                    ours.len(),
+                    theirs.len()
+                );
+                assert!(o < t, "our search should beat libseccomp's linear chain");
+            }
             let mut args: Vec<u64> = vec![0, 1, 2, 8, 10, 16, 38, 39, 40, 41, 0x20000, 0x20008];
             args.extend([
                 0xffff_ffff,
