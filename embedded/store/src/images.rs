@@ -187,9 +187,22 @@ impl Store {
         media_type: &str,
         platform: &Platform,
         what: &str,
+        lenient: bool,
     ) -> Result<(Digest, ImageManifest)> {
         let md = if media::is_index(media_type) {
-            self.select_manifest(top, platform, what)?
+            match self.select_manifest(top, platform, what) {
+                Ok(d) => d,
+                // Only another platform's content is here (`pull --platform`):
+                // show and run that rather than call the image missing.
+                Err(e @ Error::NoMatchingPlatform { .. }) if lenient => self
+                    .read_index_blob(top)?
+                    .manifests()
+                    .iter()
+                    .map(|m| m.digest().clone())
+                    .find(|d| self.has_blob(d))
+                    .ok_or(e)?,
+                Err(e) => return Err(e),
+            }
         } else {
             top.clone()
         };
@@ -207,7 +220,8 @@ impl Store {
                 "blob {digest} has media type {mt}, not an image manifest or index"
             )));
         }
-        let id = match self.platform_manifest(digest, &mt, &Platform::host(), digest.as_ref()) {
+        let id = match self.platform_manifest(digest, &mt, &Platform::host(), digest.as_ref(), true)
+        {
             Ok((_, m)) => m.config().digest().to_string(),
             // An index without a manifest for this host: still an image
             // (save/push work); its ID is the index digest.
@@ -340,15 +354,20 @@ impl Store {
     /// Find an image by reference (`busybox`, `busybox:1`, `name@sha256:..`),
     /// full or short image ID, or manifest digest; multi-platform images
     /// resolve to the host platform's manifest.
+    /// When a multi-platform image holds no manifest for the host (pulled
+    /// with `--platform`), the platform whose content is present is used.
     pub fn resolve(&self, name: &str) -> Result<Image> {
-        self.resolve_for(name, &Platform::host())
+        let idx = self.read_index()?;
+        let top = find_top_digest(&idx, name)?;
+        self.image_from_record(&idx, &top, &Platform::host(), name, true)
     }
 
-    /// [`Store::resolve`] for a given platform.
+    /// [`Store::resolve`] for a given platform, strictly: an index without a
+    /// manifest for `platform` is [`Error::NoMatchingPlatform`].
     pub fn resolve_for(&self, name: &str, platform: &Platform) -> Result<Image> {
         let idx = self.read_index()?;
         let top = find_top_digest(&idx, name)?;
-        self.image_from_record(&idx, &top, platform, name)
+        self.image_from_record(&idx, &top, platform, name, false)
     }
 
     /// The top-level digest `name` designates, without reading manifests.
@@ -363,6 +382,7 @@ impl Store {
         top: &str,
         platform: &Platform,
         what: &str,
+        lenient: bool,
     ) -> Result<Image> {
         let rec = idx
             .images
@@ -370,7 +390,7 @@ impl Store {
             .ok_or_else(|| Error::ImageNotFound(what.to_string()))?;
         let digest = parse_digest(top)?;
         let (manifest_digest, manifest) =
-            self.platform_manifest(&digest, &rec.media_type, platform, what)?;
+            self.platform_manifest(&digest, &rec.media_type, platform, what, lenient)?;
         let references = idx
             .refs_to(top)
             .filter_map(|r| normalize_reference(r).ok())
@@ -393,7 +413,7 @@ impl Store {
         let host = Platform::host();
         let mut rows = Vec::new();
         for top in idx.images.keys() {
-            let img = match self.image_from_record(&idx, top, &host, top) {
+            let img = match self.image_from_record(&idx, top, &host, top, true) {
                 Ok(i) => i,
                 Err(e) => {
                     tracing::warn!("image {top}: {e}");
@@ -703,6 +723,19 @@ mod tests {
             .unwrap();
         assert_eq!(arm_img.id(), &arm_id);
         assert_eq!(arm_img.manifest_digest, arm);
+        // Only arm64 content present: strict resolve_for fails for the host,
+        // resolve falls back to what is there.
+        let only_arm = json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": [
+            {"mediaType": media::OCI_MANIFEST, "digest": arm.to_string(), "size": s.blob_size(&arm).unwrap(),
+             "platform": {"os": "linux", "architecture": "arm64"}}]});
+        let oa = s
+            .put_blob(&serde_json::to_vec(&only_arm).unwrap(), None)
+            .unwrap();
+        s.tag("onlyarm", &oa.digest).unwrap();
+        if Platform::host().architecture != "arm64" {
+            assert!(s.resolve_for("onlyarm", &Platform::host()).is_err());
+            assert_eq!(s.resolve("onlyarm").unwrap().id(), &arm_id);
+        }
         let err = s
             .resolve_for("multi", &Platform::parse("linux/s390x").unwrap())
             .unwrap_err();
@@ -728,6 +761,11 @@ mod tests {
         // Untagged single-platform images are listed as <none>.
         let rows = s.list().unwrap();
         assert_eq!(rows.iter().filter(|r| r.dangling).count(), 2);
+        assert_eq!(
+            rows.iter().filter(|r| r.repository == "onlyarm").count(),
+            1,
+            "{rows:?}"
+        );
         assert_eq!(rows.iter().filter(|r| r.repository == "multi").count(), 1);
     }
 
@@ -739,7 +777,8 @@ mod tests {
         let (b, _) = image(&s, "amd64", b"b");
         let (c, _) = image(&s, "amd64", b"c");
         s.tag("a", &a).unwrap();
-        s.pin("containers", "ctr1", std::slice::from_ref(&b)).unwrap();
+        s.pin("containers", "ctr1", std::slice::from_ref(&b))
+            .unwrap();
         let img_b = s.resolve(b.as_ref()).unwrap();
         let snaps = s.image_layers(&img_b).unwrap();
         assert!(snaps[0].join("file").is_file());

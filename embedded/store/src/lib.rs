@@ -186,7 +186,9 @@ impl Store {
 
     /// Hold this while writing blobs/snapshots that no image references yet
     /// (pull, build, load): prune waits until every lease is dropped. Keep
-    /// leases short (one operation), never for a container's lifetime.
+    /// leases short (one operation), never for a container's lifetime, and
+    /// never call [`Store::prune`] while holding one (it would wait for
+    /// itself). Containers protect their content with [`Store::pin`].
     pub fn lease(&self) -> Result<LockGuard> {
         lock_file(&self.locks_dir().join("gc.lock"), LockKind::Shared)
     }
