@@ -36,6 +36,8 @@ struct State {
     /// ARG values in scope.
     args: EnvList,
     base_layers: usize,
+    /// A CMD was set in this stage (then ENTRYPOINT keeps it, as BuildKit).
+    cmd_set: bool,
 }
 
 /// Result of executing a step (not from cache).
@@ -82,6 +84,9 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
         id,
         title: format!("[{sname} 1/{total}] FROM {from_title}"),
     });
+    // Layers made under SOURCE_DATE_EPOCH differ (clamped mtimes): never
+    // mix them with layers made without it.
+    let epoch = format!("{:?}", sh.opts.source_date_epoch);
     let mut st = match &stage.base {
         Base::Image(name) => {
             let b = sh.bases.get(name).ok_or_else(|| {
@@ -93,9 +98,10 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 layers: b.layers.clone(),
                 snapshots: b.snapshots.clone(),
                 chain: chains.last().cloned(),
-                key: cache::key(&[cache::FORMAT, "from", &b.id, &platform.to_string()]),
+                key: cache::key(&[cache::FORMAT, &epoch, "from", &b.id, &platform.to_string()]),
                 args: EnvList::new(),
                 base_layers: b.layers.len(),
+                cmd_set: false,
             }
         }
         Base::Stage(j) => {
@@ -109,6 +115,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 key: cache::key(&[cache::FORMAT, "from-stage", &o.key]),
                 args: EnvList::new(),
                 base_layers: o.layers.len(),
+                cmd_set: false,
             }
         }
         Base::Scratch => State {
@@ -116,9 +123,10 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
             layers: Vec::new(),
             snapshots: Vec::new(),
             chain: None,
-            key: cache::key(&[cache::FORMAT, "scratch", &platform.to_string()]),
+            key: cache::key(&[cache::FORMAT, &epoch, "scratch", &platform.to_string()]),
             args: EnvList::new(),
             base_layers: 0,
+            cmd_set: false,
         },
     };
     if !st.config.env().iter().any(|(k, _)| k == "PATH") {
@@ -461,7 +469,9 @@ fn prepare(sh: &Shared, st: &State, ins: &Instruction, env: &EnvList) -> Result<
         Command::Cmd(cl) => {
             let v = cmdline(st, cl);
             let by = format!("CMD {}", serde_json::to_string(&v).unwrap_or_default());
-            meta(by.clone(), by, move |c| c.set("Cmd", json!(v)))
+            let mut p = meta(by.clone(), by, move |c| c.set("Cmd", json!(v)));
+            p.after = Box::new(|st| st.cmd_set = true);
+            p
         }
         Command::Entrypoint(cl) => {
             let v = cmdline(st, cl);
@@ -469,10 +479,14 @@ fn prepare(sh: &Shared, st: &State, ins: &Instruction, env: &EnvList) -> Result<
                 "ENTRYPOINT {}",
                 serde_json::to_string(&v).unwrap_or_default()
             );
-            meta(by.clone(), by, move |c| {
+            let reset = !st.cmd_set;
+            meta(format!("{by} reset={reset}"), by, move |c| {
                 c.set("Entrypoint", json!(v));
-                // docker: an ENTRYPOINT resets the CMD inherited from the base.
-                c.set("Cmd", Value::Null);
+                // An ENTRYPOINT resets the CMD inherited from the base, not
+                // one set earlier in this stage.
+                if reset {
+                    c.set("Cmd", Value::Null);
+                }
             })
         }
         Command::Shell(v) => {
