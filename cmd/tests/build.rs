@@ -630,3 +630,23 @@ fn faas_cli_argv_through_a_docker_link() {
     ]);
     assert!(bx.status.success(), "docker buildx build: {}", text(&bx));
 }
+
+#[test]
+fn builder_prune_empties_the_cache() {
+    let store = Store::new();
+    let ctx = scratch_context();
+    let c = ctx.path().to_str().unwrap();
+    build(&store, &["-t", "p:1", c]);
+    let (progress, _) = build(&store, &["-t", "p:1", c]);
+    assert!(
+        steps(&progress).iter().all(|(_, cached)| *cached),
+        "{progress}"
+    );
+    let out = store.ok(&["builder", "prune", "-f", "-a"]);
+    assert!(out.contains("Total:"), "{out}");
+    let (progress, _) = build(&store, &["-t", "p:1", c]);
+    assert!(
+        steps(&progress).iter().all(|(_, cached)| !*cached),
+        "{progress}"
+    );
+}
