@@ -303,3 +303,120 @@ fn install_without_privilege_needs_no_new_privs() {
     assert!(out.exited_ok());
     assert_eq!(out.results, vec![libc::EACCES as i64, 0, 0, EPERM]);
 }
+
+/// An i386 syscall from this 64-bit process (`int 0x80`): the kernel runs it
+/// with the i386 table and seccomp sees AUDIT_ARCH_I386. Returns -errno.
+unsafe fn int80(nr: u32, a: u32, b: u32, c: u32) -> i64 {
+    let ret: u64;
+    // rbx cannot be an asm operand on x86_64: swap it in and out. The compat
+    // entry restores r8-r11 as zero, so they are clobbered.
+    std::arch::asm!(
+        "xchg {a}, rbx",
+        "int 0x80",
+        "xchg {a}, rbx",
+        a = inout(reg) u64::from(a) => _,
+        inlateout("rax") u64::from(nr) => ret,
+        in("rcx") u64::from(b),
+        in("rdx") u64::from(c),
+        out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+    );
+    i64::from(ret as u32 as i32)
+}
+
+const I386_GETPID: u32 = 20;
+const I386_MOUNT: u32 = 21;
+const I386_PERSONALITY: u32 = 136;
+const I386_SOCKET: u32 = 359;
+const X32_BIT: libc::c_long = 0x4000_0000;
+
+fn ia32_emulation() -> bool {
+    // Probe in a child: without IA32 emulation, int 0x80 faults.
+    let out = in_child(|r| r.put(unsafe { int80(I386_GETPID, 0, 0, 0) }));
+    out.exited_ok() && out.results.first().is_some_and(|&pid| pid > 0)
+}
+
+#[test]
+fn i386_and_x32_syscalls_meet_their_own_rules() {
+    assert!(
+        ia32_emulation(),
+        "this kernel runs no i386 syscalls (CONFIG_IA32_EMULATION)"
+    );
+    let program = docker_default(&["CAP_SYS_ADMIN"]);
+    let denied = docker_default(&[]);
+    let out = in_child(|r| unsafe {
+        if install(&denied).is_err() {
+            return;
+        }
+        r.put(int80(I386_GETPID, 0, 0, 0));
+        r.put(int80(I386_MOUNT, 0, 0, 0));
+        // 32-bit argument checks (the code path 32-bit ARM uses too):
+        // personality and socket as docker's rules allow them.
+        r.put(int80(I386_PERSONALITY, 0xffff_ffff, 0, 0));
+        r.put(int80(I386_PERSONALITY, 0x0040_0000, 0, 0));
+        r.put(int80(I386_SOCKET, 40, 1, 0));
+        r.put(int80(I386_SOCKET, 1, 1, 0).min(1));
+        // x32: this kernel has no x32 ABI, so a syscall the filter lets
+        // through fails with ENOSYS, one it denies with EPERM.
+        r.sys(libc::syscall(X32_BIT | libc::SYS_getpid));
+        r.sys(libc::syscall(X32_BIT | libc::SYS_mount));
+    });
+    assert!(out.exited_ok(), "child status {:#x}", out.status);
+    let r = &out.results;
+    assert_eq!(r.len(), 8, "{r:?}");
+    assert!(r[0] > 0, "i386 getpid allowed: {}", r[0]);
+    assert_eq!(r[1], EPERM, "i386 mount denied by the i386 rules");
+    assert!(r[2] >= 0, "i386 personality(0xffffffff) allowed: {}", r[2]);
+    assert_eq!(r[3], EPERM, "i386 personality(READ_IMPLIES_EXEC) denied");
+    assert_eq!(r[4], EPERM, "i386 socket(AF_VSOCK) denied");
+    assert_eq!(r[5], 1, "i386 socket(AF_UNIX) allowed");
+    assert_eq!(r[6], ENOSYS, "x32 getpid passes the filter");
+    assert_eq!(r[7], EPERM, "x32 mount denied by the x32 rules");
+
+    // With CAP_SYS_ADMIN the i386 mount reaches the kernel (EFAULT: NULL).
+    let out = in_child(|r| unsafe {
+        if install(&program).is_ok() {
+            r.put(int80(I386_MOUNT, 0, 0, 0));
+        }
+    });
+    assert_eq!(out.results, vec![-(libc::EFAULT as i64)]);
+}
+
+#[test]
+fn abis_a_profile_does_not_cover_are_killed() {
+    assert!(
+        ia32_emulation(),
+        "this kernel runs no i386 syscalls (CONFIG_IA32_EMULATION)"
+    );
+    // A deny-list for x86_64 only: other ABIs must not inherit its ALLOW.
+    let program = Profile::from_json(
+        br#"{"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap()
+    .compile(&CompileOptions::new(Arch::X86_64, &[]))
+    .unwrap();
+    let i386 = in_child(|r| unsafe {
+        if install(&program).is_ok() {
+            r.sys(libc::syscall(libc::SYS_getpid).min(1));
+            r.put(int80(I386_GETPID, 0, 0, 0));
+        }
+    });
+    assert_eq!(
+        i386.results,
+        vec![1],
+        "native getpid ran, the i386 one did not return"
+    );
+    assert_eq!(i386.killed_by(), Some(libc::SIGSYS));
+    let x32 = in_child(|r| unsafe {
+        if install(&program).is_ok() {
+            r.put(1);
+            r.sys(libc::syscall(X32_BIT | libc::SYS_getpid));
+        }
+    });
+    assert_eq!(x32.results, vec![1]);
+    assert_eq!(
+        x32.killed_by(),
+        Some(libc::SIGSYS),
+        "x32 must not bypass the filter"
+    );
+}
