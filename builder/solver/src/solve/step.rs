@@ -19,7 +19,7 @@ use crate::cache::{self, LayerRecord, Record};
 use crate::copy::{self, CopyRequest};
 use crate::error::{io_at, BuildError, Result};
 use crate::imageconfig::ImageConfig;
-use crate::layer::{tarball, LayerEncoder, TarOptions};
+use crate::layer::{tarball, Compression, LayerEncoder, TarOptions};
 use crate::progress::Event;
 use crate::run::{RunMount, RunRequest};
 use crate::tree::{self, DirTree, LayerTree, Tree};
@@ -38,6 +38,9 @@ struct State {
     base_layers: usize,
     /// A CMD was set in this stage (then ENTRYPOINT keeps it, as BuildKit).
     cmd_set: bool,
+    /// Not the target stage: its layers are never exported, so they are
+    /// compressed at the fastest level.
+    intermediate: bool,
 }
 
 /// Result of executing a step (not from cache).
@@ -102,6 +105,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 args: EnvList::new(),
                 base_layers: b.layers.len(),
                 cmd_set: false,
+                intermediate: i != sh.plan.target,
             }
         }
         Base::Stage(j) => {
@@ -116,6 +120,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 args: EnvList::new(),
                 base_layers: o.layers.len(),
                 cmd_set: false,
+                intermediate: i != sh.plan.target,
             }
         }
         Base::Scratch => State {
@@ -127,6 +132,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
             args: EnvList::new(),
             base_layers: 0,
             cmd_set: false,
+            intermediate: i != sh.plan.target,
         },
     };
     if !st.config.env().iter().any(|(k, _)| k == "PATH") {
@@ -583,7 +589,7 @@ fn prepare(sh: &Shared, st: &State, ins: &Instruction, env: &EnvList) -> Result<
                         let upper = sh.store.create_temp_dir("build-workdir")?;
                         let r = (|| -> Result<Option<LayerInfo>> {
                             mkdir_like_image(&view, &upper, &full).map_err(io_at(&upper))?;
-                            commit_layer(sh, &upper)
+                            commit_layer(sh, &upper, layer_compression(sh, st))
                         })();
                         let _ = fs::remove_dir_all(&upper);
                         layer = r?;
@@ -628,13 +634,25 @@ fn mkdir_like_image(view: &dyn Tree, upper: &Path, rel: &str) -> std::io::Result
 }
 
 /// Tar `upper` into a layer blob in the store; None when it is empty.
-pub(crate) fn commit_layer(sh: &Shared, upper: &Path) -> Result<Option<LayerInfo>> {
+/// What a step's layer is compressed with.
+fn layer_compression(sh: &Shared, st: &State) -> Compression {
+    match sh.compression {
+        Compression::Gzip(_) if st.intermediate => Compression::Gzip(1),
+        c => c,
+    }
+}
+
+pub(crate) fn commit_layer(
+    sh: &Shared,
+    upper: &Path,
+    compression: Compression,
+) -> Result<Option<LayerInfo>> {
     if tarball::dir_is_empty(upper)? {
         return Ok(None);
     }
     let bw = sh.store.blob_writer(None)?;
     let tmp_path = bw.temp_path().to_path_buf();
-    let enc = LayerEncoder::new(bw, sh.compression).map_err(io_at(&tmp_path))?;
+    let enc = LayerEncoder::new(bw, compression).map_err(io_at(&tmp_path))?;
     let opts = TarOptions {
         source_date_epoch: sh.opts.source_date_epoch,
         overlay_whiteouts: true,
@@ -646,7 +664,7 @@ pub(crate) fn commit_layer(sh: &Shared, upper: &Path) -> Result<Option<LayerInfo
         digest: info.digest,
         size: info.size,
         diff_id: skiff_store::parse_digest(&encoded.diff_id)?,
-        media_type: sh.compression.oci_media_type().to_string(),
+        media_type: compression.oci_media_type().to_string(),
         uncompressed_size: encoded.uncompressed_size,
     }))
 }
@@ -846,7 +864,7 @@ fn prepare_copy(
             let upper = sh.store.create_temp_dir("build-copy")?;
             let r = (|| -> Result<Option<LayerInfo>> {
                 copy::execute(&plan, &image, &upper).map_err(io_at(&upper))?;
-                commit_layer(sh, &upper)
+                commit_layer(sh, &upper, layer_compression(sh, st))
             })();
             let _ = fs::remove_dir_all(&upper);
             let layer = r?;
@@ -1125,7 +1143,7 @@ fn prepare_run(
                         output_tail: tail.clone(),
                     });
                 }
-                commit_layer(sh, &upper)
+                commit_layer(sh, &upper, layer_compression(sh, st))
             })();
             let _ = fs::remove_dir_all(&upper);
             let _ = fs::remove_dir_all(&work);
@@ -1149,7 +1167,7 @@ pub(crate) fn squash(sh: &Shared, out: &StageOut) -> Result<(LayerInfo, PathBuf)
         for snap in &out.snapshots[out.base_layers..] {
             crate::squash::apply_overlay_layer(snap, &upper).map_err(io_at(snap))?;
         }
-        let l = commit_layer(sh, &upper)?
+        let l = commit_layer(sh, &upper, sh.compression)?
             .ok_or_else(|| BuildError::Invalid("squash produced an empty layer".into()))?;
         let chains = chain_ids(&out.layers[..out.base_layers]);
         let chain = skiff_store::chain_id(chains.last(), &l.diff_id);
