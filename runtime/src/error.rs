@@ -23,6 +23,10 @@ pub enum Error {
     /// libcontainer or the container setup failed.
     #[error("{0}")]
     Runtime(String),
+    /// The container could not be started; `code` is docker's exit code
+    /// for it (127 command not found, 126 cannot invoke, 125 otherwise).
+    #[error("{message}")]
+    Start { code: i32, message: String },
     /// The image store failed.
     #[error("{0}")]
     Store(String),
@@ -34,7 +38,10 @@ impl Error {
     /// docker's exit code for this error: everything the runtime itself
     /// reports is a tool error (125); 126/127 come from the container's exit.
     pub fn exit_code(&self) -> i32 {
-        125
+        match self {
+            Error::Start { code, .. } => *code,
+            _ => 125,
+        }
     }
 }
 

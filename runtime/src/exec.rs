@@ -49,10 +49,10 @@ pub fn run(layout: &Layout, id: &str, req_json: &str) -> i32 {
     match run_inner(layout, id, req_json) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("Error: {e}");
-            match e {
-                Error::Invalid(m) if m.contains("executable file not found") => 127,
-                _ => 126,
+            eprintln!("Error: {}", foreground::friendly(&e));
+            match crate::launch::start_error_code(&e) {
+                125 => 126,
+                c => c,
             }
         }
     }

@@ -71,9 +71,38 @@ impl Executor for SkiffExecutor {
         exec_or_exit(&cargs)
     }
 
-    // The command is looked up at exec time instead, so a missing command
-    // becomes exit 127 the way docker reports it.
-    fn validate(&self, _spec: &Spec) -> Result<(), ExecutorValidationError> {
+    /// Runs in the container (after pivot_root) before the start signal:
+    /// a missing command fails the start itself, as with docker/runc, so
+    /// `run -d` reports it too (the CLI maps the message to 127/126).
+    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        let Some(process) = spec.process().as_ref() else {
+            return Ok(());
+        };
+        let Some(name) = process.args().as_ref().and_then(|a| a.first()) else {
+            return Ok(());
+        };
+        let path = process
+            .env()
+            .as_ref()
+            .and_then(|e| e.iter().rev().find_map(|v| v.strip_prefix("PATH=")))
+            .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        if name.contains('/') {
+            if std::fs::symlink_metadata(name).is_err() && std::fs::metadata(name).is_err() {
+                return Err(ExecutorValidationError::ArgValidationError(format!(
+                    "exec: \"{name}\": stat {name}: no such file or directory"
+                )));
+            }
+            return Ok(());
+        }
+        let found = path
+            .split(':')
+            .map(|d| std::path::Path::new(if d.is_empty() { "." } else { d }).join(name))
+            .any(|p| std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false));
+        if !found {
+            return Err(ExecutorValidationError::ArgValidationError(format!(
+                "exec: \"{name}\": executable file not found in $PATH"
+            )));
+        }
         Ok(())
     }
 

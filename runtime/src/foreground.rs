@@ -32,18 +32,19 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
     let launched = match launch::launch(layout, &cfg, stdio) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}", friendly(&e));
+            let code = launch::start_error_code(&e);
             if cfg.auto_remove {
                 let _ = remove::remove_files(layout, &cfg, true);
             } else {
                 let _ = state::update_state(&dir, durable, |s| {
                     s.status = Status::Exited;
-                    s.exit_code = 125;
+                    s.exit_code = code;
                     s.error = e.to_string();
                     s.monitor_pid = 0;
                 });
             }
-            return 125;
+            return code;
         }
     };
     let pid = launched.pid;
@@ -221,5 +222,15 @@ pub fn write_all(fd: i32, mut data: &[u8]) {
             return;
         }
         data = &data[n as usize..];
+    }
+}
+
+/// libcontainer wraps the interesting part of a start failure in layers of
+/// context ("... error in executing process : exec: ..."): keep the end.
+pub fn friendly(e: &crate::Error) -> String {
+    let m = e.to_string();
+    match m.rfind("error in executing process : ") {
+        Some(i) => m[i + "error in executing process : ".len()..].to_string(),
+        None => m,
     }
 }

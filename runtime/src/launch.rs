@@ -254,6 +254,19 @@ pub fn teardown(layout: &Layout, cfg: &ContainerConfig, container: Option<Contai
     Ended { oom_killed }
 }
 
+/// docker's exit code for a failed start: 127 when the command does not
+/// exist, 126 when it cannot be run, 125 otherwise.
+pub fn start_error_code(e: &Error) -> i32 {
+    let m = e.to_string();
+    if m.contains("executable file not found") || m.contains("no such file or directory") {
+        127
+    } else if m.contains("permission denied") || m.contains("exec format error") {
+        126
+    } else {
+        125
+    }
+}
+
 /// Exit status of a waited-for process, docker style (128+n for signals).
 pub fn exit_code(status: i32) -> i32 {
     if libc::WIFEXITED(status) {

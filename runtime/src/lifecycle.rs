@@ -134,7 +134,14 @@ pub fn start_detached(layout: &Layout, id: &str) -> Result<i32> {
         return Ok(pid.trim().parse().unwrap_or(0));
     }
     if let Some(e) = msg.strip_prefix("err ") {
-        return Err(Error::Runtime(e.to_string()));
+        let (code, text) = match e.split_once(' ') {
+            Some((c, t)) if c.parse::<i32>().is_ok() => (c.parse().unwrap_or(125), t),
+            _ => (125, e),
+        };
+        return Err(Error::Start {
+            code,
+            message: text.to_string(),
+        });
     }
     Err(Error::Runtime(
         "the container monitor exited without starting the container".into(),

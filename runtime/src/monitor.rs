@@ -88,13 +88,17 @@ pub fn run(layout: &Layout, id: &str, sync_fd: i32) -> i32 {
     let launched = match launch::launch(layout, &cfg, stdio) {
         Ok(l) => l,
         Err(e) => {
-            report(&sync, &format!("err {e}"));
+            let code = launch::start_error_code(&e);
+            report(
+                &sync,
+                &format!("err {code} {}", crate::foreground::friendly(&e)),
+            );
             if cfg.auto_remove {
                 let _ = remove::remove_files(layout, &cfg, true);
             } else {
                 let _ = state::update_state(&dir, true, |s| {
                     s.status = Status::Exited;
-                    s.exit_code = 125;
+                    s.exit_code = code;
                     s.error = e.to_string();
                     s.monitor_pid = 0;
                 });

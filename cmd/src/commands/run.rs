@@ -188,7 +188,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     }
     if detach {
         if let Err(e) = skiff_runtime::lifecycle::start_detached(&layout, &cfg.id) {
-            return Err(Failure::new(125, e.to_string()));
+            return Err(Failure::new(e.exit_code(), e.to_string()));
         }
         println!("{}", cfg.id);
         return Ok(0);
