@@ -7,7 +7,8 @@ use serde::Deserialize;
 pub enum Action {
     #[serde(rename = "SCMP_ACT_ALLOW")]
     Allow,
-    /// Fail with `errnoRet` (or the profile's `defaultErrnoRet`, else EPERM).
+    /// Fail with `errnoRet` (else EPERM; `defaultErrnoRet` is only for the
+    /// default action).
     #[serde(rename = "SCMP_ACT_ERRNO")]
     Errno,
     /// libseccomp's `SCMP_ACT_KILL` kills the thread.
@@ -17,7 +18,7 @@ pub enum Action {
     KillProcess,
     #[serde(rename = "SCMP_ACT_TRAP")]
     Trap,
-    /// Notify a ptrace tracer; `errnoRet` is the message data.
+    /// Notify a ptrace tracer; `errnoRet` (else EPERM) is the message data.
     #[serde(rename = "SCMP_ACT_TRACE")]
     Trace,
     #[serde(rename = "SCMP_ACT_LOG")]
@@ -42,8 +43,9 @@ pub const RET_ACTION_FULL: u32 = 0xffff_0000;
 const EPERM: u32 = 1;
 
 impl Action {
-    /// The SECCOMP_RET_* value, or `None` for [`Action::Notify`].
-    /// `errno` is the rule's `errnoRet`, else the profile's default.
+    /// The SECCOMP_RET_* value, or `None` for [`Action::Notify`]. `errno` is
+    /// the `errnoRet` that applies; without one, EPERM (runc's choice, for
+    /// ERRNO and TRACE alike).
     pub fn ret(self, errno: Option<u32>) -> Option<u32> {
         Some(match self {
             Action::Allow => RET_ALLOW,
@@ -51,7 +53,7 @@ impl Action {
             Action::KillThread => RET_KILL_THREAD,
             Action::KillProcess => RET_KILL_PROCESS,
             Action::Trap => RET_TRAP,
-            Action::Trace => RET_TRACE | (errno.unwrap_or(0) & RET_DATA),
+            Action::Trace => RET_TRACE | (errno.unwrap_or(EPERM) & RET_DATA),
             Action::Log => RET_LOG,
             Action::Notify => return None,
         })

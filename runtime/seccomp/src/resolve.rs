@@ -4,7 +4,9 @@
 //! container's (bounding) capability set, the native arch among `arches` and
 //! a kernel at least `minKernel`; `excludes` drops the rule if any listed cap
 //! is held, the native arch is listed, or the kernel is at least `minKernel`.
-//! The result is what docker hands to runc as OCI `linux.seccomp`.
+//! The result is what docker hands to runc as OCI `linux.seccomp`; runc's own
+//! conversion quirks (errno defaults, redundant rules, repeated argument
+//! indexes) are applied here too.
 
 use crate::action::Action;
 use crate::arch::{Abi, Arch};
@@ -89,16 +91,37 @@ pub(crate) fn resolve(profile: &Profile, opts: &CompileOptions<'_>) -> Result<Re
                 continue;
             }
         }
-        let errno = rule.errno_ret.or(profile.default_errno_ret);
+        // runc: a rule's own errnoRet, else EPERM (defaultErrnoRet is for
+        // the default action only).
         let ret = rule
             .action
-            .ret(errno)
+            .ret(rule.errno_ret)
             .ok_or_else(|| unsupported_notify(&field("action")))?;
-        rules.push(ResolvedRule {
-            names: Profile::rule_names(rule).map(str::to_owned).collect(),
-            ret,
-            args: rule.args.clone(),
-        });
+        // runc drops rules that do what the default does.
+        if ret == default_ret {
+            continue;
+        }
+        let names: Vec<String> = Profile::rule_names(rule).map(str::to_owned).collect();
+        // runc: when two conditions test the same argument, each condition
+        // becomes a rule of its own (they are ORed, not ANDed).
+        let mut indexes: Vec<u32> = rule.args.iter().map(|a| a.index).collect();
+        indexes.sort_unstable();
+        let repeated = indexes.windows(2).any(|w| w[0] == w[1]);
+        if repeated {
+            for arg in &rule.args {
+                rules.push(ResolvedRule {
+                    names: names.clone(),
+                    ret,
+                    args: vec![arg.clone()],
+                });
+            }
+        } else {
+            rules.push(ResolvedRule {
+                names,
+                ret,
+                args: rule.args.clone(),
+            });
+        }
     }
 
     Ok(Resolved {

@@ -282,3 +282,46 @@ fn syscalls_newer_than_the_profile_get_enosys_as_under_runc() {
     .unwrap();
     assert_eq!(raw(&allow, Abi::X86_64, 600), RET_ALLOW);
 }
+
+#[test]
+fn runc_conversion_quirks_are_reproduced() {
+    let p = Profile::from_json(
+        br#"{
+          "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+          "syscalls": [
+            {"names": ["getpid"], "action": "SCMP_ACT_ERRNO"},
+            {"names": ["getppid"], "action": "SCMP_ACT_TRACE"},
+            {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"},
+                      {"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"},
+                      {"index": 1, "value": 1, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
+             "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["uname"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_GE"}]},
+            {"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"}
+          ]
+        }"#,
+    )
+    .unwrap()
+    .compile(&CompileOptions::new(Arch::X86_64, &[]))
+    .unwrap();
+    let e = |name: &str, args: &[u64]| eval(&p, Abi::X86_64, name, args);
+    // ERRNO / TRACE without errnoRet: EPERM, not defaultErrnoRet.
+    assert_eq!(e("getpid", &[]), EPERM);
+    assert_eq!(e("getppid", &[]), skiff_seccomp::action::RET_TRACE | 1);
+    assert_eq!(e("mount", &[]), ENOSYS);
+    // Two conditions on one argument: either may hold.
+    assert_eq!(e("personality", &[0]), RET_ALLOW);
+    assert_eq!(e("personality", &[8]), RET_ALLOW);
+    assert_eq!(e("personality", &[1]), ENOSYS);
+    // Conditions on different arguments: both must hold.
+    assert_eq!(e("socket", &[1, 1]), RET_ALLOW);
+    assert_eq!(e("socket", &[1, 2]), ENOSYS);
+    // A rule doing what the default does is dropped, so it cannot shadow
+    // the later ALLOW for the same value.
+    assert_eq!(e("uname", &[5]), RET_ALLOW);
+    assert_eq!(e("uname", &[4]), ENOSYS);
+}
