@@ -87,6 +87,8 @@ def main():
             if seccomp.Arch.NATIVE not in arches and native != "x86_64":
                 f.remove_arch(seccomp.Arch.NATIVE)
             f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
+            # runc (>= 1.1) asks for the binary tree when there are > 32 rules.
+            f.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)
             unknown = set()
             highest = {}
             for rule in resolve(profile, goarch, caps):
