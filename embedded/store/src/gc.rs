@@ -208,6 +208,11 @@ impl Store {
                 report.reclaimed += crate::snapshots::dir_size(&e.path());
                 crate::tmp::remove_tree(&e.path()).at(e.path())?;
                 report.deleted_snapshots.push(format!("sha256:{name}"));
+                // Its lock file too, unless an unpacker holds it right now.
+                let lock = self.locks_dir().join(format!("snapshot-{name}.lock"));
+                if let Ok(Some(_g)) = try_lock_file(&lock, LockKind::Exclusive) {
+                    let _ = fs::remove_file(&lock);
+                }
             }
         }
         self.sweep_stale_temps();

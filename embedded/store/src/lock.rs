@@ -12,7 +12,7 @@ use crate::error::{IoPath, Result};
 /// A held lock; released on drop.
 #[derive(Debug)]
 pub struct LockGuard {
-    _file: File,
+    pub(crate) file: File,
     path: PathBuf,
 }
 
@@ -51,7 +51,7 @@ pub fn lock_file(path: &Path, kind: LockKind) -> Result<LockGuard> {
     }
     .at(path)?;
     Ok(LockGuard {
-        _file: file,
+        file,
         path: path.to_path_buf(),
     })
 }
@@ -65,7 +65,7 @@ pub fn try_lock_file(path: &Path, kind: LockKind) -> Result<Option<LockGuard>> {
     };
     match r {
         Ok(()) => Ok(Some(LockGuard {
-            _file: file,
+            file,
             path: path.to_path_buf(),
         })),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),

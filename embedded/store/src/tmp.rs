@@ -1,43 +1,87 @@
-//! Temp files and dirs in `<root>/tmp`. Names carry the creating pid so a
-//! later skiff can remove what a killed one left behind without touching the
-//! work of a live one.
+//! Temp files and dirs in `<root>/tmp`. Each process that makes temps
+//! holds an exclusive flock on `locks/owner-<token>.lock` for its whole life
+//! and puts `<token>` in every temp name; a later skiff removes the temps of
+//! tokens whose lock it can take (the owner died: a killed pull or unpack)
+//! and never touches a live process's work. flock rather than a pid check
+//! because pids are reused and differ between pid namespaces.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::error::{IoPath, Result};
+use crate::lock::{try_lock_file, LockGuard, LockKind};
 use crate::Store;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn temp_name(prefix: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}.{}.{n}.{nanos:x}", std::process::id())
+/// This process's owner token and the lock guards proving it is alive (one
+/// per store root used).
+static OWNER: Mutex<Option<Owner>> = Mutex::new(None);
+
+struct Owner {
+    token: String,
+    held: Vec<(PathBuf, LockGuard)>,
 }
 
-/// Pid embedded in a temp name by [`temp_name`].
-fn owner_pid(name: &str) -> Option<u32> {
+fn owner_token(locks_dir: &Path) -> Result<String> {
+    let mut g = OWNER.lock().unwrap_or_else(|e| e.into_inner());
+    let owner = g.get_or_insert_with(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Owner {
+            token: format!("{:x}{:x}", std::process::id(), nanos),
+            held: Vec::new(),
+        }
+    });
+    if !owner.held.iter().any(|(d, _)| d == locks_dir) {
+        let p = locks_dir.join(format!("owner-{}.lock", owner.token));
+        // A sweeper may unlink the file between our create and lock (it saw
+        // an unlocked owner file): make sure the file we locked is the one
+        // the path names, else start again.
+        loop {
+            let guard =
+                try_lock_file(&p, LockKind::Exclusive)?.ok_or_else(|| crate::error::Error::Io {
+                    path: p.clone(),
+                    source: io::Error::other("owner lock unexpectedly held by another process"),
+                })?;
+            let same = match (fs::metadata(&p), guard.file.metadata()) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                _ => false,
+            };
+            if same {
+                owner.held.push((locks_dir.to_path_buf(), guard));
+                break;
+            }
+        }
+    }
+    Ok(owner.token.clone())
+}
+
+fn temp_name(token: &str, prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}.{token}.{n}")
+}
+
+/// Owner token embedded in a temp name by [`temp_name`].
+fn name_token(name: &str) -> Option<&str> {
     let mut parts = name.split('.');
     parts.next()?;
-    parts.next()?.parse().ok()
-}
-
-fn pid_alive(pid: u32) -> bool {
-    Path::new("/proc").join(pid.to_string()).exists()
+    parts.next()
 }
 
 impl Store {
     /// A new private temp file in `tmp/` (mode 0600).
     pub fn create_temp_file(&self, prefix: &str) -> Result<(File, PathBuf)> {
         loop {
-            let p = self.tmp_dir().join(temp_name(prefix));
+            let p = self
+                .tmp_dir()
+                .join(temp_name(&owner_token(&self.locks_dir())?, prefix));
             match OpenOptions::new()
                 .write(true)
                 .read(true)
@@ -55,7 +99,9 @@ impl Store {
     /// A new private temp dir in `tmp/`.
     pub fn create_temp_dir(&self, prefix: &str) -> Result<PathBuf> {
         loop {
-            let p = self.tmp_dir().join(temp_name(prefix));
+            let p = self
+                .tmp_dir()
+                .join(temp_name(&owner_token(&self.locks_dir())?, prefix));
             match fs::create_dir(&p) {
                 Ok(()) => return Ok(p),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -70,16 +116,20 @@ impl Store {
         let Ok(rd) = fs::read_dir(self.tmp_dir()) else {
             return;
         };
+        let mut dead_owners: Vec<PathBuf> = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name();
             let Some(name) = name.to_str() else { continue };
-            let stale = match owner_pid(name) {
-                Some(pid) => !pid_alive(pid),
-                None => false,
-            };
-            if !stale {
+            let Some(token) = name_token(name) else {
                 continue;
-            }
+            };
+            let lock = self.locks_dir().join(format!("owner-{token}.lock"));
+            // Taking the owner's lock means the owner is gone. Keep holding
+            // it while removing so a (theoretical) token reuse waits.
+            let guard = match try_lock_file(&lock, LockKind::Exclusive) {
+                Ok(Some(g)) => g,
+                _ => continue,
+            };
             let p = e.path();
             let r = if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                 remove_tree(&p)
@@ -88,6 +138,24 @@ impl Store {
             };
             if let Err(err) = r {
                 tracing::warn!("removing stale temp {}: {err}", p.display());
+            }
+            drop(guard);
+            dead_owners.push(lock);
+        }
+        // Owner files of finished processes (with or without temps left).
+        if let Ok(rd) = fs::read_dir(self.locks_dir()) {
+            for e in rd.flatten() {
+                if e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with("owner-"))
+                {
+                    dead_owners.push(e.path());
+                }
+            }
+        }
+        for l in dead_owners {
+            if let Ok(Some(_g)) = try_lock_file(&l, LockKind::Exclusive) {
+                let _ = fs::remove_file(&l);
             }
         }
     }
@@ -118,5 +186,26 @@ fn make_writable(p: &Path) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_removes_dead_owners_temps_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let (_f, mine) = s.create_temp_file("blob").unwrap();
+        let dead = s.tmp_dir().join("blob.deadbeef.1");
+        fs::write(&dead, b"left by a killed skiff").unwrap();
+        fs::create_dir(s.tmp_dir().join("unpack.deadbeef.2")).unwrap();
+        fs::write(s.locks_dir().join("owner-cafe.lock"), b"").unwrap();
+        let s2 = Store::open(dir.path()).unwrap();
+        assert!(mine.exists(), "a live owner's temp survives");
+        assert!(!dead.exists());
+        assert!(!s2.tmp_dir().join("unpack.deadbeef.2").exists());
+        assert!(!s2.locks_dir().join("owner-cafe.lock").exists());
     }
 }
