@@ -119,6 +119,8 @@ impl<'a> CompileOptions<'a> {
 impl Profile {
     /// Resolves the profile for a container and compiles it to BPF.
     pub fn compile(&self, opts: &CompileOptions<'_>) -> Result<Program, Error> {
+        // Fields are public: a profile built in code gets the parser's checks.
+        self.validate()?;
         let resolved = resolve::resolve(self, opts)?;
         let insns = codegen::generate(&resolved);
         if insns.len() > bpf::MAX_INSNS {

@@ -164,7 +164,7 @@ impl Profile {
     }
 
     /// The structural checks docker makes when it loads a profile.
-    fn validate(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         if !self.architectures.is_empty() && !self.arch_map.is_empty() {
             return Err(Error::invalid(
                 "architectures",

@@ -89,3 +89,14 @@ fn oci_linux_seccomp_and_nulls_are_accepted() {
         Err(Error::Parse { .. })
     ));
 }
+
+#[test]
+fn profiles_built_in_code_are_checked_too() {
+    let mut p = Profile::docker_default();
+    p.syscalls[2].args[0].index = 9;
+    let e = p
+        .compile(&CompileOptions::new(Arch::Arm, &[]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("syscalls[2].args[0].index"), "{e}");
+}
