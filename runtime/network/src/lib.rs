@@ -376,6 +376,17 @@ pub fn attach(ctx: &NetContext, id: &str, req: &NetworkRequest) -> Result<Endpoi
     Ok(ep)
 }
 
+/// Would `ports` be publishable now? For a CLI to refuse a taken port
+/// with docker's message before it creates anything; [`attach`] checks
+/// again under the lock, which is what guarantees it.
+pub fn check_ports(ctx: &NetContext, ports: &[PortMapping]) -> Result<()> {
+    let st = ctx.store();
+    let _lock = st.lock()?;
+    sweep_stale(&st)?;
+    let taken: Vec<PortMapping> = st.endpoints()?.into_iter().flat_map(|e| e.ports).collect();
+    ports::allocate(&mut ports.to_vec(), &taken)
+}
+
 /// Release everything a container holds: veths, namespace, address, ports,
 /// rules; peers' /etc/hosts forget it. Missing state is fine.
 pub fn detach(ctx: &NetContext, id: &str) -> Result<()> {

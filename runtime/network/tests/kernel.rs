@@ -348,3 +348,21 @@ fn outbound_is_masqueraded() {
     assert_eq!(from.unwrap(), std::net::IpAddr::from([10, 202, 6, 1]));
     detach(&c.ctx, &c.id(1)).unwrap();
 }
+
+#[test]
+fn check_ports_refuses_before_anything_exists() {
+    need_root!();
+    let c = ctx(7);
+    let p = ports::parse("18707:80").unwrap();
+    skiff_network::check_ports(&c.ctx, &p).unwrap();
+    attach(&c.ctx, &c.id(1), &req(&["18707:80"])).unwrap();
+    let e = skiff_network::check_ports(&c.ctx, &p).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Bind for 0.0.0.0:18707 failed: port is already allocated"
+    );
+    // A 0.0.0.0 mapping covers every host address.
+    skiff_network::check_ports(&c.ctx, &ports::parse("127.0.0.2:18707:80").unwrap()).unwrap_err();
+    detach(&c.ctx, &c.id(1)).unwrap();
+    skiff_network::check_ports(&c.ctx, &p).unwrap();
+}
