@@ -10,6 +10,7 @@ fn main() {
     let mut ctx = skiff_network::NetContext::new(dir.path()).unwrap();
     ctx.bridge = "sktx0".into();
     ctx.subnet = "10.209.0.0/24".parse().unwrap();
+    ctx.subnet_explicit = true;
     let req = skiff_network::NetworkRequest {
         ports: skiff_network::ports::parse("18999:80").unwrap(),
         ..Default::default()

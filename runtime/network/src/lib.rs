@@ -12,8 +12,10 @@
 //!   network's bridge, `eth<n>` inside; addresses from [`ipam`]; a default
 //!   route via the first network's gateway; the MTU of the host's uplink.
 //! - The default network `bridge` uses the `skiff0` bridge on
-//!   10.88.0.0/16 (`SKIFF_BRIDGE` / `SKIFF_BRIDGE_SUBNET` override both;
-//!   tests use them to own their subnets). The bridge is **kept** when the
+//!   10.88.0.0/16, or the first free /16 of docker's 172.17-31 pool when
+//!   another device already routes 10.88/16 (podman0 does by default);
+//!   `SKIFF_BRIDGE` / `SKIFF_BRIDGE_SUBNET` set both (tests use them to own
+//!   their subnets). Fixed when the store first uses it. The bridge is **kept** when the
 //!   last container leaves, as docker keeps docker0: tearing it down would
 //!   race a concurrent `run` that has just allocated an address on it, and
 //!   an idle bridge costs nothing. `skiff network rm` removes user bridges.
@@ -66,6 +68,8 @@ pub struct NetContext {
     /// Bridge device of the default network.
     pub bridge: String,
     pub subnet: Subnet,
+    /// `subnet` was chosen by the user (`SKIFF_BRIDGE_SUBNET`): never moved.
+    pub subnet_explicit: bool,
     /// The nftables table (`ip` family) owned by this store root.
     pub table: String,
 }
@@ -91,6 +95,7 @@ impl NetContext {
             root: root.to_path_buf(),
             bridge,
             subnet,
+            subnet_explicit: std::env::var_os("SKIFF_BRIDGE_SUBNET").is_some(),
             table: format!("skiff_{}", &h[..10]),
         })
     }
@@ -143,12 +148,13 @@ fn default_network(ctx: &NetContext, st: &Store) -> Result<NetworkInfo> {
     if let Some(n) = st.network(DEFAULT_NETWORK)? {
         return Ok(n);
     }
+    let subnet = default_subnet(ctx);
     let n = NetworkInfo {
         name: DEFAULT_NETWORK.into(),
         id: random_id(),
         driver: "bridge".into(),
-        subnet: ctx.subnet,
-        gateway: ctx.subnet.gateway(),
+        subnet,
+        gateway: subnet.gateway(),
         bridge: ctx.bridge.clone(),
         internal: false,
         created: now(),
@@ -156,6 +162,25 @@ fn default_network(ctx: &NetContext, st: &Store) -> Result<NetworkInfo> {
     };
     st.save_network(&n)?;
     Ok(n)
+}
+
+/// The default network's subnet: 10.88.0.0/16 unless another device
+/// already routes an overlapping range (podman's podman0 uses the same
+/// default); then the first free range of docker's default pool
+/// (172.17-31.0.0/16), as dockerd picks docker0's.
+fn default_subnet(ctx: &NetContext) -> Subnet {
+    if ctx.subnet_explicit {
+        return ctx.subnet;
+    }
+    let routes: Vec<Subnet> = link::host_routes_by_dev()
+        .into_iter()
+        .filter(|(_, _, dev)| *dev != ctx.bridge)
+        .map(|(a, p, _)| Subnet::new(a, p))
+        .collect();
+    std::iter::once(ctx.subnet)
+        .chain((17..=31).map(|b| Subnet::new(Ipv4Addr::new(172, b, 0, 0), 16)))
+        .find(|s| !routes.iter().any(|r| r.overlaps(s)))
+        .unwrap_or(ctx.subnet)
 }
 
 fn resolve_network(ctx: &NetContext, st: &Store, name: &str) -> Result<NetworkInfo> {

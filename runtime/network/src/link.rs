@@ -200,6 +200,15 @@ pub fn uplink_mtu() -> u32 {
 
 /// IPv4 routes of the host as (network, prefix), to pick free subnets.
 pub fn host_routes() -> Vec<(Ipv4Addr, u8)> {
+    host_routes_by_dev()
+        .into_iter()
+        .map(|(a, p, _)| (a, p))
+        .collect()
+}
+
+/// IPv4 routes of the host as (network, prefix, device); default routes
+/// are left out.
+pub fn host_routes_by_dev() -> Vec<(Ipv4Addr, u8, String)> {
     let Ok(t) = std::fs::read_to_string("/proc/net/route") else {
         return Vec::new();
     };
@@ -213,7 +222,7 @@ pub fn host_routes() -> Vec<(Ipv4Addr, u8)> {
             let dst = u32::from_str_radix(f[1], 16).ok()?;
             let mask = u32::from_str_radix(f[7], 16).ok()?;
             let prefix = u32::from_be(mask).leading_ones() as u8;
-            (prefix > 0).then(|| (Ipv4Addr::from(u32::from_be(dst)), prefix))
+            (prefix > 0).then(|| (Ipv4Addr::from(u32::from_be(dst)), prefix, f[0].to_string()))
         })
         .collect()
 }

@@ -38,6 +38,7 @@ fn ctx(n: u8) -> Ctx {
     let mut ctx = NetContext::new(dir.path()).unwrap();
     ctx.bridge = format!("skt{n}");
     ctx.subnet = Subnet::new(Ipv4Addr::new(10, 201, n, 0), 24);
+    ctx.subnet_explicit = true;
     Ctx { ctx, _dir: dir }
 }
 
