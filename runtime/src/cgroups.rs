@@ -140,6 +140,23 @@ pub fn sweep(id: &str) -> bool {
     clean
 }
 
+/// [`sweep`] until every directory is gone (processes of a dead PID
+/// namespace take a moment to exit) or `limit` passes.
+pub fn sweep_until_empty(id: &str, limit: std::time::Duration) -> bool {
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_micros(200);
+    loop {
+        if sweep(id) {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Whether any hierarchy still has a directory for the container.
 pub fn exists(id: &str) -> bool {
     let r = rel(id);

@@ -12,6 +12,7 @@ use crate::state::{self, Status};
 use crate::{now_rfc3339, remove, sig, tty};
 
 pub fn run(layout: &Layout, id: &str) -> i32 {
+    crate::mark("runtime process");
     let dir = layout.container(id);
     let cfg = match state::load_config(&dir) {
         Ok(c) => c,
@@ -74,6 +75,7 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
     let ended = launch::teardown(layout, &cfg, Some(launched.container));
     if cfg.auto_remove {
         let _ = remove::remove_files(layout, &cfg, true);
+        crate::mark("removed");
     } else {
         let finished = now_rfc3339();
         let _ = state::update_state(&dir, durable, |s| {

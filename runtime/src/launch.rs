@@ -46,7 +46,9 @@ pub fn launch(layout: &Layout, cfg: &ContainerConfig, stdio: Stdio) -> Result<La
     if rootfs::is_mounted(&dir) {
         rootfs::unmount(&dir);
     }
-    rootfs::mount_overlay(&dir, &cfg.layers)?;
+    crate::mark("launch");
+    rootfs::mount_overlay(&dir, &cfg.layers, cfg.auto_remove)?;
+    crate::mark("overlay mounted");
     match prepare_and_start(layout, &dir, cfg, stdio) {
         Ok(l) => Ok(l),
         Err(e) => {
@@ -115,7 +117,9 @@ fn prepare_and_start(
         &cfg.security.cap_add,
         &cfg.security.cap_drop,
     )?;
+    crate::mark("user, etc files, mounts prepared");
     let filter = seccomp_filter(cfg, &caps)?;
+    crate::mark("seccomp compiled");
     let spec = spec::build(&spec::SpecInputs {
         cfg,
         user: &user,
@@ -126,6 +130,7 @@ fn prepare_and_start(
     let spec_path = dir.join("config.json");
     let data = serde_json::to_vec(&spec).map_err(|e| Error::Runtime(e.to_string()))?;
     std::fs::write(&spec_path, data).map_err(|e| io_at("cannot write", &spec_path, e))?;
+    crate::mark("spec written");
 
     let drop_after_setup: Vec<u32> = spec::SETUP_CAPS
         .iter()
@@ -178,7 +183,9 @@ fn prepare_and_start(
         Some(c) => Some(c.receive_master()?),
         None => None,
     };
+    crate::mark("libcontainer build (created)");
     container.start().map_err(lc_err)?;
+    crate::mark("started");
     let pid = container.pid().map(|p| p.as_raw()).unwrap_or(0);
     Ok(Launched {
         container,
@@ -243,14 +250,27 @@ pub struct Ended {
 /// the cgroup goes), delete libcontainer's state and the cgroup, unmount
 /// the rootfs.
 pub fn teardown(layout: &Layout, cfg: &ContainerConfig, container: Option<Container>) -> Ended {
+    crate::mark("exited");
     let oom_killed = cgroups::oom_killed(&cfg.id);
-    if let Some(mut c) = container {
-        let _ = c.delete(true);
+    // The init has been reaped, so the kernel is killing whatever else ran
+    // in its PID namespace: libcontainer's delete() would re-check the
+    // state, signal the cgroup and sleep-retry its rmdirs. Removing the
+    // (soon empty) cgroups and libcontainer's state directly is the same
+    // work without the waits.
+    drop(container);
+    if !cgroups::sweep_until_empty(&cfg.id, std::time::Duration::from_secs(5)) {
+        // Something survived (a process outside the PID namespace's reach):
+        // let libcontainer kill it.
+        if let Ok(mut c) = Container::load(layout.libcontainer_root().join(&cfg.id)) {
+            let _ = c.delete(true);
+        }
+        cgroups::sweep(&cfg.id);
     }
-    clear_stale(layout, &cfg.id);
-    cgroups::sweep(&cfg.id);
+    let _ = std::fs::remove_dir_all(layout.libcontainer_root().join(&cfg.id));
+    crate::mark("cgroups and libcontainer state removed");
     let dir = layout.container(&cfg.id);
     rootfs::unmount(&dir);
+    crate::mark("cgroups swept, rootfs unmounted");
     Ended { oom_killed }
 }
 

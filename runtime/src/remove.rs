@@ -21,10 +21,11 @@ pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Re
     }
     state::release_name(layout, &cfg.name, &cfg.id);
     if !cfg.image_id.is_empty() {
-        // `skiff run` pinned the image for the container's lifetime.
-        if let Ok(store) = skiff_store::Store::open(layout.root()) {
-            let _ = store.unpin("containers", &cfg.id);
-        }
+        // `skiff run` pinned the image for the container's lifetime
+        // (`Store::pin("containers", id)`). The pin is a plain file by the
+        // store's design; removing it directly spares opening the store on
+        // every `--rm` exit.
+        let _ = std::fs::remove_file(layout.root().join("pins/containers").join(&cfg.id));
     }
     if volumes {
         for m in &cfg.mounts {
