@@ -28,6 +28,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// One value per process, parsed once: variant sizes don't matter here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // --- images -----------------------------------------------------------
@@ -112,6 +114,8 @@ pub enum Command {
     Debug(debug::Command),
 }
 
+// One value per process, parsed once: variant sizes don't matter here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// List images
@@ -190,7 +194,11 @@ pub fn parse() -> Result<Invocation, i32> {
         cmd = cmd.name(name).bin_name(name);
     }
     let matches = cmd.try_get_matches().map_err(|e| {
-        let code = if e.use_stderr() { crate::exit::SKIFF_ERROR } else { 0 };
+        let code = if e.use_stderr() {
+            crate::exit::SKIFF_ERROR
+        } else {
+            0
+        };
         let _ = e.print();
         code
     })?;
@@ -203,7 +211,10 @@ pub fn parse() -> Result<Invocation, i32> {
 
 fn invoked_as() -> Option<String> {
     let argv0 = std::env::args_os().next()?;
-    let name = std::path::Path::new(&argv0).file_name()?.to_str()?.to_string();
+    let name = std::path::Path::new(&argv0)
+        .file_name()?
+        .to_str()?
+        .to_string();
     (name != "skiff").then_some(name)
 }
 

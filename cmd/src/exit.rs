@@ -20,6 +20,8 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// Returns the error already wrapped, so callers can `return Err(Failure::new(..))`.
+    #[allow(clippy::new_ret_no_self)]
     #[allow(dead_code)]
     pub fn new(code: i32, message: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(Failure {
