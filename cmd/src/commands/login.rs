@@ -8,6 +8,17 @@ use skiff_registry::{Options, Registry};
 
 use crate::globals::Globals;
 
+/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
+/// instead of panicking.
+macro_rules! say {
+    () => {{
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Registry to log in to (default: Docker Hub)
@@ -77,7 +88,7 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         std::io::stdout().flush()?;
         let _echo = EchoOff::new();
         let p = read_line(&mut stdin.lock())?;
-        println!();
+        say!();
         p
     };
     if password.is_empty() {
@@ -94,7 +105,7 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
     let rt = skiff_registry::runtime()?;
     rt.block_on(skiff_registry::login::verify(&reg, &user, &password))?;
     skiff_registry::dockerconfig::store(&host, &user, &password)?;
-    println!("Login Succeeded");
+    say!("Login Succeeded");
     Ok(0)
 }
 

@@ -1,9 +1,22 @@
 //! `skiff logout`: forget a registry's credentials in docker's config.json
 //! (or its credential helper).
 
+use std::io::Write;
+
 use clap::Args as ClapArgs;
 
 use crate::globals::Globals;
+
+/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
+/// instead of panicking.
+macro_rules! say {
+    () => {{
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
 
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
@@ -16,9 +29,9 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
     let host = super::login::server_host(a.server.as_deref());
     let key = skiff_registry::auth::config_key(&host);
     if skiff_registry::dockerconfig::erase(&host)? {
-        println!("Removing login credentials for {key}");
+        say!("Removing login credentials for {key}");
     } else {
-        println!("Not logged in to {key}");
+        say!("Not logged in to {key}");
     }
     Ok(0)
 }

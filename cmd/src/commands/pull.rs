@@ -13,6 +13,17 @@ use skiff_registry::{Options, Platform, Registry};
 
 use crate::globals::Globals;
 
+/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
+/// instead of panicking.
+macro_rules! say {
+    () => {{
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Image to pull: NAME[:TAG|@DIGEST]
@@ -59,6 +70,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .with_context(|| format!("opening the store at {}", g.root.display()))?;
     let mode = ProgressMode::parse(&a.progress, a.quiet)?;
     let renderer = Renderer::new(mode);
+    let last = a.name.rsplit('/').next().unwrap_or(&a.name);
+    if mode != ProgressMode::Quiet && !last.contains(':') && !a.name.contains('@') {
+        say!("Using default tag: latest");
+    }
     let rt = skiff_registry::runtime()?;
     let reg = Registry::connect(&reference, &opts)?;
     let result = rt.block_on(skiff_registry::pull::pull(
@@ -75,14 +90,14 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         let familiar = skiff_store::normalize_reference(&whole)
             .map(|r| r.familiar())
             .unwrap_or_else(|_| whole.clone());
-        println!("Digest: {}", result.digest);
+        say!("Digest: {}", result.digest);
         if result.downloaded {
-            println!("Status: Downloaded newer image for {familiar}");
+            say!("Status: Downloaded newer image for {familiar}");
         } else {
-            println!("Status: Image is up to date for {familiar}");
+            say!("Status: Image is up to date for {familiar}");
         }
     }
-    println!("{whole}");
+    say!("{whole}");
     Ok(0)
 }
 

@@ -2,11 +2,24 @@
 //! skiff-registry's `push`), printing docker's lines.
 
 use anyhow::Context;
+use std::io::Write;
+
 use clap::Args as ClapArgs;
 use skiff_registry::{Options, Registry};
 
 use super::pull::{ProgressMode, Renderer};
 use crate::globals::Globals;
+
+/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
+/// instead of panicking.
+macro_rules! say {
+    () => {{
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
 
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
@@ -65,11 +78,13 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     renderer.finish();
     let result = result?;
     if mode == ProgressMode::Quiet {
-        println!("{}", reference.whole());
+        say!("{}", reference.whole());
     } else {
-        println!(
+        say!(
             "{}: digest: {} size: {}",
-            result.tag, result.digest, result.size
+            result.tag,
+            result.digest,
+            result.size
         );
     }
     Ok(0)
