@@ -74,7 +74,7 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
     let code = launch::exit_code(status);
     let ended = launch::teardown(layout, &cfg, Some(launched.container));
     if cfg.auto_remove {
-        let _ = remove::remove_files(layout, &cfg, true);
+        let _ = remove::remove_files_with(layout, &cfg, true, true);
         crate::mark("removed");
     } else {
         let finished = now_rfc3339();

@@ -170,6 +170,7 @@ fn supervise(layout: &Layout, id: &str, pid: i32, out_fd: i32, err_fd: i32, sfd:
     if err_fd >= 0 {
         sources.push((err_fd, 1));
     }
+    shed_file_pages();
     let status = pump(pid, (sfd >= 0).then_some(sfd), &sources, &mut log);
     let code = launch::exit_code(status);
     let cfg = match state::load_config(&dir) {
@@ -193,6 +194,36 @@ fn supervise(layout: &Layout, id: &str, pid: i32, out_fd: i32, err_fd: i32, sfd:
         });
     }
     0
+}
+
+/// Drop the file-backed pages startup touched (the dynamic loader's pass
+/// over the relocation tables, fault-around of code pages) from this
+/// process's resident set: the monitor idles in poll(2) for the whole life
+/// of its container, and only the few pages of its loop come back.
+fn shed_file_pages() {
+    const MADV_PAGEOUT: libc::c_int = 21;
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(range), Some(_perms), Some(_off), Some(_dev), Some(inode)) =
+            (f.next(), f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        if inode == "0" {
+            continue; // anonymous: heap, stack (no swap to page out to)
+        }
+        let Some((a, b)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)) else {
+            continue;
+        };
+        // SAFETY: advice on our own mappings; PAGEOUT never changes contents.
+        unsafe { libc::madvise(a as *mut libc::c_void, b - a, MADV_PAGEOUT) };
+    }
 }
 
 /// Copy container output to the log until the process exits and the

@@ -7,6 +7,19 @@ use crate::paths::Layout;
 use crate::{cgroups, rootfs, state};
 
 pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Result<()> {
+    remove_files_with(layout, cfg, volumes, false)
+}
+
+/// [`remove_files`]; with `background`, the directory (already renamed out
+/// of sight, so no skiff command sees the container any more) is deleted by
+/// a detached child, so a foreground `--rm` exits without waiting for the
+/// disk. Only for single-threaded callers (it forks).
+pub fn remove_files_with(
+    layout: &Layout,
+    cfg: &ContainerConfig,
+    volumes: bool,
+    background: bool,
+) -> Result<()> {
     let dir = layout.container(&cfg.id);
     let lc = layout.libcontainer_root().join(&cfg.id);
     if lc.exists() {
@@ -36,14 +49,44 @@ pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Re
     }
     // Rename first so a concurrent `ps` never sees a half-deleted container.
     let trash = layout.containers().join(format!(".rm-{}", cfg.id));
-    let target = if std::fs::rename(&dir, &trash).is_ok() {
-        trash
-    } else {
-        dir
-    };
+    let renamed = std::fs::rename(&dir, &trash).is_ok();
+    let target = if renamed { trash } else { dir };
+    if background && renamed && delete_in_background(&target) {
+        return Ok(());
+    }
     match std::fs::remove_dir_all(&target) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(io_at("cannot remove", &target, e)),
+    }
+}
+
+/// Fork a detached grandchild that deletes `path`; true if it was started.
+fn delete_in_background(path: &std::path::Path) -> bool {
+    // SAFETY: the caller is single threaded; the children only make
+    // syscalls and std::fs calls, then _exit.
+    unsafe {
+        match libc::fork() {
+            -1 => false,
+            0 => {
+                libc::setsid();
+                if libc::fork() != 0 {
+                    libc::_exit(0);
+                }
+                // Let go of the terminal and of any pipe a caller waits on.
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                for fd in 0..3 {
+                    libc::dup2(null, fd);
+                }
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                let _ = std::fs::remove_dir_all(path);
+                libc::_exit(0)
+            }
+            child => {
+                let mut st = 0;
+                libc::waitpid(child, &mut st, 0);
+                true
+            }
+        }
     }
 }
