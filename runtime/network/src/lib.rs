@@ -15,10 +15,14 @@
 //!   10.88.0.0/16, or the first free /16 of docker's 172.17-31 pool when
 //!   another device already routes 10.88/16 (podman0 does by default);
 //!   `SKIFF_BRIDGE` / `SKIFF_BRIDGE_SUBNET` set both (tests use them to own
-//!   their subnets). Fixed when the store first uses it. The bridge is **kept** when the
-//!   last container leaves, as docker keeps docker0: tearing it down would
-//!   race a concurrent `run` that has just allocated an address on it, and
-//!   an idle bridge costs nothing. `skiff network rm` removes user bridges.
+//!   their subnets); the range is chosen again whenever the bridge is
+//!   (re)created.
+//! - The bridge is **torn down** with its last container (any network):
+//!   an idle bridge keeps its address and connected route, which shadow
+//!   podman's podman0 on the same default range and outlive the store
+//!   root that chose them; re-creating it costs ~1 ms on the next run.
+//!   Within one store root the network lock orders teardown against a
+//!   concurrent attach. `skiff network rm` removes the record too.
 //! - NAT and published ports: one nftables table per store root, rebuilt
 //!   atomically from the state files on every change ([`nft`]). Ports are
 //!   published by **DNAT rules only** (no userspace proxy): they work at
@@ -145,7 +149,17 @@ fn write_sysctl(path: &str, value: &str) -> Result<()> {
 }
 
 fn default_network(ctx: &NetContext, st: &Store) -> Result<NetworkInfo> {
-    if let Some(n) = st.network(DEFAULT_NETWORK)? {
+    if let Some(mut n) = st.network(DEFAULT_NETWORK)? {
+        // No bridge means no container on it: the range may be chosen
+        // again, away from whatever appeared on the host since.
+        if link::index(&n.bridge).is_none() && !ctx.subnet_explicit {
+            let s = default_subnet(ctx);
+            if s != n.subnet {
+                n.subnet = s;
+                n.gateway = s.gateway();
+                st.save_network(&n)?;
+            }
+        }
         return Ok(n);
     }
     let subnet = default_subnet(ctx);
@@ -220,9 +234,27 @@ fn ensure_bridge(n: &NetworkInfo) -> Result<()> {
     Ok(())
 }
 
-/// Rebuild the nftables table from every network and endpoint.
+/// Delete bridges with no port left. A bridge lives exactly as long as
+/// containers use it: an idle skiff bridge would keep its address and
+/// route, which shadow any other bridge on the same range (podman0 also
+/// defaults to 10.88.0.0/16) and outlive the store root that chose them.
+fn drop_idle_bridges(nets: &[NetworkInfo]) {
+    for n in nets {
+        let brif = format!("/sys/class/net/{}/brif", n.bridge);
+        let idle = std::fs::read_dir(&brif)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if idle {
+            let _ = link::delete(&n.bridge);
+        }
+    }
+}
+
+/// Rebuild the nftables table from every network and endpoint (and drop
+/// bridges nobody uses any more).
 fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
     let nets = st.networks()?;
+    drop_idle_bridges(&nets);
     let eps = st.endpoints()?;
     let mut rs = nft::Ruleset::default();
     for n in &nets {

@@ -367,3 +367,15 @@ fn check_ports_refuses_before_anything_exists() {
     detach(&c.ctx, &c.id(1)).unwrap();
     skiff_network::check_ports(&c.ctx, &p).unwrap();
 }
+
+#[test]
+fn bridge_goes_with_its_last_container() {
+    need_root!();
+    let c = ctx(8);
+    attach(&c.ctx, &c.id(1), &req(&[])).unwrap();
+    attach(&c.ctx, &c.id(2), &req(&[])).unwrap();
+    detach(&c.ctx, &c.id(1)).unwrap();
+    assert!(skiff_network::link::index(&c.ctx.bridge).is_some());
+    detach(&c.ctx, &c.id(2)).unwrap();
+    assert!(skiff_network::link::index(&c.ctx.bridge).is_none());
+}
