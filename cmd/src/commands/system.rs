@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use clap::{Args, Subcommand};
+use skiff_runtime::{lifecycle, volumes, Layout};
 use skiff_store::{digest_hex, Store};
 
 use super::image_prune::{confirm, print_deleted_images};
@@ -59,18 +60,8 @@ struct Usage {
 fn df(g: &Globals, a: DfArgs) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
     let mut rows = vec![image_usage(&store)?];
-    // === Containers / Local Volumes / Build Cache ===
-    // Placeholders until the runtime and builder report their usage; their
-    // engineers replace these rows with real figures.
-    for kind in ["Containers", "Local Volumes", "Build Cache"] {
-        rows.push(Usage {
-            kind,
-            total: 0,
-            active: 0,
-            size: 0,
-            reclaimable: 0,
-        });
-    }
+    rows.extend(runtime_usage(&g.root)?);
+    rows.push(build_cache_usage(&store));
     let contexts: Vec<serde_json::Value> = rows
         .iter()
         .map(|u| {
@@ -220,17 +211,94 @@ fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
     let mut reclaimed = 0u64;
 
-    // === Containers ===
-    // The runtime engineer adds stopped-container removal here (it must run
-    // before the image prune so their images become unused), printing
-    // docker's "Deleted Containers:" block and adding to `reclaimed`.
-
-    // === Volumes (with --volumes) and build cache ===
-    // Reserved for the runtime and builder.
+    // Containers first, so the images they held become unused.
+    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let mut deleted = Vec::new();
+    for r in lifecycle::stopped(&layout)? {
+        reclaimed += skiff_store::dir_size_of(&layout.container(&r.config.id));
+        if lifecycle::remove(&layout, &r.config.id, false, a.volumes).is_ok() {
+            deleted.push(r.config.id);
+        }
+    }
+    if !deleted.is_empty() {
+        println!("Deleted Containers:\n{}\n", deleted.join("\n"));
+    }
+    if a.volumes {
+        for v in volumes::list(&layout)? {
+            if v.anonymous && volumes::users(&layout, &v.name).is_empty() {
+                reclaimed += skiff_store::dir_size_of(&volumes::data_dir(&layout, &v.name));
+                let _ = volumes::remove(&layout, &v.name, false);
+            }
+        }
+    }
+    let cache = skiff_builder::cache::prune(&store, a.all)?;
+    reclaimed += cache.reclaimed;
 
     let report = store.prune(a.all)?;
     print_deleted_images(&report);
     reclaimed += report.reclaimed;
     println!("Total reclaimed space: {}", human_size(reclaimed));
     Ok(0)
+}
+
+/// Containers and Local Volumes rows, from the runtime's state.
+fn runtime_usage(root: &std::path::Path) -> anyhow::Result<[Usage; 2]> {
+    let layout = Layout::new(super::run::absolute_root(root)?);
+    let records = skiff_runtime::state::list(&layout)?;
+    let mut containers = Usage {
+        kind: "Containers",
+        total: records.len(),
+        active: 0,
+        size: 0,
+        reclaimable: 0,
+    };
+    for r in &records {
+        // docker counts a container's writable layer, not its mounted rootfs.
+        let size = skiff_store::dir_size_of(&layout.container(&r.config.id).join("upper"));
+        containers.size += size;
+        if r.is_running() {
+            containers.active += 1;
+        } else {
+            containers.reclaimable += size;
+        }
+    }
+    let vols = volumes::list(&layout)?;
+    let mut local = Usage {
+        kind: "Local Volumes",
+        total: vols.len(),
+        active: 0,
+        size: 0,
+        reclaimable: 0,
+    };
+    for v in &vols {
+        let size = skiff_store::dir_size_of(&volumes::data_dir(&layout, &v.name));
+        local.size += size;
+        if volumes::users(&layout, &v.name).is_empty() {
+            local.reclaimable += size;
+        } else {
+            local.active += 1;
+        }
+    }
+    Ok([containers, local])
+}
+
+/// Build Cache row: everything under the builder's cache dir is reclaimable
+/// by `builder prune` (its layers are counted with the images that use them).
+fn build_cache_usage(store: &Store) -> Usage {
+    let dir = store.buildcache_dir();
+    let total = std::fs::read_dir(&dir)
+        .map(|it| {
+            it.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                .count()
+        })
+        .unwrap_or(0);
+    let size = skiff_store::dir_size_of(&dir);
+    Usage {
+        kind: "Build Cache",
+        total,
+        active: 0,
+        size,
+        reclaimable: size,
+    }
 }
