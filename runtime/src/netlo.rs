@@ -12,9 +12,10 @@ pub fn bring_up_loopback() {
         for (i, b) in b"lo\0".iter().enumerate() {
             req.ifr_name[i] = *b as libc::c_char;
         }
-        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) == 0 {
+        // `as _`: the request type is c_ulong on glibc but c_int on musl.
+        if libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut req) == 0 {
             req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-            libc::ioctl(fd, libc::SIOCSIFFLAGS, &req);
+            libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &req);
         }
         libc::close(fd);
     }
