@@ -73,16 +73,7 @@ impl Platform {
     /// The platform skiff itself runs on.
     pub fn host() -> Platform {
         let arch = std::env::consts::ARCH;
-        let variant = if arch == "arm" {
-            // armv6 builds (Raspberry Pi Zero) lack the v7 feature.
-            if cfg!(target_feature = "v7") {
-                Some("v7".to_string())
-            } else {
-                Some("v6".to_string())
-            }
-        } else {
-            None
-        };
+        let variant = (arch == "arm").then(|| skiff_store::host_arm_variant().to_string());
         Platform::normalized(std::env::consts::OS, arch, variant)
     }
 

@@ -146,7 +146,10 @@ impl Read for FollowReader {
                 return Err(io::Error::other(why.clone()));
             }
             if self.pos < s.flushed {
-                let n = buf.len().min((s.flushed - self.pos) as usize);
+                // try_from: on 32-bit a gap of 4 GiB or more must not wrap to 0 (EOF).
+                let n = buf
+                    .len()
+                    .min(usize::try_from(s.flushed - self.pos).unwrap_or(usize::MAX));
                 drop(s);
                 let got = self.file.read(&mut buf[..n])?;
                 self.pos += got as u64;

@@ -81,7 +81,7 @@ pub use gc::{GcRoots, PruneReport};
 pub use images::{Image, ImageSummary, ManifestFlavor, RemovedImage};
 pub use layers::{LayerInfo, LayerWriter};
 pub use lock::{lock_file, try_lock_file, LockGuard, LockKind};
-pub use platform::Platform;
+pub use platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
 pub use reference::{familiar_name, normalize_reference, ImageRef};
 pub use snapshots::dir_size;
 

@@ -19,7 +19,7 @@ impl Platform {
         let (arch, variant) = match std::env::consts::ARCH {
             "x86_64" => ("amd64", None),
             "aarch64" => ("arm64", Some("v8")),
-            "arm" => ("arm", Some("v7")),
+            "arm" => ("arm", Some(host_arm_variant())),
             "x86" => ("386", None),
             "powerpc64" => ("ppc64le", None),
             "riscv64" => ("riscv64", None),
@@ -118,5 +118,60 @@ mod tests {
             Platform::parse("linux/x86_64").unwrap().to_string(),
             "linux/amd64"
         );
+    }
+}
+
+/// The ARM variant of this host: from /proc/cpuinfo, so an armv7 binary on a
+/// Raspberry Pi 1 or Zero (ARMv6) still picks v6 images, falling back to what
+/// the binary was compiled for.
+pub fn host_arm_variant() -> &'static str {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| arm_variant_from_cpuinfo(&t))
+        .unwrap_or(if cfg!(target_feature = "v7") {
+            "v7"
+        } else {
+            "v6"
+        })
+}
+
+/// `v6` or `v7` from a /proc/cpuinfo text; `None` if it names no ARM core.
+pub fn arm_variant_from_cpuinfo(cpuinfo: &str) -> Option<&'static str> {
+    let field = |name: &str| {
+        cpuinfo.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_ascii_lowercase())
+        })
+    };
+    // Pi 1/Zero kernels may report "CPU architecture: 7" with an ARMv6 model.
+    if field("model name").is_some_and(|m| m.starts_with("armv6")) {
+        return Some("v6");
+    }
+    match field("CPU architecture")?.as_str() {
+        "5" | "5t" | "5te" | "5tej" | "6" | "6tej" => Some("v6"),
+        // 7, and 8: a 64-bit core running a 32-bit userland.
+        _ => Some("v7"),
+    }
+}
+
+#[cfg(test)]
+mod arm_variant_tests {
+    use super::arm_variant_from_cpuinfo as v;
+
+    #[test]
+    fn cpuinfo_variants() {
+        assert_eq!(
+            v("model name\t: ARMv6-compatible processor rev 7 (v6l)\nCPU architecture: 7\n"),
+            Some("v6")
+        );
+        assert_eq!(
+            v("model name\t: ARMv7 Processor rev 4 (v7l)\nCPU architecture: 7\n"),
+            Some("v7")
+        );
+        assert_eq!(v("CPU architecture: 8\n"), Some("v7"));
+        assert_eq!(v("CPU architecture: 6TEJ\n"), Some("v6"));
+        assert_eq!(v("processor\t: 0\nvendor_id\t: GenuineIntel\n"), None);
     }
 }

@@ -513,7 +513,12 @@ fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
 
 pub fn set_times(p: &Path, secs: i64, nsec: i64) -> io::Result<()> {
     let ts = libc::timespec {
-        tv_sec: secs as libc::time_t,
+        // Clamped, not wrapped, where time_t is 32-bit (armhf musl in libc 0.2).
+        tv_sec: libc::time_t::try_from(secs).unwrap_or(if secs < 0 {
+            libc::time_t::MIN
+        } else {
+            libc::time_t::MAX
+        }),
         tv_nsec: nsec as libc::c_long,
     };
     let times = [ts, ts];

@@ -61,7 +61,12 @@ pub fn lchown(p: &Path, uid: u64, gid: u64) -> io::Result<()> {
 pub fn set_mtime(p: &Path, mtime: i64) -> io::Result<()> {
     let c = cpath(p)?;
     let ts = libc::timespec {
-        tv_sec: mtime as libc::time_t,
+        // Clamped, not wrapped, where time_t is 32-bit (armhf musl in libc 0.2).
+        tv_sec: libc::time_t::try_from(mtime).unwrap_or(if mtime < 0 {
+            libc::time_t::MIN
+        } else {
+            libc::time_t::MAX
+        }),
         tv_nsec: 0,
     };
     let times = [ts, ts];
