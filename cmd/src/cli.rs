@@ -98,6 +98,11 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::Command),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::Command),
+    /// List port mappings or a specific mapping for the container
+    Port(port::Args),
 
     // --- everything --------------------------------------------------------
     /// Return low-level information on images or containers
@@ -293,6 +298,8 @@ fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
             ContainerCommand::Prune(a) => container_prune::run(g, a),
         },
         Command::Volume(c) => volume::run(g, c),
+        Command::Network(c) => network::run(g, c),
+        Command::Port(a) => port::run(g, a),
         Command::Inspect(a) => inspect::run(g, a),
         Command::System(c) => system::run(g, c),
         Command::Version(a) => version::run(g, a),

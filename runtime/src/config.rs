@@ -48,6 +48,15 @@ pub struct ContainerConfig {
     pub stop_signal: String,
     pub stop_timeout: Option<i64>,
     pub network: Network,
+    /// The bridge network joined (`--network NAME`; empty: `bridge`).
+    #[serde(default)]
+    pub network_name: String,
+    /// `--network-alias`
+    #[serde(default)]
+    pub network_aliases: Vec<String>,
+    /// `-p`/`-P`, host port 0 for a random one.
+    #[serde(default)]
+    pub ports: Vec<skiff_network::PortMapping>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +71,9 @@ pub enum Network {
     Host,
     /// `--network none`: a private network namespace with only loopback.
     None,
+    /// A network namespace of its own on a bridge network (docker's
+    /// default for `run`): see [`crate::net`].
+    Bridge,
 }
 
 impl Network {
@@ -70,6 +82,7 @@ impl Network {
             Network::Default => "default",
             Network::Host => "host",
             Network::None => "none",
+            Network::Bridge => "bridge",
         }
     }
 }

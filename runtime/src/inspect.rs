@@ -81,7 +81,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
             "Binds": c.mounts.iter().filter(|m| m.kind != MountKind::Tmpfs && !m.anonymous)
                 .map(|m| format!("{}:{}{}", m.source, m.destination, if m.readonly { ":ro" } else { "" }))
                 .collect::<Vec<_>>(),
-            "NetworkMode": c.network.docker_name(),
+            "NetworkMode": if c.network_name.is_empty() { c.network.docker_name() } else { c.network_name.as_str() },
             "AutoRemove": c.auto_remove,
             "Privileged": c.security.privileged,
             "ReadonlyRootfs": c.read_only,
@@ -118,7 +118,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
             "StopSignal": if c.stop_signal.is_empty() { "SIGTERM" } else { c.stop_signal.as_str() },
             "StopTimeout": c.stop_timeout,
         },
-        "NetworkSettings": {"Networks": {}},
+        "NetworkSettings": crate::net::settings_json(layout, &c.id),
     })
 }
 

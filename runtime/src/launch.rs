@@ -53,6 +53,7 @@ pub fn launch(layout: &Layout, cfg: &ContainerConfig, stdio: Stdio) -> Result<La
         Ok(l) => Ok(l),
         Err(e) => {
             clear_stale(layout, &cfg.id);
+            crate::net::detach(layout, &cfg.id);
             cgroups::sweep(&cfg.id);
             rootfs::unmount(&dir);
             Err(e)
@@ -69,6 +70,8 @@ fn prepare_and_start(
     let root = dir.join("rootfs");
     let user = user::resolve(&root, &cfg.user, &cfg.group_add)?;
     rootfs::write_etc_files(dir, cfg)?;
+    // After the etc files: attach rewrites resolv.conf and adds peers to hosts.
+    crate::net::attach(layout, cfg)?;
 
     let mut sources = Vec::with_capacity(cfg.mounts.len());
     let mut targets: Vec<(String, bool)> = vec![
@@ -271,6 +274,7 @@ pub fn teardown(layout: &Layout, cfg: &ContainerConfig, container: Option<Contai
     let dir = layout.container(&cfg.id);
     rootfs::unmount(&dir);
     crate::mark("cgroups swept, rootfs unmounted");
+    crate::net::detach(layout, &cfg.id);
     Ended { oom_killed }
 }
 

@@ -52,6 +52,7 @@ pub mod launch;
 pub mod lifecycle;
 pub mod logs;
 pub mod monitor;
+pub mod net;
 mod netlo;
 pub mod paths;
 pub mod remove;
@@ -71,6 +72,8 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use paths::Layout;
+/// Container networking (bridges, ports, user networks), for the CLI.
+pub use skiff_network as network;
 
 /// argv[1] of skiff's hidden runtime entries.
 pub const REEXEC_ARG: &str = "__skiff-runtime";

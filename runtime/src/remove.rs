@@ -29,6 +29,8 @@ pub fn remove_files_with(
         let _ = std::fs::remove_dir_all(&lc);
     }
     cgroups::sweep(&cfg.id);
+    // Idempotent: also releases what a SIGKILLed monitor left attached.
+    crate::net::detach(layout, &cfg.id);
     if rootfs::is_mounted(&dir) {
         rootfs::unmount(&dir);
     }

@@ -142,6 +142,14 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
     match cfg.network {
         Network::None => namespaces.push(json!({"type": "network"})),
         Network::Default => {}
+        Network::Bridge => {
+            // The namespace skiff-network pinned and wired (net::attach).
+            let root = inp.dir.parent().and_then(|p| p.parent()).unwrap_or(inp.dir);
+            namespaces.push(json!({
+                "type": "network",
+                "path": skiff_network::netns_path(root, &cfg.id),
+            }))
+        }
         Network::Host => {}
     }
     // UTS: private unless `--network host` asked for the host's identity.

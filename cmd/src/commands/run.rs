@@ -123,7 +123,7 @@ pub struct Options {
     /// Timeout (in seconds) to stop a container
     #[arg(long = "stop-timeout", allow_hyphen_values = true)]
     pub stop_timeout: Option<i64>,
-    /// Connect a container to a network (host, none)
+    /// Connect a container to a network (bridge, host, none, or a user network)
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
     /// Publish a container's port(s) to the host
@@ -132,6 +132,9 @@ pub struct Options {
     /// Publish all exposed ports to random ports
     #[arg(short = 'P', long = "publish-all")]
     pub publish_all: bool,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias", alias = "net-alias")]
+    pub network_alias: Vec<String>,
     /// The IMAGE argument is a root filesystem directory (as podman's --rootfs)
     #[arg(long)]
     pub rootfs: bool,
@@ -158,6 +161,8 @@ pub struct ImageInfo {
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
     pub workdir: String,
+    /// EXPOSEd ports ("8080/tcp"), for `-P`.
+    pub exposed: Vec<String>,
     pub user: String,
     pub stop_signal: String,
     pub labels: Vec<(String, String)>,
@@ -208,23 +213,37 @@ fn build_config(
     g: &Globals,
     a: Options,
 ) -> anyhow::Result<(ContainerConfig, Vec<skiff_store::oci_spec::image::Digest>)> {
-    if !a.publish.is_empty() || a.publish_all {
-        return Err(anyhow!(
-            "port publishing (-p/-P) needs bridge networking, which skiff does not have yet; \
-             use --network host (the default) and have the service listen on the host's port"
-        ));
-    }
-    let network = match a.network.as_deref() {
-        None | Some("default") => Network::Default,
-        Some("host") => Network::Host,
-        Some("none") => Network::None,
-        Some("bridge") => {
+    let net = super::network::context(g)?;
+    let (network, network_name) = match a.network.as_deref() {
+        None | Some("default") | Some("bridge") => (Network::Bridge, String::new()),
+        Some("host") => (Network::Host, String::new()),
+        Some("none") => (Network::None, String::new()),
+        Some(other) if other.starts_with("container:") => {
             return Err(anyhow!(
-                "--network bridge is not available yet: skiff supports --network host (the default) and none"
+                "--network {other}: joining another container's network namespace is not supported"
             ))
         }
-        Some(other) => return Err(anyhow!("network {other} not found")),
+        Some(other) => {
+            let (n, _) = skiff_runtime::network::inspect_network(&net, other)?;
+            (Network::Bridge, n.name)
+        }
     };
+    let mut ports = Vec::new();
+    for p in &a.publish {
+        ports.extend(skiff_runtime::network::ports::parse(p)?);
+    }
+    if network != Network::Bridge && (!ports.is_empty() || a.publish_all) {
+        eprintln!(
+            "WARNING: Published ports are discarded when using {} network mode",
+            network.docker_name()
+        );
+        ports.clear();
+    }
+    if !a.network_alias.is_empty() && network_name.is_empty() {
+        return Err(anyhow!(
+            "network-scoped alias is supported only for containers in user defined networks"
+        ));
+    }
     let mut it = a.image_and_command.into_iter();
     let image_ref = it
         .next()
@@ -388,6 +407,23 @@ fn build_config(
         None => (String::new(), String::new()),
     };
 
+    if a.publish_all && network == Network::Bridge {
+        for e in &image.exposed {
+            let spec = e.strip_suffix("/sctp").unwrap_or(e);
+            for mut p in skiff_runtime::network::ports::parse(spec)? {
+                if !ports
+                    .iter()
+                    .any(|q| q.container_port == p.container_port && q.proto == p.proto)
+                {
+                    p.host_port = 0;
+                    ports.push(p);
+                }
+            }
+        }
+    }
+    // docker's refusal of a taken host port, before anything is created
+    // (attach checks again under the network lock).
+    skiff_runtime::network::check_ports(&net, &ports)?;
     let pins = image.pins.clone();
     let cfg = ContainerConfig {
         name: a.name.clone().unwrap_or_default(),
@@ -424,6 +460,9 @@ fn build_config(
         stop_signal,
         stop_timeout: a.stop_timeout,
         network,
+        network_name,
+        network_aliases: a.network_alias.clone(),
+        ports,
         ..Default::default()
     };
     Ok((cfg, pins))
@@ -443,6 +482,7 @@ fn rootfs_image(dir: &str) -> anyhow::Result<ImageInfo> {
         entrypoint: vec![],
         cmd: vec![],
         workdir: String::new(),
+        exposed: vec![],
         user: String::new(),
         stop_signal: String::new(),
         labels: vec![],
@@ -489,6 +529,7 @@ pub fn store_image(g: &Globals, reference: &str, pull: &str) -> anyhow::Result<I
         entrypoint: c.entrypoint().clone().unwrap_or_default(),
         cmd: c.cmd().clone().unwrap_or_default(),
         workdir: c.working_dir().clone().unwrap_or_default(),
+        exposed: c.exposed_ports().clone().unwrap_or_default(),
         user: c.user().clone().unwrap_or_default(),
         stop_signal: c.stop_signal().clone().unwrap_or_default(),
         labels,

@@ -1,0 +1,299 @@
+//! `skiff network create|ls|inspect|rm|connect|disconnect|prune`: user
+//! bridge networks (skiff-network), docker's flags and output.
+
+use std::io::Write;
+
+use anyhow::anyhow;
+use clap::{Args as ClapArgs, Subcommand};
+use serde_json::{json, Value};
+use skiff_runtime::network as net;
+use skiff_runtime::Layout;
+
+use crate::globals::Globals;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a network
+    Create(CreateArgs),
+    /// List networks
+    #[command(visible_alias = "list")]
+    Ls(LsArgs),
+    /// Display detailed information on one or more networks
+    Inspect(InspectArgs),
+    /// Remove one or more networks
+    #[command(visible_alias = "remove")]
+    Rm(RmArgs),
+    /// Connect a container to a network
+    Connect(ConnectArgs),
+    /// Disconnect a container from a network
+    Disconnect(DisconnectArgs),
+    /// Remove all unused networks
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct CreateArgs {
+    /// Driver to manage the Network (only "bridge")
+    #[arg(short = 'd', long, default_value = "bridge")]
+    pub driver: String,
+    /// Subnet in CIDR format that represents a network segment
+    #[arg(long)]
+    pub subnet: Option<String>,
+    /// IPv4 Gateway for the master subnet
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// Restrict external access to the network
+    #[arg(long)]
+    pub internal: bool,
+    /// Set metadata on a network
+    #[arg(long)]
+    pub label: Vec<String>,
+    pub name: String,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct LsArgs {
+    /// Only display network IDs
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Do not truncate the output
+    #[arg(long)]
+    pub no_trunc: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct InspectArgs {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct RmArgs {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ConnectArgs {
+    /// Add network-scoped alias for the container
+    #[arg(long)]
+    pub alias: Vec<String>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct DisconnectArgs {
+    /// Force the container to disconnect from a network
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+/// The network context of the CLI's store root.
+pub fn context(g: &Globals) -> anyhow::Result<net::NetContext> {
+    let root = super::run::absolute_root(&g.root)?;
+    Ok(net::NetContext::new(&root)?)
+}
+
+/// docker's pseudo-networks, listed but not stored.
+const PSEUDO: [&str; 2] = ["host", "none"];
+
+fn pseudo_id(name: &str) -> String {
+    use std::fmt::Write;
+    // Stable per name, 64 hex digits like real ids.
+    let mut s = String::new();
+    for b in name.bytes().cycle().take(32) {
+        let _ = write!(s, "{:02x}", b);
+    }
+    s
+}
+
+fn inspect_json(n: &net::NetworkInfo, eps: &[net::Endpoint]) -> Value {
+    let containers: serde_json::Map<String, Value> = eps
+        .iter()
+        .filter_map(|e| {
+            let a = e.attachments.iter().find(|a| a.network == n.name)?;
+            Some((
+                e.id.clone(),
+                json!({
+                    "Name": e.name,
+                    "EndpointID": a.host_veth,
+                    "MacAddress": "",
+                    "IPv4Address": format!("{}/{}", a.ip, a.prefix),
+                    "IPv6Address": "",
+                }),
+            ))
+        })
+        .collect();
+    json!({
+        "Name": n.name,
+        "Id": n.id,
+        "Created": n.created,
+        "Scope": "local",
+        "Driver": n.driver,
+        "EnableIPv6": false,
+        "IPAM": {
+            "Driver": "default",
+            "Options": {},
+            "Config": [{"Subnet": n.subnet.to_string(), "Gateway": n.gateway.to_string()}],
+        },
+        "Internal": n.internal,
+        "Attachable": false,
+        "Ingress": false,
+        "ConfigFrom": {"Network": ""},
+        "ConfigOnly": false,
+        "Containers": containers,
+        "Options": {"com.docker.network.bridge.name": n.bridge},
+        "Labels": n.labels,
+    })
+}
+
+fn container_id(g: &Globals, reference: &str) -> anyhow::Result<String> {
+    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    skiff_runtime::state::resolve(&layout, reference).map_err(|e| anyhow!("{e}"))
+}
+
+pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
+    let ctx = context(g)?;
+    match c {
+        Command::Create(a) => {
+            if a.driver != "bridge" {
+                return Err(anyhow!(
+                    "plugin \"{}\" not found: skiff networks use the bridge driver",
+                    a.driver
+                ));
+            }
+            let subnet = a.subnet.as_deref().map(str::parse).transpose()?;
+            let gateway = a
+                .gateway
+                .as_deref()
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| anyhow!("invalid --gateway {s:?}: want an IPv4 address"))
+                })
+                .transpose()?;
+            let labels = a
+                .label
+                .iter()
+                .map(|l| match l.split_once('=') {
+                    Some((k, v)) => (k.to_string(), v.to_string()),
+                    None => (l.clone(), String::new()),
+                })
+                .collect();
+            let n = net::create_network(
+                &ctx,
+                &a.name,
+                &net::CreateOptions {
+                    subnet,
+                    gateway,
+                    internal: a.internal,
+                    labels,
+                },
+            )?;
+            println!("{}", n.id);
+        }
+        Command::Ls(a) => {
+            let nets = net::list_networks(&ctx)?;
+            let mut rows: Vec<(String, String, String)> =
+                nets.into_iter().map(|n| (n.id, n.name, n.driver)).collect();
+            for p in PSEUDO {
+                rows.push((pseudo_id(p), p.to_string(), p.to_string()));
+            }
+            rows.sort_by(|a, b| a.1.cmp(&b.1));
+            let short = |id: &str| {
+                if a.no_trunc {
+                    id.to_string()
+                } else {
+                    id[..12.min(id.len())].to_string()
+                }
+            };
+            if a.quiet {
+                for (id, _, _) in &rows {
+                    println!("{}", short(id));
+                }
+            } else {
+                let w = if a.no_trunc { 64 } else { 12 };
+                println!(
+                    "{:<w$}   {:<15}   {:<7}   SCOPE",
+                    "NETWORK ID", "NAME", "DRIVER"
+                );
+                for (id, name, driver) in &rows {
+                    println!("{:<w$}   {:<15}   {:<7}   local", short(id), name, driver);
+                }
+            }
+        }
+        Command::Inspect(a) => {
+            let mut out = Vec::new();
+            let mut missing = None;
+            for name in &a.names {
+                match net::inspect_network(&ctx, name) {
+                    Ok((n, eps)) => out.push(inspect_json(&n, &eps)),
+                    Err(net::Error::NoSuchNetwork(_)) => {
+                        missing = Some(name.clone());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&Value::Array(out))?
+            );
+            if let Some(m) = missing {
+                return Err(crate::exit::Failure::new(
+                    1,
+                    format!("No such network: {m}"),
+                ));
+            }
+        }
+        Command::Rm(a) => {
+            let mut failed = false;
+            for name in &a.names {
+                match net::remove_network(&ctx, name) {
+                    Ok(_) => println!("{name}"),
+                    Err(e) => {
+                        eprintln!("Error response from daemon: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            return Ok(if failed { 1 } else { 0 });
+        }
+        Command::Connect(a) => {
+            let id = container_id(g, &a.container)?;
+            net::connect(&ctx, &id, &a.network, &a.alias)?;
+        }
+        Command::Disconnect(a) => {
+            let id = container_id(g, &a.container)?;
+            net::disconnect(&ctx, &id, &a.network)?;
+        }
+        Command::Prune(_) => {
+            let mut removed = Vec::new();
+            for n in net::list_networks(&ctx)? {
+                if n.name == net::DEFAULT_NETWORK {
+                    continue;
+                }
+                if net::remove_network(&ctx, &n.name).is_ok() {
+                    removed.push(n.name);
+                }
+            }
+            if !removed.is_empty() {
+                println!("Deleted Networks:");
+                for r in removed {
+                    println!("{r}");
+                }
+            }
+        }
+    }
+    Ok(0)
+}
