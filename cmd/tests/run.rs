@@ -107,7 +107,8 @@ fn echo_hi_and_exit_codes() {
         Some(125)
     );
     assert_eq!(
-        s.run(&["run", "--rm", "-p", "80:80", "busybox", "true"])
+        // So is an invalid port spec.
+        s.run(&["run", "--rm", "-p", "80:80/bogus", "busybox", "true"])
             .status
             .code(),
         Some(125)

@@ -220,6 +220,8 @@ fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
             deleted.push(r.config.id);
         }
     }
+    // Stale networking left by a killed monitor or a runtime that died mid-setup.
+    skiff_runtime::net::prune(&layout)?;
     if !deleted.is_empty() {
         println!("Deleted Containers:\n{}\n", deleted.join("\n"));
     }
