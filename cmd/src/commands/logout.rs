@@ -7,17 +7,6 @@ use clap::Args as ClapArgs;
 
 use crate::globals::Globals;
 
-/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
-/// instead of panicking.
-macro_rules! say {
-    () => {{
-        let _ = writeln!(std::io::stdout());
-    }};
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Registry to log out from (default: Docker Hub)

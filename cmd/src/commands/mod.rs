@@ -1,5 +1,16 @@
 //! One module per command; each exposes `Args` (clap) and `run`.
 
+/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
+/// instead of panicking. Defined before the modules so all of them see it.
+macro_rules! say {
+    () => {{
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), b"\n");
+    }};
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 pub mod build;
 pub mod build_check;
 pub mod builder;

@@ -13,17 +13,6 @@ use skiff_registry::{Options, Platform, Registry};
 
 use crate::globals::Globals;
 
-/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
-/// instead of panicking.
-macro_rules! say {
-    () => {{
-        let _ = writeln!(std::io::stdout());
-    }};
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Image to pull: NAME[:TAG|@DIGEST]

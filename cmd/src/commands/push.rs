@@ -10,17 +10,6 @@ use skiff_registry::{Options, Registry};
 use super::pull::{ProgressMode, Renderer};
 use crate::globals::Globals;
 
-/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
-/// instead of panicking.
-macro_rules! say {
-    () => {{
-        let _ = writeln!(std::io::stdout());
-    }};
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Image to push: NAME[:TAG]
