@@ -59,11 +59,7 @@ impl RunExecutor for RuntimeRunner {
             env: req.env.clone(),
             workdir: req.workdir.clone(),
             user: req.user.clone(),
-            network: if req.network == "none" {
-                Network::None
-            } else {
-                Network::Host
-            },
+            network: runtime_network(&req.network),
             mounts,
             add_hosts: req
                 .add_hosts
@@ -90,6 +86,18 @@ impl RunExecutor for RuntimeRunner {
         let code = result?;
         moved.map_err(|e| format!("collecting the RUN layer: {e}"))?;
         Ok(RunOutcome { exit_code: code })
+    }
+}
+
+/// The runtime's network mode for a RUN's: `default` is a namespace of
+/// its own on the default bridge network with outbound NAT (`network_name`
+/// empty), as `skiff run` without `--network`; released when the RUN's
+/// container is removed.
+fn runtime_network(mode: &str) -> Network {
+    match mode {
+        "none" => Network::None,
+        "host" => Network::Host,
+        _ => Network::Bridge,
     }
 }
 

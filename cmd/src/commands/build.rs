@@ -122,6 +122,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     if a.check {
         return super::build_check::run(g, &a);
     }
+    check_network(&a.network)?;
     let platform = single_platform(&a.platform)?;
     let outputs = export::parse_outputs(&a.outputs, a.push)?;
     let store = skiff_store::Store::open(&g.root)
@@ -347,4 +348,13 @@ fn parse_secrets(
         });
     }
     Ok(out)
+}
+
+/// `--network`: the modes BuildKit knows, with dockerd's message for others
+/// (user networks and `container:` are the classic builder's only).
+fn check_network(mode: &str) -> anyhow::Result<()> {
+    match mode {
+        "default" | "host" | "none" => Ok(()),
+        _ => anyhow::bail!("network mode {mode:?} not supported by buildkit"),
+    }
 }

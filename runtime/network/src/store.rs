@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! <root>/networks/lock               flock()ed by every change
+//! /run/skiff-network.lock            then this one: bridges are host-wide
 //! <root>/networks/nets/<name>.json   a network (the default `bridge` too, once used)
 //! <root>/networks/endpoints/<id>.json a container's attachments and published ports
 //! <root>/networks/netns/<id>         its pinned network namespace
@@ -73,8 +74,28 @@ pub struct Store {
     pub dir: PathBuf,
 }
 
-/// The held network lock; released on drop.
-pub struct Lock(#[allow(dead_code)] File);
+/// The held network locks (the store's, then the host's); released on drop.
+pub struct Lock(#[allow(dead_code)] File, #[allow(dead_code)] Option<File>);
+
+/// Bridge devices are host-wide while the store lock is per root: two
+/// roots on the same bridge name (`skiff0` unless `SKIFF_BRIDGE`) must not
+/// delete the idle bridge while the other is plugging a veth into it. Taken
+/// after the store's lock, never without it, so the order is fixed.
+const HOST_LOCK: &str = "/run/skiff-network.lock";
+
+fn flock(p: &Path) -> Result<File> {
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(p)
+        .map_err(|e| io_at("cannot open", p, e))?;
+    // SAFETY: flock on an fd we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(io_at("cannot lock", p, std::io::Error::last_os_error()));
+    }
+    Ok(f)
+}
 
 impl Store {
     pub fn new(root: &Path) -> Store {
@@ -88,18 +109,14 @@ impl Store {
             let p = self.dir.join(d);
             std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create", &p, e))?;
         }
-        let p = self.dir.join("lock");
-        let f = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p)
-            .map_err(|e| io_at("cannot open", &p, e))?;
-        // SAFETY: flock on an fd we own.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io_at("cannot lock", &p, std::io::Error::last_os_error()));
-        }
-        Ok(Lock(f))
+        let own = flock(&self.dir.join("lock"))?;
+        // No /run (a bare chroot): the store lock alone, as before.
+        let host = Path::new(HOST_LOCK)
+            .parent()
+            .is_some_and(|d| d.is_dir())
+            .then(|| flock(Path::new(HOST_LOCK)))
+            .transpose()?;
+        Ok(Lock(own, host))
     }
 
     pub fn netns_path(&self, id: &str) -> PathBuf {

@@ -898,14 +898,23 @@ fn prepare_run(
     if !run_env.contains_key("PATH") {
         run_env.insert("PATH".into(), DEFAULT_PATH.into());
     }
+    // `RUN --network=default` (or none given) means the build's
+    // `--network`, whose own default is the bridge network, as BuildKit's
+    // sandbox networking.
     let network = match r.network {
         Some(skiff_frontend::instructions::NetworkMode::None) => "none".to_string(),
         Some(skiff_frontend::instructions::NetworkMode::Host) => "host".to_string(),
         _ => match sh.opts.network.as_str() {
             "none" => "none".into(),
-            _ => "host".into(),
+            "host" => "host".into(),
+            _ => "default".into(),
         },
     };
+    // The cache key keeps the form it had when every networked RUN used the
+    // host's network: networking decides how a RUN reaches the outside,
+    // not what it produces, and caches built before the bridge network
+    // stay valid. Only `none` differs, as it always did.
+    let key_network = if network == "none" { "none" } else { "host" };
     let mut mounts = Vec::new();
     let mut mount_key = Vec::new();
     let mut temps: Vec<tempfile::TempDir> = Vec::new();
@@ -1061,7 +1070,7 @@ fn prepare_run(
     let workdir = st.config.workdir();
     let env_list: Vec<String> = run_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let material = format!(
-        "RUN args={args:?} env={env_list:?} user={user} workdir={workdir} network={network} mounts={mount_key:?} heredocs={:?}",
+        "RUN args={args:?} env={env_list:?} user={user} workdir={workdir} network={key_network} mounts={mount_key:?} heredocs={:?}",
         r.cmd.files
     );
     let by = format!("RUN {} # buildkit", args.join(" "));
