@@ -432,3 +432,141 @@ fn killed_monitor_is_recovered_by_rm() {
     n.ok(&["rm", "-f", id.trim()]);
     n.assert_clean();
 }
+
+/// The first address of a container, from `inspect`.
+fn container_ip(n: &Net, id: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(&n.ok(&["inspect", id])).unwrap();
+    let ip = v[0]["NetworkSettings"]["IPAddress"].as_str().unwrap();
+    assert!(!ip.is_empty(), "{id} has no address");
+    ip.to_string()
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn internal_network_reaches_members_only() {
+    let n = Net::new(6);
+    n.ok(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        "10.205.106.0/24",
+        "sktint6",
+    ]);
+    // A member, publishing a port that an internal network must not
+    // publish (docker maps none there).
+    let web = n
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "sktint6",
+            "-p",
+            "18680:8080",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "8080",
+            "-h",
+            "/www",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(n.ok(&["port", &web]), "");
+    // Something on another network (the default bridge), published too.
+    let other = n
+        .ok(&[
+            "run",
+            "-d",
+            "-p",
+            "18681:8080",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "8080",
+            "-h",
+            "/www",
+        ])
+        .trim()
+        .to_string();
+    let other_ip = container_ip(&n, &other);
+    wait_http("127.0.0.1:18681".parse().unwrap(), "/index.html");
+    assert!(http_get("127.0.0.1:18680".parse().unwrap(), "/").is_err());
+    // The host may still open connections to members.
+    let web_ip = container_ip(&n, &web);
+    assert!(web_ip.starts_with("10.205.106."), "{web_ip}");
+    wait_http(format!("{web_ip}:8080").parse().unwrap(), "/index.html");
+
+    // A server of the host's on the internal bridge's gateway address; it
+    // answers, so a probe that reaches it finishes, and counts connections.
+    let gw = "10.205.106.1";
+    let l = TcpListener::bind((gw, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\nfrom-gw\n");
+        }
+    });
+    // The probe may route through the gateway (NET_ADMIN): the rules, not
+    // only the missing default route, must stop it reaching the host, the
+    // other network, or the other network's published port through NAT.
+    // A probe "reaches" when it gets an HTTP reply within 4 s.
+    let probe = |what: &str, host: &str, port: u16| {
+        format!(
+            "(printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | timeout 4 nc -w 2 {host} {port} \
+             | grep -q HTTP && echo {what}) & "
+        )
+    };
+    let script = format!(
+        "ip route | grep -q default && echo HAS_DEFAULT_ROUTE; \
+         wget -qO- http://web:8080/index.html >/dev/null && echo PEER_OK; \
+         ip route add default via {gw} || echo NO_ROUTE_ADDED; {}{}{}wait",
+        probe("GATEWAY_REACHED", gw, port),
+        probe("OTHER_NETWORK_REACHED", &other_ip, 8080),
+        probe("NAT_REACHED", gw, 18681),
+    );
+    let out = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "sktint6",
+        "--cap-add",
+        "NET_ADMIN",
+        "busybox",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(out, "PEER_OK\n");
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the gateway server got a connection"
+    );
+
+    n.ok(&["rm", "-f", &web, &other]);
+    n.ok(&["network", "rm", "sktint6"]);
+    n.assert_clean();
+}
+
+#[test]
+fn ipv6_networks_are_refused_by_name() {
+    let store = Store::new();
+    for flag in ["--ipv6", "--ipv6=true"] {
+        let o = store.run(&["network", "create", flag, "sktv6"]);
+        assert_eq!(o.status.code(), Some(125), "{flag}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--ipv6") && err.contains("IPv6"), "{err}");
+    }
+    assert!(!store.ok(&["network", "ls"]).contains("sktv6"));
+    // --ipv6=false asks for what skiff does anyway.
+    store.ok(&["network", "create", "--ipv6=false", "sktv6"]);
+    store.ok(&["network", "rm", "sktv6"]);
+}

@@ -45,6 +45,9 @@ pub struct CreateArgs {
     /// Restrict external access to the network
     #[arg(long)]
     pub internal: bool,
+    /// Enable or disable IPv6 networking (skiff networks are IPv4 only)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub ipv6: Option<bool>,
     /// Set metadata on a network
     #[arg(long)]
     pub label: Vec<String>,
@@ -170,6 +173,13 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
                 return Err(anyhow!(
                     "plugin \"{}\" not found: skiff networks use the bridge driver",
                     a.driver
+                ));
+            }
+            // Refused rather than ignored: a network without the IPv6 the
+            // user asked for would fail later and less clearly.
+            if a.ipv6 == Some(true) {
+                return Err(anyhow!(
+                    "--ipv6: IPv6 networks are not supported by skiff (IPv4 only, docker's default)"
                 ));
             }
             let subnet = a.subnet.as_deref().map(str::parse).transpose()?;

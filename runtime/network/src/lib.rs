@@ -31,6 +31,13 @@
 //!   (prerouting, `fib daddr type local`), and need no process to live as
 //!   long as the container. The cost: the client's source address is
 //!   masqueraded for loopback clients only; others keep theirs.
+//! - Internal networks (`network create --internal`): no masquerade, no
+//!   default route in the container, no published ports (docker publishes
+//!   none there either), and filter rules that drop whatever enters or
+//!   leaves the bridge from or to another interface and any new connection
+//!   from the bridge to the host itself (its gateway address included):
+//!   members reach each other and nothing else. The host may still
+//!   connect to them, as with docker.
 //! - Names: peers on a network appear in each member's `/etc/hosts`
 //!   ([`etc`]); `/etc/resolv.conf` is the host's minus loopback resolvers.
 //! - IP forwarding is switched on when a NATed bridge is set up, not before.
@@ -258,7 +265,9 @@ fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
     let eps = st.endpoints()?;
     let mut rs = nft::Ruleset::default();
     for n in &nets {
-        if !n.internal {
+        if n.internal {
+            rs.isolated.push(n.bridge.clone());
+        } else {
             rs.masquerade.push(n.subnet);
         }
         rs.bridged.push(n.subnet);
@@ -316,8 +325,9 @@ fn veth_name(id: &str, n: usize) -> String {
     format!("vs{}{}", &id[..id.len().min(12)], n % 10)
 }
 
-/// Kernel side of one attachment: veth, bridge port, address, routes.
-fn plumb(ep: &Endpoint, a: &Attachment, net: &NetworkInfo, first: bool) -> Result<()> {
+/// Kernel side of one attachment: veth, bridge port, address, and the
+/// default route via this network's gateway when `default_route`.
+fn plumb(ep: &Endpoint, a: &Attachment, net: &NetworkInfo, default_route: bool) -> Result<()> {
     ensure_bridge(net)?;
     let ns = std::fs::File::open(&ep.netns)
         .map_err(|e| error::io_at("cannot open network namespace", &ep.netns, e))?;
@@ -333,7 +343,7 @@ fn plumb(ep: &Endpoint, a: &Attachment, net: &NetworkInfo, first: bool) -> Resul
         link::set_up("lo", None)?;
         link::add_addr(&a.ifname, a.ip, a.prefix)?;
         link::set_up(&a.ifname, None)?;
-        if first {
+        if default_route {
             link::add_default_route(&a.ifname, a.gateway)?;
         }
         Ok(())
@@ -386,7 +396,13 @@ pub fn attach(ctx: &NetContext, id: &str, req: &NetworkRequest) -> Result<Endpoi
     let net = resolve_network(ctx, &st, &req.network)?;
     let others = st.endpoints()?;
     let taken_ports: Vec<PortMapping> = others.iter().flat_map(|e| e.ports.clone()).collect();
-    let mut ports = req.ports.clone();
+    // An internal network publishes nothing (docker sets up no port
+    // mapping there either: `port` lists none, no host port is taken).
+    let mut ports = if net.internal {
+        Vec::new()
+    } else {
+        req.ports.clone()
+    };
     ports::allocate(&mut ports, &taken_ports)?;
     let taken_ips: Vec<Ipv4Addr> = others
         .iter()
@@ -415,7 +431,9 @@ pub fn attach(ctx: &NetContext, id: &str, req: &NetworkRequest) -> Result<Endpoi
     st.save_endpoint(&ep)?;
     let r = (|| {
         netns::create(&ep.netns)?;
-        plumb(&ep, &ep.attachments[0], &net, true)?;
+        // No default route out of an internal network: a connect() to
+        // anywhere else fails fast, as with docker.
+        plumb(&ep, &ep.attachments[0], &net, !net.internal)?;
         sync_rules(ctx, &st)?;
         if let Some(dir) = &ep.etc_dir {
             let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -499,9 +517,17 @@ pub fn connect(ctx: &NetContext, id: &str, network: &str, aliases: &[String]) ->
         ifname: format!("eth{n}"),
         aliases: aliases.to_vec(),
     };
+    // The first network with a way out gives the default route.
+    let routed = ep.attachments.iter().any(|x| {
+        st.network(&x.network)
+            .ok()
+            .flatten()
+            .is_some_and(|n| !n.internal)
+    });
+    let default_route = !net.internal && !routed;
     ep.attachments.push(a.clone());
     st.save_endpoint(&ep)?;
-    if let Err(e) = plumb(&ep, &a, &net, false) {
+    if let Err(e) = plumb(&ep, &a, &net, default_route) {
         let _ = link::delete(&a.host_veth);
         ep.attachments.pop();
         st.save_endpoint(&ep)?;

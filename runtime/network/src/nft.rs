@@ -10,6 +10,11 @@
 //! output     (nat, -100):    the same, for connections from the host itself (127.0.0.1:N)
 //! postrouting(nat, srcnat):  ip saddr S ip daddr != S masquerade      (outbound NAT)
 //!                            ip saddr 127.0.0.0/8 ip daddr S masquerade (host loopback -> container)
+//! forward    (filter, 0):    iifname B oifname != B drop        (per internal network B:
+//!                            oifname B iifname != B drop         nothing in or out but its own)
+//! input      (filter, 0):    iifname B ct state != established,related drop
+//!                                                                (no host service for B; the host
+//!                                                                may still open connections to B)
 //! ```
 
 use std::net::Ipv4Addr;
@@ -48,6 +53,8 @@ const NFTA_EXPR_DATA: u16 = 2;
 const NFTA_DATA_VALUE: u16 = 1;
 
 const NF_INET_PRE_ROUTING: u32 = 0;
+const NF_INET_LOCAL_IN: u32 = 1;
+const NF_INET_FORWARD: u32 = 2;
 const NF_INET_LOCAL_OUT: u32 = 3;
 const NF_INET_POST_ROUTING: u32 = 4;
 const REG1: u32 = 1;
@@ -72,6 +79,9 @@ pub struct Ruleset {
     /// Subnets reachable from the host's loopback through published ports.
     pub bridged: Vec<Subnet>,
     pub dnat: Vec<Dnat>,
+    /// Bridges of internal networks: no traffic to or from anything but
+    /// their own ports, no connection to the host.
+    pub isolated: Vec<String>,
 }
 
 fn nfgen(family: u8) -> [u8; 4] {
@@ -133,6 +143,10 @@ enum Expr {
     /// dnat to REG1:REG2
     Dnat,
     Masq,
+    /// conntrack state bits into REG1
+    CtState,
+    /// verdict: drop
+    Drop,
 }
 
 const CMP_EQ: u32 = 0;
@@ -140,6 +154,10 @@ const CMP_NEQ: u32 = 1;
 const BASE_NETWORK: u32 = 1;
 const BASE_TRANSPORT: u32 = 2;
 const META_L4PROTO: u32 = 16;
+const META_IIFNAME: u32 = 6;
+const META_OIFNAME: u32 = 7;
+/// NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED).
+const CT_ESTABLISHED_RELATED: u32 = 0x2 | 0x4;
 
 fn data(m: &mut Msg, ty: u16, v: &[u8]) {
     m.begin(ty | NLA_F_NESTED).attr(NFTA_DATA_VALUE, v).end();
@@ -156,6 +174,8 @@ fn write_expr(m: &mut Msg, e: &Expr) {
         Expr::Imm(..) => "immediate",
         Expr::Dnat => "nat",
         Expr::Masq => "masq",
+        Expr::CtState => "ct",
+        Expr::Drop => "immediate",
     };
     m.str(NFTA_EXPR_NAME, name);
     m.begin(NFTA_EXPR_DATA | NLA_F_NESTED);
@@ -191,6 +211,20 @@ fn write_expr(m: &mut Msg, e: &Expr) {
                 .be32(5, REG2);
         }
         Expr::Masq => {}
+        Expr::CtState => {
+            // NFTA_CT_DREG, NFTA_CT_KEY = NFT_CT_STATE
+            m.be32(1, REG1).be32(2, 0);
+        }
+        Expr::Drop => {
+            // NFTA_IMMEDIATE_DREG = the verdict register, NFTA_IMMEDIATE_DATA
+            // { NFTA_DATA_VERDICT { NFTA_VERDICT_CODE = NF_DROP } }
+            m.be32(1, 0);
+            m.begin(2 | NLA_F_NESTED)
+                .begin(2 | NLA_F_NESTED)
+                .be32(1, 0)
+                .end()
+                .end();
+        }
     }
     m.end().end();
 }
@@ -239,6 +273,49 @@ fn dnat_rule(table: &str, chain: &str, d: &Dnat) -> Msg {
     rule(table, chain, &e)
 }
 
+/// An interface name as `meta iifname`/`oifname` loads it: IFNAMSIZ bytes,
+/// NUL padded, so an equal compare is an exact match.
+fn ifname(name: &str) -> Vec<u8> {
+    let mut v = vec![0u8; libc::IFNAMSIZ];
+    for (d, b) in v.iter_mut().zip(name.bytes().take(libc::IFNAMSIZ - 1)) {
+        *d = b;
+    }
+    v
+}
+
+/// The rules that wall an internal network's bridge off.
+fn isolation_rules(table: &str, bridge: &str) -> [Msg; 3] {
+    let name = ifname(bridge);
+    let leaving = [
+        Expr::Meta(META_IIFNAME),
+        Expr::Cmp(CMP_EQ, name.clone()),
+        Expr::Meta(META_OIFNAME),
+        Expr::Cmp(CMP_NEQ, name.clone()),
+        Expr::Drop,
+    ];
+    let entering = [
+        Expr::Meta(META_OIFNAME),
+        Expr::Cmp(CMP_EQ, name.clone()),
+        Expr::Meta(META_IIFNAME),
+        Expr::Cmp(CMP_NEQ, name.clone()),
+        Expr::Drop,
+    ];
+    // To the host itself only replies: what the host opened may answer.
+    let to_host = [
+        Expr::Meta(META_IIFNAME),
+        Expr::Cmp(CMP_EQ, name),
+        Expr::CtState,
+        Expr::Mask(CT_ESTABLISHED_RELATED.to_ne_bytes().to_vec()),
+        Expr::Cmp(CMP_EQ, vec![0; 4]),
+        Expr::Drop,
+    ];
+    [
+        rule(table, "forward", &leaving),
+        rule(table, "forward", &entering),
+        rule(table, "input", &to_host),
+    ]
+}
+
 fn socket() -> Result<Socket> {
     Socket::open(NETLINK_NETFILTER).map_err(|e| nl("cannot open nfnetlink socket", e))
 }
@@ -254,8 +331,10 @@ pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
         chain(table, "prerouting", NF_INET_PRE_ROUTING, -100, "nat"),
         chain(table, "output", NF_INET_LOCAL_OUT, -100, "nat"),
         chain(table, "postrouting", NF_INET_POST_ROUTING, 100, "nat"),
+        chain(table, "forward", NF_INET_FORWARD, 0, "filter"),
+        chain(table, "input", NF_INET_LOCAL_IN, 0, "filter"),
     ];
-    for c in ["prerouting", "output", "postrouting"] {
+    for c in ["prerouting", "output", "postrouting", "forward", "input"] {
         let mut m = msg(NFT_MSG_DELRULE, 0);
         m.str(NFTA_RULE_TABLE, table).str(NFTA_RULE_CHAIN, c);
         b.push(m);
@@ -276,6 +355,9 @@ pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
         e.extend(subnet_match(16, s, CMP_EQ));
         e.push(Expr::Masq);
         b.push(rule(table, "postrouting", &e));
+    }
+    for br in &rs.isolated {
+        b.extend(isolation_rules(table, br));
     }
     b.push(marker(NFNL_MSG_BATCH_END));
     socket()?
