@@ -512,6 +512,11 @@ fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
 }
 
 pub fn set_times(p: &Path, secs: i64, nsec: i64) -> io::Result<()> {
+    // libc deprecates `time_t` on musl because it will widen to 64 bits
+    // (musl 1.2 did). Naming it is the point here: the clamp below must
+    // follow whatever width libc links against (32-bit on armhf today,
+    // where the plain `utimensat` symbol is musl's time32 entry point).
+    #[allow(deprecated)]
     let ts = libc::timespec {
         // Clamped, not wrapped, where time_t is 32-bit (armhf musl in libc 0.2).
         tv_sec: libc::time_t::try_from(secs).unwrap_or(if secs < 0 {

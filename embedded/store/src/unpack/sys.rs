@@ -60,6 +60,11 @@ pub fn lchown(p: &Path, uid: u64, gid: u64) -> io::Result<()> {
 /// Set atime and mtime to `mtime` (seconds) without following a symlink.
 pub fn set_mtime(p: &Path, mtime: i64) -> io::Result<()> {
     let c = cpath(p)?;
+    // libc deprecates `time_t` on musl because it will widen to 64 bits
+    // (musl 1.2 did). Naming it is the point here: the clamp below must
+    // follow whatever width libc links against (32-bit on armhf today,
+    // where the plain `utimensat` symbol is musl's time32 entry point).
+    #[allow(deprecated)]
     let ts = libc::timespec {
         // Clamped, not wrapped, where time_t is 32-bit (armhf musl in libc 0.2).
         tv_sec: libc::time_t::try_from(mtime).unwrap_or(if mtime < 0 {
