@@ -135,6 +135,24 @@ pub struct NetworkRequest {
     pub etc_dir: Option<PathBuf>,
 }
 
+/// With `SKIFF_RUNTIME_TIMING` set (as the runtime's own marks), print
+/// how long each networking step took: attach sits on the path to a
+/// container's first instruction.
+fn mark(step: &str) {
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    if std::env::var_os("SKIFF_RUNTIME_TIMING").is_none() {
+        return;
+    }
+    let now = Instant::now();
+    if let Ok(mut last) = LAST.lock() {
+        let d = last.map(|l| now - l).unwrap_or_default();
+        eprintln!("[net +{:>7.3} ms] {step}", d.as_secs_f64() * 1000.0);
+        *last = Some(now);
+    }
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
@@ -329,6 +347,7 @@ fn veth_name(id: &str, n: usize) -> String {
 /// default route via this network's gateway when `default_route`.
 fn plumb(ep: &Endpoint, a: &Attachment, net: &NetworkInfo, default_route: bool) -> Result<()> {
     ensure_bridge(net)?;
+    mark("bridge ensured");
     let ns = std::fs::File::open(&ep.netns)
         .map_err(|e| error::io_at("cannot open network namespace", &ep.netns, e))?;
     let mtu = std::fs::read_to_string(format!("/sys/class/net/{}/mtu", net.bridge))
@@ -339,6 +358,7 @@ fn plumb(ep: &Endpoint, a: &Attachment, net: &NetworkInfo, default_route: bool) 
     link::create_veth(&a.host_veth, &a.ifname, ns.as_raw_fd(), mtu)?;
     let br = link::index(&net.bridge).ok_or_else(|| Error::NoSuchNetwork(net.name.clone()))?;
     link::set_up(&a.host_veth, Some(br))?;
+    mark("veth made and in the bridge");
     netns::enter(&ep.netns, || {
         link::set_up("lo", None)?;
         link::add_addr(&a.ifname, a.ip, a.prefix)?;
@@ -386,8 +406,10 @@ pub fn attach(ctx: &NetContext, id: &str, req: &NetworkRequest) -> Result<Endpoi
     if id.len() < 12 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Error::Invalid(format!("invalid container id {id:?}")));
     }
+    mark("attach");
     let st = ctx.store();
     let _lock = st.lock()?;
+    mark("locked");
     sweep_stale(&st)?;
     if let Some(old) = st.endpoint(id)? {
         // A restart, or a previous attempt killed half-way.
@@ -428,20 +450,27 @@ pub fn attach(ctx: &NetContext, id: &str, req: &NetworkRequest) -> Result<Endpoi
         }],
         ports,
     };
+    mark("endpoint chosen");
     st.save_endpoint(&ep)?;
+    mark("endpoint saved");
     let r = (|| {
         netns::create(&ep.netns)?;
+        mark("namespace pinned");
         // No default route out of an internal network: a connect() to
         // anywhere else fails fast, as with docker.
         plumb(&ep, &ep.attachments[0], &net, !net.internal)?;
+        mark("plumbed");
         sync_rules(ctx, &st)?;
+        mark("rules synced");
         if let Some(dir) = &ep.etc_dir {
             let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
             let p = dir.join("resolv.conf");
             std::fs::write(&p, etc::resolv_conf(&host))
                 .map_err(|e| error::io_at("cannot write", &p, e))?;
         }
-        sync_hosts(&st)
+        let r = sync_hosts(&st);
+        mark("resolv.conf and hosts written");
+        r
     })();
     if let Err(e) = r {
         unplumb(&st, &ep);
