@@ -551,8 +551,26 @@ fn internal_network_reaches_members_only() {
         "the gateway server got a connection"
     );
 
-    n.ok(&["rm", "-f", &web, &other]);
+    // The filter chains live as long as an internal network: the host's
+    // input path carries no hook of skiff's otherwise.
+    let table = skiff_table(n.store.root());
+    let input_chain = || {
+        Command::new("nft")
+            .args(["list", "chain", "ip", &table, "input"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(input_chain(), "no input chain with an internal network");
+    n.ok(&["rm", "-f", &web]);
     n.ok(&["network", "rm", "sktint6"]);
+    assert!(
+        !input_chain(),
+        "input chain left after the internal network"
+    );
+    wait_http("127.0.0.1:18681".parse().unwrap(), "/index.html");
+    n.ok(&["rm", "-f", &other]);
     n.assert_clean();
 }
 

@@ -16,6 +16,8 @@
 //!                                                                (no host service for B; the host
 //!                                                                may still open connections to B)
 //! ```
+//!
+//! The two filter chains exist only while some internal network does.
 
 use std::net::Ipv4Addr;
 
@@ -32,6 +34,8 @@ const NFNL_MSG_BATCH_END: u16 = 0x11;
 const NFT_MSG_NEWTABLE: u16 = 0;
 const NFT_MSG_DELTABLE: u16 = 2;
 const NFT_MSG_NEWCHAIN: u16 = 3;
+const NFT_MSG_GETCHAIN: u16 = 4;
+const NFT_MSG_DELCHAIN: u16 = 5;
 const NFT_MSG_NEWRULE: u16 = 6;
 const NFT_MSG_DELRULE: u16 = 8;
 const NFPROTO_IPV4: u8 = 2;
@@ -320,8 +324,22 @@ fn socket() -> Result<Socket> {
     Socket::open(NETLINK_NETFILTER).map_err(|e| nl("cannot open nfnetlink socket", e))
 }
 
+/// Does `chain` exist in `table`? (A GET answered by the chain or ENOENT.)
+fn chain_exists(sock: &mut Socket, table: &str, chain: &str) -> bool {
+    let mut m = msg(NFT_MSG_GETCHAIN, 0);
+    m.str(NFTA_CHAIN_TABLE, table).str(NFTA_CHAIN_NAME, chain);
+    sock.request(m).is_ok()
+}
+
+fn flush(table: &str, chain: &str) -> Msg {
+    let mut m = msg(NFT_MSG_DELRULE, 0);
+    m.str(NFTA_RULE_TABLE, table).str(NFTA_RULE_CHAIN, chain);
+    m
+}
+
 /// Replace `table` with `rs` atomically.
 pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
+    let mut sock = socket()?;
     // Flushing the chains (DELRULE without a handle) rather than deleting
     // the table: same atomic result, but a table delete costs the kernel
     // an RCU grace period (~10 ms) on every container start.
@@ -331,13 +349,26 @@ pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
         chain(table, "prerouting", NF_INET_PRE_ROUTING, -100, "nat"),
         chain(table, "output", NF_INET_LOCAL_OUT, -100, "nat"),
         chain(table, "postrouting", NF_INET_POST_ROUTING, 100, "nat"),
-        chain(table, "forward", NF_INET_FORWARD, 0, "filter"),
-        chain(table, "input", NF_INET_LOCAL_IN, 0, "filter"),
     ];
-    for c in ["prerouting", "output", "postrouting", "forward", "input"] {
-        let mut m = msg(NFT_MSG_DELRULE, 0);
-        m.str(NFTA_RULE_TABLE, table).str(NFTA_RULE_CHAIN, c);
-        b.push(m);
+    for c in ["prerouting", "output", "postrouting"] {
+        b.push(flush(table, c));
+    }
+    // The filter chains exist only while an internal network does: even
+    // empty, a base chain on the input hook is walked by every packet the
+    // host receives, containers' or not.
+    const FILTER: [(&str, u32); 2] = [("forward", NF_INET_FORWARD), ("input", NF_INET_LOCAL_IN)];
+    if !rs.isolated.is_empty() {
+        for (c, hook) in FILTER {
+            b.push(chain(table, c, hook, 0, "filter"));
+            b.push(flush(table, c));
+        }
+    } else if chain_exists(&mut sock, table, "input") {
+        for (c, _) in FILTER {
+            b.push(flush(table, c));
+            let mut m = msg(NFT_MSG_DELCHAIN, 0);
+            m.str(NFTA_CHAIN_TABLE, table).str(NFTA_CHAIN_NAME, c);
+            b.push(m);
+        }
     }
     for d in &rs.dnat {
         b.push(dnat_rule(table, "prerouting", d));
@@ -360,8 +391,7 @@ pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
         b.extend(isolation_rules(table, br));
     }
     b.push(marker(NFNL_MSG_BATCH_END));
-    socket()?
-        .batch(b)
+    sock.batch(b)
         .map_err(|e| nl(format!("cannot program nftables table ip {table}"), e))
 }
 
