@@ -9,6 +9,10 @@ PKG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # work next to other builds); target/ otherwise, like cargo.
 TARGET_DIR=${CARGO_TARGET_DIR:-$PKG_ROOT/target}
 ALL_ARCHES="amd64 arm64 armhf"
+# armhf builds std from source (-Z build-std), which needs nightly. Pinned
+# so a CI run months from now builds with the same compiler that was
+# checked here; scripts/install-deps installs it with rust-src.
+NIGHTLY_TOOLCHAIN=${SKIFF_NIGHTLY_TOOLCHAIN:-nightly-2026-05-19}
 # Stripped binary budget, bytes (issue 6: 12 MB).
 SIZE_BUDGET=${SKIFF_SIZE_BUDGET:-12000000}
 
