@@ -17,7 +17,8 @@
 //!   `SKIFF_BRIDGE` / `SKIFF_BRIDGE_SUBNET` set both (tests use them to own
 //!   their subnets); the range is chosen again whenever the bridge is
 //!   (re)created.
-//! - The bridge is **torn down** with its last container (any network):
+//! - The bridge is **torn down** with its last container (any network),
+//!   except while a build holds the default one between RUNs ([`hold`]):
 //!   an idle bridge keeps its address and connected route, which shadow
 //!   podman's podman0 on the same default range and outlive the store
 //!   root that chose them; re-creating it costs ~1 ms on the next run.
@@ -49,6 +50,7 @@
 
 pub mod error;
 pub mod etc;
+pub mod hold;
 pub mod ipam;
 pub mod link;
 pub mod netlink;
@@ -64,6 +66,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use error::{Error, Result};
+pub use hold::{hold_default_bridge, BridgeHold};
 pub use ipam::Subnet;
 pub use ports::{PortMapping, Proto};
 use store::Store;
@@ -263,8 +266,11 @@ fn ensure_bridge(n: &NetworkInfo) -> Result<()> {
 /// containers use it: an idle skiff bridge would keep its address and
 /// route, which shadow any other bridge on the same range (podman0 also
 /// defaults to 10.88.0.0/16) and outlive the store root that chose them.
-fn drop_idle_bridges(nets: &[NetworkInfo]) {
+fn drop_idle_bridges(nets: &[NetworkInfo], keep_default: bool) {
     for n in nets {
+        if keep_default && n.name == DEFAULT_NETWORK {
+            continue;
+        }
         let brif = format!("/sys/class/net/{}/brif", n.bridge);
         let idle = std::fs::read_dir(&brif)
             .map(|mut d| d.next().is_none())
@@ -277,9 +283,10 @@ fn drop_idle_bridges(nets: &[NetworkInfo]) {
 
 /// Rebuild the nftables table from every network and endpoint (and drop
 /// bridges nobody uses any more).
-fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
+pub(crate) fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
     let nets = st.networks()?;
-    drop_idle_bridges(&nets);
+    let held = hold::held(st);
+    drop_idle_bridges(&nets, held);
     let eps = st.endpoints()?;
     let mut rs = nft::Ruleset::default();
     for n in &nets {
@@ -309,8 +316,8 @@ fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
     }
     // No container, no rules: the table goes with the last endpoint so a
     // store root that is deleted leaves nothing in the kernel but its idle
-    // bridge.
-    if eps.is_empty() {
+    // bridge. Unless held (a build between two RUNs).
+    if eps.is_empty() && !held {
         return nft::delete(&ctx.table);
     }
     nft::apply(&ctx.table, &rs)
