@@ -167,6 +167,13 @@ fn index_html() -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+fn ip_nft(args: &[&str]) {
+    assert!(
+        Command::new("nft").args(args).status().unwrap().success(),
+        "nft {args:?}"
+    );
+}
+
 fn ip(args: &[&str]) {
     assert!(
         Command::new("ip").args(args).status().unwrap().success(),
@@ -233,6 +240,15 @@ fn published_port_conflict_and_cleanup() {
     let _ = Command::new("ip").args(["link", "del", "sktc1h"]).status();
     let _ = Command::new("ip").args(["netns", "del", ns]).status();
     assert_eq!(String::from_utf8_lossy(&o.stdout), want);
+
+    // A firewall reload that flushed skiff's table: the next change
+    // programs it again (skipping unchanged rulesets must notice).
+    let table = skiff_table(n.store.root());
+    ip_nft(&["delete", "table", "ip", &table]);
+    assert!(http_get("127.0.0.1:18080".parse().unwrap(), "/index.html").is_err());
+    n.ok(&["run", "--rm", "busybox", "true"]);
+    let r = wait_http("127.0.0.1:18080".parse().unwrap(), "/index.html");
+    assert!(r.ends_with(&want), "{r}");
 
     // A second container wanting the same host port: docker's message,
     // exit 125, nothing left of it.

@@ -317,10 +317,12 @@ pub(crate) fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
     // No container, no rules: the table goes with the last endpoint so a
     // store root that is deleted leaves nothing in the kernel but its idle
     // bridge. Unless held (a build between two RUNs).
+    let record = st.dir.join("rules-applied");
     if eps.is_empty() && !held {
+        let _ = std::fs::remove_file(&record);
         return nft::delete(&ctx.table);
     }
-    nft::apply(&ctx.table, &rs)
+    nft::apply_if_changed(&ctx.table, &rs, &record)
 }
 
 /// Rewrite /etc/hosts of every endpoint that has one.

@@ -337,9 +337,31 @@ fn flush(table: &str, chain: &str) -> Msg {
     m
 }
 
+/// [`apply`], unless `record` says `rs` is what the table already holds
+/// (and the table is still there: a firewall reload may have flushed it).
+/// Replacing rules costs the kernel an RCU grace period (~10 ms) whenever
+/// old rules go, which a container start that changes nothing (a build's
+/// RUN, a container without ports) should not pay.
+pub fn apply_if_changed(table: &str, rs: &Ruleset, record: &std::path::Path) -> Result<()> {
+    let want = format!("{rs:?}");
+    let mut sock = socket()?;
+    if std::fs::read_to_string(record).is_ok_and(|r| r == want)
+        && chain_exists(&mut sock, table, "postrouting")
+    {
+        return Ok(());
+    }
+    apply_on(&mut sock, table, rs)?;
+    // Best effort: a missing or stale record only means re-applying.
+    let _ = std::fs::write(record, want);
+    Ok(())
+}
+
 /// Replace `table` with `rs` atomically.
 pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
-    let mut sock = socket()?;
+    apply_on(&mut socket()?, table, rs)
+}
+
+fn apply_on(sock: &mut Socket, table: &str, rs: &Ruleset) -> Result<()> {
     // Flushing the chains (DELRULE without a handle) rather than deleting
     // the table: same atomic result, but a table delete costs the kernel
     // an RCU grace period (~10 ms) on every container start.
@@ -362,7 +384,7 @@ pub fn apply(table: &str, rs: &Ruleset) -> Result<()> {
             b.push(chain(table, c, hook, 0, "filter"));
             b.push(flush(table, c));
         }
-    } else if chain_exists(&mut sock, table, "input") {
+    } else if chain_exists(sock, table, "input") {
         for (c, _) in FILTER {
             b.push(flush(table, c));
             let mut m = msg(NFT_MSG_DELCHAIN, 0);
