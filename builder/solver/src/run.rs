@@ -32,7 +32,7 @@ pub struct RunRequest {
     /// USER (name or uid[:gid]), resolved by the runtime in the rootfs.
     pub user: String,
     pub workdir: String,
-    /// "host" (docker's build default), "none".
+    /// "default" (the default bridge network), "host" or "none".
     pub network: String,
     pub mounts: Vec<RunMount>,
     pub add_hosts: Vec<String>,
