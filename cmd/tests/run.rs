@@ -204,7 +204,7 @@ fn namespaces_hostname_and_etc_files() {
     let o = run(&s, &["--hostname", "box1", "--add-host", "db:10.1.2.3"], &[
         "sh",
         "-c",
-        "echo $$; hostname; cat /etc/hostname; grep db /etc/hosts; ps -o pid | wc -l; df -k /dev/shm | tail -1",
+        "echo $$; hostname; cat /etc/hostname; grep -w db /etc/hosts; ps -o pid | wc -l; df -k /dev/shm | tail -1",
     ]);
     assert_success(&o, &["namespaces"]);
     let out = stdout(&o);
