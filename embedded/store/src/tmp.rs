@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::error::{IoPath, Result};
-use crate::lock::{try_lock_file, LockGuard, LockKind};
+use crate::lock::{lock_file, try_lock_file, LockGuard, LockKind};
 use crate::Store;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -41,15 +41,14 @@ fn owner_token(locks_dir: &Path) -> Result<String> {
     });
     if !owner.held.iter().any(|(d, _)| d == locks_dir) {
         let p = locks_dir.join(format!("owner-{}.lock", owner.token));
-        // A sweeper may unlink the file between our create and lock (it saw
-        // an unlocked owner file): make sure the file we locked is the one
-        // the path names, else start again.
+        // A sweeper in another skiff may take the file between our create
+        // and our lock (it saw an unlocked owner file), and then unlink it.
+        // Wait for it rather than fail: it holds the lock only while
+        // unlinking (nobody else uses our token), and 20 concurrent `run -d`
+        // hit that window. Then make sure the file we locked is the one the
+        // path names, else start again.
         loop {
-            let guard =
-                try_lock_file(&p, LockKind::Exclusive)?.ok_or_else(|| crate::error::Error::Io {
-                    path: p.clone(),
-                    source: io::Error::other("owner lock unexpectedly held by another process"),
-                })?;
+            let guard = lock_file(&p, LockKind::Exclusive)?;
             let same = match (fs::metadata(&p), guard.file.metadata()) {
                 (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
                 _ => false,
@@ -207,5 +206,29 @@ mod tests {
         assert!(!dead.exists());
         assert!(!s2.tmp_dir().join("unpack.deadbeef.2").exists());
         assert!(!s2.locks_dir().join("owner-cafe.lock").exists());
+    }
+
+    /// Another skiff's sweeper can hold our owner file for an instant (it
+    /// found it created but not yet locked) and unlink it: making a temp
+    /// waits for it and locks a fresh file instead of failing.
+    #[test]
+    fn owner_file_held_by_a_sweeper_is_waited_for() {
+        let first = tempfile::tempdir().unwrap();
+        let token = owner_token(first.path()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let p = s.locks_dir().join(format!("owner-{token}.lock"));
+        // flock conflicts between open file descriptions, even in one process.
+        let sweeper = lock_file(&p, LockKind::Exclusive).unwrap();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            fs::remove_file(sweeper.path()).unwrap();
+            drop(sweeper);
+        });
+        let (_f, temp) = s.create_temp_file("blob").unwrap();
+        t.join().unwrap();
+        assert!(temp.exists());
+        assert!(p.exists(), "a fresh owner file is locked in its place");
+        assert!(try_lock_file(&p, LockKind::Exclusive).unwrap().is_none());
     }
 }
