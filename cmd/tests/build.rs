@@ -764,14 +764,7 @@ fn run_networks_default_bridge_none_host() {
     let gw: std::net::Ipv4Addr = "10.207.1.1".parse().unwrap();
     let l = freebind_listener(gw);
     let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for mut s in l.incoming().flatten() {
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 8\r\n\r\nfrom-gw\n");
-        }
-    });
+    common::serve_http(l, "from-gw\n");
     let d = tempfile::tempdir().unwrap();
     // Two stages whose RUNs may overlap on the bridge; a RUN that writes
     // /etc/hosts (the runtime's file, which must not reach the layer).

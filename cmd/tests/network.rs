@@ -55,6 +55,14 @@ impl Net {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// `run -d [opts] busybox httpd` serving /www on port 8080; the id.
+    fn httpd(&self, opts: &[&str]) -> String {
+        let mut args = vec!["run", "-d"];
+        args.extend_from_slice(opts);
+        args.extend_from_slice(&["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]);
+        self.ok(&args).trim().to_string()
+    }
+
     fn netdir(&self, sub: &str) -> Vec<String> {
         std::fs::read_dir(self.store.root().join("networks").join(sub))
             .map(|d| {
@@ -185,22 +193,7 @@ fn ip(args: &[&str]) {
 #[ignore = "needs the test ground: scripts/test"]
 fn published_port_conflict_and_cleanup() {
     let n = Net::new(1);
-    let id = n
-        .ok(&[
-            "run",
-            "-d",
-            "-p",
-            "18080:8080",
-            "busybox",
-            "httpd",
-            "-f",
-            "-p",
-            "8080",
-            "-h",
-            "/www",
-        ])
-        .trim()
-        .to_string();
+    let id = n.httpd(&["-p", "18080:8080"]);
     let want = index_html();
     let r = wait_http("127.0.0.1:18080".parse().unwrap(), "/index.html");
     assert!(
@@ -280,26 +273,14 @@ fn user_network_resolves_names() {
         "sktnet2",
     ]);
     assert!(n.ok(&["network", "ls"]).contains("sktnet2"));
-    let web = n
-        .ok(&[
-            "run",
-            "-d",
-            "--name",
-            "web",
-            "--network",
-            "sktnet2",
-            "--network-alias",
-            "www",
-            "busybox",
-            "httpd",
-            "-f",
-            "-p",
-            "8080",
-            "-h",
-            "/www",
-        ])
-        .trim()
-        .to_string();
+    let web = n.httpd(&[
+        "--name",
+        "web",
+        "--network",
+        "sktnet2",
+        "--network-alias",
+        "www",
+    ]);
     let inspect = n.ok(&["network", "inspect", "sktnet2"]);
     assert!(
         inspect.contains(&web) && inspect.contains("10.205.102.2/24"),
@@ -360,13 +341,7 @@ fn gateway_server_reachable_except_with_network_none() {
         .to_string();
     let l = TcpListener::bind((n.gateway.as_str(), 0)).unwrap();
     let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for mut s in l.incoming().flatten() {
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 8\r\n\r\nfrom-gw\n");
-        }
-    });
+    common::serve_http(l, "from-gw\n");
     let url = format!("http://{}:{port}/", n.gateway);
     // (busybox's wget crashes with -T: no timeout flag; `none` fails fast
     // with "network unreachable" anyway.)
@@ -471,44 +446,10 @@ fn internal_network_reaches_members_only() {
     ]);
     // A member, publishing a port that an internal network must not
     // publish (docker maps none there).
-    let web = n
-        .ok(&[
-            "run",
-            "-d",
-            "--name",
-            "web",
-            "--network",
-            "sktint6",
-            "-p",
-            "18680:8080",
-            "busybox",
-            "httpd",
-            "-f",
-            "-p",
-            "8080",
-            "-h",
-            "/www",
-        ])
-        .trim()
-        .to_string();
+    let web = n.httpd(&["--name", "web", "--network", "sktint6", "-p", "18680:8080"]);
     assert_eq!(n.ok(&["port", &web]), "");
     // Something on another network (the default bridge), published too.
-    let other = n
-        .ok(&[
-            "run",
-            "-d",
-            "-p",
-            "18681:8080",
-            "busybox",
-            "httpd",
-            "-f",
-            "-p",
-            "8080",
-            "-h",
-            "/www",
-        ])
-        .trim()
-        .to_string();
+    let other = n.httpd(&["-p", "18681:8080"]);
     let other_ip = container_ip(&n, &other);
     wait_http("127.0.0.1:18681".parse().unwrap(), "/index.html");
     assert!(http_get("127.0.0.1:18680".parse().unwrap(), "/").is_err());
@@ -522,14 +463,7 @@ fn internal_network_reaches_members_only() {
     let gw = "10.205.106.1";
     let l = TcpListener::bind((gw, 0)).unwrap();
     let port = l.local_addr().unwrap().port();
-    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let h = hits.clone();
-    std::thread::spawn(move || {
-        for mut s in l.incoming().flatten() {
-            h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\nfrom-gw\n");
-        }
-    });
+    let hits = common::serve_http(l, "from-gw\n");
     // The probe may route through the gateway (NET_ADMIN): the rules, not
     // only the missing default route, must stop it reaching the host, the
     // other network, or the other network's published port through NAT.

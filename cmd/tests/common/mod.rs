@@ -73,3 +73,32 @@ pub fn ground(var: &str) -> String {
         panic!("{var} is not set: run the integration tests through scripts/test")
     })
 }
+
+/// Serve `body` as an HTTP/1.0 200 reply to every connection on `l`, from a
+/// background thread, for tests that need a server of the host's (on a
+/// bridge gateway, say). Returns the number of connections accepted, so a
+/// test can also check that nothing got through.
+pub fn serve_http(
+    l: std::net::TcpListener,
+    body: &'static str,
+) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use std::io::{Read, Write};
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // Read the request (or give up on a silent client) so the
+            // reply does not race it into a reset.
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let reply = format!(
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(reply.as_bytes());
+        }
+    });
+    hits
+}
