@@ -290,20 +290,19 @@ fn ifname(name: &str) -> Vec<u8> {
 /// The rules that wall an internal network's bridge off.
 fn isolation_rules(table: &str, bridge: &str) -> [Msg; 3] {
     let name = ifname(bridge);
-    let leaving = [
-        Expr::Meta(META_IIFNAME),
-        Expr::Cmp(CMP_EQ, name.clone()),
-        Expr::Meta(META_OIFNAME),
-        Expr::Cmp(CMP_NEQ, name.clone()),
-        Expr::Drop,
-    ];
-    let entering = [
-        Expr::Meta(META_OIFNAME),
-        Expr::Cmp(CMP_EQ, name.clone()),
-        Expr::Meta(META_IIFNAME),
-        Expr::Cmp(CMP_NEQ, name.clone()),
-        Expr::Drop,
-    ];
+    // Forwarded with the bridge on one side (`this`) and another interface
+    // on the other: dropped, whichever way it goes.
+    let crossing = |this: u32, other: u32| {
+        [
+            Expr::Meta(this),
+            Expr::Cmp(CMP_EQ, name.clone()),
+            Expr::Meta(other),
+            Expr::Cmp(CMP_NEQ, name.clone()),
+            Expr::Drop,
+        ]
+    };
+    let leaving = crossing(META_IIFNAME, META_OIFNAME);
+    let entering = crossing(META_OIFNAME, META_IIFNAME);
     // To the host itself only replies: what the host opened may answer.
     let to_host = [
         Expr::Meta(META_IIFNAME),

@@ -109,6 +109,33 @@ fn ip0(e: &Endpoint) -> Ipv4Addr {
     e.attachments[0].ip
 }
 
+/// A test-made namespace `ns` linked to the host by veth `<pfx>h` (host
+/// side, `10.202.<n>.1/30`) and `<pfx><peer>` (inside, `10.202.<n>.2/30`),
+/// both up; whatever an earlier run left under those names is removed first.
+fn linked_netns(ns: &str, pfx: &str, peer: &str, n: u8) {
+    let host = format!("{pfx}h");
+    let inside = format!("{pfx}{peer}");
+    let (host_ip, peer_ip) = (format!("10.202.{n}.1/30"), format!("10.202.{n}.2/30"));
+    let _ = Command::new("ip").args(["netns", "del", ns]).status();
+    let _ = Command::new("ip").args(["link", "del", &host]).status();
+    for args in [
+        vec!["netns", "add", ns],
+        vec![
+            "link", "add", &host, "type", "veth", "peer", "name", &inside, "netns", ns,
+        ],
+        vec!["addr", "add", &host_ip, "dev", &host],
+        vec!["link", "set", &host, "up"],
+        vec!["-n", ns, "addr", "add", &peer_ip, "dev", &inside],
+        vec!["-n", ns, "link", "set", &inside, "up"],
+        vec!["-n", ns, "link", "set", "lo", "up"],
+    ] {
+        assert!(
+            Command::new("ip").args(&args).status().unwrap().success(),
+            "ip {args:?}"
+        );
+    }
+}
+
 #[test]
 fn two_containers_talk_and_reach_the_gateway() {
     need_root!();
@@ -170,24 +197,7 @@ fn published_port_reachable_on_loopback_and_other_host_addresses() {
     // A test-made namespace linked to the host by a veth reaches the port
     // at the host's address on that link (prerouting DNAT path).
     let ns = "skt2client";
-    let _ = Command::new("ip").args(["netns", "del", ns]).status();
-    let _ = Command::new("ip").args(["link", "del", "skt2h"]).status();
-    for args in [
-        vec!["netns", "add", ns],
-        vec![
-            "link", "add", "skt2h", "type", "veth", "peer", "name", "skt2c", "netns", ns,
-        ],
-        vec!["addr", "add", "10.202.2.1/30", "dev", "skt2h"],
-        vec!["link", "set", "skt2h", "up"],
-        vec!["-n", ns, "addr", "add", "10.202.2.2/30", "dev", "skt2c"],
-        vec!["-n", ns, "link", "set", "skt2c", "up"],
-        vec!["-n", ns, "link", "set", "lo", "up"],
-    ] {
-        assert!(
-            Command::new("ip").args(&args).status().unwrap().success(),
-            "ip {args:?}"
-        );
-    }
+    linked_netns(ns, "skt2", "c", 2);
     let nsp = Path::new("/run/netns").join(ns);
     let got = fetch_from(&nsp, "10.202.2.1:18302".parse().unwrap());
     let _ = Command::new("ip").args(["link", "del", "skt2h"]).status();
@@ -316,23 +326,7 @@ fn outbound_is_masqueraded() {
     let c = ctx(6);
     let a = attach(&c.ctx, &c.id(1), &req(&[])).unwrap();
     let ns = "skt6outside";
-    let _ = Command::new("ip").args(["netns", "del", ns]).status();
-    let _ = Command::new("ip").args(["link", "del", "skt6h"]).status();
-    for args in [
-        vec!["netns", "add", ns],
-        vec![
-            "link", "add", "skt6h", "type", "veth", "peer", "name", "skt6o", "netns", ns,
-        ],
-        vec!["addr", "add", "10.202.6.1/30", "dev", "skt6h"],
-        vec!["link", "set", "skt6h", "up"],
-        vec!["-n", ns, "addr", "add", "10.202.6.2/30", "dev", "skt6o"],
-        vec!["-n", ns, "link", "set", "skt6o", "up"],
-    ] {
-        assert!(
-            Command::new("ip").args(&args).status().unwrap().success(),
-            "ip {args:?}"
-        );
-    }
+    linked_netns(ns, "skt6", "o", 6);
     let nsp = Path::new("/run/netns").join(ns);
     let l = netns::enter(&nsp, || Ok(TcpListener::bind("10.202.6.2:0").unwrap())).unwrap();
     let port = l.local_addr().unwrap().port();
