@@ -2,7 +2,7 @@
 //! Writes DIR as a layer blob to a temp file and prints MB/s of tar input.
 use std::time::Instant;
 
-use skiff_builder::layer::{write_layer, Compression, TarOptions};
+use skiff_solver::layer::{write_layer, Compression, TarOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args as ClapArgs;
-use skiff_builder::export::{self, Output};
-use skiff_builder::progress::{Plain, Progress, Quiet, Tty};
-use skiff_builder::{BuildError, BuildOptions, Secret};
+use skiff_solver::export::{self, Output};
+use skiff_solver::progress::{Plain, Progress, Quiet, Tty};
+use skiff_solver::{BuildError, BuildOptions, Secret};
 
 use crate::exit::Failure;
 use crate::globals::Globals;
@@ -143,7 +143,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         })
         .transpose()?;
     let opts = BuildOptions {
-        context: skiff_builder::context::ContextSpec {
+        context: skiff_solver::context::ContextSpec {
             context: a.context.clone(),
             file: a.file.clone(),
         },
@@ -170,10 +170,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     } else {
         Arc::new(Tty::new())
     };
-    let runner: Option<Arc<dyn skiff_builder::run::RunExecutor>> = Some(Arc::new(
-        skiff_builder::runtime_runner::RuntimeRunner::new(&g.root)?,
+    let runner: Option<Arc<dyn skiff_solver::run::RunExecutor>> = Some(Arc::new(
+        skiff_solver::runtime_runner::RuntimeRunner::new(&g.root)?,
     ));
-    let result = skiff_builder::build(
+    let result = skiff_solver::build(
         &store,
         &opts,
         Arc::clone(&progress),
@@ -187,7 +187,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         Ok(r) => r,
         Err(e) => return Err(render_failure(e)),
     };
-    let info = |line: String| progress.event(skiff_builder::progress::Event::Info(line));
+    let info = |line: String| progress.event(skiff_solver::progress::Event::Info(line));
     for o in &outputs {
         match o {
             Output::Image { push } => {

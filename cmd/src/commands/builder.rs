@@ -36,7 +36,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
 fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
     let store = skiff_store::Store::open(&g.root)
         .with_context(|| format!("opening the store at {}", g.root.display()))?;
-    let report = skiff_builder::cache::prune(&store, a.all)?;
+    let report = skiff_solver::cache::prune(&store, a.all)?;
     for k in &report.removed {
         println!("Deleted build cache object: {k}");
     }

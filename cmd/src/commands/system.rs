@@ -233,7 +233,7 @@ fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let cache = skiff_builder::cache::prune(&store, a.all)?;
+    let cache = skiff_solver::cache::prune(&store, a.all)?;
     reclaimed += cache.reclaimed;
 
     let report = store.prune(a.all)?;
