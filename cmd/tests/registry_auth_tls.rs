@@ -13,14 +13,11 @@ use common::*;
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn tls_registry_needs_its_ca_and_a_login() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
     let tls = ground("SKIFF_TEST_TLS_REGISTRY");
     let user = ground("SKIFF_TEST_TLS_USER");
     let password = ground("SKIFF_TEST_TLS_PASSWORD");
     let store = Store::new();
-    store.ok(&["pull", "-q", &image]);
-    let target = format!("{tls}/{}:1", unique("secure"));
-    store.ok(&["tag", &image, &target]);
+    let (_, target) = busybox_tagged_for(&store, &tls, "secure", "1");
 
     let docker_config = tempfile::tempdir().unwrap();
     let certs_d = tempfile::tempdir().unwrap();

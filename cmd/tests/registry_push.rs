@@ -10,12 +10,9 @@ use common::*;
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn push_to_new_repository_is_seen_by_skopeo_and_runs_in_podman() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let reg = ground("SKIFF_TEST_REGISTRY");
     let store = Store::new();
-    store.ok(&["pull", "-q", &image]);
-    let target = format!("{reg}/{}:v1", unique("pushed"));
-    store.ok(&["tag", &image, &target]);
+    let reg = ground("SKIFF_TEST_REGISTRY");
+    let (image, target) = busybox_tagged_for(&store, &reg, "pushed", "v1");
     // Flags after the image name, as docker allows.
     let out = store.ok(&["push", &target, "--progress", "plain"]);
     let repo = target.rsplit_once(':').unwrap().0;

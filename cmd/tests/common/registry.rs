@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use super::ground;
+use super::{ground, Store};
 
 /// Run a shell script that must succeed; returns its trimmed stdout.
 pub fn sh(script: &str) -> String {
@@ -103,4 +103,19 @@ pub fn sha256_of_config(reference: &str, tls_flag: &str) -> String {
     sh(&format!(
         "skopeo inspect {tls_flag} --raw --config docker://{reference} | sha256sum | cut -d' ' -f1"
     ))
+}
+
+/// Pull the ground's busybox image into `store` and tag it for a fresh
+/// repository, `<registry>/<unique(prefix)>:<tag>`; returns (image, target).
+pub fn busybox_tagged_for(
+    store: &Store,
+    registry: &str,
+    prefix: &str,
+    tag: &str,
+) -> (String, String) {
+    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
+    store.ok(&["pull", "-q", &image]);
+    let target = format!("{registry}/{}:{tag}", unique(prefix));
+    store.ok(&["tag", &image, &target]);
+    (image, target)
 }
