@@ -4,26 +4,13 @@
 //! ../shared/conformance at run time.
 
 mod common;
+#[path = "../../builder/frontend/tests/common/mod.rs"]
+mod conformance_data;
 
 use std::path::{Path, PathBuf};
 
 use common::Store;
-
-fn conformance() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    assert!(p.is_dir(), "conformance data not found at {}", p.display());
-    p
-}
-
-fn dirs(p: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
-}
+use conformance_data::{conformance, sorted_dirs};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -32,7 +19,7 @@ fn s(p: &Path) -> &str {
 #[test]
 fn debug_parse_reproduces_all_positive_vectors() {
     let store = Store::new();
-    let cases = dirs(&conformance().join("buildkit-parser/testfiles"));
+    let cases = sorted_dirs(&conformance().join("buildkit-parser/testfiles"));
     assert_eq!(cases.len(), 33);
     let mut failed = Vec::new();
     for d in &cases {
@@ -48,7 +35,7 @@ fn debug_parse_reproduces_all_positive_vectors() {
 #[test]
 fn debug_parse_rejects_negative_vectors() {
     let store = Store::new();
-    let cases = dirs(&conformance().join("buildkit-parser/testfiles-negative"));
+    let cases = sorted_dirs(&conformance().join("buildkit-parser/testfiles-negative"));
     assert_eq!(cases.len(), 4);
     for d in &cases {
         let file = d.join("Dockerfile");
@@ -128,13 +115,19 @@ fn check(body: &str, extra: &[&str]) -> (i32, String) {
     )
 }
 
+/// `check` that must exit 0; returns stdout.
+fn check_ok(body: &str, extra: &[&str]) -> String {
+    let (code, out) = check(body, extra);
+    assert_eq!(code, 0, "{out}");
+    out
+}
+
 #[test]
 fn check_warnings_exit_zero() {
-    let (code, out) = check(
+    let out = check_ok(
         "FROM alpine as build\nRUN echo hi\nCOPY $UNDEFINED /x\nFROM build\n",
         &["--build-arg", "ADDITIONAL_PACKAGE=curl"],
     );
-    assert_eq!(code, 0, "{out}");
     assert!(out.contains("Dockerfile:1: warning: FromAsCasing"), "{out}");
     assert!(
         out.contains(
@@ -150,11 +143,10 @@ fn check_warnings_exit_zero() {
 
 #[test]
 fn check_clean_file_has_no_warnings() {
-    let (code, out) = check(
+    let out = check_ok(
         "ARG BASE=alpine\nFROM ${BASE} AS build\nARG TARGETARCH\nRUN echo $TARGETARCH\nFROM scratch\nCOPY --from=build /etc/passwd /\n",
         &["--build-arg", "BASE=busybox"],
     );
-    assert_eq!(code, 0, "{out}");
     assert!(out.contains("no warnings found"), "{out}");
 }
 

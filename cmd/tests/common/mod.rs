@@ -1,10 +1,21 @@
 //! Helpers shared by the integration tests. They drive the real `skiff`
 //! binary against a throw-away store; anything that needs the test ground
 //! (registries, the busybox rootfs) reads what `scripts/test` exported.
+//! The submodules hold what the tests of one area share: `tar` (a writer
+//! for hand-made layers), `build`, `container` (`skiff run`), `net`,
+//! `podman` and `registry`.
 #![allow(dead_code)]
 
+pub mod build;
+pub mod container;
+pub mod net;
+pub mod podman;
+pub mod registry;
+pub mod tar;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// A fresh, empty skiff store that is removed when dropped.
 pub struct Store {
@@ -46,6 +57,29 @@ impl Store {
     /// Run skiff with ARGS and return the whole output, success or not.
     pub fn run(&self, args: &[&str]) -> Output {
         self.skiff().args(args).output().unwrap()
+    }
+
+    /// Start `n` skiff processes at once, the i-th with `args(i)`, and
+    /// require every one to succeed; returns their stdouts.
+    pub fn all_at_once(&self, n: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<String> {
+        let children: Vec<_> = (0..n)
+            .map(|i| {
+                self.skiff()
+                    .args(args(i))
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| {
+                let out = c.wait_with_output().unwrap();
+                assert!(out.status.success(), "{}", text(&out));
+                stdout(&out)
+            })
+            .collect()
     }
 }
 
@@ -101,4 +135,100 @@ pub fn serve_http(
         }
     });
     hits
+}
+
+/// A store with the test ground's busybox rootfs imported as `busybox`.
+pub fn busybox_store() -> Store {
+    let store = Store::new();
+    store.ok(&["import", &ground("SKIFF_TEST_BUSYBOX_TAR"), "busybox"]);
+    store
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit status and both streams of a command, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Write `content` to `dir/rel`, creating the parent directories.
+pub fn write(dir: &Path, rel: &str, content: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+/// `skiff image inspect IMAGE`, the one object of its array.
+pub fn inspect_json(s: &Store, image: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&s.ok(&["image", "inspect", image])).unwrap();
+    v[0].clone()
+}
+
+/// Sum of regular file sizes in a tar, from GNU tar's listing (what docker
+/// reports as an image's size).
+pub fn tar_content_size(tar: &Path) -> u64 {
+    let out = Command::new("tar").arg("-tvf").arg(tar).output().unwrap();
+    assert!(out.status.success(), "tar -tvf: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('-'))
+        .map(|l| l.split_whitespace().nth(2).unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+/// The lowercase hex SHA-256 of `bytes`, by sha256sum (independent of
+/// skiff's own hashing).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Run a peer tool (podman, skopeo...) that must succeed; returns stdout.
+pub fn run_ok(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{c:?} failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Entries in `dir` (0 when it does not exist).
+pub fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|r| r.count()).unwrap_or(0)
+}
+
+/// The image's snapshot dirs (top first), from `image inspect`.
+pub fn lower_dirs(s: &Store, image: &str) -> Vec<PathBuf> {
+    let out = s.ok(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{.GraphDriver.Data.LowerDir}}",
+        image,
+    ]);
+    out.trim().split(':').map(PathBuf::from).collect()
 }

@@ -1,16 +1,24 @@
 //! Locating the shared conformance data (`../shared/conformance` beside the
-//! checkout); it is read at run time, never copied into the repo.
+//! checkout); it is read at run time, never copied into the repo. The one
+//! copy of these helpers: cmd/tests/frontend.rs includes this file too, so
+//! the path is found from the workspace root (the nearest ancestor holding
+//! Cargo.lock), not from the including crate's own depth.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn conformance() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = manifest
+        .ancestors()
+        .find(|a| a.join("Cargo.lock").is_file())
+        .unwrap_or_else(|| panic!("no workspace root above {}", manifest.display()));
+    let p = workspace.join("../shared/conformance");
     assert!(p.is_dir(), "conformance data not found at {}", p.display());
     p
 }
 
-pub fn sorted_dirs(p: &PathBuf) -> Vec<PathBuf> {
+pub fn sorted_dirs(p: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(p)
         .unwrap()
         .map(|e| e.unwrap().path())

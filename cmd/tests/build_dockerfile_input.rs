@@ -1,0 +1,79 @@
+//! Where `skiff build` reads its Dockerfile from (`-f` elsewhere, `-f -`),
+//! errors naming the Dockerfile line, and the buildx subcommands.
+
+mod common;
+
+use common::build::*;
+use common::*;
+
+#[test]
+fn errors_name_the_dockerfile_line() {
+    let store = Store::new();
+    let d = dockerfile_context("FROM scratch\nCOPY app.conf /\nCOPY missing.txt /\n");
+    write(d.path(), "app.conf", "x\n");
+    let out = store.run(&["build", "--progress", "plain", d.path().to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Dockerfile:3"), "{err}");
+    assert!(err.contains("missing.txt"), "{err}");
+    // Several platforms: said clearly.
+    let out = store.run(&[
+        "buildx",
+        "build",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        d.path().to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("multi-platform builds are not supported yet"));
+    // buildx create is an idempotent no-op.
+    for _ in 0..2 {
+        store.ok(&[
+            "buildx",
+            "create",
+            "--use",
+            "--name=multiarch",
+            "--node=multiarch",
+        ]);
+    }
+}
+
+#[test]
+fn dockerfile_from_stdin_and_elsewhere() {
+    let store = Store::new();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ctx/data.txt", "d\n");
+    write(
+        d.path(),
+        "other/Build.df",
+        "FROM scratch\nCOPY data.txt /\n",
+    );
+    let ctx = d.path().join("ctx");
+    build(
+        &store,
+        &[
+            "-f",
+            d.path().join("other/Build.df").to_str().unwrap(),
+            "-t",
+            "f:1",
+            ctx.to_str().unwrap(),
+        ],
+    );
+    let mut child = store
+        .skiff()
+        .args(["build", "-q", "-f", "-", ctx.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"FROM scratch\nCOPY data.txt /x\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}

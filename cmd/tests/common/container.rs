@@ -1,0 +1,62 @@
+//! What the `skiff run` tests share: the busybox image of a store, running
+//! it, and checking that a container left nothing behind.
+
+use std::path::Path;
+use std::process::Output;
+
+use super::{assert_success, ground, stdout, Store};
+
+/// The image args for busybox, imported into `store` on first use.
+pub fn busybox(store: &Store) -> Vec<String> {
+    let marker = store.root().join(".busybox-imported");
+    if !marker.exists() {
+        store.ok(&["import", &ground("SKIFF_TEST_BUSYBOX_TAR"), "busybox"]);
+        std::fs::write(&marker, "").unwrap();
+    }
+    vec!["busybox".into()]
+}
+
+/// `run MODE FLAGS busybox CMD...`
+fn run_args(store: &Store, mode: &str, flags: &[&str], cmd: &[&str]) -> Vec<String> {
+    let mut args = vec!["run".to_string(), mode.to_string()];
+    args.extend(flags.iter().map(|f| f.to_string()));
+    args.extend(busybox(store));
+    args.extend(cmd.iter().map(|c| c.to_string()));
+    args
+}
+
+/// `skiff run --rm FLAGS IMAGE CMD...`
+pub fn run(store: &Store, flags: &[&str], cmd: &[&str]) -> Output {
+    let args = run_args(store, "--rm", flags, cmd);
+    store.skiff().args(args).output().unwrap()
+}
+
+/// `skiff run -d FLAGS IMAGE CMD...` that must succeed; the container id.
+pub fn run_detached(store: &Store, flags: &[&str], cmd: &[&str]) -> String {
+    let args = run_args(store, "-d", flags, cmd);
+    let out = store.skiff().args(&args).output().unwrap();
+    assert_success(&out, &["run", "-d", &args[2..].join(" ")]);
+    stdout(&out).trim().to_string()
+}
+
+/// Nothing of the container may remain: no mount under the store, no
+/// cgroup, no state directory.
+pub fn assert_no_leftovers(store: &Store, id: &str) {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let root = store.root().to_string_lossy().into_owned();
+    let leaked: Vec<&str> = mounts.lines().filter(|l| l.contains(&root)).collect();
+    assert!(leaked.is_empty(), "mounts left behind: {leaked:?}");
+    for entry in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let p = entry.path().join("skiff").join(id);
+        assert!(!p.exists(), "cgroup left behind: {}", p.display());
+    }
+    assert!(!Path::new("/sys/fs/cgroup/skiff").join(id).exists());
+    assert!(
+        !store.root().join("containers").join(id).exists(),
+        "state dir left"
+    );
+    assert!(
+        !store.root().join("lc").join(id).exists(),
+        "libcontainer state left"
+    );
+}
