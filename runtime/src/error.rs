@@ -20,6 +20,12 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
+    /// A container's lock file could not be taken.
+    #[error(transparent)]
+    Lock(#[from] skiff_core::lock::LockError),
+    /// A state or metadata file could not be replaced.
+    #[error(transparent)]
+    Write(#[from] skiff_core::atomic::AtomicWriteError),
     /// libcontainer or the container setup failed.
     #[error("{0}")]
     Runtime(String),

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io_at, Error, Result};
-use crate::fsutil;
 use crate::paths::Layout;
 use crate::state;
 
@@ -53,7 +52,7 @@ pub fn ensure(
         anonymous,
     };
     let json = serde_json::to_vec_pretty(&v).map_err(|e| Error::Runtime(e.to_string()))?;
-    fsutil::atomic_write(&meta, &json, true)?;
+    skiff_core::atomic::atomic_write(&meta, &json, skiff_core::atomic::Durability::Durable)?;
     Ok(true)
 }
 
