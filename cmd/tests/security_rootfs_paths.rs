@@ -15,15 +15,12 @@ struct Store {
 
 impl Store {
     fn new() -> Store {
-        let base = std::env::var_os("SKIFF_TEST_TMP")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
+        let base =
+            std::env::var_os("SKIFF_TEST_TMP").map_or_else(std::env::temp_dir, PathBuf::from);
         std::fs::create_dir_all(&base).unwrap();
+        let mut dir = tempfile::Builder::new();
         Store {
-            dir: tempfile::Builder::new()
-                .prefix("skiff-test-")
-                .tempdir_in(base)
-                .unwrap(),
+            dir: dir.prefix("skiff-test-").tempdir_in(base).unwrap(),
         }
     }
 
