@@ -35,11 +35,49 @@ struct Group {
     members: Vec<String>,
 }
 
-/// The non-comment lines of `file` inside the rootfs, split on `:`. A
-/// missing file is an empty one (scratch images have none); a FIFO, a
-/// device, a symlink loop or a huge file is an error naming it, never a
-/// hang or a read outside the rootfs.
-fn read_lines(root: &Root, file: &str) -> Result<Vec<Vec<String>>> {
+impl Passwd {
+    /// `name:password:uid:gid:gecos:home:shell`
+    fn parse(f: &[&str]) -> Option<Passwd> {
+        match f {
+            [name, _, uid, gid, _, home, ..] => Some(Passwd {
+                name: name.to_string(),
+                uid: uid.parse().ok()?,
+                gid: gid.parse().ok()?,
+                home: home.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Group {
+    /// `name:password:gid[:member,member...]`
+    fn parse(f: &[&str]) -> Option<Group> {
+        match f {
+            [name, _, gid, rest @ ..] => Some(Group {
+                name: name.to_string(),
+                gid: gid.parse().ok()?,
+                members: rest
+                    .first()
+                    .map(|m| {
+                        m.split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The entries of `file` inside the rootfs: its non-comment lines split on
+/// `:` and parsed by `parse` (lines it refuses are skipped). A missing file
+/// has no entries (scratch images have none); a FIFO, a device, a symlink
+/// loop or a huge file is an error naming it, never a hang or a read
+/// outside the rootfs.
+fn entries<T>(root: &Root, file: &str, parse: fn(&[&str]) -> Option<T>) -> Result<Vec<T>> {
     let data = match root.read_regular(file, MAX_ACCOUNT_FILE) {
         Ok(d) => d,
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
@@ -50,44 +88,7 @@ fn read_lines(root: &Root, file: &str) -> Result<Vec<Vec<String>>> {
     Ok(String::from_utf8_lossy(&data)
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| l.split(':').map(str::to_string).collect())
-        .collect())
-}
-
-fn passwd(root: &Root) -> Result<Vec<Passwd>> {
-    Ok(read_lines(root, "/etc/passwd")?
-        .into_iter()
-        .filter(|f| f.len() >= 6)
-        .filter_map(|f| {
-            Some(Passwd {
-                name: f[0].clone(),
-                uid: f[2].parse().ok()?,
-                gid: f[3].parse().ok()?,
-                home: f[5].clone(),
-            })
-        })
-        .collect())
-}
-
-fn groups(root: &Root) -> Result<Vec<Group>> {
-    Ok(read_lines(root, "/etc/group")?
-        .into_iter()
-        .filter(|f| f.len() >= 3)
-        .filter_map(|f| {
-            Some(Group {
-                name: f[0].clone(),
-                gid: f[2].parse().ok()?,
-                members: f
-                    .get(3)
-                    .map(|m| {
-                        m.split(',')
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
-        })
+        .filter_map(|l| parse(&l.split(':').collect::<Vec<_>>()))
         .collect())
 }
 
@@ -100,8 +101,8 @@ pub fn resolve(rootfs: &Path, spec: &str, group_add: &[String]) -> Result<Resolv
     };
     let user_part = if user_part.is_empty() { "0" } else { user_part };
     let root = Root::new(rootfs)?;
-    let users = passwd(&root)?;
-    let groups = groups(&root)?;
+    let users = entries(&root, "/etc/passwd", Passwd::parse)?;
+    let groups = entries(&root, "/etc/group", Group::parse)?;
 
     let entry = match user_part.parse::<u32>() {
         Ok(uid) => users.iter().find(|p| p.uid == uid),
