@@ -245,3 +245,48 @@ fn a_fifo_at_etc_passwd_is_a_clear_error_not_a_hang() {
     // whole `run` also mounts the rootfs on a shared 2-core machine.
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
+
+#[test]
+#[ignore = "needs the test ground and root: scripts/test"]
+fn copy_up_still_copies_the_images_files_through_inner_symlinks() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let s = Store::new();
+    let _img = import_hostile(&s, "withdata", &["VOLUME /link"], |r| {
+        std::fs::create_dir_all(r.join("data/sub")).unwrap();
+        std::fs::write(r.join("data/sub/file"), b"from the image\n").unwrap();
+        let suid = r.join("data/suid");
+        std::fs::write(&suid, b"#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&suid, std::fs::Permissions::from_mode(0o4755)).unwrap();
+        std::os::unix::fs::symlink("sub/file", r.join("data/rel")).unwrap();
+        // The VOLUME path is a symlink inside the image: followed there.
+        std::os::unix::fs::symlink("/data", r.join("link")).unwrap();
+    });
+    let out = s.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "named:/data",
+        "withdata",
+        "cat",
+        "/data/rel",
+    ]);
+    assert_eq!(out, "from the image\n");
+    let vol = s.root().join("volumes/named/_data");
+    assert_eq!(
+        std::fs::read_to_string(vol.join("sub/file")).unwrap(),
+        "from the image\n"
+    );
+    assert_eq!(
+        std::fs::symlink_metadata(vol.join("suid")).unwrap().mode() & 0o7777,
+        0o4755
+    );
+    // The image's VOLUME /link (→ /data inside the image) gets an
+    // anonymous volume holding the image's /data.
+    s.ok(&["run", "--name", "anon", "withdata", "true"]);
+    let anon: Vec<_> = files_under(&s.root().join("volumes"))
+        .into_iter()
+        .filter(|p| !p.starts_with(&vol) && p.ends_with("_data/sub/file"))
+        .collect();
+    assert_eq!(anon.len(), 1, "{anon:?}");
+    s.ok(&["rm", "-v", "anon"]);
+}
