@@ -20,6 +20,16 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
+    /// A container's lock file could not be taken.
+    #[error(transparent)]
+    Lock(#[from] skiff_core::lock::LockError),
+    /// A state or metadata file could not be replaced.
+    #[error(transparent)]
+    Write(#[from] skiff_core::atomic::AtomicWriteError),
+    /// A path inside the container's rootfs that cannot be used safely (a
+    /// symlink loop, a FIFO where a file belongs, ...), naming the path.
+    #[error(transparent)]
+    InRoot(#[from] skiff_core::inroot::InRootError),
     /// libcontainer or the container setup failed.
     #[error("{0}")]
     Runtime(String),

@@ -97,10 +97,7 @@ fn prepare_and_start(
                     .map(|mut d| d.next().is_none())
                     .unwrap_or(false);
                 if new || empty {
-                    volumes::copy_up(
-                        &crate::fsutil::resolve_in_root(&root, &m.destination),
-                        &data,
-                    )?;
+                    volumes::copy_up(&root, &m.destination, &data)?;
                 }
                 data.to_string_lossy().into_owned()
             }

@@ -39,12 +39,12 @@
 
 pub mod cgroups;
 pub mod config;
+mod copyup;
 pub mod error;
 pub mod exec;
 pub mod executor;
 pub mod flags;
 pub mod foreground;
-mod fsutil;
 pub mod ids;
 mod init;
 pub mod inspect;

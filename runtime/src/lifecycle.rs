@@ -286,7 +286,7 @@ pub fn remove(layout: &Layout, id: &str, force: bool, volumes: bool) -> Result<(
         }
     }
     let dir = layout.container(id);
-    let _lock = crate::fsutil::lock(&dir.join("lock"))?;
+    let _lock = state::lock(&dir)?;
     let rec = state::load(layout, id)?;
     if rec.is_running() && !force {
         return Err(Error::Invalid(format!("container {id} is running")));

@@ -124,27 +124,12 @@ pub fn read(path: &Path, o: &ReadOptions) -> (Vec<Entry>, u64) {
     let Ok(f) = File::open(path) else {
         return (Vec::new(), 0);
     };
-    let mut r = BufReader::new(f);
     let mut out = Vec::new();
-    let mut line = String::new();
-    let mut offset = 0u64;
-    loop {
-        line.clear();
-        match r.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if !line.ends_with('\n') {
-                    break; // a line still being written: leave it for -f
-                }
-                offset += n as u64;
-                if let Ok(e) = serde_json::from_str::<Entry>(&line) {
-                    if keep(&e, o) {
-                        out.push(e);
-                    }
-                }
-            }
+    let offset = each_entry(BufReader::new(f), 0, |e| {
+        if keep(&e, o) {
+            out.push(e);
         }
-    }
+    });
     if let Some(n) = o.tail {
         if out.len() > n {
             out.drain(..out.len() - n);
@@ -161,26 +146,29 @@ pub fn read_from(path: &Path, offset: u64) -> (Vec<Entry>, u64) {
     if f.seek(SeekFrom::Start(offset)).is_err() {
         return (Vec::new(), offset);
     }
-    let mut r = BufReader::new(f);
     let mut out = Vec::new();
+    let off = each_entry(BufReader::new(f), offset, |e| out.push(e));
+    (out, off)
+}
+
+/// Hand each complete line's entry to `f` (lines that do not parse are
+/// skipped); returns `offset` plus the bytes of the complete lines read.
+/// A last line without its newline is still being written: it is left for
+/// the next read (`-f`).
+fn each_entry(mut r: impl BufRead, mut offset: u64, mut f: impl FnMut(Entry)) -> u64 {
     let mut line = String::new();
-    let mut off = offset;
     loop {
         line.clear();
         match r.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if !line.ends_with('\n') {
-                    break;
-                }
-                off += n as u64;
+            Ok(n) if n > 0 && line.ends_with('\n') => {
+                offset += n as u64;
                 if let Ok(e) = serde_json::from_str::<Entry>(&line) {
-                    out.push(e);
+                    f(e);
                 }
             }
+            _ => return offset,
         }
     }
-    (out, off)
 }
 
 /// Parse `--since`/`--until`: RFC 3339, a unix timestamp, or a duration
@@ -255,5 +243,32 @@ mod tests {
         assert!(parse_time("10m").is_some());
         assert!(parse_time("2026-01-01T00:00:00Z").is_some());
         assert!(parse_time("bogus").is_none());
+    }
+
+    #[test]
+    fn a_line_being_written_is_left_for_follow() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("log");
+        let a = r#"{"log":"a\n","stream":"stdout","time":"2024-01-01T00:00:00Z"}"#;
+        let b = r#"{"log":"b\n","stream":"stdout","time":"2024-01-01T00:00:01Z"}"#;
+        std::fs::write(&p, format!("{a}\nnot json\n{}", &b[..10])).unwrap();
+        let all = ReadOptions {
+            tail: None,
+            since: None,
+            until: None,
+        };
+        let (got, off) = read(&p, &all);
+        assert_eq!(got.len(), 1);
+        assert_eq!(off as usize, a.len() + 1 + "not json\n".len());
+        let (none, same) = read_from(&p, off);
+        assert!(none.is_empty());
+        assert_eq!(same, off);
+        std::fs::write(&p, format!("{a}\nnot json\n{b}\n")).unwrap();
+        let (more, end) = read_from(&p, off);
+        assert_eq!(
+            more.iter().map(|e| e.log.as_str()).collect::<Vec<_>>(),
+            ["b\n"]
+        );
+        assert_eq!(end, std::fs::metadata(&p).unwrap().len());
     }
 }

@@ -7,11 +7,14 @@
 //! /proc/mounts; the upper dir keeps its changes until `rm`.
 
 use std::ffi::CString;
+use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
+use skiff_core::inroot::{Root, Walk};
+
 use crate::config::{ContainerConfig, Network};
-use crate::error::{errno, io_at, Error, Result};
-use crate::fsutil::resolve_in_root;
+use crate::error::{errno, io, io_at, Error, Result};
 
 /// Mount the overlay at `<dir>/rootfs`.
 ///
@@ -149,36 +152,147 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
 }
 
 /// Create the working directory inside the rootfs if the image lacks it,
-/// as docker does, owned by the container's user.
+/// as docker does, owned by the container's user. The path is the image's
+/// (or `-w`'s): it is resolved and created inside the rootfs by
+/// descriptors, so no symlink in the image can make it land on the host.
 pub fn ensure_workdir(rootfs: &Path, workdir: &str, uid: u32, gid: u32) -> Result<()> {
     if workdir.is_empty() || workdir == "/" {
         return Ok(());
     }
-    let p = resolve_in_root(rootfs, workdir);
-    if p.is_dir() {
-        return Ok(());
+    let root = Root::new(rootfs)?;
+    let follow = Walk {
+        follow_last: true,
+        create_dirs: None,
+    };
+    match root.resolve(workdir, follow) {
+        Ok(r) if r.is_dir().unwrap_or(false) => return Ok(()),
+        Ok(_) => {
+            return Err(io(
+                format!("cannot create working directory {workdir}"),
+                std::io::Error::from_raw_os_error(libc::ENOTDIR),
+            ))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
     }
-    std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create working directory", &p, e))?;
-    let _ = std::os::unix::fs::chown(&p, Some(uid), Some(gid));
+    let dir = root.mkdir_all(workdir, 0o755)?;
+    // The O_PATH descriptor itself, not its path: AT_EMPTY_PATH.
+    let _ = nix::unistd::fchownat(
+        Some(dir.fd.as_raw_fd()),
+        "",
+        Some(nix::unistd::Uid::from_raw(uid)),
+        Some(nix::unistd::Gid::from_raw(gid)),
+        nix::fcntl::AtFlags::AT_EMPTY_PATH,
+    );
     Ok(())
 }
 
 /// Make sure each mount destination exists in the rootfs before libcontainer
 /// mounts over it, as a file for file binds and a directory otherwise.
-/// libcontainer creates directories itself but not file targets.
+/// libcontainer creates directories itself but not file targets. Best
+/// effort (libcontainer reports a target it cannot use), but always inside
+/// the rootfs: the destinations are resolved there by descriptors.
 pub fn ensure_mount_targets(rootfs: &Path, targets: &[(String, bool)]) {
+    let Ok(root) = Root::new(rootfs) else {
+        return;
+    };
+    let follow = Walk {
+        follow_last: true,
+        create_dirs: None,
+    };
     for (dest, is_file) in targets {
-        let p = resolve_in_root(rootfs, dest);
-        if p.exists() {
-            continue;
+        match root.resolve(dest, follow) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            _ => continue, // there already, or unusable: libcontainer says so
         }
-        if *is_file {
-            if let Some(parent) = p.parent() {
-                let _ = std::fs::create_dir_all(parent);
-            }
-            let _ = std::fs::File::create(&p);
+        let made = if *is_file {
+            create_file(&root, dest)
         } else {
-            let _ = std::fs::create_dir_all(&p);
+            root.mkdir_all(dest, 0o755).map(drop)
+        };
+        if let Err(e) = made {
+            tracing::debug!("mount target {dest}: {e}");
         }
+    }
+}
+
+/// An empty file at `dest` (and its missing parent directories).
+fn create_file(
+    root: &Root,
+    dest: &str,
+) -> std::result::Result<(), skiff_core::inroot::InRootError> {
+    let Some(parent) = Path::new(dest).parent() else {
+        return Ok(());
+    };
+    root.mkdir_all(parent, 0o755)?;
+    // O_NONBLOCK: should a FIFO appear there meanwhile, never wait on it.
+    root.open(
+        dest,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_NONBLOCK,
+        0o644,
+    )
+    .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{symlink, MetadataExt};
+
+    /// A rootfs with a chain of 41 symlinks `/l41` → ... → `/l0` → a canary
+    /// directory outside it, by its host path.
+    fn chained() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("rootfs");
+        let canary = d.path().join("canary");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&canary).unwrap();
+        symlink(&canary, root.join("l0")).unwrap();
+        for i in 1..=41 {
+            symlink(format!("/l{}", i - 1), root.join(format!("l{i}"))).unwrap();
+        }
+        (d, root, canary)
+    }
+
+    // Issue 13, item 1: the old resolver returned `<rootfs>/l41/app` after
+    // 40 symlinks and create_dir_all followed the chain to the host,
+    // making `canary/app` outside the rootfs.
+    #[test]
+    fn a_41_symlink_workdir_creates_nothing_outside() {
+        let (_d, root, canary) = chained();
+        let e = ensure_workdir(&root, "/l41/app", 0, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/l41/app"), "{e}");
+        assert!(e.contains("symbolic links"), "{e}");
+        assert_eq!(std::fs::read_dir(&canary).unwrap().count(), 0);
+        // A shorter chain ends at the canary's host path *inside* the
+        // rootfs: that is where the directory is made.
+        ensure_workdir(&root, "/l5/app", 4242, 4243).unwrap();
+        assert_eq!(std::fs::read_dir(&canary).unwrap().count(), 0);
+        let inside = root.join(canary.strip_prefix("/").unwrap()).join("app");
+        let md = std::fs::metadata(&inside).unwrap();
+        assert!(md.is_dir());
+        assert_eq!((md.uid(), md.gid()), (4242, 4243));
+        ensure_workdir(&root, "/l5/app", 0, 0).unwrap();
+        std::fs::write(root.join("file"), b"").unwrap();
+        assert!(ensure_workdir(&root, "/file", 0, 0).is_err());
+    }
+
+    #[test]
+    fn mount_targets_are_made_inside_only() {
+        let (_d, root, canary) = chained();
+        ensure_mount_targets(
+            &root,
+            &[
+                ("/l41/f".into(), true),
+                ("/l41/d".into(), false),
+                ("/etc/hosts".into(), true),
+                ("/mnt/data".into(), false),
+            ],
+        );
+        assert_eq!(std::fs::read_dir(&canary).unwrap().count(), 0);
+        assert!(root.join("etc/hosts").is_file());
+        assert!(root.join("mnt/data").is_dir());
     }
 }

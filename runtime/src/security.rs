@@ -4,69 +4,11 @@
 
 use crate::error::{Error, Result};
 
-/// docker's default capabilities.
-pub const DEFAULT_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+use skiff_core::caps::{ALL_CAPABILITIES, DEFAULT_CAPABILITIES};
 
-/// Every capability the kernel knows (for `--privileged` and `--cap-add ALL`),
-/// in kernel numbering order (the index is the capability number).
-pub const ALL_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
+/// The kernel's capability list, from skiff-core (the one list), under the
+/// name launch and exec use.
+pub use skiff_core::caps::ALL_CAPABILITIES as ALL_CAPS;
 
 /// Paths docker hides from containers (bind of /dev/null or an empty ro tmpfs).
 pub const MASKED_PATHS: &[&str] = &[
@@ -121,7 +63,7 @@ pub fn normalize_cap(name: &str) -> Result<String> {
     } else {
         format!("CAP_{up}")
     };
-    if ALL_CAPS.contains(&full.as_str()) {
+    if ALL_CAPABILITIES.contains(&full.as_str()) {
         Ok(full)
     } else {
         Err(Error::Invalid(format!("unknown capability: \"{name}\"")))
@@ -141,9 +83,9 @@ pub fn capabilities(privileged: bool, add: &[String], drop: &[String]) -> Result
         .map(|c| normalize_cap(c))
         .collect::<Result<_>>()?;
     let mut caps: Vec<String> = if privileged || add.iter().any(|c| c == "ALL") {
-        ALL_CAPS.iter().map(|s| s.to_string()).collect()
+        ALL_CAPABILITIES.iter().map(|s| s.to_string()).collect()
     } else {
-        DEFAULT_CAPS.iter().map(|s| s.to_string()).collect()
+        DEFAULT_CAPABILITIES.iter().map(|s| s.to_string()).collect()
     };
     if drop.iter().any(|c| c == "ALL") {
         // `--cap-drop ALL --cap-add X` keeps exactly X, as in docker.
@@ -159,7 +101,7 @@ pub fn capabilities(privileged: bool, add: &[String], drop: &[String]) -> Result
     // set has no CAP_SYS_RESOURCE, for one): "all" means all the host has,
     // as with docker, whose daemon's set bounds --privileged.
     let host = host_bounding_set();
-    caps.retain(|c| match ALL_CAPS.iter().position(|k| k == c) {
+    caps.retain(|c| match skiff_core::caps::number(c) {
         Some(bit) => host & (1u64 << bit) != 0,
         None => false,
     });
@@ -187,7 +129,7 @@ mod tests {
         let c = capabilities(false, &["net_admin".into()], &["CAP_CHOWN".into()]).unwrap();
         assert!(c.contains(&"CAP_NET_ADMIN".to_string()));
         assert!(!c.contains(&"CAP_CHOWN".to_string()));
-        assert!(capabilities(true, &[], &[]).unwrap().len() >= DEFAULT_CAPS.len());
+        assert!(capabilities(true, &[], &[]).unwrap().len() >= DEFAULT_CAPABILITIES.len());
         assert!(capabilities(false, &[], &["ALL".into()])
             .unwrap()
             .is_empty());

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ContainerConfig;
 use crate::error::{io_at, Error, Result};
-use crate::fsutil;
 use crate::paths::Layout;
+use skiff_core::atomic::{atomic_write, Durability};
+use skiff_core::lock::{lock_file, LockGuard, LockKind};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,7 +105,7 @@ pub fn load_config(dir: &Path) -> Result<ContainerConfig> {
 
 pub fn save_config(dir: &Path, cfg: &ContainerConfig, durable: bool) -> Result<()> {
     let data = serde_json::to_vec_pretty(cfg).map_err(|e| Error::Runtime(e.to_string()))?;
-    fsutil::atomic_write(&dir.join("container.json"), &data, durable)
+    write(&dir.join("container.json"), &data, durable)
 }
 
 pub fn load_state(dir: &Path) -> Result<State> {
@@ -119,12 +120,29 @@ pub fn load_state(dir: &Path) -> Result<State> {
 
 pub fn save_state(dir: &Path, st: &State, durable: bool) -> Result<()> {
     let data = serde_json::to_vec(st).map_err(|e| Error::Runtime(e.to_string()))?;
-    fsutil::atomic_write(&dir.join("state.json"), &data, durable)
+    write(&dir.join("state.json"), &data, durable)
+}
+
+/// Take the container's exclusive lock (`<dir>/lock`), held by whoever
+/// changes its state or removes it.
+pub fn lock(dir: &Path) -> Result<LockGuard> {
+    Ok(lock_file(&dir.join("lock"), LockKind::Exclusive)?)
+}
+
+/// Atomic replace; `durable` adds the fsyncs, which `--rm` containers skip
+/// because their state dies with the process anyway.
+fn write(path: &Path, data: &[u8], durable: bool) -> Result<()> {
+    let durability = if durable {
+        Durability::Durable
+    } else {
+        Durability::Volatile
+    };
+    Ok(atomic_write(path, data, durability)?)
 }
 
 /// Read-modify-write the state under the container's lock.
 pub fn update_state(dir: &Path, durable: bool, f: impl FnOnce(&mut State)) -> Result<State> {
-    let _lock = fsutil::lock(&dir.join("lock"))?;
+    let _lock = lock(dir)?;
     let mut st = load_state(dir)?;
     f(&mut st);
     save_state(dir, &st, durable)?;

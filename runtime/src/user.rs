@@ -3,10 +3,16 @@
 //! numeric ids need no entry, names must exist; supplementary groups are the
 //! groups listing the user; HOME comes from the passwd entry.
 
+use std::io::ErrorKind;
 use std::path::Path;
 
+use skiff_core::inroot::Root;
+
 use crate::error::{Error, Result};
-use crate::fsutil::resolve_in_root;
+
+/// The largest /etc/passwd or /etc/group read: far above any real one, and
+/// a bound on what a hostile image can make skiff hold in memory.
+const MAX_ACCOUNT_FILE: u64 = 4 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedUser {
@@ -29,40 +35,30 @@ struct Group {
     members: Vec<String>,
 }
 
-fn read_lines(rootfs: &Path, file: &str) -> Vec<Vec<String>> {
-    let path = resolve_in_root(rootfs, file);
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| l.split(':').map(str::to_string).collect())
-        .collect()
+impl Passwd {
+    /// `name:password:uid:gid:gecos:home:shell`
+    fn parse(f: &[&str]) -> Option<Passwd> {
+        match f {
+            [name, _, uid, gid, _, home, ..] => Some(Passwd {
+                name: name.to_string(),
+                uid: uid.parse().ok()?,
+                gid: gid.parse().ok()?,
+                home: home.to_string(),
+            }),
+            _ => None,
+        }
+    }
 }
 
-fn passwd(rootfs: &Path) -> Vec<Passwd> {
-    read_lines(rootfs, "/etc/passwd")
-        .into_iter()
-        .filter(|f| f.len() >= 6)
-        .filter_map(|f| {
-            Some(Passwd {
-                name: f[0].clone(),
-                uid: f[2].parse().ok()?,
-                gid: f[3].parse().ok()?,
-                home: f[5].clone(),
-            })
-        })
-        .collect()
-}
-
-fn groups(rootfs: &Path) -> Vec<Group> {
-    read_lines(rootfs, "/etc/group")
-        .into_iter()
-        .filter(|f| f.len() >= 3)
-        .filter_map(|f| {
-            Some(Group {
-                name: f[0].clone(),
-                gid: f[2].parse().ok()?,
-                members: f
-                    .get(3)
+impl Group {
+    /// `name:password:gid[:member,member...]`
+    fn parse(f: &[&str]) -> Option<Group> {
+        match f {
+            [name, _, gid, rest @ ..] => Some(Group {
+                name: name.to_string(),
+                gid: gid.parse().ok()?,
+                members: rest
+                    .first()
                     .map(|m| {
                         m.split(',')
                             .filter(|s| !s.is_empty())
@@ -70,9 +66,30 @@ fn groups(rootfs: &Path) -> Vec<Group> {
                             .collect()
                     })
                     .unwrap_or_default(),
-            })
-        })
-        .collect()
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The entries of `file` inside the rootfs: its non-comment lines split on
+/// `:` and parsed by `parse` (lines it refuses are skipped). A missing file
+/// has no entries (scratch images have none); a FIFO, a device, a symlink
+/// loop or a huge file is an error naming it, never a hang or a read
+/// outside the rootfs.
+fn entries<T>(root: &Root, file: &str, parse: fn(&[&str]) -> Option<T>) -> Result<Vec<T>> {
+    let data = match root.read_regular(file, MAX_ACCOUNT_FILE) {
+        Ok(d) => d,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            return Ok(Vec::new())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(String::from_utf8_lossy(&data)
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| parse(&l.split(':').collect::<Vec<_>>()))
+        .collect())
 }
 
 /// Resolve `spec` (empty = root) inside `rootfs`; `group_add` are extra
@@ -83,8 +100,9 @@ pub fn resolve(rootfs: &Path, spec: &str, group_add: &[String]) -> Result<Resolv
         None => (spec, None),
     };
     let user_part = if user_part.is_empty() { "0" } else { user_part };
-    let users = passwd(rootfs);
-    let groups = groups(rootfs);
+    let root = Root::new(rootfs)?;
+    let users = entries(&root, "/etc/passwd", Passwd::parse)?;
+    let groups = entries(&root, "/etc/group", Group::parse)?;
 
     let entry = match user_part.parse::<u32>() {
         Ok(uid) => users.iter().find(|p| p.uid == uid),
@@ -195,5 +213,36 @@ mod tests {
         );
         assert!(resolve(d.path(), "ghost", &[]).is_err());
         assert!(resolve(d.path(), "user:ghosts", &[]).is_err());
+    }
+
+    // Issue 13, item 8: a FIFO at /etc/passwd made the old read block
+    // forever waiting for a writer; now it is an error naming the file.
+    #[test]
+    fn a_fifo_passwd_is_an_error_at_once() {
+        let d = rootfs();
+        let p = d.path().join("etc/passwd");
+        std::fs::remove_file(&p).unwrap();
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) with a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let t = std::time::Instant::now();
+        let e = resolve(d.path(), "user", &[]).unwrap_err().to_string();
+        assert!(t.elapsed() < std::time::Duration::from_secs(1));
+        assert!(e.contains("/etc/passwd"), "{e}");
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn missing_files_mean_no_entries_and_links_stay_inside() {
+        let d = tempfile::tempdir().unwrap();
+        let r = resolve(d.path(), "1000:1000", &[]).unwrap();
+        assert_eq!((r.uid, r.gid, r.home.as_str()), (1000, 1000, "/"));
+        assert!(resolve(d.path(), "root", &[]).is_err());
+        // /etc/passwd -> ../../../../etc/passwd is the image's own file.
+        let img = rootfs();
+        std::fs::create_dir(d.path().join("etc")).unwrap();
+        std::fs::copy(img.path().join("etc/passwd"), d.path().join("etc/real")).unwrap();
+        std::os::unix::fs::symlink("../../../../etc/real", d.path().join("etc/passwd")).unwrap();
+        assert_eq!(resolve(d.path(), "user", &[]).unwrap().uid, 1000);
     }
 }

@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io_at, Error, Result};
-use crate::fsutil;
 use crate::paths::Layout;
 use crate::state;
+
+/// docker's copy-up of the image's files into a new volume, by descriptors.
+pub use crate::copyup::copy_up;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Volume {
@@ -53,7 +55,7 @@ pub fn ensure(
         anonymous,
     };
     let json = serde_json::to_vec_pretty(&v).map_err(|e| Error::Runtime(e.to_string()))?;
-    fsutil::atomic_write(&meta, &json, true)?;
+    skiff_core::atomic::atomic_write(&meta, &json, skiff_core::atomic::Durability::Durable)?;
     Ok(true)
 }
 
@@ -106,43 +108,4 @@ pub fn remove(layout: &Layout, name: &str, force: bool) -> Result<()> {
     }
     let dir = layout.volume(name);
     std::fs::remove_dir_all(&dir).map_err(|e| io_at("cannot remove volume", &dir, e))
-}
-
-/// Copy what the image has at the mount point into a new, empty volume
-/// (docker's "copy-up"), so `-v data:/etc/app` starts with the image's files.
-pub fn copy_up(src: &std::path::Path, dst: &std::path::Path) -> Result<()> {
-    if !src.is_dir() {
-        return Ok(());
-    }
-    copy_tree(src, dst)
-}
-
-fn copy_tree(src: &std::path::Path, dst: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let md = std::fs::symlink_metadata(src).map_err(|e| io_at("cannot stat", src, e))?;
-    let _ = std::fs::set_permissions(dst, std::fs::Permissions::from_mode(md.mode() & 0o7777));
-    let _ = std::os::unix::fs::lchown(dst, Some(md.uid()), Some(md.gid()));
-    for e in std::fs::read_dir(src)
-        .map_err(|e| io_at("cannot read", src, e))?
-        .flatten()
-    {
-        let from = e.path();
-        let to = dst.join(e.file_name());
-        let Ok(md) = std::fs::symlink_metadata(&from) else {
-            continue;
-        };
-        let ft = md.file_type();
-        if ft.is_dir() {
-            let _ = std::fs::create_dir(&to);
-            copy_tree(&from, &to)?;
-        } else if ft.is_symlink() {
-            if let Ok(t) = std::fs::read_link(&from) {
-                let _ = std::os::unix::fs::symlink(t, &to);
-            }
-        } else if ft.is_file() {
-            std::fs::copy(&from, &to).map_err(|e| io_at("cannot copy", &from, e))?;
-            let _ = std::os::unix::fs::lchown(&to, Some(md.uid()), Some(md.gid()));
-        }
-    }
-    Ok(())
 }

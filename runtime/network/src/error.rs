@@ -10,6 +10,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The network store's (or the host's) lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] skiff_core::lock::LockError),
+    /// A network or endpoint record could not be replaced.
+    #[error(transparent)]
+    Write(#[from] skiff_core::atomic::AtomicWriteError),
     /// A netlink request the kernel refused.
     #[error("netlink: {what}: {source}")]
     Netlink {

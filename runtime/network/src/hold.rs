@@ -76,7 +76,7 @@ fn release(ctx: &NetContext, path: &Path) -> Result<()> {
     let st = Store::new(&ctx.root);
     let _lock = st.lock()?;
     let _ = std::fs::remove_file(path);
-    crate::sync_rules(ctx, &st)
+    crate::sync::sync_rules(ctx, &st)
 }
 
 impl Drop for BridgeHold {

@@ -52,6 +52,16 @@ pub fn index(name: &str) -> Option<i32> {
     (i != 0).then_some(i as i32)
 }
 
+/// The index of a link that must exist (ENODEV naming it otherwise).
+fn existing_index(name: &str) -> Result<i32> {
+    index(name).ok_or_else(|| {
+        nl(
+            format!("no link {name}"),
+            io::Error::from_raw_os_error(libc::ENODEV),
+        )
+    })
+}
+
 fn exists_ok(r: io::Result<()>) -> io::Result<()> {
     match r {
         Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
@@ -59,8 +69,9 @@ fn exists_ok(r: io::Result<()>) -> io::Result<()> {
     }
 }
 
-/// Create a bridge (no error if it exists).
-pub fn create_bridge(name: &str, mtu: u32) -> Result<()> {
+/// An RTM_NEWLINK request creating link `name` with `mtu` (the caller adds
+/// its kind).
+fn new_link(name: &str, mtu: u32) -> Msg {
     let mut m = Msg::new(
         RTM_NEWLINK,
         NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
@@ -68,6 +79,12 @@ pub fn create_bridge(name: &str, mtu: u32) -> Result<()> {
     m.header(&ifinfo(0, 0, 0))
         .str(IFLA_IFNAME, name)
         .u32(IFLA_MTU, mtu);
+    m
+}
+
+/// Create a bridge (no error if it exists).
+pub fn create_bridge(name: &str, mtu: u32) -> Result<()> {
+    let mut m = new_link(name, mtu);
     m.begin(IFLA_LINKINFO).str(IFLA_INFO_KIND, "bridge").end();
     exists_ok(sock()?.request(m)).map_err(|e| nl(format!("cannot create bridge {name}"), e))
 }
@@ -75,13 +92,7 @@ pub fn create_bridge(name: &str, mtu: u32) -> Result<()> {
 /// Create a veth pair: `host` here, `peer` moved at once into the namespace
 /// open at `netns_fd`, both with `mtu`.
 pub fn create_veth(host: &str, peer: &str, netns_fd: RawFd, mtu: u32) -> Result<()> {
-    let mut m = Msg::new(
-        RTM_NEWLINK,
-        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-    );
-    m.header(&ifinfo(0, 0, 0))
-        .str(IFLA_IFNAME, host)
-        .u32(IFLA_MTU, mtu);
+    let mut m = new_link(host, mtu);
     m.begin(IFLA_LINKINFO).str(IFLA_INFO_KIND, "veth");
     m.begin(IFLA_INFO_DATA).begin(VETH_INFO_PEER);
     m.header(&ifinfo(0, 0, 0))
@@ -96,12 +107,7 @@ pub fn create_veth(host: &str, peer: &str, netns_fd: RawFd, mtu: u32) -> Result<
 
 /// Bring a link up, optionally enslaving it to `master`.
 pub fn set_up(name: &str, master: Option<i32>) -> Result<()> {
-    let idx = index(name).ok_or_else(|| {
-        nl(
-            format!("no link {name}"),
-            io::Error::from_raw_os_error(libc::ENODEV),
-        )
-    })?;
+    let idx = existing_index(name)?;
     let mut m = Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
     m.header(&ifinfo(idx, IFF_UP, IFF_UP));
     if let Some(master) = master {
@@ -127,12 +133,7 @@ pub fn delete(name: &str) -> Result<()> {
 
 /// Add an IPv4 address (no error if present).
 pub fn add_addr(name: &str, addr: Ipv4Addr, prefix: u8) -> Result<()> {
-    let idx = index(name).ok_or_else(|| {
-        nl(
-            format!("no link {name}"),
-            io::Error::from_raw_os_error(libc::ENODEV),
-        )
-    })?;
+    let idx = existing_index(name)?;
     let mut h = [0u8; 8];
     h[0] = libc::AF_INET as u8;
     h[1] = prefix;
@@ -157,12 +158,7 @@ pub fn add_addr(name: &str, addr: Ipv4Addr, prefix: u8) -> Result<()> {
 
 /// Default route via `gateway` out of `dev`.
 pub fn add_default_route(dev: &str, gateway: Ipv4Addr) -> Result<()> {
-    let idx = index(dev).ok_or_else(|| {
-        nl(
-            format!("no link {dev}"),
-            io::Error::from_raw_os_error(libc::ENODEV),
-        )
-    })?;
+    let idx = existing_index(dev)?;
     // rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags
     let mut h = [0u8; 12];
     h[0] = libc::AF_INET as u8;

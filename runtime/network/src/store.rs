@@ -13,13 +13,12 @@
 //! created; the next change (or `prune`) undoes it.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
 use std::net::Ipv4Addr;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use skiff_core::atomic::{atomic_write, Durability};
+use skiff_core::lock::{lock_file, LockGuard, LockKind};
 
 use crate::error::{io_at, Error, Result};
 use crate::ipam::Subnet;
@@ -75,27 +74,16 @@ pub struct Store {
 }
 
 /// The held network locks (the store's, then the host's); released on drop.
-pub struct Lock(#[allow(dead_code)] File, #[allow(dead_code)] Option<File>);
+pub struct Lock(
+    #[allow(dead_code)] LockGuard,
+    #[allow(dead_code)] Option<LockGuard>,
+);
 
 /// Bridge devices are host-wide while the store lock is per root: two
 /// roots on the same bridge name (`skiff0` unless `SKIFF_BRIDGE`) must not
 /// delete the idle bridge while the other is plugging a veth into it. Taken
 /// after the store's lock, never without it, so the order is fixed.
 const HOST_LOCK: &str = "/run/skiff-network.lock";
-
-fn flock(p: &Path) -> Result<File> {
-    let f = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(p)
-        .map_err(|e| io_at("cannot open", p, e))?;
-    // SAFETY: flock on an fd we own.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(io_at("cannot lock", p, std::io::Error::last_os_error()));
-    }
-    Ok(f)
-}
 
 impl Store {
     pub fn new(root: &Path) -> Store {
@@ -109,12 +97,12 @@ impl Store {
             let p = self.dir.join(d);
             std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create", &p, e))?;
         }
-        let own = flock(&self.dir.join("lock"))?;
+        let own = lock_file(&self.dir.join("lock"), LockKind::Exclusive)?;
         // No /run (a bare chroot): the store lock alone, as before.
         let host = Path::new(HOST_LOCK)
             .parent()
             .is_some_and(|d| d.is_dir())
-            .then(|| flock(Path::new(HOST_LOCK)))
+            .then(|| lock_file(Path::new(HOST_LOCK), LockKind::Exclusive))
             .transpose()?;
         Ok(Lock(own, host))
     }
@@ -140,7 +128,7 @@ impl Store {
     }
 
     pub fn save_network(&self, n: &NetworkInfo) -> Result<()> {
-        write_json(&self.net_path(&n.name), n, true)
+        write_json(&self.net_path(&n.name), n, Durability::Durable)
     }
 
     pub fn remove_network(&self, name: &str) -> Result<()> {
@@ -176,7 +164,7 @@ impl Store {
     /// of skiff) the page cache already gives. The fsync cost ~5 ms of
     /// every container start on the bridge.
     pub fn save_endpoint(&self, e: &Endpoint) -> Result<()> {
-        write_json(&self.ep_path(&e.id), e, false)
+        write_json(&self.ep_path(&e.id), e, Durability::Volatile)
     }
 
     pub fn remove_endpoint(&self, id: &str) {
@@ -211,15 +199,9 @@ fn list_json<T: for<'de> Deserialize<'de>>(dir: &Path) -> Result<Vec<T>> {
     Ok(out)
 }
 
-/// Atomic replace: temp file, fsync when `durable`, rename.
-fn write_json<T: Serialize>(p: &Path, v: &T, durable: bool) -> Result<()> {
-    let tmp = p.with_extension("tmp");
+fn write_json<T: Serialize>(p: &Path, v: &T, durability: Durability) -> Result<()> {
     let data = serde_json::to_vec_pretty(v).map_err(|e| Error::Invalid(e.to_string()))?;
-    let mut f = File::create(&tmp).map_err(|e| io_at("cannot write", &tmp, e))?;
-    f.write_all(&data)
-        .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
-        .map_err(|e| io_at("cannot write", &tmp, e))?;
-    std::fs::rename(&tmp, p).map_err(|e| io_at("cannot rename onto", p, e))
+    Ok(atomic_write(p, &data, durability)?)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use crate::action::RET_KILL_PROCESS;
 use crate::arch::{Abi, Arch, AUDIT_ARCH_ARM, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use crate::bpf::SeccompData;
+use skiff_core::caps::{ALL_CAPABILITIES, DEFAULT_CAPABILITIES};
 use std::collections::HashMap;
 
 use crate::resolve::{resolve, Resolved, ResolvedRule};
@@ -182,73 +183,16 @@ pub(crate) fn assert_equivalent(profile: &Profile, opts: &CompileOptions<'_>) ->
     checked
 }
 
-const ALL_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
-
-/// docker's default capability set.
-const DOCKER_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
-
 #[test]
 fn docker_default_programs_match_the_profile_on_every_abi() {
     let profile = Profile::docker_default();
     for arch in [Arch::X86_64, Arch::Aarch64, Arch::Arm] {
-        for caps in [&[][..], DOCKER_CAPS, &["CAP_SYS_ADMIN"][..], ALL_CAPS] {
+        for caps in [
+            &[][..],
+            DEFAULT_CAPABILITIES,
+            &["CAP_SYS_ADMIN"][..],
+            ALL_CAPABILITIES,
+        ] {
             for kernel in [KernelVersion::new(4, 7), KernelVersion::new(6, 1)] {
                 let opts = CompileOptions {
                     arch,

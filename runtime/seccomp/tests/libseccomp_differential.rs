@@ -15,22 +15,8 @@ use skiff_seccomp::arch::{
 };
 use skiff_seccomp::{Abi, Arch, CompileOptions, KernelVersion, Profile, SeccompData};
 
-const DOCKER_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+/// docker's default capability set.
+const DOCKER_CAPS: &[&str] = skiff_core::caps::DEFAULT_CAPABILITIES;
 
 /// A complete classic-BPF interpreter (libseccomp's output uses more of the
 /// instruction set than ours).
