@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{io, Error, Result};
 use crate::executor::SkiffExecutor;
 use crate::paths::Layout;
+use crate::run::ExecOptions;
 use crate::tty::ConsoleSocket;
 use crate::{foreground, security, sig, spec, state, user, REEXEC_ARG};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ExecRequest {
+pub(crate) struct ExecRequest {
     pub args: Vec<String>,
     pub env: Vec<String>,
     pub user: String,
@@ -28,8 +29,39 @@ pub struct ExecRequest {
     pub privileged: bool,
 }
 
+/// `docker exec`: check that the container runs and the flags are sound,
+/// then replace this process with the exec entry, which exits with the
+/// command's code. Returns only on error.
+pub fn exec(layout: &Layout, o: ExecOptions) -> Error {
+    let request = (|| {
+        let id = state::resolve(layout, &o.container)?;
+        if !state::load(layout, &id)?.is_running() {
+            return Err(Error::Invalid(format!("container {id} is not running")));
+        }
+        let env = o.process.env_overrides()?;
+        let workdir = o.process.checked_workdir()?.unwrap_or_default().to_string();
+        Ok((
+            id,
+            ExecRequest {
+                args: o.args,
+                env,
+                user: o.process.user.unwrap_or_default(),
+                workdir,
+                tty: o.process.tty,
+                interactive: o.process.interactive,
+                detach: o.detach,
+                privileged: o.privileged,
+            },
+        ))
+    })();
+    match request {
+        Ok((id, req)) => exec_into(layout, &id, &req),
+        Err(e) => e,
+    }
+}
+
 /// Replace the CLI with the exec entry. Returns only on error.
-pub fn exec_into(layout: &Layout, id: &str, req: &ExecRequest) -> Error {
+fn exec_into(layout: &Layout, id: &str, req: &ExecRequest) -> Error {
     let json = match serde_json::to_string(req) {
         Ok(j) => j,
         Err(e) => return Error::Runtime(e.to_string()),

@@ -57,6 +57,7 @@ mod netlo;
 pub mod paths;
 pub mod remove;
 pub mod rootfs;
+pub mod run;
 pub mod security;
 pub mod sig;
 pub mod spec;
