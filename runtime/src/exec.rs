@@ -15,7 +15,7 @@ use crate::executor::SkiffExecutor;
 use crate::paths::Layout;
 use crate::run::ExecOptions;
 use crate::tty::ConsoleSocket;
-use crate::{foreground, security, sig, spec, state, user, REEXEC_ARG};
+use crate::{foreground, security, sig, state, user, REEXEC_ARG};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct ExecRequest {
@@ -119,20 +119,10 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
     } else {
         crate::launch::seccomp_filter(cfg, &caps)?
     };
-    let drop_after_setup: Vec<u32> = spec::SETUP_CAPS
-        .iter()
-        .filter(|c| !caps.iter().any(|k| k == *c))
-        .filter_map(|c| {
-            security::ALL_CAPS
-                .iter()
-                .position(|k| k == c)
-                .map(|i| i as u32)
-        })
-        .collect();
     let executor = SkiffExecutor {
         filter,
         loopback_up: false,
-        drop_after_setup,
+        drop_after_setup: crate::launch::dropped_after_setup(&caps),
         init: false,
     };
     // The process comes from the container's own spec (capabilities, env,

@@ -135,15 +135,10 @@ fn prepare_and_start(
     std::fs::write(&spec_path, data).map_err(|e| io_at("cannot write", &spec_path, e))?;
     crate::mark("spec written");
 
-    let drop_after_setup: Vec<u32> = spec::SETUP_CAPS
-        .iter()
-        .filter(|c| !caps.iter().any(|k| k == *c))
-        .filter_map(|c| cap_number(c))
-        .collect();
     let executor = SkiffExecutor {
         filter,
         loopback_up: cfg.network == Network::None,
-        drop_after_setup,
+        drop_after_setup: dropped_after_setup(&caps),
         init: cfg.init,
     };
 
@@ -201,11 +196,15 @@ fn lc_err(e: libcontainer::error::LibcontainerError) -> Error {
     Error::Runtime(format!("container runtime: {e}"))
 }
 
-fn cap_number(name: &str) -> Option<u32> {
-    security::ALL_CAPS
+/// The setup capabilities ([`spec::SETUP_CAPS`]) the process holds only
+/// for our executor's setup, by number, for it to drop before execve.
+pub(crate) fn dropped_after_setup(caps: &[String]) -> Vec<u32> {
+    spec::SETUP_CAPS
         .iter()
-        .position(|c| *c == name)
+        .filter(|c| !caps.iter().any(|k| k == *c))
+        .filter_map(|c| security::ALL_CAPS.iter().position(|k| k == c))
         .map(|i| i as u32)
+        .collect()
 }
 
 /// Compile the container's seccomp profile before any fork (compiling

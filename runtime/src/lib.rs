@@ -55,6 +55,7 @@ pub mod monitor;
 pub mod net;
 mod netlo;
 pub mod paths;
+pub mod record;
 pub mod remove;
 pub mod rootfs;
 pub mod run;
