@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{io, Error, Result};
 use crate::executor::SkiffExecutor;
+use crate::launch::StartFailure;
 use crate::paths::Layout;
 use crate::run::ExecOptions;
 use crate::tty::ConsoleSocket;
@@ -82,10 +83,13 @@ pub fn run(layout: &Layout, id: &str, req_json: &str) -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {}", foreground::friendly(&e));
-            match crate::launch::start_error_code(&e) {
-                125 => 126,
-                c => c,
+            // docker exec: a command that cannot be started for any other
+            // reason than a missing binary "cannot be invoked".
+            match StartFailure::of(&e) {
+                StartFailure::Runtime => StartFailure::CannotInvoke,
+                f => f,
             }
+            .exit_code()
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::config::ContainerConfig;
 use crate::error::Error;
-use crate::launch::{self, Ended};
+use crate::launch::{Ended, StartFailure};
 use crate::paths::Layout;
 use crate::state::{self, Status};
 use crate::{now_rfc3339, remove};
@@ -26,7 +26,7 @@ impl Recorder {
     /// The container could not be started: record why (or remove a `--rm`
     /// container) and return docker's exit code for the failure.
     pub fn start_failed(&self, layout: &Layout, cfg: &ContainerConfig, e: &Error) -> i32 {
-        let code = launch::start_error_code(e);
+        let code = StartFailure::of(e).exit_code();
         if cfg.auto_remove {
             let _ = remove::remove_files(layout, cfg, true);
         } else {
