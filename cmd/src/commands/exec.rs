@@ -5,7 +5,7 @@ use clap::Args as ClapArgs;
 use skiff_runtime::run::ExecOptions;
 use skiff_runtime::Layout;
 
-use super::run::{absolute_root, runtime_failure, ProcessFlags};
+use super::run::{absolute_root, runtime_failure, ProcessFlags, Target, TargetAndCommand};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -18,23 +18,25 @@ pub struct Args {
     /// Give extended privileges to the command
     #[arg(long)]
     pub privileged: bool,
-    /// CONTAINER COMMAND [ARG...]
-    #[arg(
-        value_name = "CONTAINER COMMAND [ARG...]",
-        required = true,
-        num_args = 2..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
-    pub target_and_command: Vec<String>,
+    #[command(flatten)]
+    pub target_and_command: TargetAndCommand<Container>,
+}
+
+/// `exec`'s target: a running container, and the command (required).
+#[derive(Debug, Default)]
+pub struct Container;
+
+impl Target for Container {
+    const VALUE_NAME: &'static str = "CONTAINER COMMAND [ARG...]";
+    const MIN_WORDS: usize = 2;
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = Layout::new(absolute_root(&g.root)?);
-    let mut it = a.target_and_command.into_iter();
+    let (container, args) = a.target_and_command.split();
     let opts = ExecOptions {
-        container: it.next().unwrap_or_default(),
-        args: it.collect(),
+        container,
+        args,
         process: a.process.into(),
         detach: a.detach,
         privileged: a.privileged,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use clap::Args as ClapArgs;
 use skiff_runtime::run::{
     self as container, ImageSource, MountOptions, NetworkOptions, ProcessOptions, Pull,
@@ -126,15 +126,50 @@ pub struct Options {
     /// Pull image before running ("missing", "never")
     #[arg(long, default_value = "missing")]
     pub pull: String,
-    /// IMAGE [COMMAND] [ARG...]
+    #[command(flatten)]
+    pub image_and_command: TargetAndCommand<Image>,
+}
+
+/// A command line's target (an image, a container) and the command to run
+/// in it, the docker way: every word after the target is the command's,
+/// even one that looks like a flag.
+#[derive(Debug, Default, ClapArgs)]
+pub struct TargetAndCommand<T: Target> {
     #[arg(
-        value_name = "IMAGE [COMMAND] [ARG...]",
+        value_name = T::VALUE_NAME,
+        help = T::VALUE_NAME,
         required = true,
-        num_args = 1..,
+        num_args = T::MIN_WORDS..,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    pub image_and_command: Vec<String>,
+    words: Vec<String>,
+    #[arg(skip)]
+    target: std::marker::PhantomData<T>,
+}
+
+/// What a [`TargetAndCommand`] names, for its usage text and arity.
+pub trait Target: Default + Send + Sync + 'static {
+    const VALUE_NAME: &'static str;
+    /// The fewest words: the target, and for some commands a command.
+    const MIN_WORDS: usize;
+}
+
+/// `run`'s target: an image, and optionally a command replacing its Cmd.
+#[derive(Debug, Default)]
+pub struct Image;
+
+impl Target for Image {
+    const VALUE_NAME: &'static str = "IMAGE [COMMAND] [ARG...]";
+    const MIN_WORDS: usize = 1;
+}
+
+impl<T: Target> TargetAndCommand<T> {
+    /// The target and the command's words.
+    pub fn split(self) -> (String, Vec<String>) {
+        let mut it = self.words.into_iter();
+        (it.next().unwrap_or_default(), it.collect())
+    }
 }
 
 /// The flags of the container's process that `run` and `exec` share.
@@ -198,10 +233,7 @@ pub fn absolute_root(root: &std::path::Path) -> anyhow::Result<PathBuf> {
 
 /// The flags as the runtime's typed options.
 fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
-    let mut it = a.image_and_command.into_iter();
-    let reference = it
-        .next()
-        .ok_or_else(|| anyhow!("\"skiff run\" requires at least 1 argument"))?;
+    let (reference, command) = a.image_and_command.split();
     let image = if a.rootfs {
         ImageSource::RootfsDir(reference)
     } else {
@@ -217,7 +249,7 @@ fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
         ImageSource::Store { reference, pull }
     };
     let opts = RunOptions {
-        command: it.collect(),
+        command,
         process: a.process.into(),
         detach: a.detach,
         auto_remove: a.rm,
