@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skiff_store::oci_spec::image::Digest;
+use skiff_store::oci_spec::image::{Config, Digest};
 
 use super::options::{ImageSource, Pull};
 use crate::error::{io, Error, Result};
@@ -15,19 +15,21 @@ pub struct RunImage {
     pub id: String,
     /// Unpacked layer directories, base first.
     pub layers: Vec<PathBuf>,
-    pub env: Vec<String>,
-    pub entrypoint: Vec<String>,
-    pub cmd: Vec<String>,
-    pub workdir: String,
-    /// EXPOSEd ports ("8080/tcp"), for `-P`.
-    pub exposed: Vec<String>,
-    pub user: String,
-    pub stop_signal: String,
-    pub labels: Vec<(String, String)>,
-    /// VOLUMEs, sorted.
-    pub volumes: Vec<String>,
+    /// The image's config (Env, Entrypoint, Cmd, User, VOLUMEs...); empty
+    /// for a rootfs directory.
+    pub config: Config,
     /// What the container pins in the store against GC and `rmi`.
     pub pins: Vec<Digest>,
+}
+
+/// An optional list of an image config, empty when unset.
+pub(super) fn list(v: &Option<Vec<String>>) -> Vec<String> {
+    v.clone().unwrap_or_default()
+}
+
+/// An optional string of an image config, empty when unset.
+pub(super) fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
 }
 
 impl RunImage {
@@ -65,33 +67,11 @@ fn from_store(root: &Path, reference: &str, pull: Pull) -> Result<RunImage> {
     })?;
     let layers = store.image_layers(&img).map_err(store_err)?;
     let config = store.image_config(&img).map_err(store_err)?;
-    let c = config.config().clone().unwrap_or_default();
-    let labels = c
-        .labels()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect::<Vec<_>>();
-    let mut volumes: Vec<String> = c
-        .volumes()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    volumes.sort();
     Ok(RunImage {
         reference: reference.to_string(),
         id: img.id().to_string(),
         layers,
-        env: c.env().clone().unwrap_or_default(),
-        entrypoint: c.entrypoint().clone().unwrap_or_default(),
-        cmd: c.cmd().clone().unwrap_or_default(),
-        workdir: c.working_dir().clone().unwrap_or_default(),
-        exposed: c.exposed_ports().clone().unwrap_or_default(),
-        user: c.user().clone().unwrap_or_default(),
-        stop_signal: c.stop_signal().clone().unwrap_or_default(),
-        labels,
-        volumes,
+        config: config.config().clone().unwrap_or_default(),
         pins: vec![img.digest.clone(), img.config_digest.clone()],
     })
 }

@@ -15,6 +15,7 @@ mod resources;
 use skiff_network::NetContext;
 
 pub use image::RunImage;
+use image::{list, text};
 pub use options::{
     ExecOptions, ImageSource, MountOptions, NetworkOptions, ProcessOptions, Pull, ResourceOptions,
     RunOptions, SecurityOptions,
@@ -76,7 +77,9 @@ fn build(
     let argv = process::argv(&o, &image)?;
     let env = process::env(&o.process, &image)?;
     let workdir = process::workdir(&o.process, &image)?;
-    let mounts = mounts::resolve(&o.mounts, &image.volumes)?;
+    let mut volumes = list(image.config.volumes());
+    volumes.sort();
+    let mounts = mounts::resolve(&o.mounts, &volumes)?;
     let (resources, ulimits) = resources::resolve(&o.resources)?;
     let security = security(&o.security)?;
     let add_hosts = o
@@ -84,13 +87,22 @@ fn build(
         .iter()
         .map(|h| flags::parse_add_host(h))
         .collect::<Result<Vec<_>>>()?;
-    let mut labels = image.labels.clone();
+    let mut labels: Vec<(String, String)> = image
+        .config
+        .labels()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     for l in &o.labels {
         let (k, v) = flags::parse_label(l);
         labels.retain(|(ek, _)| ek != &k);
         labels.push((k, v));
     }
-    let stop_signal = o.stop_signal.clone().unwrap_or(image.stop_signal.clone());
+    let stop_signal = o
+        .stop_signal
+        .clone()
+        .unwrap_or_else(|| text(image.config.stop_signal()));
     if !stop_signal.is_empty() && sig::parse(&stop_signal).is_none() {
         return Err(Error::Invalid(format!("invalid signal: {stop_signal}")));
     }
@@ -107,7 +119,8 @@ fn build(
         Some(None) => (o.hostname.clone().unwrap_or_default(), String::new()),
         None => (String::new(), String::new()),
     };
-    network::publish_exposed(&ctx, &mut net, o.network.publish_all, &image.exposed)?;
+    let exposed = list(image.config.exposed_ports());
+    network::publish_exposed(&ctx, &mut net, o.network.publish_all, &exposed)?;
     let cfg = ContainerConfig {
         name: o.name.unwrap_or_default(),
         image: image.reference,
@@ -118,7 +131,7 @@ fn build(
         cmd: argv.cmd,
         env,
         workdir,
-        user: o.process.user.unwrap_or(image.user),
+        user: o.process.user.unwrap_or_else(|| text(image.config.user())),
         group_add: o.group_add,
         hostname,
         domainname,

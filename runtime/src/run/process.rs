@@ -2,7 +2,7 @@
 //! docker's rules: argv from Entrypoint/Cmd, the environment, the working
 //! directory.
 
-use super::image::RunImage;
+use super::image::{list, text, RunImage};
 use super::options::{ProcessOptions, RunOptions};
 use crate::error::{Error, Result};
 use crate::flags;
@@ -24,8 +24,8 @@ pub(super) fn argv(o: &RunOptions, image: &RunImage) -> Result<Argv> {
     let (entrypoint, cmd) = match &o.entrypoint {
         Some(e) if e.is_empty() => (vec![], o.command.clone()),
         Some(e) => (vec![e.clone()], o.command.clone()),
-        None if o.command.is_empty() => (image.entrypoint.clone(), image.cmd.clone()),
-        None => (image.entrypoint.clone(), o.command.clone()),
+        None if o.command.is_empty() => (list(image.config.entrypoint()), list(image.config.cmd())),
+        None => (list(image.config.entrypoint()), o.command.clone()),
     };
     let args: Vec<String> = entrypoint.iter().chain(cmd.iter()).cloned().collect();
     if args.is_empty() {
@@ -41,7 +41,7 @@ pub(super) fn argv(o: &RunOptions, image: &RunImage) -> Result<Argv> {
 /// The image's environment (with docker's PATH if it has none), TERM for
 /// `-t`, then `--env-file` and `-e`.
 pub(super) fn env(o: &ProcessOptions, image: &RunImage) -> Result<Vec<String>> {
-    let mut env = image.env.clone();
+    let mut env = list(image.config.env());
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, DEFAULT_PATH.to_string());
     }
@@ -56,7 +56,7 @@ pub(super) fn env(o: &ProcessOptions, image: &RunImage) -> Result<Vec<String>> {
 pub(super) fn workdir(o: &ProcessOptions, image: &RunImage) -> Result<String> {
     Ok(o.checked_workdir()?
         .map(str::to_string)
-        .unwrap_or_else(|| image.workdir.clone()))
+        .unwrap_or_else(|| text(image.config.working_dir())))
 }
 
 #[cfg(test)]
@@ -64,12 +64,11 @@ mod tests {
     use super::*;
 
     fn image() -> RunImage {
-        RunImage {
-            entrypoint: vec!["/ep".into()],
-            cmd: vec!["default".into()],
-            env: vec!["A=1".into()],
-            ..Default::default()
-        }
+        let mut image = RunImage::default();
+        image.config.set_entrypoint(Some(vec!["/ep".into()]));
+        image.config.set_cmd(Some(vec!["default".into()]));
+        image.config.set_env(Some(vec!["A=1".into()]));
+        image
     }
 
     fn run_with(entrypoint: Option<&str>, command: &[&str]) -> Result<Argv> {
