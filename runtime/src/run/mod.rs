@@ -1,9 +1,9 @@
 //! `docker run` and `docker exec` as the CLI hands them over: the image and
 //! the parsed flags ([`options`]) in, a created and started container out.
 //! Every rule docker applies between the two lives here: how the image's
-//! config and the flags combine ([`process`], [`mounts`], [`resources`],
-//! [`network`]), what is refused, what happens to a container whose
-//! runtime process cannot be started.
+//! config and the flags combine (`process.rs`, `mounts.rs`,
+//! `resources.rs`, `network.rs`), what is refused, what happens to a
+//! container whose runtime process cannot be started.
 
 mod image;
 mod mounts;
