@@ -146,11 +146,8 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
         .get("env")
         .and_then(|e| serde_json::from_value(e.clone()).ok())
         .unwrap_or_default();
-    let mut extra: Vec<String> = req
-        .env
-        .iter()
-        .filter_map(|e| crate::flags::env_value(e))
-        .collect();
+    // KEY=VALUE already: `exec` resolved bare keys and env files.
+    let mut extra = req.env.clone();
     if req.tty
         && !env
             .iter()

@@ -43,3 +43,27 @@ pub(super) fn resolve(o: &MountOptions, image_volumes: &[String]) -> Result<Vec<
     }
     Ok(mounts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_volumes_fill_in_and_duplicates_are_refused() {
+        let o = MountOptions {
+            volumes: vec!["cache:/data".into()],
+            tmpfs: vec!["/run".into()],
+            ..Default::default()
+        };
+        let m = resolve(&o, &["/data/".into(), "/logs".into()]).unwrap();
+        let dests: Vec<&str> = m.iter().map(|m| m.destination.as_str()).collect();
+        assert_eq!(dests, ["/data", "/run", "/logs"]);
+        assert!(m[2].anonymous, "an uncovered VOLUME is an anonymous volume");
+        let dup = MountOptions {
+            volumes: vec!["a:/x".into()],
+            tmpfs: vec!["/x".into()],
+            ..Default::default()
+        };
+        assert!(resolve(&dup, &[]).is_err());
+    }
+}

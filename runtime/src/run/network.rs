@@ -86,3 +86,46 @@ pub(super) fn publish_exposed(
     }
     skiff_network::check_ports(ctx, &choice.ports).map_err(net_err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choose_with(
+        network: &str,
+        publish: &[&str],
+        aliases: &[&str],
+    ) -> (Result<NetworkChoice>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = NetContext::new(dir.path()).unwrap();
+        let o = NetworkOptions {
+            network: Some(network.to_string()),
+            publish: publish.iter().map(|s| s.to_string()).collect(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        let mut warnings = Vec::new();
+        let choice = choose(&ctx, &o, &mut |w| warnings.push(w.to_string()));
+        (choice, warnings)
+    }
+
+    #[test]
+    fn modes_ports_and_aliases() {
+        let (c, w) = choose_with("bridge", &["8080:80"], &[]);
+        let c = c.unwrap();
+        assert_eq!((c.network, c.ports.len()), (Network::Bridge, 1));
+        assert!(w.is_empty());
+        // Published ports are dropped, with docker's warning, off a bridge.
+        let (c, w) = choose_with("host", &["8080:80"], &[]);
+        assert!(c.unwrap().ports.is_empty());
+        assert_eq!(
+            w,
+            ["Published ports are discarded when using host network mode"]
+        );
+        assert!(choose_with("container:web", &[], &[]).0.is_err());
+        assert!(
+            choose_with("none", &[], &["db"]).0.is_err(),
+            "alias needs a user network"
+        );
+    }
+}

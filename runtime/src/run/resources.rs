@@ -48,3 +48,38 @@ pub(super) fn resolve(o: &ResourceOptions) -> Result<(Resources, Vec<Ulimit>)> {
         .collect::<Result<Vec<_>>>()?;
     Ok((r, ulimits))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(memory: Option<&str>, swap: Option<&str>, pids: Option<i64>) -> Result<Resources> {
+        let o = ResourceOptions {
+            memory: memory.map(str::to_string),
+            memory_swap: swap.map(str::to_string),
+            pids_limit: pids,
+            ..Default::default()
+        };
+        resolve(&o).map(|(r, _)| r)
+    }
+
+    #[test]
+    fn dockers_memory_and_swap_rules() {
+        assert_eq!(limits(Some("32m"), None, None).unwrap().memory, 32 << 20);
+        assert!(limits(Some("1m"), None, None).is_err(), "below 6MB");
+        assert!(
+            limits(None, Some("1g"), None).is_err(),
+            "swap without memory"
+        );
+        assert!(
+            limits(Some("64m"), Some("32m"), None).is_err(),
+            "swap below memory"
+        );
+        assert_eq!(
+            limits(Some("64m"), Some("-1"), None).unwrap().memory_swap,
+            -1
+        );
+        assert_eq!(limits(None, None, Some(-1)).unwrap().pids_limit, 0);
+        assert_eq!(limits(None, None, Some(64)).unwrap().pids_limit, 64);
+    }
+}
