@@ -7,11 +7,13 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::flags;
 
 /// The process flags `run` and `exec` share.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProcessOptions {
     /// `-i`: keep stdin open.
     pub interactive: bool,
@@ -142,8 +144,9 @@ pub struct RunOptions {
     pub network: NetworkOptions,
 }
 
-/// Everything `docker exec` takes.
-#[derive(Debug, Clone, Default)]
+/// Everything `docker exec` takes (and, resolved, what the CLI hands the
+/// exec entry).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ExecOptions {
     /// The container's name or (a prefix of) its id.
     pub container: String,
