@@ -63,8 +63,9 @@ pub fn start(layout: &Layout, cfg: &ContainerConfig) -> Result<()> {
     Err(err)
 }
 
-/// docker's rules, in docker's order (the first bad flag is the one
-/// reported).
+/// docker's rules, applied in a fixed order: when several flags are bad,
+/// the first in this order is the one reported (the order skiff's CLI has
+/// always had).
 fn build(
     layout: &Layout,
     source: &ImageSource,
