@@ -33,10 +33,12 @@ pub enum Error {
     /// libcontainer or the container setup failed.
     #[error("{0}")]
     Runtime(String),
-    /// The container could not be started; `code` is docker's exit code
-    /// for it (127 command not found, 126 cannot invoke, 125 otherwise).
+    /// The container could not be started, and why (docker's exit code).
     #[error("{message}")]
-    Start { code: i32, message: String },
+    Start {
+        failure: crate::launch::StartFailure,
+        message: String,
+    },
     /// The image store failed.
     #[error("{0}")]
     Store(String),
@@ -49,7 +51,7 @@ impl Error {
     /// reports is a tool error (125); 126/127 come from the container's exit.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Start { code, .. } => *code,
+            Error::Start { failure, .. } => failure.exit_code(),
             _ => 125,
         }
     }

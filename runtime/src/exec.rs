@@ -8,29 +8,42 @@ use std::os::unix::process::CommandExt;
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{io, Error, Result};
 use crate::executor::SkiffExecutor;
+use crate::launch::StartFailure;
 use crate::paths::Layout;
+use crate::run::ExecOptions;
 use crate::tty::ConsoleSocket;
-use crate::{foreground, security, sig, spec, state, user, REEXEC_ARG};
+use crate::{foreground, security, sig, state, user, REEXEC_ARG};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ExecRequest {
-    pub args: Vec<String>,
-    pub env: Vec<String>,
-    pub user: String,
-    pub workdir: String,
-    pub tty: bool,
-    pub interactive: bool,
-    pub detach: bool,
-    pub privileged: bool,
+/// `docker exec`: check that the container runs and the flags are sound,
+/// then replace this process with the exec entry, which exits with the
+/// command's code. Returns only on error.
+pub fn exec(layout: &Layout, o: ExecOptions) -> Error {
+    match resolve(layout, o) {
+        Ok((id, o)) => exec_into(layout, &id, &o),
+        Err(e) => e,
+    }
+}
+
+/// The container's id, and the options as the exec entry takes them:
+/// environment files and bare `-e KEY`s read now, in the CLI's
+/// environment.
+fn resolve(layout: &Layout, mut o: ExecOptions) -> Result<(String, ExecOptions)> {
+    let id = state::resolve(layout, &o.container)?;
+    if !state::load(layout, &id)?.is_running() {
+        return Err(Error::Invalid(format!("container {id} is not running")));
+    }
+    o.process.env = o.process.env_overrides()?;
+    o.process.env_files.clear();
+    o.process.checked_workdir()?;
+    Ok((id, o))
 }
 
 /// Replace the CLI with the exec entry. Returns only on error.
-pub fn exec_into(layout: &Layout, id: &str, req: &ExecRequest) -> Error {
-    let json = match serde_json::to_string(req) {
+fn exec_into(layout: &Layout, id: &str, o: &ExecOptions) -> Error {
+    let json = match serde_json::to_string(o) {
         Ok(j) => j,
         Err(e) => return Error::Runtime(e.to_string()),
     };
@@ -50,17 +63,23 @@ pub fn run(layout: &Layout, id: &str, req_json: &str) -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {}", foreground::friendly(&e));
-            match crate::launch::start_error_code(&e) {
-                125 => 126,
-                c => c,
+            // docker exec: a command that cannot be started for any other
+            // reason than a missing binary "cannot be invoked".
+            match StartFailure::of(&e) {
+                StartFailure::Runtime => StartFailure::CannotInvoke,
+                f => f,
             }
+            .exit_code()
         }
     }
 }
 
 fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
-    let req: ExecRequest =
+    let o: ExecOptions =
         serde_json::from_str(req_json).map_err(|e| Error::Invalid(format!("exec request: {e}")))?;
+    let p = &o.process;
+    // `-u ""` and no `-u` alike mean the container's user.
+    let exec_user = p.user.as_deref().unwrap_or_default();
     let rec = state::load(layout, id)?;
     if !rec.is_running() {
         return Err(Error::Invalid(format!("container {id} is not running")));
@@ -70,37 +89,27 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
     let rootfs = dir.join("rootfs");
     let u = user::resolve(
         &rootfs,
-        if req.user.is_empty() {
+        if exec_user.is_empty() {
             &cfg.user
         } else {
-            &req.user
+            exec_user
         },
         &cfg.group_add,
     )?;
     let caps = security::capabilities(
-        cfg.security.privileged || req.privileged,
+        cfg.security.privileged || o.privileged,
         &cfg.security.cap_add,
         &cfg.security.cap_drop,
     )?;
-    let filter = if req.privileged {
+    let filter = if o.privileged {
         None
     } else {
         crate::launch::seccomp_filter(cfg, &caps)?
     };
-    let drop_after_setup: Vec<u32> = spec::SETUP_CAPS
-        .iter()
-        .filter(|c| !caps.iter().any(|k| k == *c))
-        .filter_map(|c| {
-            security::ALL_CAPS
-                .iter()
-                .position(|k| k == c)
-                .map(|i| i as u32)
-        })
-        .collect();
     let executor = SkiffExecutor {
         filter,
         loopback_up: false,
-        drop_after_setup,
+        drop_after_setup: crate::launch::dropped_after_setup(&caps),
         init: false,
     };
     // The process comes from the container's own spec (capabilities, env,
@@ -120,12 +129,9 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
         .get("env")
         .and_then(|e| serde_json::from_value(e.clone()).ok())
         .unwrap_or_default();
-    let mut extra: Vec<String> = req
-        .env
-        .iter()
-        .filter_map(|e| crate::flags::env_value(e))
-        .collect();
-    if req.tty
+    // KEY=VALUE already: `exec` resolved bare keys and env files.
+    let mut extra = p.env.clone();
+    if p.tty
         && !env
             .iter()
             .chain(extra.iter())
@@ -133,21 +139,21 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
     {
         extra.push("TERM=xterm".into());
     }
-    if !req.user.is_empty() {
+    if !exec_user.is_empty() {
         env.retain(|e| !e.starts_with("HOME="));
         extra.push(format!("HOME={}", u.home));
     }
     crate::flags::merge_env(&mut env, &extra);
-    process["args"] = serde_json::json!(req.args);
+    process["args"] = serde_json::json!(o.args);
     process["env"] = serde_json::json!(env);
-    process["terminal"] = serde_json::json!(req.tty);
+    process["terminal"] = serde_json::json!(p.tty);
     process["user"] = serde_json::json!({
         "uid": u.uid, "gid": u.gid, "additionalGids": u.additional_gids,
     });
-    if !req.workdir.is_empty() {
-        process["cwd"] = serde_json::json!(req.workdir);
+    if let Some(w) = p.workdir.as_deref().filter(|w| !w.is_empty()) {
+        process["cwd"] = serde_json::json!(w);
     }
-    if req.privileged {
+    if o.privileged {
         let all: Vec<&str> = caps.iter().map(String::as_str).collect();
         process["capabilities"] = serde_json::json!({
             "bounding": all, "effective": all, "permitted": all,
@@ -157,7 +163,7 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
     std::fs::write(&process_path, process.to_string())
         .map_err(|e| io(format!("cannot write {}", process_path.display()), e))?;
     let sigfd = sig::block_to_fd(sig::FORWARDED);
-    let console = if req.tty {
+    let console = if p.tty {
         Some(ConsoleSocket::bind(
             &dir,
             &format!("exec-{}.sock", std::process::id()),
@@ -170,11 +176,11 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
         .with_root_path(layout.libcontainer_root())
         .map_err(lc)?
         .with_console_socket(console.as_ref().map(|c| c.path.clone()));
-    if !req.interactive && !req.tty {
+    if !p.interactive && !p.tty {
         let null = std::fs::File::open("/dev/null").map_err(|e| io("cannot open /dev/null", e))?;
         builder = builder.with_stdin(OwnedFd::from(null));
     }
-    if req.detach && !req.tty {
+    if o.detach && !p.tty {
         let null = |w: bool| {
             std::fs::OpenOptions::new()
                 .write(w)
@@ -197,12 +203,12 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
         Some(c) => Some(c.receive_master()?),
         None => None,
     };
-    if req.detach {
+    if o.detach {
         return Ok(0);
     }
     let status = match (master, sigfd) {
         (Some(m), Some(s)) => {
-            foreground::wait_with_pty(pid, m.as_raw_fd(), s.as_raw_fd(), req.interactive)
+            foreground::wait_with_pty(pid, m.as_raw_fd(), s.as_raw_fd(), p.interactive)
         }
         (None, Some(s)) => foreground::wait_plain(pid, s.as_raw_fd()),
         _ => foreground::wait_blocking(pid),

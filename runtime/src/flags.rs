@@ -86,7 +86,7 @@ const ULIMITS: &[&str] = &[
     "stack",
 ];
 
-/// `--ulimit nofile=1024:2048` (soft[:hard]; -1 or `unlimited` for none).
+/// `--ulimit nofile=1024:2048` (`soft[:hard]`; -1 or `unlimited` for none).
 pub fn parse_ulimit(s: &str) -> Result<Ulimit> {
     let (name, vals) = s
         .split_once('=')

@@ -8,20 +8,22 @@ use std::os::fd::AsRawFd;
 
 use crate::launch::{self, Stdio};
 use crate::paths::Layout;
-use crate::state::{self, Status};
-use crate::{now_rfc3339, remove, sig, tty};
+use crate::record::Recorder;
+use crate::{sig, state, tty};
 
 pub fn run(layout: &Layout, id: &str) -> i32 {
     crate::mark("runtime process");
-    let dir = layout.container(id);
-    let cfg = match state::load_config(&dir) {
+    let cfg = match state::load_config(&layout.container(id)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("Error: {e}");
             return 125;
         }
     };
-    let durable = !cfg.auto_remove;
+    let record = Recorder {
+        durable: !cfg.auto_remove,
+        background_remove: true,
+    };
     let sigfd = sig::block_to_fd(sig::FORWARDED);
     let stdio = if cfg.tty {
         Stdio::Tty
@@ -34,35 +36,11 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
         Ok(l) => l,
         Err(e) => {
             eprintln!("Error: {}", friendly(&e));
-            let code = launch::start_error_code(&e);
-            if cfg.auto_remove {
-                let _ = remove::remove_files(layout, &cfg, true);
-            } else {
-                let _ = state::update_state(&dir, durable, |s| {
-                    s.status = Status::Exited;
-                    s.exit_code = code;
-                    s.error = e.to_string();
-                    s.monitor_pid = 0;
-                });
-            }
-            return code;
+            return record.start_failed(layout, &cfg, &e);
         }
     };
     let pid = launched.pid;
-    let me = std::process::id() as i32;
-    let started = now_rfc3339();
-    // A --rm container's state is only for `ps` and `stop` while it runs:
-    // no fsync needed.
-    let _ = state::update_state(&dir, durable, |s| {
-        s.status = Status::Running;
-        s.pid = pid;
-        s.monitor_pid = me;
-        s.started_at = started.clone();
-        s.finished_at.clear();
-        s.error.clear();
-        s.oom_killed = false;
-        s.stopping = false;
-    });
+    record.running(layout, &cfg, pid);
 
     let status = match (&launched.pty_master, &sigfd) {
         (Some(master), Some(sfd)) => {
@@ -73,20 +51,7 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
     };
     let code = launch::exit_code(status);
     let ended = launch::teardown(layout, &cfg, Some(launched.container));
-    if cfg.auto_remove {
-        let _ = remove::remove_files_with(layout, &cfg, true, true);
-        crate::mark("removed");
-    } else {
-        let finished = now_rfc3339();
-        let _ = state::update_state(&dir, durable, |s| {
-            s.status = Status::Exited;
-            s.exit_code = code;
-            s.oom_killed = ended.oom_killed;
-            s.finished_at = finished;
-            s.pid = 0;
-            s.monitor_pid = 0;
-        });
-    }
+    record.exited(layout, &cfg, code, ended);
     code
 }
 

@@ -132,15 +132,10 @@ fn prepare_and_start(
     std::fs::write(&spec_path, data).map_err(|e| io_at("cannot write", &spec_path, e))?;
     crate::mark("spec written");
 
-    let drop_after_setup: Vec<u32> = spec::SETUP_CAPS
-        .iter()
-        .filter(|c| !caps.iter().any(|k| k == *c))
-        .filter_map(|c| cap_number(c))
-        .collect();
     let executor = SkiffExecutor {
         filter,
         loopback_up: cfg.network == Network::None,
-        drop_after_setup,
+        drop_after_setup: dropped_after_setup(&caps),
         init: cfg.init,
     };
 
@@ -198,11 +193,15 @@ fn lc_err(e: libcontainer::error::LibcontainerError) -> Error {
     Error::Runtime(format!("container runtime: {e}"))
 }
 
-fn cap_number(name: &str) -> Option<u32> {
-    security::ALL_CAPS
+/// The setup capabilities ([`spec::SETUP_CAPS`]) the process holds only
+/// for our executor's setup, by number, for it to drop before execve.
+pub(crate) fn dropped_after_setup(caps: &[String]) -> Vec<u32> {
+    spec::SETUP_CAPS
         .iter()
-        .position(|c| *c == name)
+        .filter(|c| !caps.iter().any(|k| k == *c))
+        .filter_map(|c| security::ALL_CAPS.iter().position(|k| k == c))
         .map(|i| i as u32)
+        .collect()
 }
 
 /// Compile the container's seccomp profile before any fork (compiling
@@ -275,16 +274,49 @@ pub fn teardown(layout: &Layout, cfg: &ContainerConfig, container: Option<Contai
     Ended { oom_killed }
 }
 
-/// docker's exit code for a failed start: 127 when the command does not
-/// exist, 126 when it cannot be run, 125 otherwise.
-pub fn start_error_code(e: &Error) -> i32 {
-    let m = e.to_string();
-    if m.contains("executable file not found") || m.contains("no such file or directory") {
-        127
-    } else if m.contains("permission denied") || m.contains("exec format error") {
-        126
-    } else {
-        125
+/// Why a container's command did not start, as docker's exit code tells
+/// the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartFailure {
+    /// The command does not exist (127).
+    NotFound,
+    /// The command exists but cannot be run (126).
+    CannotInvoke,
+    /// skiff or the container setup failed (125).
+    Runtime,
+}
+
+impl StartFailure {
+    /// Classify a failed start. libcontainer reports the execve error of
+    /// the container's process only as text, so this reads the text.
+    pub fn of(e: &Error) -> StartFailure {
+        let m = e.to_string();
+        if m.contains("executable file not found") || m.contains("no such file or directory") {
+            StartFailure::NotFound
+        } else if m.contains("permission denied") || m.contains("exec format error") {
+            StartFailure::CannotInvoke
+        } else {
+            StartFailure::Runtime
+        }
+    }
+
+    /// docker's exit code: 127, 126 or 125.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            StartFailure::NotFound => 127,
+            StartFailure::CannotInvoke => 126,
+            StartFailure::Runtime => 125,
+        }
+    }
+
+    /// The failure an exit code stands for (the monitor reports the code
+    /// over its pipe).
+    pub fn from_exit_code(code: i32) -> StartFailure {
+        match code {
+            127 => StartFailure::NotFound,
+            126 => StartFailure::CannotInvoke,
+            _ => StartFailure::Runtime,
+        }
     }
 }
 
@@ -301,4 +333,32 @@ pub fn exit_code(status: i32) -> i32 {
 
 pub fn raw(fd: &OwnedFd) -> i32 {
     fd.as_raw_fd()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_failures_carry_dockers_exit_codes() {
+        let of = |m: &str| StartFailure::of(&Error::Runtime(m.into()));
+        assert_eq!(
+            of("exec: \"nope\": executable file not found in $PATH"),
+            StartFailure::NotFound
+        );
+        assert_eq!(of("exec /x: permission denied"), StartFailure::CannotInvoke);
+        assert_eq!(of("cgroup: device busy"), StartFailure::Runtime);
+        for f in [
+            StartFailure::NotFound,
+            StartFailure::CannotInvoke,
+            StartFailure::Runtime,
+        ] {
+            assert_eq!(StartFailure::from_exit_code(f.exit_code()), f);
+            let e = Error::Start {
+                failure: f,
+                message: String::new(),
+            };
+            assert_eq!(e.exit_code(), f.exit_code());
+        }
+    }
 }

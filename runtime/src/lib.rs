@@ -2,6 +2,10 @@
 //! containerd, containerd-shim and runc, skiff does in its own process tree,
 //! with no daemon.
 //!
+//! The CLI hands over what `run` and `exec` were asked for as typed options
+//! ([`run::RunOptions`], [`run::ExecOptions`]); docker's rules for turning
+//! them and the image's config into a container live in [`run`].
+//!
 //! # Process model
 //! libcontainer forks with raw `clone3` inside the calling process and is
 //! not safe in a multi-threaded process (a cloned child can deadlock on a
@@ -55,8 +59,10 @@ pub mod monitor;
 pub mod net;
 mod netlo;
 pub mod paths;
+pub mod record;
 pub mod remove;
 pub mod rootfs;
+pub mod run;
 pub mod security;
 pub mod sig;
 pub mod spec;

@@ -139,7 +139,7 @@ pub fn start_detached(layout: &Layout, id: &str) -> Result<i32> {
             _ => (125, e),
         };
         return Err(Error::Start {
-            code,
+            failure: crate::launch::StartFailure::from_exit_code(code),
             message: text.to_string(),
         });
     }

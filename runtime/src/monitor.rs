@@ -15,8 +15,16 @@ use std::os::unix::process::CommandExt;
 use crate::launch::{self, Stdio};
 use crate::logs::LogWriter;
 use crate::paths::Layout;
-use crate::state::{self, Status};
-use crate::{now_rfc3339, remove, sig};
+use crate::record::Recorder;
+use crate::{sig, state};
+
+/// A monitor's records are durable (it outlives the CLI, which may be
+/// long gone when the container exits) and it removes a `--rm` container
+/// itself, in the foreground of its own process.
+const RECORD: Recorder = Recorder {
+    durable: true,
+    background_remove: false,
+};
 
 /// Entry point of the hidden `monitor` command. `sync_fd` is the write end
 /// of a pipe the CLI reads: `ok <pid>` or `err <message>`, then EOF.
@@ -88,37 +96,16 @@ pub fn run(layout: &Layout, id: &str, sync_fd: i32) -> i32 {
     let launched = match launch::launch(layout, &cfg, stdio) {
         Ok(l) => l,
         Err(e) => {
-            let code = launch::start_error_code(&e);
+            let code = RECORD.start_failed(layout, &cfg, &e);
             report(
                 &sync,
                 &format!("err {code} {}", crate::foreground::friendly(&e)),
             );
-            if cfg.auto_remove {
-                let _ = remove::remove_files(layout, &cfg, true);
-            } else {
-                let _ = state::update_state(&dir, true, |s| {
-                    s.status = Status::Exited;
-                    s.exit_code = code;
-                    s.error = e.to_string();
-                    s.monitor_pid = 0;
-                });
-            }
             return 125;
         }
     };
     let pid = launched.pid;
-    let me = std::process::id() as i32;
-    let started = now_rfc3339();
-    let _ = state::update_state(&dir, true, |s| {
-        s.status = Status::Running;
-        s.pid = pid;
-        s.monitor_pid = me;
-        s.started_at = started.clone();
-        s.finished_at.clear();
-        s.error.clear();
-        s.oom_killed = false;
-        s.stopping = false;
-    });
+    RECORD.running(layout, &cfg, pid);
     report(&sync, &format!("ok {pid}"));
     drop(sync);
 
@@ -180,19 +167,7 @@ fn supervise(layout: &Layout, id: &str, pid: i32, out_fd: i32, err_fd: i32, sfd:
     let container =
         libcontainer::container::Container::load(layout.libcontainer_root().join(id)).ok();
     let ended = launch::teardown(layout, &cfg, container);
-    if cfg.auto_remove {
-        let _ = remove::remove_files(layout, &cfg, true);
-    } else {
-        let finished = now_rfc3339();
-        let _ = state::update_state(&dir, true, |s| {
-            s.status = Status::Exited;
-            s.exit_code = code;
-            s.oom_killed = ended.oom_killed;
-            s.finished_at = finished;
-            s.pid = 0;
-            s.monitor_pid = 0;
-        });
-    }
+    RECORD.exited(layout, &cfg, code, ended);
     0
 }
 

@@ -1,18 +1,19 @@
-//! `skiff run`: docker's flags turned into a container config; the
-//! container itself is started by skiff-runtime in a single-threaded
-//! runtime process (see that crate's docs).
+//! `skiff run`: docker's flags parsed into skiff-runtime's typed run
+//! options; the runtime applies docker's rules to them and the image's
+//! config, creates the container and starts it (see that crate's docs).
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use clap::Args as ClapArgs;
-use skiff_runtime::{flags, ContainerConfig, Layout, MountSpec, Network, Seccomp};
+use skiff_runtime::run::{
+    self as container, ImageSource, MountOptions, NetworkOptions, ProcessOptions, Pull,
+    ResourceOptions, RunOptions, SecurityOptions,
+};
+use skiff_runtime::Layout;
 
 use crate::exit::Failure;
 use crate::globals::Globals;
-
-/// docker's default PATH when the image sets none.
-const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// `run`'s flags, boxed: they are many, and the command enum stays small.
 #[derive(Debug, Default, ClapArgs)]
@@ -33,27 +34,11 @@ pub struct Options {
     /// Automatically remove the container and its anonymous volumes when it exits
     #[arg(long)]
     pub rm: bool,
-    /// Keep STDIN open even if not attached
-    #[arg(short = 'i', long)]
-    pub interactive: bool,
-    /// Allocate a pseudo-TTY
-    #[arg(short = 't', long)]
-    pub tty: bool,
+    #[command(flatten)]
+    pub process: ProcessFlags,
     /// Assign a name to the container
     #[arg(long)]
     pub name: Option<String>,
-    /// Set environment variables
-    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
-    /// Read in a file of environment variables
-    #[arg(long = "env-file", value_name = "FILE")]
-    pub env_file: Vec<PathBuf>,
-    /// Working directory inside the container
-    #[arg(short = 'w', long = "workdir")]
-    pub workdir: Option<String>,
-    /// Username or UID (format: <name|uid>[:<group|gid>])
-    #[arg(short = 'u', long)]
-    pub user: Option<String>,
     /// Add additional groups to join
     #[arg(long = "group-add")]
     pub group_add: Vec<String>,
@@ -141,67 +126,104 @@ pub struct Options {
     /// Pull image before running ("missing", "never")
     #[arg(long, default_value = "missing")]
     pub pull: String,
-    /// IMAGE [COMMAND] [ARG...]
+    #[command(flatten)]
+    pub image_and_command: TargetAndCommand<Image>,
+}
+
+/// A command line's target (an image, a container) and the command to run
+/// in it, the docker way: every word after the target is the command's,
+/// even one that looks like a flag.
+#[derive(Debug, Default, ClapArgs)]
+pub struct TargetAndCommand<T: Target> {
     #[arg(
-        value_name = "IMAGE [COMMAND] [ARG...]",
+        value_name = T::VALUE_NAME,
+        help = T::VALUE_NAME,
         required = true,
-        num_args = 1..,
+        num_args = T::MIN_WORDS..,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    pub image_and_command: Vec<String>,
+    words: Vec<String>,
+    #[arg(skip)]
+    target: std::marker::PhantomData<T>,
 }
 
-/// The image pieces a container needs.
-pub struct ImageInfo {
-    pub reference: String,
-    pub id: String,
-    pub layers: Vec<PathBuf>,
+/// What a [`TargetAndCommand`] names, for its usage text and arity.
+pub trait Target: Default + Send + Sync + 'static {
+    const VALUE_NAME: &'static str;
+    /// The fewest words: the target, and for some commands a command.
+    const MIN_WORDS: usize;
+}
+
+/// `run`'s target: an image, and optionally a command replacing its Cmd.
+#[derive(Debug, Default)]
+pub struct Image;
+
+impl Target for Image {
+    const VALUE_NAME: &'static str = "IMAGE [COMMAND] [ARG...]";
+    const MIN_WORDS: usize = 1;
+}
+
+impl<T: Target> TargetAndCommand<T> {
+    /// The target and the command's words.
+    pub fn split(self) -> (String, Vec<String>) {
+        let mut it = self.words.into_iter();
+        (it.next().unwrap_or_default(), it.collect())
+    }
+}
+
+/// The flags of the container's process that `run` and `exec` share.
+#[derive(Debug, Default, ClapArgs)]
+pub struct ProcessFlags {
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
-    pub entrypoint: Vec<String>,
-    pub cmd: Vec<String>,
-    pub workdir: String,
-    /// EXPOSEd ports ("8080/tcp"), for `-P`.
-    pub exposed: Vec<String>,
-    pub user: String,
-    pub stop_signal: String,
-    pub labels: Vec<(String, String)>,
-    pub volumes: Vec<String>,
-    /// What the container pins in the store against GC and `rmi`.
-    pub pins: Vec<skiff_store::oci_spec::image::Digest>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir")]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+}
+
+impl From<ProcessFlags> for ProcessOptions {
+    fn from(f: ProcessFlags) -> Self {
+        ProcessOptions {
+            interactive: f.interactive,
+            tty: f.tty,
+            env: f.env,
+            env_files: f.env_file,
+            user: f.user,
+            workdir: f.workdir,
+        }
+    }
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let a = *a.opts;
     let layout = Layout::new(absolute_root(&g.root)?);
-    let detach = a.detach;
-    let (cfg, pins) = build_config(g, a)?;
-    let name = if cfg.name.is_empty() {
-        None
-    } else {
-        Some(cfg.name.clone())
-    };
-    let cfg = skiff_runtime::lifecycle::create(&layout, cfg, name.as_deref())?;
-    if !pins.is_empty() {
-        // The image stays in the store while a container uses it.
-        let pinned = skiff_store::Store::open(layout.root())
-            .and_then(|s| s.pin("containers", &cfg.id, &pins));
-        if let Err(e) = pinned {
-            let _ = skiff_runtime::lifecycle::remove(&layout, &cfg.id, true, true);
-            return Err(anyhow!("cannot pin image {}: {e}", cfg.image));
-        }
-    }
-    if detach {
-        if let Err(e) = skiff_runtime::lifecycle::start_detached(&layout, &cfg.id) {
-            return Err(Failure::new(e.exit_code(), e.to_string()));
-        }
-        println!("{}", cfg.id);
-        return Ok(0);
-    }
-    // Replaces this process; only returns on failure.
-    let err = skiff_runtime::lifecycle::exec_foreground(&layout, &cfg.id);
-    let _ = skiff_runtime::lifecycle::remove(&layout, &cfg.id, true, true);
-    Err(err.into())
+    let (image, opts) = run_options(*a.opts)?;
+    let warn = &mut |w: &str| eprintln!("WARNING: {w}");
+    let cfg = container::create(&layout, &image, opts, warn).map_err(runtime_failure)?;
+    // In the foreground this process becomes the container's runner, which
+    // exits with the container's code: it returns only when detached.
+    container::start(&layout, &cfg).map_err(runtime_failure)?;
+    println!("{}", cfg.id);
+    Ok(0)
+}
+
+/// A runtime error with docker's exit code for it (125, or 126/127 when
+/// the container's command could not be started).
+pub fn runtime_failure(e: skiff_runtime::Error) -> anyhow::Error {
+    Failure::new(e.exit_code(), e.to_string())
 }
 
 pub fn absolute_root(root: &std::path::Path) -> anyhow::Result<PathBuf> {
@@ -209,331 +231,64 @@ pub fn absolute_root(root: &std::path::Path) -> anyhow::Result<PathBuf> {
     std::fs::canonicalize(root).with_context(|| format!("cannot resolve {}", root.display()))
 }
 
-fn build_config(
-    g: &Globals,
-    a: Options,
-) -> anyhow::Result<(ContainerConfig, Vec<skiff_store::oci_spec::image::Digest>)> {
-    let net = super::network::context(g)?;
-    let (network, network_name) = match a.network.as_deref() {
-        None | Some("default") | Some("bridge") => (Network::Bridge, String::new()),
-        Some("host") => (Network::Host, String::new()),
-        Some("none") => (Network::None, String::new()),
-        Some(other) if other.starts_with("container:") => {
-            return Err(anyhow!(
-                "--network {other}: joining another container's network namespace is not supported"
-            ))
-        }
-        Some(other) => {
-            let (n, _) = skiff_runtime::network::inspect_network(&net, other)?;
-            (Network::Bridge, n.name)
-        }
-    };
-    let mut ports = Vec::new();
-    for p in &a.publish {
-        ports.extend(skiff_runtime::network::ports::parse(p)?);
-    }
-    if network != Network::Bridge && (!ports.is_empty() || a.publish_all) {
-        eprintln!(
-            "WARNING: Published ports are discarded when using {} network mode",
-            network.docker_name()
-        );
-        ports.clear();
-    }
-    if !a.network_alias.is_empty() && network_name.is_empty() {
-        return Err(anyhow!(
-            "network-scoped alias is supported only for containers in user defined networks"
-        ));
-    }
-    let mut it = a.image_and_command.into_iter();
-    let image_ref = it
-        .next()
-        .ok_or_else(|| anyhow!("\"skiff run\" requires at least 1 argument"))?;
-    let command: Vec<String> = it.collect();
-    if a.pull == "always" {
-        // Pulling from `run` waits for the registry client to be wired in.
-        super::not_yet("run --pull always")?;
-    }
+/// The flags as the runtime's typed options.
+fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
+    let (reference, command) = a.image_and_command.split();
     let image = if a.rootfs {
-        rootfs_image(&image_ref)?
+        ImageSource::RootfsDir(reference)
     } else {
-        store_image(g, &image_ref, &a.pull)?
-    };
-
-    // Entrypoint/Cmd, docker's rules: --entrypoint resets the image's Cmd;
-    // arguments after the image replace Cmd.
-    let (entrypoint, cmd) = match &a.entrypoint {
-        Some(e) => (
-            if e.is_empty() {
-                vec![]
-            } else {
-                vec![e.clone()]
-            },
-            command.clone(),
-        ),
-        None => (
-            image.entrypoint.clone(),
-            if command.is_empty() {
-                image.cmd.clone()
-            } else {
-                command.clone()
-            },
-        ),
-    };
-    let args: Vec<String> = entrypoint.iter().chain(cmd.iter()).cloned().collect();
-    if args.is_empty() {
-        return Err(anyhow!("No command specified"));
-    }
-
-    let mut env = image.env.clone();
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, DEFAULT_PATH.to_string());
-    }
-    if a.tty {
-        flags::merge_env(&mut env, &["TERM=xterm".to_string()]);
-    }
-    let mut overrides = Vec::new();
-    for f in &a.env_file {
-        overrides.extend(flags::read_env_file(f)?);
-    }
-    overrides.extend(a.env.iter().filter_map(|e| flags::env_value(e)));
-    flags::merge_env(&mut env, &overrides);
-
-    let workdir = match &a.workdir {
-        Some(w) if !w.starts_with('/') => {
-            return Err(anyhow!(
-                "the working directory '{w}' is invalid, it needs to be an absolute path"
-            ))
-        }
-        Some(w) => w.clone(),
-        None => image.workdir.clone(),
-    };
-
-    let mut mounts: Vec<MountSpec> = Vec::new();
-    for v in &a.volume {
-        let m = flags::parse_volume(v)?;
-        if m.kind == skiff_runtime::MountKind::Bind && !std::path::Path::new(&m.source).exists() {
-            // docker creates a missing -v host directory.
-            std::fs::create_dir_all(&m.source)
-                .with_context(|| format!("cannot create bind source {}", m.source))?;
-        }
-        mounts.push(m);
-    }
-    for m in &a.mount {
-        mounts.push(flags::parse_mount(m)?);
-    }
-    for t in &a.tmpfs {
-        mounts.push(flags::parse_tmpfs(t)?);
-    }
-    for (i, m) in mounts.iter().enumerate() {
-        if mounts[..i].iter().any(|o| o.destination == m.destination) {
-            return Err(anyhow!("Duplicate mount point: {}", m.destination));
-        }
-    }
-    // The image's VOLUMEs not covered by a mount become anonymous volumes.
-    for v in &image.volumes {
-        if !mounts
-            .iter()
-            .any(|m| m.destination.trim_end_matches('/') == v.trim_end_matches('/'))
-        {
-            mounts.push(flags::parse_volume(v)?);
-        }
-    }
-
-    let mut resources = skiff_runtime::Resources::default();
-    if let Some(m) = &a.memory {
-        resources.memory = flags::parse_size("--memory", m)?;
-        if resources.memory > 0 && resources.memory < 6 << 20 {
-            return Err(anyhow!("Minimum memory limit allowed is 6MB"));
-        }
-    }
-    if let Some(m) = &a.memory_reservation {
-        resources.memory_reservation = flags::parse_size("--memory-reservation", m)?;
-    }
-    if let Some(m) = &a.memory_swap {
-        resources.memory_swap = flags::parse_swap(m)?;
-        if resources.memory == 0 && resources.memory_swap > 0 {
-            return Err(anyhow!(
-                "You should always set the Memory limit when using Memoryswap limit, see usage"
-            ));
-        }
-        if resources.memory_swap > 0 && resources.memory_swap < resources.memory {
-            return Err(anyhow!(
-                "Minimum memoryswap limit should be larger than memory limit, see usage"
-            ));
-        }
-    }
-    if let Some(c) = &a.cpus {
-        resources.nano_cpus = flags::parse_cpus(c)?;
-    }
-    resources.cpu_shares = a.cpu_shares.unwrap_or(0);
-    if let Some(p) = a.pids_limit {
-        resources.pids_limit = if p <= 0 { 0 } else { p };
-    }
-    let ulimits = a
-        .ulimit
-        .iter()
-        .map(|u| flags::parse_ulimit(u))
-        .collect::<Result<Vec<_>, _>>()?;
-    let sec = flags::parse_security_opts(&a.security_opt)?;
-    // Validate capability names now, with the flag in the message.
-    skiff_runtime::security::capabilities(a.privileged, &a.cap_add, &a.cap_drop)?;
-    let add_hosts = a
-        .add_host
-        .iter()
-        .map(|h| flags::parse_add_host(h))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut labels = image.labels.clone();
-    for l in &a.label {
-        let (k, v) = flags::parse_label(l);
-        labels.retain(|(ek, _)| ek != &k);
-        labels.push((k, v));
-    }
-    let stop_signal = a.stop_signal.clone().unwrap_or(image.stop_signal.clone());
-    if !stop_signal.is_empty() && skiff_runtime::sig::parse(&stop_signal).is_none() {
-        return Err(anyhow!("invalid signal: {stop_signal}"));
-    }
-    if let Some(n) = &a.name {
-        if !skiff_runtime::state::valid_name(n.trim_start_matches('/')) {
-            return Err(anyhow!(
-                "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-            ));
-        }
-    }
-    let (hostname, domainname) = match &a.hostname {
-        Some(h) => match h.split_once('.') {
-            Some((host, domain)) => (host.to_string(), domain.to_string()),
-            None => (h.clone(), String::new()),
-        },
-        None => (String::new(), String::new()),
-    };
-
-    if a.publish_all && network == Network::Bridge {
-        for e in &image.exposed {
-            let spec = e.strip_suffix("/sctp").unwrap_or(e);
-            for mut p in skiff_runtime::network::ports::parse(spec)? {
-                if !ports
-                    .iter()
-                    .any(|q| q.container_port == p.container_port && q.proto == p.proto)
-                {
-                    p.host_port = 0;
-                    ports.push(p);
-                }
+        let pull = match a.pull.as_str() {
+            // Pulling from `run` waits for the registry client to be wired in.
+            "always" => {
+                super::not_yet("run --pull always")?;
+                Pull::Missing
             }
-        }
-    }
-    // docker's refusal of a taken host port, before anything is created
-    // (attach checks again under the network lock).
-    skiff_runtime::network::check_ports(&net, &ports)?;
-    let pins = image.pins.clone();
-    let cfg = ContainerConfig {
-        name: a.name.clone().unwrap_or_default(),
-        image: image.reference,
-        image_id: image.id,
-        layers: image.layers,
-        args,
-        entrypoint,
-        cmd,
-        env,
-        workdir,
-        user: a.user.clone().unwrap_or(image.user),
-        group_add: a.group_add.clone(),
-        hostname,
-        domainname,
-        tty: a.tty,
-        open_stdin: a.interactive,
+            "never" => Pull::Never,
+            _ => Pull::Missing,
+        };
+        ImageSource::Store { reference, pull }
+    };
+    let opts = RunOptions {
+        command,
+        process: a.process.into(),
         detach: a.detach,
         auto_remove: a.rm,
-        mounts,
-        read_only: a.read_only,
-        resources,
-        ulimits,
-        security: skiff_runtime::Security {
-            privileged: a.privileged,
-            cap_add: a.cap_add.clone(),
-            cap_drop: a.cap_drop.clone(),
-            seccomp: sec.seccomp.unwrap_or(Seccomp::Default),
-            no_new_privileges: sec.no_new_privileges,
-        },
         init: a.init,
-        add_hosts,
-        labels,
-        stop_signal,
+        name: a.name,
+        entrypoint: a.entrypoint,
+        group_add: a.group_add,
+        hostname: a.hostname,
+        add_hosts: a.add_host,
+        labels: a.label,
+        stop_signal: a.stop_signal,
         stop_timeout: a.stop_timeout,
-        network,
-        network_name,
-        network_aliases: a.network_alias.clone(),
-        ports,
-        ..Default::default()
+        mounts: MountOptions {
+            volumes: a.volume,
+            mounts: a.mount,
+            tmpfs: a.tmpfs,
+            read_only: a.read_only,
+        },
+        resources: ResourceOptions {
+            memory: a.memory,
+            memory_reservation: a.memory_reservation,
+            memory_swap: a.memory_swap,
+            cpus: a.cpus,
+            cpu_shares: a.cpu_shares,
+            pids_limit: a.pids_limit,
+            ulimits: a.ulimit,
+        },
+        security: SecurityOptions {
+            privileged: a.privileged,
+            cap_add: a.cap_add,
+            cap_drop: a.cap_drop,
+            security_opts: a.security_opt,
+        },
+        network: NetworkOptions {
+            network: a.network,
+            publish: a.publish,
+            publish_all: a.publish_all,
+            aliases: a.network_alias,
+        },
     };
-    Ok((cfg, pins))
-}
-
-/// `--rootfs DIR`: the directory is the (read-only) lower layer.
-fn rootfs_image(dir: &str) -> anyhow::Result<ImageInfo> {
-    let p = std::fs::canonicalize(dir).with_context(|| format!("rootfs {dir}"))?;
-    if !p.is_dir() {
-        return Err(anyhow!("rootfs {dir} is not a directory"));
-    }
-    Ok(ImageInfo {
-        reference: p.to_string_lossy().into_owned(),
-        id: String::new(),
-        layers: vec![p],
-        env: vec![],
-        entrypoint: vec![],
-        cmd: vec![],
-        workdir: String::new(),
-        exposed: vec![],
-        user: String::new(),
-        stop_signal: String::new(),
-        labels: vec![],
-        volumes: vec![],
-        pins: vec![],
-    })
-}
-
-/// Resolve an image in skiff's store and unpack its layers if needed.
-pub fn store_image(g: &Globals, reference: &str, pull: &str) -> anyhow::Result<ImageInfo> {
-    let store = skiff_store::Store::open(&g.root)?;
-    let img = match store.resolve(reference) {
-        Ok(i) => i,
-        Err(e) => {
-            if pull == "never" {
-                return Err(anyhow!("{e}"));
-            }
-            return Err(anyhow!(
-                "Unable to find image '{reference}' locally: {e} (pull it first with `skiff pull {reference}`)"
-            ));
-        }
-    };
-    let layers = store.image_layers(&img)?;
-    let config = store.image_config(&img)?;
-    let c = config.config().clone().unwrap_or_default();
-    let labels = c
-        .labels()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect::<Vec<_>>();
-    let mut volumes: Vec<String> = c
-        .volumes()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    volumes.sort();
-    Ok(ImageInfo {
-        reference: reference.to_string(),
-        id: img.id().to_string(),
-        layers,
-        env: c.env().clone().unwrap_or_default(),
-        entrypoint: c.entrypoint().clone().unwrap_or_default(),
-        cmd: c.cmd().clone().unwrap_or_default(),
-        workdir: c.working_dir().clone().unwrap_or_default(),
-        exposed: c.exposed_ports().clone().unwrap_or_default(),
-        user: c.user().clone().unwrap_or_default(),
-        stop_signal: c.stop_signal().clone().unwrap_or_default(),
-        labels,
-        volumes,
-        pins: vec![img.digest.clone(), img.config_digest.clone()],
-    })
+    Ok((image, opts))
 }

@@ -1,0 +1,159 @@
+//! What `docker run` and `docker exec` were asked for, as the CLI parsed
+//! it: typed, free of clap, and still in docker's syntax where a value has
+//! one (`32m`, `/src:/dst:ro`, `nofile=1024:2048`). The runtime turns these
+//! into a [`crate::ContainerConfig`] (see [`super::create`]) so that every
+//! rule docker applies to run flags lives in one place, and every error
+//! names the flag ([`crate::flags`]).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::flags;
+
+/// The process flags `run` and `exec` share.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProcessOptions {
+    /// `-i`: keep stdin open.
+    pub interactive: bool,
+    /// `-t`: a pseudo-terminal.
+    pub tty: bool,
+    /// `-e KEY=VALUE` or `-e KEY` (taken from skiff's own environment).
+    pub env: Vec<String>,
+    /// `--env-file`
+    pub env_files: Vec<PathBuf>,
+    /// `-u name|uid[:group|gid]`
+    pub user: Option<String>,
+    /// `-w`
+    pub workdir: Option<String>,
+}
+
+impl ProcessOptions {
+    /// The environment the flags add: `--env-file` lines first, then `-e`
+    /// values, so that a later one wins when merged.
+    pub fn env_overrides(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for f in &self.env_files {
+            out.extend(flags::read_env_file(f)?);
+        }
+        out.extend(self.env.iter().filter_map(|e| flags::env_value(e)));
+        Ok(out)
+    }
+
+    /// `-w`, which docker refuses unless it is absolute.
+    pub fn checked_workdir(&self) -> Result<Option<&str>> {
+        match self.workdir.as_deref() {
+            Some(w) if !w.starts_with('/') => Err(Error::Invalid(format!(
+                "the working directory '{w}' is invalid, it needs to be an absolute path"
+            ))),
+            w => Ok(w),
+        }
+    }
+}
+
+/// Where the container's image comes from.
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    /// An image in skiff's store, by reference or id.
+    Store { reference: String, pull: Pull },
+    /// `--rootfs DIR`: a directory used as the (read-only) lower layer.
+    RootfsDir(String),
+}
+
+/// `--pull`: what to do when the image is not in the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Pull {
+    /// Pull a missing image (docker's default).
+    #[default]
+    Missing,
+    /// Never pull: a missing image is an error.
+    Never,
+}
+
+/// Resource flags: `-m`, `--memory-reservation`, `--memory-swap`, `--cpus`,
+/// `-c`, `--pids-limit`, `--ulimit`.
+#[derive(Debug, Clone, Default)]
+pub struct ResourceOptions {
+    pub memory: Option<String>,
+    pub memory_reservation: Option<String>,
+    /// A size, or -1 for unlimited swap.
+    pub memory_swap: Option<String>,
+    pub cpus: Option<String>,
+    pub cpu_shares: Option<u64>,
+    /// -1 (or 0) for unlimited.
+    pub pids_limit: Option<i64>,
+    pub ulimits: Vec<String>,
+}
+
+/// Security flags: `--privileged`, `--cap-add`, `--cap-drop`, `--security-opt`.
+#[derive(Debug, Clone, Default)]
+pub struct SecurityOptions {
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub security_opts: Vec<String>,
+}
+
+/// Network flags: `--network`, `-p`, `-P`, `--network-alias`.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkOptions {
+    /// bridge (default), host, none, or a user network's name or id.
+    pub network: Option<String>,
+    pub publish: Vec<String>,
+    pub publish_all: bool,
+    pub aliases: Vec<String>,
+}
+
+/// Mount flags: `-v`, `--mount`, `--tmpfs`, `--read-only`.
+#[derive(Debug, Clone, Default)]
+pub struct MountOptions {
+    pub volumes: Vec<String>,
+    pub mounts: Vec<String>,
+    pub tmpfs: Vec<String>,
+    pub read_only: bool,
+}
+
+/// Everything `docker run` takes besides the global options and the image.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The arguments after the image (they replace its Cmd).
+    pub command: Vec<String>,
+    pub process: ProcessOptions,
+    /// `-d`
+    pub detach: bool,
+    /// `--rm`
+    pub auto_remove: bool,
+    /// `--init`
+    pub init: bool,
+    pub name: Option<String>,
+    /// `--entrypoint` (empty: none at all).
+    pub entrypoint: Option<String>,
+    pub group_add: Vec<String>,
+    /// `-h`, possibly with a domain (`host.example.com`).
+    pub hostname: Option<String>,
+    /// `--add-host name:ip`
+    pub add_hosts: Vec<String>,
+    /// `--label k=v`
+    pub labels: Vec<String>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<i64>,
+    pub mounts: MountOptions,
+    pub resources: ResourceOptions,
+    pub security: SecurityOptions,
+    pub network: NetworkOptions,
+}
+
+/// Everything `docker exec` takes (and, resolved, what the CLI hands the
+/// exec entry).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExecOptions {
+    /// The container's name or (a prefix of) its id.
+    pub container: String,
+    pub args: Vec<String>,
+    pub process: ProcessOptions,
+    /// `-d`
+    pub detach: bool,
+    /// `--privileged` (for this command only).
+    pub privileged: bool,
+}
