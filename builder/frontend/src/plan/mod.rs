@@ -1,12 +1,13 @@
 //! Planning: from a parsed Dockerfile to stages with resolved bases,
 //! platforms, dependencies, the target and warnings.
 
-mod platform;
+mod platform_args;
 mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use platform::Platform;
+pub use platform_args::automatic_args;
+pub use skiff_core::Platform;
 pub use warnings::Warning;
 
 use crate::error::{Error, LineRange};
@@ -122,7 +123,7 @@ const IMAGE_ENV: &[&str] = &[
 impl BuildPlan {
     /// The automatic platform args (TARGETPLATFORM ... BUILDVARIANT).
     pub fn platform_args(&self) -> EnvList {
-        Platform::automatic_args(&self.target_platform, &self.build_platform)
+        automatic_args(&self.target_platform, &self.build_platform)
     }
 
     /// The value an `ARG` declaration takes inside a stage: the build arg if
@@ -224,7 +225,7 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
         .target_platform
         .clone()
         .unwrap_or_else(|| opts.build_platform.clone());
-    let auto = Platform::automatic_args(&target_platform, &opts.build_platform);
+    let auto = automatic_args(&target_platform, &opts.build_platform);
     let mut w = Walker {
         lex: ShellLex::new(ast.escape),
         warnings: Vec::new(),

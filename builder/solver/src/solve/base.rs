@@ -25,10 +25,10 @@ pub(crate) struct BaseImage {
     pub snapshots: Vec<PathBuf>,
 }
 
-fn store_platform(p: &skiff_frontend::Platform) -> Platform {
+fn store_platform(p: &skiff_core::Platform) -> Platform {
     Platform {
         os: p.os.clone(),
-        architecture: p.arch.clone(),
+        architecture: p.architecture.clone(),
         variant: p.variant.clone(),
     }
 }

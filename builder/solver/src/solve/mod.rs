@@ -183,7 +183,9 @@ pub fn build(
     progress.event(Event::Done { id, secs: 0.0 });
 
     let target_platform = match &opts.platform {
-        Some(p) => Some(skiff_frontend::Platform::parse(p).map_err(BuildError::Invalid)?),
+        Some(p) => {
+            Some(skiff_core::Platform::parse(p).map_err(|e| BuildError::Invalid(e.to_string()))?)
+        }
         None => None,
     };
     let plan_opts = PlanOptions {

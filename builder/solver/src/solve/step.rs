@@ -124,7 +124,11 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
             }
         }
         Base::Scratch => State {
-            config: ImageConfig::scratch(&platform.os, &platform.arch, platform.variant.as_deref()),
+            config: ImageConfig::scratch(
+                &platform.os,
+                &platform.architecture,
+                platform.variant.as_deref(),
+            ),
             layers: Vec::new(),
             snapshots: Vec::new(),
             chain: None,
