@@ -454,7 +454,7 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
                                 w.warnings.push(Warning::undefined_var(&n, at));
                             }
                         }
-                        if let Some(f) = &m.from {
+                        if let Some(f) = m.from() {
                             stage_ref(
                                 f,
                                 index,

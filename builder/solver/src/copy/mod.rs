@@ -48,6 +48,33 @@ pub struct CopyRequest<'a> {
     pub verb: &'static str,
 }
 
+impl<'a> CopyRequest<'a> {
+    /// A plain copy of `sources` to `dest` (from `/`): no owner or mode
+    /// changes, source owners become 0:0, no excludes, no unpacking.
+    pub fn new(
+        sources: Vec<String>,
+        dest: &str,
+        src: &'a dyn Tree,
+        image: &'a dyn Tree,
+        verb: &'static str,
+    ) -> Self {
+        CopyRequest {
+            sources,
+            dest: dest.to_string(),
+            workdir: "/".into(),
+            src,
+            image,
+            chown: None,
+            chmod: None,
+            keep_owner: false,
+            parents: false,
+            excludes: Vec::new(),
+            unpack_archives: false,
+            verb,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Kind {
     Dir,
@@ -579,20 +606,8 @@ mod tests {
     }
 
     fn req<'a>(s: &'a Setup, sources: &[&str], dest: &str) -> CopyRequest<'a> {
-        CopyRequest {
-            sources: sources.iter().map(|s| s.to_string()).collect(),
-            dest: dest.into(),
-            workdir: "/".into(),
-            src: &s.ctx,
-            image: &s.img,
-            chown: None,
-            chmod: None,
-            keep_owner: false,
-            parents: false,
-            excludes: vec![],
-            unpack_archives: false,
-            verb: "COPY",
-        }
+        let sources = sources.iter().map(|s| s.to_string()).collect();
+        CopyRequest::new(sources, dest, &s.ctx, &s.img, "COPY")
     }
 
     fn files(root: &Path) -> Vec<String> {

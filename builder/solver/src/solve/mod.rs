@@ -4,7 +4,12 @@
 //! step is looked up in the cache by a key chained from its parent's.
 
 mod base;
-mod step;
+mod commit;
+mod copy;
+mod metadata;
+mod run;
+mod run_mounts;
+mod stage;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -223,7 +228,7 @@ pub fn build(
     for &i in &order {
         let sh = Arc::clone(&shared);
         handles.push(std::thread::spawn(move || {
-            let r = step::run_stage(&sh, i);
+            let r = stage::run_stage(&sh, i);
             let (out, err) = match r {
                 Ok(s) => (Ok(Arc::new(s)), None),
                 Err(e) => (Err(e.to_string()), Some(e)),
@@ -268,7 +273,7 @@ fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
     let mut layers = out.layers.clone();
     let mut snapshots = out.snapshots.clone();
     if sh.opts.squash && out.layers.len() > out.base_layers + 1 {
-        let (l, snap) = step::squash(sh, out)?;
+        let (l, snap) = commit::squash(sh, out)?;
         let base_n = out.base_layers;
         layers.truncate(base_n);
         snapshots.truncate(base_n);
