@@ -11,7 +11,7 @@
 //! - `solve`: stages on threads, steps, the final image.
 //! - `run`: the interface RUN needs from a container runtime.
 //! - `progress`: plain / tty / quiet output.
-//! - `export`: outputs other than the image store.
+//! - `export`: where the result goes: image store, local, tar, oci, docker, registry.
 
 pub mod cache;
 pub mod context;

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use skiff_frontend::{BuildPlan, PlanOptions};
-use skiff_store::{LayerInfo, ManifestFlavor, Store};
+use skiff_store::{LayerInfo, Store};
 
 use crate::cache::BuildCache;
 use crate::context::{Context, ContextSpec};
@@ -291,53 +291,8 @@ fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
         config.clamp_created(&t);
     }
     let bytes = config.to_bytes();
-    let flavor = if layers.iter().any(|l| l.media_type.contains("zstd")) {
-        ManifestFlavor::Oci
-    } else {
-        ManifestFlavor::Docker
-    };
-    // A rebuild that changed nothing finds its manifest already stored and
-    // registered: no blob, index or tag write (no fsync) at all.
-    let layer_list: Vec<String> = layers
-        .iter()
-        .map(|l| format!("{}:{}", l.digest, l.media_type))
-        .collect();
-    let image_key = crate::cache::key(&[
-        "image",
-        &String::from_utf8_lossy(&bytes),
-        if flavor == ManifestFlavor::Oci {
-            "oci"
-        } else {
-            "docker"
-        },
-        &layer_list.join(","),
-    ]);
-    let rec_dir = sh.store.buildcache_dir().join("images");
-    let rec_path = rec_dir.join(&image_key);
-    let known = std::fs::read_to_string(&rec_path)
-        .ok()
-        .and_then(|s| skiff_store::parse_digest(s.trim()).ok())
-        .filter(|d| sh.store.has_blob(d) && sh.store.lookup(d.as_ref()).ok().as_ref() == Some(d));
-    let manifest = match known {
-        Some(d) => d,
-        None => {
-            let d = sh.store.write_image_raw(&bytes, &layers, flavor)?;
-            let tmp = rec_dir.join(format!(".{image_key}.{}", std::process::id()));
-            // Best effort: a missing record only costs the writes above.
-            if std::fs::create_dir_all(&rec_dir).is_ok()
-                && std::fs::write(&tmp, d.to_string()).is_ok()
-            {
-                let _ = std::fs::rename(&tmp, &rec_path);
-            }
-            d
-        }
-    };
+    let manifest = crate::export::image::write_image(&sh.store, &bytes, &layers, &sh.opts.tags)?;
     let image_id = skiff_store::sha256_digest(&bytes).to_string();
-    for t in &sh.opts.tags {
-        if sh.store.lookup(t).ok().as_ref() != Some(&manifest) {
-            sh.store.tag(t, &manifest)?;
-        }
-    }
     Ok(BuildResult {
         image_id,
         manifest_digest: manifest.to_string(),
