@@ -24,7 +24,9 @@ use sha2::{Digest as _, Sha256};
 use skiff_dockerignore::PatternMatcher;
 use skiff_frontend::instructions::Chmod;
 
-use crate::tree::{clean, join, resolve, Node, Tree};
+use skiff_core::inroot::{Resolved, Root};
+
+use crate::tree::{clean, in_root_err, join, Node, Tree};
 
 /// What to copy.
 pub struct CopyRequest<'a> {
@@ -129,7 +131,7 @@ pub fn plan(req: &CopyRequest) -> io::Result<CopyPlan> {
             let found = expand(req.src, &c);
             matched.extend(found);
         } else {
-            let r = resolve(req.src, &c, true)?;
+            let r = req.src.resolve(&c, true)?;
             if req.src.node(&r).is_none() {
                 return Err(err(format!("\"/{c}\": not found")));
             }
@@ -148,9 +150,9 @@ pub fn plan(req: &CopyRequest) -> io::Result<CopyPlan> {
         format!("{}/{}", req.workdir.trim_end_matches('/'), req.dest)
     };
     let dest_slash = req.dest.ends_with('/') || req.dest == "." || req.dest.ends_with("/.");
-    let dest_clean = resolve(req.image, &dest_raw, false)?;
+    let dest_clean = req.image.resolve(&dest_raw, false)?;
     let dest_is_existing_dir = {
-        let r = resolve(req.image, &dest_clean, true)?;
+        let r = req.image.resolve(&dest_clean, true)?;
         req.image.node(&r).is_some_and(|n| n.md.is_dir())
     };
     if req.sources.len() > 1 && !dest_slash && !dest_is_existing_dir {
@@ -160,7 +162,7 @@ pub fn plan(req: &CopyRequest) -> io::Result<CopyPlan> {
         )));
     }
     let dest_clean = if dest_is_existing_dir {
-        resolve(req.image, &dest_clean, true)?
+        req.image.resolve(&dest_clean, true)?
     } else {
         dest_clean
     };
@@ -383,31 +385,35 @@ fn is_tar_archive(path: &Path) -> bool {
 /// Fill `upper` (a fresh directory standing for the image root) with the
 /// copy. `image` provides the metadata of destination parents that exist.
 pub fn execute(p: &CopyPlan, image: &dyn Tree, upper: &Path) -> io::Result<()> {
+    let root = Root::new(upper).map_err(in_root_err)?;
     let now = chrono::Utc::now().timestamp();
-    let mut times: Vec<(PathBuf, i64, i64)> = Vec::new();
+    // Directory times, by path in the image: set last, re-resolved then.
+    let mut times: Vec<(String, i64, i64)> = Vec::new();
     for d in &p.dest_dirs {
-        let target = upper.join(d);
+        let target = InUpper::new(&root, d)?;
+        let target = &target.path;
         if target.exists() {
             continue;
         }
-        fs::create_dir(&target)?;
+        fs::create_dir(target)?;
         match image.node(d).filter(|n| n.md.is_dir()) {
             Some(n) => {
                 // Same metadata as in the image, so the layer changes nothing.
-                set_owner(&target, n.md.uid(), n.md.gid())?;
-                set_mode(&target, n.md.mode() & 0o7777)?;
-                times.push((target, n.md.mtime(), n.md.mtime_nsec()));
+                set_owner(target, n.md.uid(), n.md.gid())?;
+                set_mode(target, n.md.mode() & 0o7777)?;
+                times.push((d.clone(), n.md.mtime(), n.md.mtime_nsec()));
             }
             None => {
                 let (uid, gid) = p.chown.unwrap_or((0, 0));
-                set_owner(&target, uid, gid)?;
-                set_mode(&target, 0o755)?;
-                times.push((target, now, 0));
+                set_owner(target, uid, gid)?;
+                set_mode(target, 0o755)?;
+                times.push((d.clone(), now, 0));
             }
         }
     }
     for it in &p.items {
-        let target = upper.join(&it.dest);
+        let target = InUpper::new(&root, &it.dest)?;
+        let target = &target.path;
         let md = &it.src.md;
         let (uid, gid) = match p.chown {
             Some(o) => o,
@@ -428,60 +434,80 @@ pub fn execute(p: &CopyPlan, image: &dyn Tree, upper: &Path) -> io::Result<()> {
                 if let Some(n) = existing {
                     // An existing destination directory keeps its metadata.
                     if !target.exists() {
-                        fs::create_dir(&target)?;
+                        fs::create_dir(target)?;
                     }
-                    set_owner(&target, n.md.uid(), n.md.gid())?;
-                    set_mode(&target, n.md.mode() & 0o7777)?;
-                    times.push((target, n.md.mtime(), n.md.mtime_nsec()));
+                    set_owner(target, n.md.uid(), n.md.gid())?;
+                    set_mode(target, n.md.mode() & 0o7777)?;
+                    times.push((it.dest.clone(), n.md.mtime(), n.md.mtime_nsec()));
                     continue;
                 }
-                match fs::symlink_metadata(&target) {
+                match fs::symlink_metadata(target) {
                     Ok(m) if m.is_dir() => {}
                     Ok(_) => {
-                        fs::remove_file(&target)?;
-                        fs::create_dir(&target)?;
+                        fs::remove_file(target)?;
+                        fs::create_dir(target)?;
                     }
-                    Err(_) => fs::create_dir(&target)?,
+                    Err(_) => fs::create_dir(target)?,
                 }
-                set_owner(&target, uid, gid)?;
-                set_mode(&target, mode)?;
-                times.push((target, md.mtime(), md.mtime_nsec()));
+                set_owner(target, uid, gid)?;
+                set_mode(target, mode)?;
+                times.push((it.dest.clone(), md.mtime(), md.mtime_nsec()));
             }
             Kind::File { .. } => {
-                remove_existing(&target)?;
-                fs::copy(&it.src.real, &target)?;
-                set_owner(&target, uid, gid)?;
-                set_mode(&target, mode)?;
-                set_times(&target, md.mtime(), md.mtime_nsec())?;
+                remove_existing(target)?;
+                fs::copy(&it.src.real, target)?;
+                set_owner(target, uid, gid)?;
+                set_mode(target, mode)?;
+                set_times(target, md.mtime(), md.mtime_nsec())?;
             }
             Kind::Symlink { target: link } => {
-                remove_existing(&target)?;
-                symlink(link, &target)?;
-                set_owner(&target, uid, gid)?;
-                set_times(&target, md.mtime(), md.mtime_nsec())?;
+                remove_existing(target)?;
+                symlink(link, target)?;
+                set_owner(target, uid, gid)?;
+                set_times(target, md.mtime(), md.mtime_nsec())?;
             }
             Kind::Archive { .. } => {
-                fs::create_dir_all(&target)?;
-                unpack_archive(&it.src.real, &target, p.chown)?;
+                let dir = root.mkdir_all(&it.dest, 0o755).map_err(in_root_err)?;
+                unpack_archive(&it.src.real, &dir.proc_path(), p.chown)?;
             }
             Kind::Other => {
-                remove_existing(&target)?;
+                remove_existing(target)?;
                 let c = CString::new(target.as_os_str().as_bytes()).map_err(io::Error::other)?;
                 // SAFETY: c is a valid NUL-terminated path; mknod has no other preconditions.
                 if unsafe { libc::mknod(c.as_ptr(), md.mode(), md.rdev()) } != 0 {
                     return Err(io::Error::last_os_error());
                 }
-                set_owner(&target, uid, gid)?;
-                set_times(&target, md.mtime(), md.mtime_nsec())?;
+                set_owner(target, uid, gid)?;
+                set_times(target, md.mtime(), md.mtime_nsec())?;
             }
         }
     }
     // Directory mtimes last, deepest first: adding children changed them.
     times.sort_by(|a, b| b.0.cmp(&a.0));
-    for (path, s, ns) in times {
-        set_times(&path, s, ns)?;
+    for (rel, s, ns) in times {
+        set_times(&InUpper::new(&root, &rel)?.path, s, ns)?;
     }
     Ok(())
+}
+
+/// A path of the image inside `upper`, reached through the one
+/// resolve-in-root: a symlink an earlier item of this COPY made cannot
+/// lead a later one out of `upper`. The path goes through the parent's
+/// descriptor (`/proc/self/fd/N/name`), held open while it is used.
+struct InUpper {
+    _dir: Resolved,
+    path: PathBuf,
+}
+
+impl InUpper {
+    fn new(root: &Root, rel: &str) -> io::Result<InUpper> {
+        let (dir, name) = root.parent(rel, None).map_err(in_root_err)?;
+        let path = match name {
+            Some(n) => dir.proc_path().join(n),
+            None => dir.proc_path(),
+        };
+        Ok(InUpper { _dir: dir, path })
+    }
 }
 
 fn remove_existing(p: &Path) -> io::Result<()> {
@@ -598,8 +624,8 @@ mod tests {
         fs::write(ctx.join("main.go"), "m").unwrap();
         fs::create_dir_all(img.join("app")).unwrap();
         Setup {
-            ctx: DirTree { root: ctx },
-            img: DirTree { root: img },
+            ctx: DirTree::new(&ctx).unwrap(),
+            img: DirTree::new(&img).unwrap(),
             upper,
             _d: d,
         }
@@ -702,11 +728,29 @@ mod tests {
     fn digest_ignores_mtime_but_not_content() {
         let s = setup();
         let d1 = plan(&req(&s, &["src"], "/d")).unwrap().digest;
-        crate::copy::set_times(&s.ctx.root.join("src/a.txt"), 12345, 0).unwrap();
+        crate::copy::set_times(&s.ctx.path().join("src/a.txt"), 12345, 0).unwrap();
         let d2 = plan(&req(&s, &["src"], "/d")).unwrap().digest;
         assert_eq!(d1, d2);
-        fs::write(s.ctx.root.join("src/a.txt"), "changed").unwrap();
+        fs::write(s.ctx.path().join("src/a.txt"), "changed").unwrap();
         let d3 = plan(&req(&s, &["src"], "/d")).unwrap().digest;
         assert_ne!(d1, d3);
+    }
+
+    // COPY writes into its upper dir through resolve-in-root: a symlink
+    // there (made by an earlier item) never leads a write to the host.
+    #[test]
+    fn writes_stay_in_upper() {
+        let d = tempfile::tempdir().unwrap();
+        let upper = d.path().join("upper");
+        let outside = d.path().join("outside");
+        fs::create_dir_all(&upper).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        symlink(&outside, upper.join("esc")).unwrap();
+        let root = Root::new(&upper).unwrap();
+        let t = InUpper::new(&root, "esc/f");
+        if let Ok(t) = t {
+            let _ = fs::write(&t.path, "x");
+        }
+        assert!(!outside.join("f").exists());
     }
 }

@@ -162,9 +162,7 @@ pub(super) fn prepare(
             ));
         }
         sources = names;
-        let dt = DirTree {
-            root: t.path().to_path_buf(),
-        };
+        let dt = DirTree::new(t.path()).map_err(io_at(t.path()))?;
         tree_src = SourceTree::Temp(t, dt);
         from_key = "inline".into();
     } else if checksum.is_some() {

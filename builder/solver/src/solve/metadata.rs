@@ -258,7 +258,8 @@ pub(super) fn prepare_workdir(sh: &Shared, st: &State, w: &str, env: &EnvList) -
             let mut c = st.config.clone();
             c.set("WorkingDir", json!(abs));
             let view = LayerTree::new(&st.snapshots);
-            let exists = tree::resolve(&view, &full, true)
+            let exists = view
+                .resolve(&full, true)
                 .ok()
                 .and_then(|r| view.node(&r))
                 .is_some_and(|n| n.md.is_dir());

@@ -132,7 +132,8 @@ fn bind(
             let image = LayerTree::default();
             let req = CopyRequest::new(sources, "/x/", &sh.ctx, &image, "RUN --mount");
             let digest = copy::plan(&req).map(|p| p.digest).unwrap_or_default();
-            (sh.ctx.dir.join(&source), "context".to_string(), digest)
+            let host = sh.ctx.host_path(&source).map_err(io_at(&sh.ctx.dir))?;
+            (host, "context".to_string(), digest)
         }
         Some(f) => {
             let (host, what) = bind_from(sh, out, f, &source)?;
@@ -172,9 +173,7 @@ fn bind_from(
         .tempdir_in(sh.store.tmp_dir())
         .map_err(io_at(sh.store.tmp_dir()))?;
     let view = LayerTree::new(&layers);
-    let dest = DirTree {
-        root: t.path().to_path_buf(),
-    };
+    let dest = DirTree::new(t.path()).map_err(io_at(t.path()))?;
     let mut req = CopyRequest::new(vec![source.to_string()], "/", &view, &dest, "RUN --mount");
     req.keep_owner = true;
     let p = copy::plan(&req).map_err(|e| BuildError::Invalid(format!("--mount from={f}: {e}")))?;
