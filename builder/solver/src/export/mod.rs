@@ -7,7 +7,7 @@ mod docker;
 pub(crate) mod image;
 mod local;
 mod oci;
-mod registry;
+pub(crate) mod registry;
 mod tar;
 
 use std::fs;

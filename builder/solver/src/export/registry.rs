@@ -7,6 +7,18 @@ use skiff_store::Store;
 use crate::error::{BuildError, Result};
 use crate::progress::{Event, Progress};
 
+/// The registry of image `name`, with the user's settings (credentials,
+/// mirrors, insecure registries): for pushes and base image pulls alike.
+pub(crate) fn connect(
+    name: &str,
+) -> std::result::Result<(skiff_registry::Reference, skiff_registry::Registry), skiff_registry::Error>
+{
+    let r = skiff_registry::parse_reference(name)?;
+    let opts = skiff_registry::Options::default().with_settings()?;
+    let reg = skiff_registry::Registry::connect(&r, &opts)?;
+    Ok((r, reg))
+}
+
 /// Push every tag.
 pub fn push(store: &Store, tags: &[String], progress: &Arc<dyn Progress>) -> Result<()> {
     if tags.is_empty() {
@@ -17,11 +29,7 @@ pub fn push(store: &Store, tags: &[String], progress: &Arc<dyn Progress>) -> Res
     let rt = skiff_registry::runtime().map_err(|e| BuildError::Registry(e.to_string()))?;
     for t in tags {
         let err = |e: skiff_registry::Error| BuildError::Registry(format!("pushing {t}: {e}"));
-        let r = skiff_registry::parse_reference(t).map_err(err)?;
-        let opts = skiff_registry::Options::default()
-            .with_settings()
-            .map_err(err)?;
-        let reg = skiff_registry::Registry::connect(&r, &opts).map_err(err)?;
+        let (r, reg) = connect(t).map_err(err)?;
         let p = Arc::clone(progress);
         let reporter: skiff_registry::events::Reporter = Arc::new(move |e| {
             if let skiff_registry::events::Event::Line(l) = e {

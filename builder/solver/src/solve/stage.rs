@@ -36,6 +36,29 @@ pub(super) struct State {
     pub(super) intermediate: bool,
 }
 
+impl State {
+    /// A stage starting on an image or an earlier stage.
+    fn on(
+        config: &ImageConfig,
+        layers: &[LayerInfo],
+        snapshots: &[PathBuf],
+        key: String,
+        intermediate: bool,
+    ) -> State {
+        State {
+            config: config.clone(),
+            layers: layers.to_vec(),
+            snapshots: snapshots.to_vec(),
+            chain: chain_ids(layers).last().cloned(),
+            key,
+            args: EnvList::new(),
+            base_layers: layers.len(),
+            cmd_set: false,
+            intermediate,
+        }
+    }
+}
+
 /// Result of executing a step (not from cache).
 pub(super) struct Produced {
     pub(super) config: ImageConfig,
@@ -106,33 +129,13 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
             let b = sh.bases.get(name).ok_or_else(|| {
                 BuildError::Invalid(format!("base image {name} was not resolved"))
             })?;
-            let chains = chain_ids(&b.layers);
-            State {
-                config: b.config.clone(),
-                layers: b.layers.clone(),
-                snapshots: b.snapshots.clone(),
-                chain: chains.last().cloned(),
-                key: cache::key(&[cache::FORMAT, &epoch, "from", &b.id, &platform.to_string()]),
-                args: EnvList::new(),
-                base_layers: b.layers.len(),
-                cmd_set: false,
-                intermediate: i != sh.plan.target,
-            }
+            let key = cache::key(&[cache::FORMAT, &epoch, "from", &b.id, &platform.to_string()]);
+            State::on(&b.config, &b.layers, &b.snapshots, key, i != sh.plan.target)
         }
         Base::Stage(j) => {
             let o = sh.wait_stage(*j)?;
-            let chains = chain_ids(&o.layers);
-            State {
-                config: o.config.clone(),
-                layers: o.layers.clone(),
-                snapshots: o.snapshots.clone(),
-                chain: chains.last().cloned(),
-                key: cache::key(&[cache::FORMAT, "from-stage", &o.key]),
-                args: EnvList::new(),
-                base_layers: o.layers.len(),
-                cmd_set: false,
-                intermediate: i != sh.plan.target,
-            }
+            let key = cache::key(&[cache::FORMAT, "from-stage", &o.key]);
+            State::on(&o.config, &o.layers, &o.snapshots, key, i != sh.plan.target)
         }
         Base::Scratch => State {
             config: ImageConfig::scratch(
