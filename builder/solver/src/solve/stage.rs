@@ -289,34 +289,34 @@ fn run_step(
     let env = expand_env(st);
     let prepared = prepare(sh, st, ins, &env)?;
     let key = cache::key(&[&st.key, &prepared.material]);
-    if use_cache {
-        if let Some(rec) = sh.cache.get(&key) {
-            apply_record(sh, st, &rec)?;
-            st.key = key;
-            (prepared.after)(st);
-            return Ok(true);
-        }
-    }
-    let _lock = sh.cache.lock(&key)?;
-    if use_cache {
+    let lookup = || if use_cache { sh.cache.get(&key) } else { None };
+    let mut found = lookup();
+    let _lock = match found {
+        Some(_) => None,
+        None => Some(sh.cache.lock(&key)?),
+    };
+    if found.is_none() {
         // Another build may have done it while we waited for the lock.
-        if let Some(rec) = sh.cache.get(&key) {
-            apply_record(sh, st, &rec)?;
-            st.key = key;
-            (prepared.after)(st);
-            return Ok(true);
-        }
+        found = lookup();
     }
-    let produced = (prepared.work)(sh, st, id)?;
-    let rec = Record {
-        layer: produced.layer.as_ref().map(LayerRecord::from_info),
-        config: produced.config.0.clone(),
+    let cached = found.is_some();
+    let rec = match found {
+        Some(rec) => rec,
+        None => {
+            let produced = (prepared.work)(sh, st, id)?;
+            Record {
+                layer: produced.layer.as_ref().map(LayerRecord::from_info),
+                config: produced.config.0,
+            }
+        }
     };
     apply_record(sh, st, &rec)?;
-    sh.cache.put(&key, &rec)?;
+    if !cached {
+        sh.cache.put(&key, &rec)?;
+    }
     st.key = key;
     (prepared.after)(st);
-    Ok(false)
+    Ok(cached)
 }
 
 fn apply_record(sh: &Shared, st: &mut State, rec: &Record) -> Result<()> {
