@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use skiff_core::inroot::Root;
 use skiff_dockerignore::PatternMatcher;
 
 use crate::error::{io_at, BuildError, Result};
-use crate::tree::{hash_file, Node, Tree};
+use crate::tree::{hash_file, node_in_root, resolve_in_root, Node, Tree};
 
 /// Where the context and the Dockerfile come from.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +35,9 @@ pub struct ContextSpec {
 pub struct Context {
     /// Directory holding the context files.
     pub dir: PathBuf,
+    /// The same directory, opened: what COPY and RUN mounts reach in the
+    /// context is resolved in it, never by host path.
+    root: Root,
     /// Keeps an unpacked stdin tar alive for the build.
     _tmp: Option<tempfile::TempDir>,
     /// Visible paths (after .dockerignore).
@@ -169,8 +173,10 @@ impl Context {
         let matcher = PatternMatcher::new(&patterns)
             .map_err(|e| BuildError::Context(format!(".dockerignore: {e}")))?;
 
+        let root = Root::new(&dir).map_err(|e| BuildError::Context(e.to_string()))?;
         let mut ctx = Context {
             dir,
+            root,
             _tmp: tmp,
             included: BTreeSet::new(),
             hashes: HashMap::new(),
@@ -195,6 +201,14 @@ impl Context {
 
     pub fn is_empty(&self) -> bool {
         self.included.is_empty()
+    }
+
+    /// The host path of `rel` (symlinks followed inside the context), for a
+    /// RUN bind mount of the context. Unlike COPY it sees the whole
+    /// directory, .dockerignore'd files too, as it always did.
+    pub fn host_path(&self, rel: &str) -> io::Result<PathBuf> {
+        let resolved = resolve_in_root(&self.root, &crate::tree::clean(rel), true)?;
+        Ok(self.dir.join(resolved))
     }
 }
 
@@ -264,13 +278,7 @@ impl Tree for Context {
         if !rel.is_empty() && !self.included.contains(rel) {
             return None;
         }
-        let real = if rel.is_empty() {
-            self.dir.clone()
-        } else {
-            self.dir.join(rel)
-        };
-        let md = fs::symlink_metadata(&real).ok()?;
-        Some(Node { real, md })
+        node_in_root(&self.root, rel)
     }
 
     fn children(&self, rel: &str) -> Vec<String> {

@@ -1,17 +1,25 @@
-//! skiff build solver: the frontend's stage graph becomes work.
+//! skiff build solver: the frontend's stage graph becomes work. The build
+//! goes frontend (skiff-frontend: parse, expand, plan) → solve → export.
 //!
-//! Modules, one concept each:
-//! - `layer`: directory → deterministic tar → compressed blob with digests.
-//! - `tree`: read-only views (merged layer snapshots, plain dirs) COPY reads.
+//! Solve:
+//! - `solve`: bases resolved up front, stages on threads, each step looked
+//!   up in the cache by a chained key; one file per instruction family
+//!   (`solve/metadata`, `solve/copy`, `solve/run`, `solve/run_mounts`).
 //! - `context`: the build context, .dockerignore, cached content hashes.
-//! - `copy`: COPY/ADD semantics (plan + execute into an upper dir).
-
+//! - `tree`: read-only views COPY reads (merged layer snapshots, real
+//!   directories resolved in root).
+//! - `copy`: COPY/ADD semantics (plan, then execute into an upper dir).
+//! - `run`: the typed request a RUN is to a container runtime;
+//!   `runtime_runner` answers it with skiff-runtime.
+//! - `layer`: directory → deterministic tar → compressed blob with digests.
 //! - `cache`: step cache records under `<store>/buildcache/`.
 //! - `imageconfig`: docker-format image config edits.
-//! - `solve`: stages on threads, steps, the final image.
-//! - `run`: the interface RUN needs from a container runtime.
+//! - `squash`, `fetch`: `--squash`, ADD of URLs.
 //! - `progress`: plain / tty / quiet output.
-//! - `export`: outputs other than the image store.
+//!
+//! Export:
+//! - `export`: where the result goes: the image store, local, tar, oci,
+//!   docker, registry.
 
 pub mod cache;
 pub mod context;

@@ -1,18 +1,44 @@
-//! RUN steps: what the solver needs from a container runtime, as a trait so
-//! the solver does not depend on how containers are started. skiff's CLI
-//! supplies the implementation backed by skiff-runtime.
+//! RUN steps: what the solver asks of a container runtime.
+//!
+//! Why a trait: RUN is the one step that needs a container. The solver
+//! describes it with a typed [`RunRequest`] (host paths, typed mounts and
+//! network, no Dockerfile strings) and gets a typed [`RunOutcome`] back; it
+//! never sees skiff-runtime's types. The build without containers (no RUN,
+//! or a fake executor in tests) needs no root, and `skiff build` plugs in
+//! [`crate::runtime_runner::RuntimeRunner`], backed by skiff-runtime.
 
 use std::path::PathBuf;
 
-/// One RUN mount, resolved to host paths.
-#[derive(Debug, Clone)]
-pub struct RunMount {
-    /// "bind", "tmpfs" (source unused) or "secret" (a bind of a file that
-    /// never goes into a layer).
-    pub kind: String,
-    pub source: PathBuf,
-    pub target: String,
-    pub read_only: bool,
+/// One RUN mount, resolved to host paths. Cache mounts, secrets, context
+/// and stage binds and the heredoc script are all binds of a host path by
+/// the time they get here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunMount {
+    Bind {
+        source: PathBuf,
+        target: String,
+        read_only: bool,
+    },
+    /// An empty tmpfs.
+    Tmpfs { target: String },
+}
+
+impl RunMount {
+    /// Where the mount appears in the container.
+    pub fn target(&self) -> &str {
+        match self {
+            RunMount::Bind { target, .. } | RunMount::Tmpfs { target } => target,
+        }
+    }
+}
+
+/// The network a RUN gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunNetwork {
+    /// A namespace of its own on the default bridge, with outbound NAT.
+    Bridge,
+    Host,
+    None,
 }
 
 /// Everything needed to run one RUN command.
@@ -32,20 +58,25 @@ pub struct RunRequest {
     /// USER (name or uid[:gid]), resolved by the runtime in the rootfs.
     pub user: String,
     pub workdir: String,
-    /// "default" (the default bridge network), "host" or "none".
-    pub network: String,
+    pub network: RunNetwork,
     pub mounts: Vec<RunMount>,
-    pub add_hosts: Vec<String>,
+    /// `--add-host` entries as (host, address).
+    pub add_hosts: Vec<(String, String)>,
 }
 
 /// How a RUN ended.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutcome {
     pub exit_code: i32,
 }
 
+/// Why a RUN could not be run at all (not: it ran and failed).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct RunError(pub String);
+
 /// Runs RUN commands. `output` receives each line of stdout/stderr as it
 /// comes.
 pub trait RunExecutor: Send + Sync {
-    fn run(&self, req: &RunRequest, output: &mut dyn FnMut(&str)) -> Result<RunOutcome, String>;
+    fn run(&self, req: &RunRequest, output: &mut dyn FnMut(&str)) -> Result<RunOutcome, RunError>;
 }

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use skiff_runtime::{ContainerConfig, Layout, MountKind, MountSpec, Network};
 
-use crate::run::{RunExecutor, RunOutcome, RunRequest};
+use crate::run::{RunError, RunExecutor, RunMount, RunNetwork, RunOutcome, RunRequest};
 use crate::tree::{self, LayerTree, Tree};
 
 pub struct RuntimeRunner {
@@ -51,27 +51,14 @@ impl RuntimeRunner {
 }
 
 impl RunExecutor for RuntimeRunner {
-    fn run(&self, req: &RunRequest, output: &mut dyn FnMut(&str)) -> Result<RunOutcome, String> {
+    fn run(&self, req: &RunRequest, output: &mut dyn FnMut(&str)) -> Result<RunOutcome, RunError> {
         if req.lower.is_empty() {
-            return Err("RUN needs a base image with a filesystem (FROM scratch has none)".into());
+            return Err(RunError(
+                "RUN needs a base image with a filesystem (FROM scratch has none)".into(),
+            ));
         }
         let layout = Layout::new(&self.root);
-        let mut mounts = Vec::new();
-        for m in &req.mounts {
-            let kind = if m.kind == "tmpfs" {
-                MountKind::Tmpfs
-            } else {
-                MountKind::Bind
-            };
-            mounts.push(MountSpec {
-                kind,
-                source: m.source.display().to_string(),
-                destination: m.target.clone(),
-                readonly: m.read_only,
-                options: Vec::new(),
-                anonymous: false,
-            });
-        }
+        let mounts = req.mounts.iter().map(mount_spec).collect();
         let cfg = ContainerConfig {
             layers: req.lower.clone(),
             args: req.args.clone(),
@@ -79,24 +66,17 @@ impl RunExecutor for RuntimeRunner {
             env: req.env.clone(),
             workdir: req.workdir.clone(),
             user: req.user.clone(),
-            network: runtime_network(&req.network),
+            network: runtime_network(req.network),
             mounts,
-            add_hosts: req
-                .add_hosts
-                .iter()
-                .filter_map(|h| {
-                    h.split_once(':')
-                        .map(|(a, b)| (a.to_string(), b.to_string()))
-                })
-                .collect(),
+            add_hosts: req.add_hosts.clone(),
             auto_remove: false,
             ..Default::default()
         };
         if cfg.network == Network::Bridge {
             self.hold_bridge();
         }
-        let cfg =
-            skiff_runtime::lifecycle::create(&layout, cfg, None).map_err(|e| e.to_string())?;
+        let cfg = skiff_runtime::lifecycle::create(&layout, cfg, None)
+            .map_err(|e| RunError(e.to_string()))?;
         let id = cfg.id.clone();
         let result = run_container(&self.root, &id, output);
         let cdir = layout.container(&id);
@@ -106,21 +86,38 @@ impl RunExecutor for RuntimeRunner {
             Ok(())
         };
         let _ = skiff_runtime::lifecycle::remove(&layout, &id, true, true);
-        let code = result?;
-        moved.map_err(|e| format!("collecting the RUN layer: {e}"))?;
+        let code = result.map_err(RunError)?;
+        moved.map_err(|e| RunError(format!("collecting the RUN layer: {e}")))?;
         Ok(RunOutcome { exit_code: code })
     }
 }
 
-/// The runtime's network mode for a RUN's: `default` is a namespace of
+fn mount_spec(m: &RunMount) -> MountSpec {
+    let (kind, source, read_only) = match m {
+        RunMount::Bind {
+            source, read_only, ..
+        } => (MountKind::Bind, source.display().to_string(), *read_only),
+        RunMount::Tmpfs { .. } => (MountKind::Tmpfs, String::new(), false),
+    };
+    MountSpec {
+        kind,
+        source,
+        destination: m.target().to_string(),
+        readonly: read_only,
+        options: Vec::new(),
+        anonymous: false,
+    }
+}
+
+/// The runtime's network mode for a RUN's: the bridge is a namespace of
 /// its own on the default bridge network with outbound NAT (`network_name`
 /// empty), as `skiff run` without `--network`; released when the RUN's
 /// container is removed.
-fn runtime_network(mode: &str) -> Network {
+fn runtime_network(mode: RunNetwork) -> Network {
     match mode {
-        "none" => Network::None,
-        "host" => Network::Host,
-        _ => Network::Bridge,
+        RunNetwork::None => Network::None,
+        RunNetwork::Host => Network::Host,
+        RunNetwork::Bridge => Network::Bridge,
     }
 }
 
@@ -163,7 +160,7 @@ fn move_upper(from: &Path, to: &Path, req: &RunRequest) -> std::io::Result<()> {
     let _ = fs::remove_dir(to);
     fs::rename(from, to)?;
     let lower = LayerTree::new(&req.lower);
-    let mut targets: Vec<String> = req.mounts.iter().map(|m| m.target.clone()).collect();
+    let mut targets: Vec<String> = req.mounts.iter().map(|m| m.target().to_string()).collect();
     targets.extend(["/etc/hosts", "/etc/resolv.conf", "/etc/hostname"].map(String::from));
     targets.push("/dev/pipes".into());
     for t in targets {

@@ -4,6 +4,15 @@
 //! (so it works unprivileged and from any thread), or the build context.
 //!
 //! Paths are relative and clean: "" is the root, "a/b" below it.
+//!
+//! Two ways to resolve a path in a tree: trees on a real directory (the
+//! build context, [`DirTree`]) go through the one resolve-in-root,
+//! [`skiff_core::inroot::Root`], so no symlink in them can lead skiff to a
+//! host file. A stack of layer snapshots ([`LayerTree`]) is no one
+//! directory (each component may come from another layer, whiteouts and
+//! opaque dirs hide lower ones), so it keeps the node-by-node walk
+//! ([`resolve_by_nodes`]): every step is a lookup in the merged view, and
+//! symlink targets are re-read as paths of the view, never of the host.
 
 use std::collections::BTreeSet;
 use std::fs::{self, Metadata};
@@ -12,6 +21,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
+use skiff_core::inroot::{Root, Walk};
 
 /// One visible filesystem object.
 #[derive(Debug, Clone)]
@@ -31,6 +41,13 @@ pub trait Tree: Send + Sync {
     /// sha256 hex of a regular file's content.
     fn content_hash(&self, _rel: &str, node: &Node) -> io::Result<String> {
         hash_file(&node.real)
+    }
+    /// Resolve symlinks inside the tree (absolute targets are relative to
+    /// the tree's root, never the host's): every component, and the last
+    /// one too when `follow_last`. Returns the clean path of what it
+    /// designates, which may not exist.
+    fn resolve(&self, path: &str, follow_last: bool) -> io::Result<String> {
+        resolve_by_nodes(self, path, follow_last)
     }
 }
 
@@ -73,11 +90,15 @@ pub fn clean(path: &str) -> String {
     out.join("/")
 }
 
-/// Resolve symlinks inside the tree (absolute targets are relative to the
-/// tree's root, never the host's): every component, and the last one too
-/// when `follow_last`. Returns the clean path of what it designates, which
-/// may not exist.
-pub fn resolve(tree: &dyn Tree, path: &str, follow_last: bool) -> io::Result<String> {
+/// [`Tree::resolve`] by looking each component up in the tree: for trees
+/// that are no single directory (merged layers), and for the build context,
+/// where what .dockerignore hides must not exist even as a step on the way
+/// (its nodes are looked up in root, see [`Context`](crate::context::Context)).
+pub fn resolve_by_nodes<T: Tree + ?Sized>(
+    tree: &T,
+    path: &str,
+    follow_last: bool,
+) -> io::Result<String> {
     let mut todo: Vec<String> = clean(path)
         .split('/')
         .filter(|c| !c.is_empty())
@@ -129,38 +150,100 @@ pub fn resolve(tree: &dyn Tree, path: &str, follow_last: bool) -> io::Result<Str
     Ok(cur.join("/"))
 }
 
-/// A plain directory (the build context after it was checked, an exported
-/// rootfs...).
+/// A plain directory (a temp dir of downloads, a rootfs being filled...):
+/// every lookup goes through the one resolve-in-root.
 pub struct DirTree {
-    pub root: PathBuf,
+    root: Root,
+}
+
+impl DirTree {
+    pub fn new(dir: &Path) -> io::Result<DirTree> {
+        Ok(DirTree {
+            root: Root::new(dir).map_err(in_root_err)?,
+        })
+    }
+
+    /// The directory on the host.
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
 }
 
 impl Tree for DirTree {
     fn node(&self, rel: &str) -> Option<Node> {
-        let real = if rel.is_empty() {
-            self.root.clone()
-        } else {
-            self.root.join(rel)
-        };
-        let md = fs::symlink_metadata(&real).ok()?;
-        Some(Node { real, md })
+        node_in_root(&self.root, rel)
     }
 
     fn children(&self, rel: &str) -> Vec<String> {
-        let dir = if rel.is_empty() {
-            self.root.clone()
-        } else {
-            self.root.join(rel)
-        };
-        let mut v: Vec<String> = fs::read_dir(dir)
-            .map(|it| {
-                it.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
+        children_in_root(&self.root, rel)
+    }
+
+    fn resolve(&self, path: &str, follow_last: bool) -> io::Result<String> {
+        resolve_in_root(&self.root, &clean(path), follow_last)
+    }
+}
+
+pub(crate) fn in_root_err(e: skiff_core::inroot::InRootError) -> io::Error {
+    io::Error::new(e.kind(), e.to_string())
+}
+
+/// The object at `rel` inside `root`, not following a final symlink: the
+/// components before it are resolved in root, and the host path handed
+/// back has no symlink left in it.
+pub(crate) fn node_in_root(root: &Root, rel: &str) -> Option<Node> {
+    let walk = Walk {
+        follow_last: false,
+        create_dirs: None,
+    };
+    let r = root.resolve(rel, walk).ok()?;
+    let real = root.path().join(&r.rel);
+    let md = fs::symlink_metadata(&real).ok()?;
+    Some(Node { real, md })
+}
+
+/// Sorted names in the directory `rel` of `root` (resolved in root).
+pub(crate) fn children_in_root(root: &Root, rel: &str) -> Vec<String> {
+    let walk = Walk {
+        follow_last: true,
+        create_dirs: None,
+    };
+    let Ok(dir) = root.resolve(rel, walk) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = fs::read_dir(root.path().join(&dir.rel))
+        .map(|it| {
+            it.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// [`Tree::resolve`] for a clean path in a real directory. What does not
+/// exist is resolved as far as it does, the rest kept as written (as the
+/// node walk does), so its lookup then reports it missing.
+pub(crate) fn resolve_in_root(root: &Root, clean: &str, follow_last: bool) -> io::Result<String> {
+    if clean.is_empty() {
+        return Ok(String::new());
+    }
+    let walk = Walk {
+        follow_last,
+        create_dirs: None,
+    };
+    match root.resolve(clean, walk) {
+        Ok(r) => Ok(r.rel.to_string_lossy().into_owned()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            let (parent, name) = clean.rsplit_once('/').unwrap_or(("", clean));
+            Ok(join(&resolve_in_root(root, parent, true)?, name))
+        }
+        Err(e) => Err(in_root_err(e)),
     }
 }
 
@@ -296,7 +379,7 @@ impl Tree for LayerTree {
 
 /// Read a small file of a tree (e.g. /etc/passwd), following symlinks.
 pub fn read_small(tree: &dyn Tree, path: &str) -> Option<Vec<u8>> {
-    let rel = resolve(tree, path, true).ok()?;
+    let rel = tree.resolve(path, true).ok()?;
     let node = tree.node(&rel)?;
     if !node.md.is_file() || node.md.len() > 16 << 20 {
         return None;
@@ -330,7 +413,7 @@ mod tests {
         fs::write(top.join("data/new"), "2").unwrap();
         let t = LayerTree::new(&[base.clone(), top.clone()]);
         assert_eq!(t.children("data"), vec!["new", "old"]);
-        assert_eq!(resolve(&t, "/link/new", true).unwrap(), "data/new");
+        assert_eq!(t.resolve("/link/new", true).unwrap(), "data/new");
         assert!(read_small(&t, "/etc/passwd").is_some());
         assert_eq!(t.children(""), vec!["data", "etc", "link"]);
         // A file in the top layer hides a directory below.
@@ -338,5 +421,34 @@ mod tests {
         fs::write(top.join("data"), "f").unwrap();
         assert!(t.node("data/old").is_none());
         assert!(t.node("data").unwrap().md.is_file());
+    }
+
+    // A symlink in a real directory (the context, a temp dir) is resolved
+    // inside it: an absolute target never reaches the host's file.
+    #[test]
+    fn dir_tree_symlinks_stay_inside() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("ctx");
+        let outside = d.path().join("outside");
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("secret"), "host").unwrap();
+        symlink(&outside, root.join("link")).unwrap();
+        symlink("../../outside", root.join("rel")).unwrap();
+        let t = DirTree::new(&root).unwrap();
+        assert!(t.node("link/secret").is_none());
+        assert!(t.node("rel/secret").is_none());
+        for p in ["link/secret", "rel/secret"] {
+            let r = t.resolve(p, true).unwrap();
+            assert!(t.node(&r).is_none(), "{p} -> {r}");
+        }
+        // Absolute targets are the tree's own paths.
+        fs::create_dir_all(root.join("data")).unwrap();
+        fs::write(root.join("data/x"), "in").unwrap();
+        symlink("/data", root.join("abs")).unwrap();
+        assert_eq!(t.resolve("abs/x", true).unwrap(), "data/x");
+        assert!(t.node("abs/x").unwrap().md.is_file());
+        assert!(t.children("link").is_empty());
+        assert!(read_small(&t, "link/secret").is_none());
     }
 }

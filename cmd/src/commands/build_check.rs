@@ -91,7 +91,9 @@ pub fn run(_g: &Globals, a: &super::build::Args) -> anyhow::Result<i32> {
         .flat_map(|p| p.split(','))
         .find(|p| !p.is_empty())
     {
-        Some(p) => Some(Platform::parse(p).map_err(|e| crate::exit::Failure::new(125, e))?),
+        Some(p) => {
+            Some(Platform::parse(p).map_err(|e| crate::exit::Failure::new(125, e.to_string()))?)
+        }
         None => None,
     };
     let opts = PlanOptions {

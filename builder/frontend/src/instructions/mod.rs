@@ -5,8 +5,11 @@
 //! against which environment, depends on the stage's env at build time; see
 //! [`crate::plan`] and [`crate::expand`].
 
+mod copy;
 mod flags;
+mod healthcheck;
 mod mount;
+mod run;
 mod values;
 
 use std::time::Duration;
@@ -15,9 +18,12 @@ pub use mount::{ram_in_bytes, Expander, Mount, MountType, Sharing};
 pub use values::{parse_go_duration, Chmod};
 
 use crate::error::{Error, LineRange};
-use crate::parser::{chomp_heredoc_content, parse_heredoc, Heredoc, Node};
+use crate::parser::{Heredoc, Node};
 use crate::suggest::did_you_mean;
+use copy::{parse_add, parse_copy};
 use flags::{Flags, Kind};
+use healthcheck::parse_healthcheck;
+use run::parse_run;
 
 /// `KEY=VALUE` of ENV and LABEL; `no_delim` marks the legacy `ENV k v` form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -473,237 +479,5 @@ fn parse_from(node: &Node, args: &[&str]) -> Result<FromInstruction, String> {
         lines: node.lines,
         source: node.original.trim().to_string(),
         comments: node.prev_comment.clone(),
-    })
-}
-
-/// Split COPY/ADD arguments into sources (paths or heredocs) and the destination.
-fn sources_and_dest(
-    node: &Node,
-    args: &[&str],
-    cmd: &str,
-) -> Result<(Vec<String>, Vec<SourceContent>, String), String> {
-    if args.len() < 2 {
-        return Err(format!(
-            "{cmd} requires at least two arguments, but only one was provided. Destination could not be determined"
-        ));
-    }
-    let dest = args[args.len() - 1].to_string();
-    if parse_heredoc(&dest).ok().flatten().is_some() {
-        return Err(format!("{cmd} cannot accept a heredoc as a destination"));
-    }
-    let mut paths = Vec::new();
-    let mut contents = Vec::new();
-    for src in &args[..args.len() - 1] {
-        match parse_heredoc(src).ok().flatten() {
-            Some(h) => {
-                let body = node
-                    .heredocs
-                    .iter()
-                    .find(|d| d.name == h.name)
-                    .map(|d| d.content.clone())
-                    .unwrap_or_default();
-                let data = if h.chomp {
-                    chomp_heredoc_content(&body)
-                } else {
-                    body
-                };
-                contents.push(SourceContent {
-                    path: h.name,
-                    data,
-                    expand: h.expand,
-                });
-            }
-            None => paths.push(src.to_string()),
-        }
-    }
-    Ok((paths, contents, dest))
-}
-
-fn check_chmod(v: &Option<String>) -> Result<(), String> {
-    if let Some(v) = v {
-        if !v.contains('$') {
-            Chmod::parse(v)?;
-        }
-    }
-    Ok(())
-}
-
-fn parse_copy(node: &Node, args: &[&str]) -> Result<CopyCommand, String> {
-    if args.len() < 2 {
-        return Err(
-            "COPY requires at least two arguments, but only one was provided. Destination could not be determined"
-                .into(),
-        );
-    }
-    let f = flags_for(
-        node,
-        &[
-            ("chown", Kind::Str),
-            ("from", Kind::Str),
-            ("chmod", Kind::Str),
-            ("link", Kind::Bool),
-            ("exclude", Kind::Strings),
-            ("parents", Kind::Bool),
-        ],
-    )?;
-    let (sources, contents, dest) = sources_and_dest(node, args, "COPY")?;
-    let c = CopyCommand {
-        sources,
-        contents,
-        dest,
-        from: f.string("from"),
-        chown: f.string("chown"),
-        chmod: f.string("chmod"),
-        link: f.bool("link").unwrap_or(false),
-        parents: f.bool("parents").unwrap_or(false),
-        excludes: f.strings("exclude"),
-    };
-    check_chmod(&c.chmod)?;
-    Ok(c)
-}
-
-fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String> {
-    if args.len() < 2 {
-        return Err(
-            "ADD requires at least two arguments, but only one was provided. Destination could not be determined"
-                .into(),
-        );
-    }
-    let f = flags_for(
-        node,
-        &[
-            ("chown", Kind::Str),
-            ("chmod", Kind::Str),
-            ("link", Kind::Bool),
-            ("keep-git-dir", Kind::Bool),
-            ("checksum", Kind::Str),
-            ("unpack", Kind::Bool),
-            ("exclude", Kind::Strings),
-        ],
-    )?;
-    let (sources, contents, dest) = sources_and_dest(node, args, "ADD")?;
-    let c = AddCommand {
-        sources,
-        contents,
-        dest,
-        chown: f.string("chown"),
-        chmod: f.string("chmod"),
-        link: f.bool("link").unwrap_or(false),
-        keep_git_dir: f.bool("keep-git-dir"),
-        checksum: f.string("checksum"),
-        unpack: f.bool("unpack"),
-        excludes: f.strings("exclude"),
-    };
-    check_chmod(&c.chmod)?;
-    if let Some(sum) = &c.checksum {
-        if !sum.contains('$') && !sum.contains(':') {
-            return Err(format!(
-                "invalid checksum digest format \"{sum}\": expected algorithm:hex"
-            ));
-        }
-    }
-    Ok(c)
-}
-
-fn parse_run(node: &Node, args: &[&str]) -> Result<RunCommand, String> {
-    let f = flags_for(
-        node,
-        &[
-            ("mount", Kind::Strings),
-            ("network", Kind::Str),
-            ("security", Kind::Str),
-        ],
-    )?;
-    let mut run = RunCommand {
-        cmd: command_line(node, args, false),
-        flags_used: f.used(),
-        ..RunCommand::default()
-    };
-    for spec in f.strings("mount") {
-        run.mounts.push(Mount::parse(&spec, None)?);
-        run.mount_specs.push(spec);
-    }
-    if let Some(n) = f.string("network") {
-        run.network = Some(match n.as_str() {
-            "default" => NetworkMode::Default,
-            "none" => NetworkMode::None,
-            "host" => NetworkMode::Host,
-            _ => return Err(format!("unsupported network mode \"{n}\"")),
-        });
-    }
-    if let Some(s) = f.string("security") {
-        run.security = Some(match s.as_str() {
-            "sandbox" => Security::Sandbox,
-            "insecure" => Security::Insecure,
-            _ => return Err(format!("unsupported security mode \"{s}\"")),
-        });
-    }
-    Ok(run)
-}
-
-fn parse_healthcheck(node: &Node, args: &[&str]) -> Result<Healthcheck, String> {
-    if args.is_empty() {
-        return Err(at_least_one("HEALTHCHECK"));
-    }
-    let typ = args[0].to_uppercase();
-    let rest = &args[1..];
-    if typ == "NONE" {
-        if !rest.is_empty() {
-            return Err("HEALTHCHECK NONE takes no arguments".into());
-        }
-        return Ok(Healthcheck::None);
-    }
-    let f = flags_for(
-        node,
-        &[
-            ("interval", Kind::Str),
-            ("timeout", Kind::Str),
-            ("start-period", Kind::Str),
-            ("start-interval", Kind::Str),
-            ("retries", Kind::Str),
-        ],
-    )?;
-    if typ != "CMD" {
-        return Err(format!("Unknown type \"{typ}\" in HEALTHCHECK (try CMD)"));
-    }
-    let line = command_line(node, rest, false);
-    if line.args.is_empty() {
-        return Err("Missing command after HEALTHCHECK CMD".into());
-    }
-    let kind = if node.json { "CMD" } else { "CMD-SHELL" };
-    let mut test = vec![kind.to_string()];
-    test.extend(line.args);
-    let interval = |name: &str| -> Result<Duration, String> {
-        let Some(v) = f.string(name) else {
-            return Ok(Duration::ZERO);
-        };
-        if v.is_empty() {
-            return Ok(Duration::ZERO);
-        }
-        let d = parse_go_duration(&v)?;
-        if d != Duration::ZERO && d < Duration::from_millis(1) {
-            return Err(format!("Interval \"{name}\" cannot be less than 1ms"));
-        }
-        Ok(d)
-    };
-    let retries = match f.string("retries") {
-        Some(v) if !v.is_empty() => {
-            let r: i64 = v
-                .parse()
-                .map_err(|_| format!("strconv.ParseInt: parsing \"{v}\": invalid syntax"))?;
-            if r < 0 {
-                return Err(format!("--retries cannot be negative ({r})"));
-            }
-            r
-        }
-        _ => 0,
-    };
-    Ok(Healthcheck::Check {
-        test,
-        interval: interval("interval")?,
-        timeout: interval("timeout")?,
-        start_period: interval("start-period")?,
-        start_interval: interval("start-interval")?,
-        retries,
     })
 }

@@ -35,27 +35,123 @@ pub enum Sharing {
 /// Expands one value (variables) before it is validated.
 pub type Expander<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 
-/// One `--mount` of a RUN instruction.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Mount {
-    pub kind: MountType,
-    /// Stage name/index or image the mount source comes from (bind, cache).
-    pub from: Option<String>,
-    pub source: Option<String>,
-    pub target: Option<String>,
-    pub read_only: bool,
-    /// tmpfs size in bytes.
-    pub size_limit: Option<u64>,
-    /// Cache id, or secret/ssh id.
-    pub id: Option<String>,
-    pub sharing: Option<Sharing>,
-    /// Secret/ssh: fail when not provided.
-    pub required: bool,
-    /// Secret exposed as this environment variable.
-    pub env: Option<String>,
-    pub mode: Option<u32>,
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
+/// One `--mount` of a RUN instruction, by type: each variant holds only
+/// the options that type takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mount {
+    /// A read-only (by default) view of the context, a stage or an image.
+    Bind {
+        /// Stage name/index or image the source comes from; the context if None.
+        from: Option<String>,
+        source: Option<String>,
+        target: Option<String>,
+        read_only: bool,
+    },
+    /// A directory kept between builds, keyed by `id` (default: target).
+    Cache {
+        id: Option<String>,
+        from: Option<String>,
+        source: Option<String>,
+        target: Option<String>,
+        read_only: bool,
+        sharing: Option<Sharing>,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+    },
+    Tmpfs {
+        target: Option<String>,
+        /// Size in bytes.
+        size_limit: Option<u64>,
+    },
+    /// A `--secret` file, never part of a layer.
+    Secret {
+        id: Option<String>,
+        source: Option<String>,
+        target: Option<String>,
+        /// Fail when not provided.
+        required: bool,
+        /// Exposed as this environment variable.
+        env: Option<String>,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+    },
+    /// An SSH agent socket.
+    Ssh {
+        id: Option<String>,
+        target: Option<String>,
+        required: bool,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+    },
+}
+
+/// Every option as parsed, in any order (`type` may come last); becomes a
+/// [`Mount`] once complete.
+#[derive(Default)]
+struct Fields {
+    kind: MountType,
+    from: Option<String>,
+    source: Option<String>,
+    target: Option<String>,
+    read_only: bool,
+    size_limit: Option<u64>,
+    id: Option<String>,
+    sharing: Option<Sharing>,
+    required: bool,
+    env: Option<String>,
+    mode: Option<u32>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+}
+
+impl Fields {
+    fn into_mount(self) -> Mount {
+        let f = self;
+        match f.kind {
+            MountType::Bind => Mount::Bind {
+                from: f.from,
+                source: f.source,
+                target: f.target,
+                read_only: f.read_only,
+            },
+            MountType::Cache => Mount::Cache {
+                id: f.id,
+                from: f.from,
+                source: f.source,
+                target: f.target,
+                read_only: f.read_only,
+                sharing: f.sharing,
+                mode: f.mode,
+                uid: f.uid,
+                gid: f.gid,
+            },
+            MountType::Tmpfs => Mount::Tmpfs {
+                target: f.target,
+                size_limit: f.size_limit,
+            },
+            MountType::Secret => Mount::Secret {
+                id: f.id,
+                source: f.source,
+                target: f.target,
+                required: f.required,
+                env: f.env,
+                mode: f.mode,
+                uid: f.uid,
+                gid: f.gid,
+            },
+            MountType::Ssh => Mount::Ssh {
+                id: f.id,
+                target: f.target,
+                required: f.required,
+                mode: f.mode,
+                uid: f.uid,
+                gid: f.gid,
+            },
+        }
+    }
 }
 
 /// Split a CSV record (Go encoding/csv rules: `"` quotes a field, `""` is a
@@ -144,12 +240,42 @@ pub fn ram_in_bytes(v: &str) -> Option<u64> {
 }
 
 impl Mount {
+    /// The mount's type.
+    pub fn kind(&self) -> MountType {
+        match self {
+            Mount::Bind { .. } => MountType::Bind,
+            Mount::Cache { .. } => MountType::Cache,
+            Mount::Tmpfs { .. } => MountType::Tmpfs,
+            Mount::Secret { .. } => MountType::Secret,
+            Mount::Ssh { .. } => MountType::Ssh,
+        }
+    }
+
+    /// The stage or image a bind or cache mount reads from.
+    pub fn from(&self) -> Option<&str> {
+        match self {
+            Mount::Bind { from, .. } | Mount::Cache { from, .. } => from.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Where the mount appears in the container, as written.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Mount::Bind { target, .. }
+            | Mount::Cache { target, .. }
+            | Mount::Tmpfs { target, .. }
+            | Mount::Secret { target, .. }
+            | Mount::Ssh { target, .. } => target.as_deref(),
+        }
+    }
+
     /// Parse a `--mount` value. `expand` is applied to every value first;
     /// without it, values holding `$` are kept as written and not validated
     /// (they are checked again when the solver expands them).
     pub fn parse(spec: &str, expand: Option<Expander<'_>>) -> Result<Mount, String> {
         let fields = csv_fields(spec)?;
-        let mut m = Mount::default();
+        let mut m = Fields::default();
         let mut ro_auto = true;
         for field in fields {
             let (key, value) = match field.split_once('=') {
@@ -356,6 +482,6 @@ impl Mount {
                 m.kind.as_str()
             ));
         }
-        Ok(m)
+        Ok(m.into_mount())
     }
 }

@@ -2,6 +2,7 @@
 
 use super::node::{go_lower, Node};
 use super::split::{split_command, split_ws};
+use super::words::{Quoting, Words};
 use crate::error::Error;
 use crate::quote::go_quote;
 
@@ -146,80 +147,14 @@ fn health(args: &str) -> Result<Parsed, Error> {
 
 /// Quote-aware word splitting that keeps quotes and escapes (ENV, LABEL, ARG).
 pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
+    let mut words = Words::new(rest, escape, Quoting::Keep);
+    let mut out = Vec::new();
+    while let Some(w) = words.next_word() {
+        if w.counts() {
+            out.push(w.text);
+        }
     }
-    let mut it = rest.chars();
-    let mut words = Vec::new();
-    let mut phase = Phase::Spaces;
-    let mut quote = '\0';
-    let mut blank_ok = false;
-    let mut buf = String::new();
-    loop {
-        let cur = it.next();
-        if phase == Phase::Spaces {
-            let Some(ch) = cur else { break };
-            if ch.is_whitespace() {
-                continue;
-            }
-            phase = Phase::Word;
-        }
-        let Some(mut ch) = cur else {
-            if blank_ok || !buf.is_empty() {
-                words.push(std::mem::take(&mut buf));
-            }
-            break;
-        };
-        if phase == Phase::Word {
-            if ch.is_whitespace() {
-                phase = Phase::Spaces;
-                if blank_ok || !buf.is_empty() {
-                    words.push(std::mem::take(&mut buf));
-                }
-                blank_ok = false;
-                continue;
-            }
-            if ch == '\'' || ch == '"' {
-                quote = ch;
-                blank_ok = true;
-                phase = Phase::Quote;
-            }
-            if ch == escape {
-                // The escape token stays, with the char after it; at the
-                // very end it is dropped.
-                match it.next() {
-                    None => continue,
-                    Some(n) => {
-                        buf.push(ch);
-                        ch = n;
-                    }
-                }
-            }
-            buf.push(ch);
-            continue;
-        }
-        // In a quote.
-        if ch == quote {
-            phase = Phase::Word;
-        }
-        if ch == escape && quote != '\'' {
-            match it.next() {
-                None => {
-                    phase = Phase::Word;
-                    continue;
-                }
-                Some(n) => {
-                    buf.push(ch);
-                    ch = n;
-                }
-            }
-        }
-        buf.push(ch);
-    }
-    words
+    out
 }
 
 /// ENV / LABEL: `k=v` pairs, or the legacy `k v` form.

@@ -7,6 +7,7 @@ mod heredoc;
 mod line_parsers;
 mod node;
 mod split;
+mod words;
 
 pub use directives::Directive;
 pub use heredoc::{heredocs_from_line, parse_heredoc};

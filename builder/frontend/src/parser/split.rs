@@ -1,5 +1,6 @@
 //! Splitting a logical line into keyword, flags and the argument text.
 
+use super::words::{Quoting, Words};
 use crate::error::Error;
 
 /// BuildKit's `reWhitespace`: `[\t\v\f\r ]` (ASCII, no newline).
@@ -59,86 +60,27 @@ pub(crate) fn split_command(
 
 /// Read leading `--flag` words. Quotes are removed, the escape token keeps
 /// the next char, a bare `--` ends the flags.
-///
-/// BuildKit walks bytes here, which mangles non-ASCII flag values into
-/// Latin-1 mojibake; this walks chars and keeps them intact.
 pub(crate) fn extract_builder_flags(line: &str, escape: char) -> (&str, Vec<String>) {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
-    }
-    let mut it = line.char_indices().peekable();
-    let mut words = Vec::new();
-    let mut phase = Phase::Spaces;
-    let mut buf = String::new();
-    let mut quote = '\0';
-    let mut blank_ok = false;
+    let mut words = Words::new(line, escape, Quoting::Remove);
+    let mut flags = Vec::new();
     loop {
-        let cur = it.next();
-        if phase == Phase::Spaces {
-            let Some((pos, ch)) = cur else { break };
-            if ch.is_whitespace() {
-                continue;
-            }
-            if ch != '-' || it.peek().map(|&(_, c)| c) != Some('-') {
-                return (&line[pos..], words);
-            }
-            phase = Phase::Word;
+        let rest = words.rest();
+        if !rest.starts_with("--") {
+            return (rest, flags);
         }
-        let Some((pos, ch)) = cur else {
-            if buf != "--" && (blank_ok || !buf.is_empty()) {
-                words.push(buf);
-            }
-            break;
+        let Some(w) = words.next_word() else {
+            return ("", flags);
         };
-        if phase == Phase::Word {
-            if ch.is_whitespace() {
-                phase = Phase::Spaces;
-                if buf == "--" {
-                    return (&line[pos..], words);
+        match w.end {
+            Some(pos) if w.text == "--" => return (&line[pos..], flags),
+            Some(_) if w.counts() => flags.push(w.text),
+            Some(_) => {}
+            None => {
+                if w.text != "--" && w.counts() {
+                    flags.push(w.text);
                 }
-                if blank_ok || !buf.is_empty() {
-                    words.push(std::mem::take(&mut buf));
-                }
-                buf.clear();
-                blank_ok = false;
-                continue;
-            }
-            if ch == '\'' || ch == '"' {
-                quote = ch;
-                blank_ok = true;
-                phase = Phase::Quote;
-                continue;
-            }
-            let mut c = ch;
-            if ch == escape {
-                // An escape token at the very end is dropped.
-                match it.next() {
-                    None => continue,
-                    Some((_, n)) => c = n,
-                }
-            }
-            buf.push(c);
-            continue;
-        }
-        // In a quote.
-        if ch == quote {
-            phase = Phase::Word;
-            continue;
-        }
-        let mut c = ch;
-        if ch == escape {
-            match it.next() {
-                None => {
-                    phase = Phase::Word;
-                    continue;
-                }
-                Some((_, n)) => c = n,
+                return ("", flags);
             }
         }
-        buf.push(c);
     }
-    ("", words)
 }

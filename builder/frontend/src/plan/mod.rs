@@ -1,13 +1,19 @@
 //! Planning: from a parsed Dockerfile to stages with resolved bases,
 //! platforms, dependencies, the target and warnings.
 
-mod platform;
+mod graph;
+mod platform_args;
+mod walker;
 mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use platform::Platform;
+pub use platform_args::automatic_args;
+pub use skiff_core::Platform;
 pub use warnings::Warning;
+
+use graph::{check_cycles, find_stage, Deps};
+use walker::Walker;
 
 use crate::error::{Error, LineRange};
 use crate::instructions::{
@@ -115,14 +121,14 @@ pub const BUILTIN_ARGS: &[&str] = &[
 
 /// Variables base images commonly define; not reported as undefined because
 /// planning does not see the base image's config.
-const IMAGE_ENV: &[&str] = &[
+pub(crate) const IMAGE_ENV: &[&str] = &[
     "PATH", "HOME", "HOSTNAME", "TERM", "LANG", "USER", "PWD", "SHELL",
 ];
 
 impl BuildPlan {
     /// The automatic platform args (TARGETPLATFORM ... BUILDVARIANT).
     pub fn platform_args(&self) -> EnvList {
-        Platform::automatic_args(&self.target_platform, &self.build_platform)
+        automatic_args(&self.target_platform, &self.build_platform)
     }
 
     /// The value an `ARG` declaration takes inside a stage: the build arg if
@@ -168,63 +174,13 @@ impl BuildPlan {
     }
 }
 
-/// Resolve a stage reference (`--from`, `from=`, FROM base): by name
-/// (case-insensitive) or, when `allow_index`, by number.
-fn find_stage(names: &[Option<String>], r: &str, allow_index: bool) -> Option<usize> {
-    let lower = r.to_lowercase();
-    if let Some(i) = names
-        .iter()
-        .position(|n| n.as_deref() == Some(lower.as_str()))
-    {
-        return Some(i);
-    }
-    if allow_index {
-        if let Ok(i) = r.parse::<usize>() {
-            return Some(i);
-        }
-    }
-    None
-}
-
-struct Walker {
-    lex: ShellLex,
-    warnings: Vec<Warning>,
-    /// Every ARG name declared anywhere (for unused build args).
-    declared_anywhere: BTreeSet<String>,
-}
-
-impl Walker {
-    /// Expand `word` against `env`; report names not in `known`.
-    fn expand(
-        &mut self,
-        word: &str,
-        env: &dyn EnvGetter,
-        known: &BTreeSet<String>,
-        at: LineRange,
-    ) -> Result<String, Error> {
-        if !word.contains(['$', '\'', '"', '<', self.lex.escape]) {
-            return Ok(word.to_string());
-        }
-        let r = self
-            .lex
-            .process(word, env)
-            .map_err(|e| Error::at(e.message, at))?;
-        for name in &r.unmatched {
-            if !known.contains(name) && !IMAGE_ENV.contains(&name.as_str()) {
-                self.warnings.push(Warning::undefined_var(name, at));
-            }
-        }
-        Ok(r.result)
-    }
-}
-
 /// Plan a parsed Dockerfile.
 pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
     let target_platform = opts
         .target_platform
         .clone()
         .unwrap_or_else(|| opts.build_platform.clone());
-    let auto = Platform::automatic_args(&target_platform, &opts.build_platform);
+    let auto = automatic_args(&target_platform, &opts.build_platform);
     let mut w = Walker {
         lex: ShellLex::new(ast.escape),
         warnings: Vec::new(),
@@ -326,7 +282,7 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
             }
             None => None,
         };
-        let mut deps = BTreeSet::new();
+        let mut deps = Deps::new(index, &names);
         let base = if let Some(s) = find_stage(&names, &base_name, false) {
             if s == index {
                 return Err(Error::at(
@@ -334,7 +290,7 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
                     from.lines,
                 ));
             }
-            deps.insert(s);
+            deps.stages.insert(s);
             Base::Stage(s)
         } else if base_name.eq_ignore_ascii_case("scratch") {
             Base::Scratch
@@ -348,7 +304,6 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
             _ => EnvList::new(),
         };
         let mut known: BTreeSet<String> = env.keys().map(str::to_string).collect();
-        let mut image_deps = Vec::new();
         for ins in &instructions {
             let at = ins.lines;
             match &ins.command {
@@ -412,16 +367,7 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
                     }
                     if let Some(f) = &c.from {
                         let f = w.expand(f, &env, &known, at)?;
-                        stage_ref(
-                            &f,
-                            index,
-                            &names,
-                            &mut deps,
-                            &mut image_deps,
-                            &mut w.warnings,
-                            at,
-                            "COPY --from",
-                        )?;
+                        deps.add(&f, &mut w.warnings, at, "COPY --from")?;
                     }
                 }
                 Command::Add(a) => {
@@ -453,17 +399,8 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
                                 w.warnings.push(Warning::undefined_var(&n, at));
                             }
                         }
-                        if let Some(f) = &m.from {
-                            stage_ref(
-                                f,
-                                index,
-                                &names,
-                                &mut deps,
-                                &mut image_deps,
-                                &mut w.warnings,
-                                at,
-                                "RUN --mount from",
-                            )?;
+                        if let Some(f) = m.from() {
+                            deps.add(f, &mut w.warnings, at, "RUN --mount from")?;
                         }
                     }
                 }
@@ -486,8 +423,8 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
             from,
             platform,
             instructions,
-            deps: deps.into_iter().collect(),
-            image_deps,
+            deps: deps.stages.into_iter().collect(),
+            image_deps: deps.images,
             skipped: false,
             lines,
         });
@@ -540,84 +477,4 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
         escape: ast.escape,
         warnings: w.warnings,
     })
-}
-
-/// Record a `--from` / `from=` reference: a stage (by name or index) or an
-/// image.
-#[allow(clippy::too_many_arguments)]
-fn stage_ref(
-    r: &str,
-    current: usize,
-    names: &[Option<String>],
-    deps: &mut BTreeSet<usize>,
-    image_deps: &mut Vec<String>,
-    warnings: &mut Vec<Warning>,
-    at: LineRange,
-    what: &str,
-) -> Result<(), Error> {
-    if r.is_empty() {
-        return Err(Error::at(
-            format!("{what}: empty stage or image reference"),
-            at,
-        ));
-    }
-    match find_stage(names, r, true) {
-        Some(i) if i == current => Err(Error::at(
-            format!("circular dependency detected on stage: {r}"),
-            at,
-        )),
-        Some(i) if i >= names.len() => Err(Error::at(
-            format!(
-                "{what}={r}: invalid stage index {i}, the Dockerfile has {} stages",
-                names.len()
-            ),
-            at,
-        )),
-        Some(i) if i > current && r.parse::<usize>().is_ok() => Err(Error::at(
-            format!("{what}={r}: stage index {i} refers to a later stage"),
-            at,
-        )),
-        Some(i) => {
-            deps.insert(i);
-            Ok(())
-        }
-        None => {
-            let looks_like_image = r.contains(['/', ':', '.', '@']) || r == "scratch";
-            if !looks_like_image {
-                warnings.push(Warning::unknown_stage(what, r, at));
-            }
-            image_deps.push(r.to_string());
-            Ok(())
-        }
-    }
-}
-
-fn check_cycles(stages: &[Stage]) -> Result<(), Error> {
-    // 0 = unvisited, 1 = on the stack, 2 = done.
-    let mut state = vec![0u8; stages.len()];
-    fn visit(stages: &[Stage], i: usize, state: &mut [u8]) -> Result<(), Error> {
-        match state[i] {
-            1 => {
-                return Err(Error::at(
-                    format!(
-                        "circular dependency detected on stage: {}",
-                        stages[i].display_name()
-                    ),
-                    stages[i].from.lines,
-                ))
-            }
-            2 => return Ok(()),
-            _ => {}
-        }
-        state[i] = 1;
-        for &d in &stages[i].deps {
-            visit(stages, d, state)?;
-        }
-        state[i] = 2;
-        Ok(())
-    }
-    for i in 0..stages.len() {
-        visit(stages, i, &mut state)?;
-    }
-    Ok(())
 }

@@ -16,18 +16,11 @@ fn symbolic(spec: &str, mut mode: u32, is_dir: bool) -> u32 {
             .find(|c: char| !"ugoa".contains(c))
             .unwrap_or(clause.len());
         let who = &clause[..who_end];
-        let mut mask = 0u32;
-        for w in who.chars() {
-            mask |= match w {
-                'u' => 0o4700,
-                'g' => 0o2070,
-                'o' => 0o0007,
-                _ => 0o7777,
-            };
-        }
-        if who.is_empty() {
-            mask = 0o7777;
-        }
+        let mask = if who.is_empty() {
+            0o7777
+        } else {
+            who.chars().map(who_bits).fold(0, |a, b| a | b)
+        };
         let mut rest = &clause[who_end..];
         while let Some(op) = rest.chars().next() {
             if !"+-=".contains(op) {
@@ -37,19 +30,12 @@ fn symbolic(spec: &str, mut mode: u32, is_dir: bool) -> u32 {
             let perm_end = rest.find(['+', '-', '=']).unwrap_or(rest.len());
             let perms = &rest[..perm_end];
             rest = &rest[perm_end..];
-            let mut bits = 0u32;
-            for p in perms.chars() {
-                bits |= match p {
-                    'r' => 0o444,
-                    'w' => 0o222,
-                    'x' => 0o111,
-                    'X' if is_dir || mode & 0o111 != 0 => 0o111,
-                    's' => 0o6000,
-                    't' => 0o1000,
-                    _ => 0,
-                };
-            }
-            let bits = bits & mask;
+            let exec_ok = is_dir || mode & 0o111 != 0;
+            let bits = perms
+                .chars()
+                .map(|p| perm_bits(p, exec_ok))
+                .fold(0, |a, b| a | b)
+                & mask;
             match op {
                 '+' => mode |= bits,
                 '-' => mode &= !bits,
@@ -58,6 +44,30 @@ fn symbolic(spec: &str, mut mode: u32, is_dir: bool) -> u32 {
         }
     }
     mode
+}
+
+/// The mode bits a `who` letter (u, g, o, a) covers.
+fn who_bits(w: char) -> u32 {
+    match w {
+        'u' => 0o4700,
+        'g' => 0o2070,
+        'o' => 0o0007,
+        _ => 0o7777,
+    }
+}
+
+/// The bits a permission letter sets; `X` only where execution is
+/// already allowed (`exec_ok`: a directory, or some x bit set).
+fn perm_bits(p: char, exec_ok: bool) -> u32 {
+    match p {
+        'r' => 0o444,
+        'w' => 0o222,
+        'x' => 0o111,
+        'X' if exec_ok => 0o111,
+        's' => 0o6000,
+        't' => 0o1000,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]

@@ -69,9 +69,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(d.path().join("etc/group"), "root:x:0:\nstaff:x:50:\n").unwrap();
-        let t = DirTree {
-            root: d.path().to_path_buf(),
-        };
+        let t = DirTree::new(d.path()).unwrap();
         assert_eq!(resolve("app", &t).unwrap(), (1000, 1001));
         assert_eq!(resolve("app:staff", &t).unwrap(), (1000, 50));
         assert_eq!(resolve("1000", &t).unwrap(), (1000, 1001));

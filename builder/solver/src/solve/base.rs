@@ -25,10 +25,10 @@ pub(crate) struct BaseImage {
     pub snapshots: Vec<PathBuf>,
 }
 
-fn store_platform(p: &skiff_frontend::Platform) -> Platform {
+fn store_platform(p: &skiff_core::Platform) -> Platform {
     Platform {
         os: p.os.clone(),
-        architecture: p.arch.clone(),
+        architecture: p.architecture.clone(),
         variant: p.variant.clone(),
     }
 }
@@ -152,11 +152,7 @@ fn pull_image(
     id: usize,
 ) -> Result<()> {
     let reg_err = |e: skiff_registry::Error| BuildError::Registry(format!("{name}: {e}"));
-    let r = skiff_registry::parse_reference(name).map_err(reg_err)?;
-    let options = skiff_registry::Options::default()
-        .with_settings()
-        .map_err(reg_err)?;
-    let reg = skiff_registry::Registry::connect(&r, &options).map_err(reg_err)?;
+    let (r, reg) = crate::export::registry::connect(name).map_err(reg_err)?;
     let rt = skiff_registry::runtime().map_err(reg_err)?;
     let p = Arc::clone(progress);
     let reporter: skiff_registry::events::Reporter = Arc::new(move |e| {

@@ -4,7 +4,12 @@
 //! step is looked up in the cache by a key chained from its parent's.
 
 mod base;
-mod step;
+mod commit;
+mod copy;
+mod metadata;
+mod run;
+mod run_mounts;
+mod stage;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -13,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use skiff_frontend::{BuildPlan, PlanOptions};
-use skiff_store::{LayerInfo, ManifestFlavor, Store};
+use skiff_store::{LayerInfo, Store};
 
 use crate::cache::BuildCache;
 use crate::context::{Context, ContextSpec};
@@ -183,7 +188,9 @@ pub fn build(
     progress.event(Event::Done { id, secs: 0.0 });
 
     let target_platform = match &opts.platform {
-        Some(p) => Some(skiff_frontend::Platform::parse(p).map_err(BuildError::Invalid)?),
+        Some(p) => {
+            Some(skiff_core::Platform::parse(p).map_err(|e| BuildError::Invalid(e.to_string()))?)
+        }
         None => None,
     };
     let plan_opts = PlanOptions {
@@ -221,7 +228,7 @@ pub fn build(
     for &i in &order {
         let sh = Arc::clone(&shared);
         handles.push(std::thread::spawn(move || {
-            let r = step::run_stage(&sh, i);
+            let r = stage::run_stage(&sh, i);
             let (out, err) = match r {
                 Ok(s) => (Ok(Arc::new(s)), None),
                 Err(e) => (Err(e.to_string()), Some(e)),
@@ -266,7 +273,7 @@ fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
     let mut layers = out.layers.clone();
     let mut snapshots = out.snapshots.clone();
     if sh.opts.squash && out.layers.len() > out.base_layers + 1 {
-        let (l, snap) = step::squash(sh, out)?;
+        let (l, snap) = commit::squash(sh, out)?;
         let base_n = out.base_layers;
         layers.truncate(base_n);
         snapshots.truncate(base_n);
@@ -284,53 +291,8 @@ fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
         config.clamp_created(&t);
     }
     let bytes = config.to_bytes();
-    let flavor = if layers.iter().any(|l| l.media_type.contains("zstd")) {
-        ManifestFlavor::Oci
-    } else {
-        ManifestFlavor::Docker
-    };
-    // A rebuild that changed nothing finds its manifest already stored and
-    // registered: no blob, index or tag write (no fsync) at all.
-    let layer_list: Vec<String> = layers
-        .iter()
-        .map(|l| format!("{}:{}", l.digest, l.media_type))
-        .collect();
-    let image_key = crate::cache::key(&[
-        "image",
-        &String::from_utf8_lossy(&bytes),
-        if flavor == ManifestFlavor::Oci {
-            "oci"
-        } else {
-            "docker"
-        },
-        &layer_list.join(","),
-    ]);
-    let rec_dir = sh.store.buildcache_dir().join("images");
-    let rec_path = rec_dir.join(&image_key);
-    let known = std::fs::read_to_string(&rec_path)
-        .ok()
-        .and_then(|s| skiff_store::parse_digest(s.trim()).ok())
-        .filter(|d| sh.store.has_blob(d) && sh.store.lookup(d.as_ref()).ok().as_ref() == Some(d));
-    let manifest = match known {
-        Some(d) => d,
-        None => {
-            let d = sh.store.write_image_raw(&bytes, &layers, flavor)?;
-            let tmp = rec_dir.join(format!(".{image_key}.{}", std::process::id()));
-            // Best effort: a missing record only costs the writes above.
-            if std::fs::create_dir_all(&rec_dir).is_ok()
-                && std::fs::write(&tmp, d.to_string()).is_ok()
-            {
-                let _ = std::fs::rename(&tmp, &rec_path);
-            }
-            d
-        }
-    };
+    let manifest = crate::export::image::write_image(&sh.store, &bytes, &layers, &sh.opts.tags)?;
     let image_id = skiff_store::sha256_digest(&bytes).to_string();
-    for t in &sh.opts.tags {
-        if sh.store.lookup(t).ok().as_ref() != Some(&manifest) {
-            sh.store.tag(t, &manifest)?;
-        }
-    }
     Ok(BuildResult {
         image_id,
         manifest_digest: manifest.to_string(),

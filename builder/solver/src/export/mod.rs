@@ -1,17 +1,29 @@
-//! Outputs besides the image store (`-o`/`--output`, `--push`): the rootfs
-//! into a directory or a tar, OCI and docker archives, a registry.
+//! Where a build's result goes (`-o`/`--output`, `--push`), one exporter a
+//! file: `image` (the store and its tags, always written), `local` (the
+//! rootfs into a directory), `tar` (the rootfs as a tar), `oci` and `docker`
+//! (image archives), `registry` (push every tag).
+
+mod docker;
+pub(crate) mod image;
+mod local;
+mod oci;
+pub(crate) mod registry;
+mod tar;
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use skiff_store::Store;
 
 use crate::error::{io_at, BuildError, Result};
-use crate::layer::{write_dir_tar, TarOptions};
-use crate::progress::{Event, Progress};
 use crate::solve::BuildResult;
+
+pub use docker::export_docker;
+pub use local::export_rootfs;
+pub use oci::export_oci;
+pub use registry::push;
+pub use tar::export_tar;
 
 /// One `--output`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,15 +98,7 @@ pub fn parse_outputs(specs: &[String], push: bool) -> Result<Vec<Output>> {
     Ok(out)
 }
 
-/// Merge the image's snapshots into `dest` (created if needed).
-pub fn export_rootfs(result: &BuildResult, dest: &Path) -> Result<()> {
-    fs::create_dir_all(dest).map_err(io_at(dest))?;
-    for snap in &result.snapshots {
-        crate::squash::apply_to_rootfs(snap, dest).map_err(io_at(snap))?;
-    }
-    Ok(())
-}
-
+/// Where an exporter writes: a file, or stdout for "-".
 fn writer(dest: &str) -> Result<Box<dyn Write>> {
     if dest == "-" {
         return Ok(Box::new(std::io::stdout().lock()));
@@ -103,21 +107,8 @@ fn writer(dest: &str) -> Result<Box<dyn Write>> {
     Ok(Box::new(std::io::BufWriter::new(f)))
 }
 
-/// The final filesystem as a tar.
-pub fn export_tar(store: &Store, result: &BuildResult, dest: &str) -> Result<()> {
-    let tmp = store.create_temp_dir("export")?;
-    let r = (|| -> Result<()> {
-        export_rootfs(result, &tmp)?;
-        let w = writer(dest)?;
-        let (mut w, _) = write_dir_tar(&tmp, w, &TarOptions::default())?;
-        w.flush().map_err(io_at(dest))
-    })();
-    let _ = fs::remove_dir_all(&tmp);
-    r
-}
-
-/// An archive of the image (OCI layout or docker save format), named by
-/// the tags when there are some.
+/// An archive of the image (OCI layout when `oci`, else docker save
+/// format), named by the tags when there are some.
 pub fn export_archive(
     store: &Store,
     result: &BuildResult,
@@ -125,50 +116,20 @@ pub fn export_archive(
     dest: &str,
     oci: bool,
 ) -> Result<()> {
-    let names: Vec<String> = if tags.is_empty() {
+    if oci {
+        export_oci(store, result, tags, dest)
+    } else {
+        export_docker(store, result, tags, dest)
+    }
+}
+
+/// The names an image archive holds: the tags, else the image ID.
+fn archive_names(result: &BuildResult, tags: &[String]) -> Vec<String> {
+    if tags.is_empty() {
         vec![result.image_id.clone()]
     } else {
         tags.to_vec()
-    };
-    let mut w = writer(if dest.is_empty() { "-" } else { dest })?;
-    if oci {
-        store.save_oci_archive(&names, &mut w)?;
-    } else {
-        store.save_docker_archive(&names, &mut w)?;
     }
-    w.flush().map_err(io_at(dest))
-}
-
-/// Push every tag.
-pub fn push(store: &Store, tags: &[String], progress: &Arc<dyn Progress>) -> Result<()> {
-    if tags.is_empty() {
-        return Err(BuildError::Invalid(
-            "--push needs a name: use -t NAME".into(),
-        ));
-    }
-    let rt = skiff_registry::runtime().map_err(|e| BuildError::Registry(e.to_string()))?;
-    for t in tags {
-        let err = |e: skiff_registry::Error| BuildError::Registry(format!("pushing {t}: {e}"));
-        let r = skiff_registry::parse_reference(t).map_err(err)?;
-        let opts = skiff_registry::Options::default()
-            .with_settings()
-            .map_err(err)?;
-        let reg = skiff_registry::Registry::connect(&r, &opts).map_err(err)?;
-        let p = Arc::clone(progress);
-        let reporter: skiff_registry::events::Reporter = Arc::new(move |e| {
-            if let skiff_registry::events::Event::Line(l) = e {
-                p.event(Event::Info(l));
-            }
-        });
-        let res = rt
-            .block_on(skiff_registry::push::push(store, &reg, t, &r, reporter))
-            .map_err(err)?;
-        progress.event(Event::Info(format!(
-            "pushed {t}: digest: {} size: {}",
-            res.digest, res.size
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

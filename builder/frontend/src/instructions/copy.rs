@@ -1,0 +1,131 @@
+//! COPY and ADD: flags, sources (paths or heredocs) and the destination.
+
+use crate::parser::{chomp_heredoc_content, parse_heredoc, Node};
+
+use super::flags::Kind;
+use super::{flags_for, AddCommand, Chmod, CopyCommand, SourceContent};
+
+/// Split COPY/ADD arguments into sources (paths or heredocs) and the destination.
+fn sources_and_dest(
+    node: &Node,
+    args: &[&str],
+    cmd: &str,
+) -> Result<(Vec<String>, Vec<SourceContent>, String), String> {
+    need_dest(args, cmd)?;
+    let dest = args[args.len() - 1].to_string();
+    if parse_heredoc(&dest).ok().flatten().is_some() {
+        return Err(format!("{cmd} cannot accept a heredoc as a destination"));
+    }
+    let mut paths = Vec::new();
+    let mut contents = Vec::new();
+    for src in &args[..args.len() - 1] {
+        match parse_heredoc(src).ok().flatten() {
+            Some(h) => {
+                let body = node
+                    .heredocs
+                    .iter()
+                    .find(|d| d.name == h.name)
+                    .map(|d| d.content.clone())
+                    .unwrap_or_default();
+                let data = if h.chomp {
+                    chomp_heredoc_content(&body)
+                } else {
+                    body
+                };
+                contents.push(SourceContent {
+                    path: h.name,
+                    data,
+                    expand: h.expand,
+                });
+            }
+            None => paths.push(src.to_string()),
+        }
+    }
+    Ok((paths, contents, dest))
+}
+
+fn check_chmod(v: &Option<String>) -> Result<(), String> {
+    if let Some(v) = v {
+        if !v.contains('$') {
+            Chmod::parse(v)?;
+        }
+    }
+    Ok(())
+}
+
+/// COPY and ADD need a destination; checked before the flags.
+fn need_dest(args: &[&str], cmd: &str) -> Result<(), String> {
+    if args.len() < 2 {
+        return Err(format!(
+            "{cmd} requires at least two arguments, but only one was provided. Destination could not be determined"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn parse_copy(node: &Node, args: &[&str]) -> Result<CopyCommand, String> {
+    need_dest(args, "COPY")?;
+    let f = flags_for(
+        node,
+        &[
+            ("chown", Kind::Str),
+            ("from", Kind::Str),
+            ("chmod", Kind::Str),
+            ("link", Kind::Bool),
+            ("exclude", Kind::Strings),
+            ("parents", Kind::Bool),
+        ],
+    )?;
+    let (sources, contents, dest) = sources_and_dest(node, args, "COPY")?;
+    let c = CopyCommand {
+        sources,
+        contents,
+        dest,
+        from: f.string("from"),
+        chown: f.string("chown"),
+        chmod: f.string("chmod"),
+        link: f.bool("link").unwrap_or(false),
+        parents: f.bool("parents").unwrap_or(false),
+        excludes: f.strings("exclude"),
+    };
+    check_chmod(&c.chmod)?;
+    Ok(c)
+}
+
+pub(super) fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String> {
+    need_dest(args, "ADD")?;
+    let f = flags_for(
+        node,
+        &[
+            ("chown", Kind::Str),
+            ("chmod", Kind::Str),
+            ("link", Kind::Bool),
+            ("keep-git-dir", Kind::Bool),
+            ("checksum", Kind::Str),
+            ("unpack", Kind::Bool),
+            ("exclude", Kind::Strings),
+        ],
+    )?;
+    let (sources, contents, dest) = sources_and_dest(node, args, "ADD")?;
+    let c = AddCommand {
+        sources,
+        contents,
+        dest,
+        chown: f.string("chown"),
+        chmod: f.string("chmod"),
+        link: f.bool("link").unwrap_or(false),
+        keep_git_dir: f.bool("keep-git-dir"),
+        checksum: f.string("checksum"),
+        unpack: f.bool("unpack"),
+        excludes: f.strings("exclude"),
+    };
+    check_chmod(&c.chmod)?;
+    if let Some(sum) = &c.checksum {
+        if !sum.contains('$') && !sum.contains(':') {
+            return Err(format!(
+                "invalid checksum digest format \"{sum}\": expected algorithm:hex"
+            ));
+        }
+    }
+    Ok(c)
+}

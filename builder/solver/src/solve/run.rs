@@ -1,0 +1,177 @@
+//! RUN: the command line, environment, network and mounts become a typed
+//! [`RunRequest`] for the [`crate::run::RunExecutor`]; the container's
+//! upper directory becomes the step's layer.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+use skiff_frontend::instructions::{NetworkMode, RunCommand};
+use skiff_frontend::parser::Heredoc;
+
+use crate::error::{io_at, BuildError, Result};
+use crate::progress::Event;
+use crate::run::{RunMount, RunNetwork, RunRequest};
+
+use super::commit::layer_in_temp_dir;
+use super::stage::{cmdline, Prepared, Produced, State, DEFAULT_PATH};
+use super::Shared;
+
+/// Lines of output kept for the error of a failed RUN.
+const TAIL_LINES: usize = 10;
+
+/// Where a heredoc RUN's script is mounted.
+const HEREDOC_SCRIPT: &str = "/dev/pipes/heredoc-script";
+
+pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand) -> Result<Prepared> {
+    let args = cmdline(st, &r.cmd);
+    // RUN sees ARGs as environment variables, ENV winning.
+    let mut run_env: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in st.args.entries() {
+        run_env.insert(k.clone(), v.clone());
+    }
+    for (k, v) in st.config.env() {
+        run_env.insert(k, v);
+    }
+    if !run_env.contains_key("PATH") {
+        run_env.insert("PATH".into(), DEFAULT_PATH.into());
+    }
+    let network = network(r.network, &sh.opts.network);
+    // The cache key keeps the form it had when every networked RUN used the
+    // host's network: networking decides how a RUN reaches the outside,
+    // not what it produces, and caches built before the bridge network
+    // stay valid. Only `none` differs, as it always did.
+    let key_network = if network == RunNetwork::None {
+        "none"
+    } else {
+        "host"
+    };
+    let resolved = super::run_mounts::resolve(sh, &r.mounts)?;
+    let user = st.config.user();
+    let workdir = st.config.workdir();
+    let env_list: Vec<String> = run_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let material = format!(
+        "RUN args={args:?} env={env_list:?} user={user} workdir={workdir} network={key_network} mounts={:?} heredocs={:?}",
+        resolved.key, r.cmd.files
+    );
+    let by = format!("RUN {} # buildkit", args.join(" "));
+    let heredocs = r.cmd.files.clone();
+    Ok(Prepared {
+        material,
+        work: Box::new(move |sh, st, id| {
+            let _keep = resolved.temps;
+            let runner = sh.runner.clone().ok_or_else(|| {
+                BuildError::Unsupported(
+                    "RUN needs the container runtime, which this skiff cannot use yet".into(),
+                )
+            })?;
+            let mut req = RunRequest {
+                lower: st.snapshots.clone(),
+                upper: PathBuf::new(),
+                work: PathBuf::new(),
+                args,
+                env: env_list,
+                user,
+                workdir,
+                network,
+                mounts: resolved.mounts,
+                add_hosts: add_hosts(&sh.opts.add_hosts),
+            };
+            // Heredoc RUN: the body is the script, fed as a file.
+            let _script_dir = match heredocs.first() {
+                Some(h) if req.args.len() >= 2 => Some(heredoc_script(sh, st, h, &mut req)?),
+                _ => None,
+            };
+            let layer = layer_in_temp_dir(sh, st, "build-run", |upper| {
+                let work = sh.store.create_temp_dir("build-work")?;
+                req.upper = upper.to_path_buf();
+                req.work = work.clone();
+                let mut tail: Vec<String> = Vec::new();
+                let mut out = |line: &str| {
+                    sh.progress.event(Event::Log {
+                        id,
+                        line: line.to_string(),
+                    });
+                    tail.push(line.to_string());
+                    if tail.len() > TAIL_LINES {
+                        tail.remove(0);
+                    }
+                };
+                let res = runner.run(&req, &mut out);
+                let _ = fs::remove_dir_all(&work);
+                let outcome = res.map_err(|e| BuildError::Invalid(e.0))?;
+                if outcome.exit_code != 0 {
+                    return Err(BuildError::Step {
+                        file: sh.dockerfile_name().to_string(),
+                        line: 0,
+                        instruction: String::new(),
+                        message: format!(
+                            "process \"{}\" did not complete successfully: exit code: {}",
+                            req.args.join(" "),
+                            outcome.exit_code
+                        ),
+                        exit_code: Some(outcome.exit_code),
+                        output_tail: tail,
+                    });
+                }
+                Ok(())
+            })?;
+            Ok(Produced::step(sh, st.config.clone(), &by, layer))
+        }),
+        after: Box::new(|_| {}),
+    })
+}
+
+/// `RUN --network=default` (or none given) means the build's `--network`,
+/// whose own default is the bridge network, as BuildKit's sandbox
+/// networking.
+fn network(flag: Option<NetworkMode>, build: &str) -> RunNetwork {
+    match flag {
+        Some(NetworkMode::None) => RunNetwork::None,
+        Some(NetworkMode::Host) => RunNetwork::Host,
+        _ => match build {
+            "none" => RunNetwork::None,
+            "host" => RunNetwork::Host,
+            _ => RunNetwork::Bridge,
+        },
+    }
+}
+
+/// `--add-host host:address`; entries without a colon are dropped.
+fn add_hosts(flags: &[String]) -> Vec<(String, String)> {
+    flags
+        .iter()
+        .filter_map(|h| {
+            h.split_once(':')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
+        .collect()
+}
+
+/// Write a heredoc RUN's body to a file, mount it and run it with the
+/// shell; the returned dir holds the file until the RUN is done.
+fn heredoc_script(
+    sh: &Shared,
+    st: &State,
+    h: &Heredoc,
+    req: &mut RunRequest,
+) -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("skiff-heredoc-")
+        .tempdir_in(sh.store.tmp_dir())
+        .map_err(io_at(sh.store.tmp_dir()))?;
+    let p = dir.path().join("script");
+    fs::write(&p, &h.content).map_err(io_at(&p))?;
+    req.mounts.push(RunMount::Bind {
+        source: p,
+        target: HEREDOC_SCRIPT.into(),
+        read_only: true,
+    });
+    let shell = st.config.shell();
+    req.args = shell
+        .into_iter()
+        .take(1)
+        .chain([HEREDOC_SCRIPT.to_string()])
+        .collect();
+    Ok(dir)
+}

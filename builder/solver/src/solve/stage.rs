@@ -1,0 +1,377 @@
+//! Running one stage, step by step: cache lookup by chained key, else the
+//! step's work, then a cache record. What each instruction does is in its
+//! family's file: `metadata` (config-only steps and WORKDIR), `copy`
+//! (COPY/ADD), `run` (RUN, with `run_mounts`); `commit` turns a step's upper
+//! directory into a layer.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde_json::Value;
+use skiff_frontend::instructions::{Command, CommandLine, Instruction};
+use skiff_frontend::{Base, EnvGetter, EnvList, ShellLex};
+use skiff_store::{Digest, LayerInfo};
+
+use crate::cache::{self, LayerRecord, Record};
+use crate::error::{BuildError, Result};
+use crate::imageconfig::ImageConfig;
+use crate::progress::Event;
+
+use super::{Shared, StageOut};
+
+/// A stage being built.
+pub(super) struct State {
+    pub(super) config: ImageConfig,
+    pub(super) layers: Vec<LayerInfo>,
+    pub(super) snapshots: Vec<PathBuf>,
+    pub(super) chain: Option<Digest>,
+    pub(super) key: String,
+    /// ARG values in scope.
+    pub(super) args: EnvList,
+    pub(super) base_layers: usize,
+    /// A CMD was set in this stage (then ENTRYPOINT keeps it, as BuildKit).
+    pub(super) cmd_set: bool,
+    /// Not the target stage: its layers are never exported, so they are
+    /// compressed at the fastest level.
+    pub(super) intermediate: bool,
+}
+
+impl State {
+    /// A stage starting on an image or an earlier stage.
+    fn on(
+        config: &ImageConfig,
+        layers: &[LayerInfo],
+        snapshots: &[PathBuf],
+        key: String,
+        intermediate: bool,
+    ) -> State {
+        State {
+            config: config.clone(),
+            layers: layers.to_vec(),
+            snapshots: snapshots.to_vec(),
+            chain: chain_ids(layers).last().cloned(),
+            key,
+            args: EnvList::new(),
+            base_layers: layers.len(),
+            cmd_set: false,
+            intermediate,
+        }
+    }
+}
+
+/// Result of executing a step (not from cache).
+pub(super) struct Produced {
+    pub(super) config: ImageConfig,
+    pub(super) layer: Option<LayerInfo>,
+}
+
+impl Produced {
+    /// A step's result: `config` with the step's history entry and, when
+    /// it made one, its layer.
+    pub(super) fn step(
+        sh: &Shared,
+        mut config: ImageConfig,
+        created_by: &str,
+        layer: Option<LayerInfo>,
+    ) -> Produced {
+        config.push_history(&now(sh), created_by, layer.is_none());
+        if let Some(l) = &layer {
+            config.push_diff_id(l.diff_id.as_ref());
+        }
+        Produced { config, layer }
+    }
+}
+
+pub(super) const DEFAULT_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+pub(super) fn one_line(s: &str) -> String {
+    let s = s.replace("\\\n", " ").replace('\n', " ");
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub(super) fn now(sh: &Shared) -> String {
+    match sh.opts.source_date_epoch {
+        Some(e) => chrono::DateTime::from_timestamp(e, 0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        None => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+    }
+}
+
+pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
+    let stage = &sh.plan.stages[i];
+    let sname = stage.name.clone().unwrap_or_else(|| format!("stage-{i}"));
+    let total = stage.instructions.len() + 1;
+    let platform = stage
+        .platform
+        .as_ref()
+        .unwrap_or(&sh.plan.target_platform)
+        .clone();
+
+    // FROM
+    let id = sh.step_id();
+    let t0 = Instant::now();
+    let from_title = match &stage.base {
+        Base::Image(n) => n.clone(),
+        Base::Stage(j) => sh.plan.stages[*j].display_name(),
+        Base::Scratch => "scratch".into(),
+    };
+    sh.progress.event(Event::Start {
+        id,
+        title: format!("[{sname} 1/{total}] FROM {from_title}"),
+    });
+    // Layers made under SOURCE_DATE_EPOCH differ (clamped mtimes): never
+    // mix them with layers made without it.
+    let epoch = format!("{:?}", sh.opts.source_date_epoch);
+    let mut st = match &stage.base {
+        Base::Image(name) => {
+            let b = sh.bases.get(name).ok_or_else(|| {
+                BuildError::Invalid(format!("base image {name} was not resolved"))
+            })?;
+            let key = cache::key(&[cache::FORMAT, &epoch, "from", &b.id, &platform.to_string()]);
+            State::on(&b.config, &b.layers, &b.snapshots, key, i != sh.plan.target)
+        }
+        Base::Stage(j) => {
+            let o = sh.wait_stage(*j)?;
+            let key = cache::key(&[cache::FORMAT, "from-stage", &o.key]);
+            State::on(&o.config, &o.layers, &o.snapshots, key, i != sh.plan.target)
+        }
+        Base::Scratch => State {
+            config: ImageConfig::scratch(
+                &platform.os,
+                &platform.architecture,
+                platform.variant.as_deref(),
+            ),
+            layers: Vec::new(),
+            snapshots: Vec::new(),
+            chain: None,
+            key: cache::key(&[cache::FORMAT, &epoch, "scratch", &platform.to_string()]),
+            args: EnvList::new(),
+            base_layers: 0,
+            cmd_set: false,
+            intermediate: i != sh.plan.target,
+        },
+    };
+    if !st.config.env().iter().any(|(k, _)| k == "PATH") {
+        // BuildKit gives images without a PATH the default one.
+        st.config.set_env("PATH", DEFAULT_PATH);
+    }
+    sh.progress.event(Event::Done {
+        id,
+        secs: t0.elapsed().as_secs_f64(),
+    });
+
+    // ONBUILD triggers of the base run first, and are not inherited.
+    let mut steps: Vec<Instruction> = Vec::new();
+    if let Some(triggers) = st.config.get("OnBuild").and_then(Value::as_array).cloned() {
+        for t in triggers.iter().filter_map(Value::as_str) {
+            let ast = skiff_frontend::parse(t.as_bytes())
+                .map_err(|e| BuildError::Dockerfile(format!("ONBUILD {t}: {}", e.message)))?;
+            for node in &ast.children {
+                match skiff_frontend::instructions::parse_node(node) {
+                    Ok(skiff_frontend::instructions::Parsed::Command(mut ins)) => {
+                        ins.lines = stage.lines;
+                        steps.push(ins);
+                    }
+                    _ => {
+                        return Err(BuildError::Dockerfile(format!(
+                            "{}:{}: invalid ONBUILD trigger {t:?}",
+                            sh.dockerfile_name(),
+                            stage.lines.start
+                        )))
+                    }
+                }
+            }
+        }
+        st.config.set("OnBuild", Value::Null);
+    }
+    steps.extend(stage.instructions.iter().cloned());
+    let total = steps.len() + 1;
+
+    let use_cache = sh.cache_allowed(i);
+    for (k, ins) in steps.iter().enumerate() {
+        let id = sh.step_id();
+        let t0 = Instant::now();
+        sh.progress.event(Event::Start {
+            id,
+            title: format!("[{sname} {}/{total}] {}", k + 2, one_line(&ins.source)),
+        });
+        match run_step(sh, &mut st, ins, id, use_cache) {
+            Ok(cached) => {
+                if cached {
+                    sh.progress.event(Event::Cached { id });
+                }
+                sh.progress.event(Event::Done {
+                    id,
+                    secs: t0.elapsed().as_secs_f64(),
+                });
+            }
+            Err(e) => {
+                let message = match &e {
+                    BuildError::Step { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                sh.progress.event(Event::Error {
+                    id,
+                    message: message.clone(),
+                });
+                return Err(match e {
+                    BuildError::Step {
+                        message,
+                        exit_code,
+                        output_tail,
+                        ..
+                    } => BuildError::Step {
+                        file: sh.dockerfile_name().to_string(),
+                        line: ins.lines.start,
+                        instruction: one_line(&ins.source),
+                        message,
+                        exit_code,
+                        output_tail,
+                    },
+                    _ => BuildError::Step {
+                        file: sh.dockerfile_name().to_string(),
+                        line: ins.lines.start,
+                        instruction: one_line(&ins.source),
+                        message,
+                        exit_code: None,
+                        output_tail: Vec::new(),
+                    },
+                });
+            }
+        }
+    }
+    Ok(StageOut {
+        config: st.config,
+        layers: st.layers,
+        snapshots: st.snapshots,
+        key: st.key,
+        base_layers: st.base_layers,
+    })
+}
+
+pub(super) fn chain_ids(layers: &[LayerInfo]) -> Vec<Digest> {
+    let diffs: Vec<Digest> = layers.iter().map(|l| l.diff_id.clone()).collect();
+    skiff_store::chain_ids(&diffs)
+}
+
+/// The environment words expand against: ENV wins over ARG.
+fn expand_env(st: &State) -> EnvList {
+    let mut env = EnvList::new();
+    for (k, v) in st.args.entries() {
+        env.set(k, v);
+    }
+    for (k, v) in st.config.env() {
+        env.set(&k, &v);
+    }
+    env
+}
+
+pub(super) fn lex(sh: &Shared) -> ShellLex {
+    ShellLex::new(sh.plan.escape)
+}
+
+pub(super) fn expand(sh: &Shared, word: &str, env: &dyn EnvGetter) -> Result<String> {
+    lex(sh)
+        .process_word(word, env)
+        .map_err(|e| BuildError::Invalid(e.message))
+}
+
+/// Apply a cache record or do the work; returns whether it was cached.
+fn run_step(
+    sh: &Shared,
+    st: &mut State,
+    ins: &Instruction,
+    id: usize,
+    use_cache: bool,
+) -> Result<bool> {
+    let env = expand_env(st);
+    let prepared = prepare(sh, st, ins, &env)?;
+    let key = cache::key(&[&st.key, &prepared.material]);
+    let lookup = || if use_cache { sh.cache.get(&key) } else { None };
+    let mut found = lookup();
+    let _lock = match found {
+        Some(_) => None,
+        None => Some(sh.cache.lock(&key)?),
+    };
+    if found.is_none() {
+        // Another build may have done it while we waited for the lock.
+        found = lookup();
+    }
+    let cached = found.is_some();
+    let rec = match found {
+        Some(rec) => rec,
+        None => {
+            let produced = (prepared.work)(sh, st, id)?;
+            Record {
+                layer: produced.layer.as_ref().map(LayerRecord::from_info),
+                config: produced.config.0,
+            }
+        }
+    };
+    apply_record(sh, st, &rec)?;
+    if !cached {
+        sh.cache.put(&key, &rec)?;
+    }
+    st.key = key;
+    (prepared.after)(st);
+    Ok(cached)
+}
+
+fn apply_record(sh: &Shared, st: &mut State, rec: &Record) -> Result<()> {
+    st.config = ImageConfig(rec.config.clone());
+    if let Some(l) = &rec.layer {
+        let info = l.to_info()?;
+        let chain = skiff_store::chain_id(st.chain.as_ref(), &info.diff_id);
+        let snap = sh.store.unpack_layer_blob(
+            &chain,
+            &info.diff_id,
+            &info.digest,
+            Some(&info.media_type),
+        )?;
+        st.layers.push(info);
+        st.snapshots.push(snap);
+        st.chain = Some(chain);
+    }
+    Ok(())
+}
+
+pub(super) type Work = Box<dyn FnOnce(&Shared, &State, usize) -> Result<Produced>>;
+
+pub(super) struct Prepared {
+    /// What decides the step's result besides its parent: into the key.
+    pub(super) material: String,
+    pub(super) work: Work,
+    /// State changes that are not in the config (ARG values).
+    pub(super) after: Box<dyn FnOnce(&mut State)>,
+}
+
+pub(super) fn cmdline(st: &State, c: &CommandLine) -> Vec<String> {
+    if c.prepend_shell {
+        let mut v = st.config.shell();
+        v.push(c.args.join(" "));
+        v
+    } else {
+        c.args.clone()
+    }
+}
+
+/// What a step does, by instruction family.
+fn prepare(sh: &Shared, st: &State, ins: &Instruction, env: &EnvList) -> Result<Prepared> {
+    match &ins.command {
+        Command::Copy(c) => super::copy::prepare(
+            sh,
+            st,
+            env,
+            super::copy::CopyLike::from_copy(c),
+            &ins.source,
+        ),
+        Command::Add(a) => {
+            super::copy::prepare(sh, st, env, super::copy::CopyLike::from_add(a), &ins.source)
+        }
+        Command::Run(r) => super::run::prepare(sh, st, r),
+        Command::Workdir(w) => super::metadata::prepare_workdir(sh, st, w, env),
+        other => super::metadata::prepare(sh, st, other, env),
+    }
+}
