@@ -62,6 +62,7 @@ pub mod sig;
 pub mod spec;
 pub mod state;
 pub mod tty;
+pub mod usage;
 pub mod user;
 pub mod volumes;
 
