@@ -27,6 +27,7 @@ pub mod runtime_runner;
 pub mod solve;
 pub mod squash;
 pub mod tree;
+pub mod usage;
 
 pub use error::{BuildError, Result};
 pub use solve::{build, BuildOptions, BuildResult, Secret};
