@@ -12,7 +12,7 @@ use skiff_solver::export::{self, Output};
 use skiff_solver::progress::{Plain, Progress, Quiet, Tty};
 use skiff_solver::{BuildError, BuildOptions, Secret};
 
-use crate::exit::Failure;
+use crate::exit::{unsupported, Failure};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, Clone, ClapArgs)]
@@ -89,7 +89,8 @@ pub struct Args {
     #[arg(long)]
     pub push: bool,
 
-    /// Shorthand for "--output=type=docker"
+    /// Shorthand for "--output=type=docker" (built images always land in
+    /// skiff's store, which is what docker's --load asks for)
     #[arg(long)]
     pub load: bool,
 
@@ -119,6 +120,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    refuse_unsupported(&a)?;
     if a.check {
         return super::build_check::run(g, &a);
     }
@@ -228,7 +230,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             .with_context(|| format!("writing --iidfile {}", p.display()))?;
     }
     if quiet {
-        println!("{}", result.image_id);
+        say!("{}", result.image_id);
     }
     Ok(0)
 }
@@ -259,6 +261,30 @@ fn render_failure(e: BuildError) -> anyhow::Error {
         BuildError::Dockerfile(m) => Failure::new(1, format!("failed to solve: {m}")),
         other => anyhow::Error::new(other),
     }
+}
+
+/// Flags docker has that skiff's builder cannot honour yet: an error naming
+/// the flag, never a build that silently differs.
+fn refuse_unsupported(a: &Args) -> anyhow::Result<()> {
+    if !a.ssh.is_empty() {
+        return Err(unsupported(
+            "--ssh",
+            "RUN --mount=type=ssh is not available yet",
+        ));
+    }
+    if a.shm_size.is_some() {
+        return Err(unsupported(
+            "--shm-size",
+            "RUN steps get the default /dev/shm",
+        ));
+    }
+    if !a.ulimits.is_empty() {
+        return Err(unsupported(
+            "--ulimit",
+            "RUN steps get skiff's default limits",
+        ));
+    }
+    Ok(())
 }
 
 /// One platform only: several are the multi-arch work still to come.

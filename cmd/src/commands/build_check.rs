@@ -65,9 +65,9 @@ fn print_warning(file: &str, w: &Warning) {
         None => file.to_string(),
     };
     if w.url.is_empty() {
-        println!("{loc}: warning: {}: {}", w.rule, w.message);
+        say!("{loc}: warning: {}: {}", w.rule, w.message);
     } else {
-        println!("{loc}: warning: {}: {} ({})", w.rule, w.message, w.url);
+        say!("{loc}: warning: {}: {} ({})", w.rule, w.message, w.url);
     }
 }
 
@@ -140,7 +140,7 @@ pub fn run(_g: &Globals, a: &super::build::Args) -> anyhow::Result<i32> {
         print_warning(&shown, w);
     }
     for e in &errors {
-        println!("{e}");
+        say!("{e}");
     }
     let n = warnings.len();
     let noun = if n == 1 {
@@ -150,16 +150,16 @@ pub fn run(_g: &Globals, a: &super::build::Args) -> anyhow::Result<i32> {
     };
     if !errors.is_empty() {
         let m = errors.len();
-        println!(
+        say!(
             "Check complete, {m} {} and {n} {noun} been found!",
             if m == 1 { "error" } else { "errors" }
         );
         return Ok(1);
     }
     if n == 0 {
-        println!("Check complete, no warnings found.");
+        say!("Check complete, no warnings found.");
     } else {
-        println!("Check complete, {n} {noun} been found!");
+        say!("Check complete, {n} {noun} been found!");
     }
     Ok(0)
 }

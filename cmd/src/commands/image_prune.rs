@@ -1,10 +1,11 @@
 //! `skiff image prune [-a] [-f]`.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 
 use clap::Args as ClapArgs;
 use skiff_store::{PruneReport, Store};
 
+use crate::format::human_size;
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -35,17 +36,15 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
     let report = store.prune(a.all)?;
     print_deleted_images(&report);
-    println!(
-        "Total reclaimed space: {}",
-        super::images::human_size(report.reclaimed)
-    );
+    say!("Total reclaimed space: {}", human_size(report.reclaimed));
     Ok(0)
 }
 
 /// docker's prompt; anything but y/Y declines.
 pub fn confirm(warning: &str) -> anyhow::Result<bool> {
-    print!("{warning}\nAre you sure you want to continue? [y/N] ");
-    std::io::stdout().flush()?;
+    crate::format::emit(&format!(
+        "{warning}\nAre you sure you want to continue? [y/N] "
+    ));
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
@@ -56,12 +55,25 @@ pub fn print_deleted_images(r: &PruneReport) {
     if r.untagged.is_empty() && r.deleted_images.is_empty() {
         return;
     }
-    println!("Deleted Images:");
+    say!("Deleted Images:");
     for u in &r.untagged {
-        println!("untagged: {u}");
+        say!("untagged: {u}");
     }
     for d in &r.deleted_images {
-        println!("deleted: {d}");
+        say!("deleted: {d}");
     }
-    println!();
+    say!();
+}
+
+/// The report of `container prune` / `volume prune`: what went under
+/// `heading`, then the total.
+pub fn print_pruned(heading: &str, p: &skiff_runtime::usage::Pruned) {
+    if !p.removed.is_empty() {
+        say!("{heading}");
+        for id in &p.removed {
+            say!("{id}");
+        }
+        say!();
+    }
+    say!("Total reclaimed space: {}", human_size(p.reclaimed));
 }

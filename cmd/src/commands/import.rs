@@ -98,7 +98,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     if let Some(r) = &a.reference {
         store.tag(r, &digest)?;
     }
-    println!("{}", skiff_store::sha256_digest(&bytes));
+    say!("{}", skiff_store::sha256_digest(&bytes));
     Ok(0)
 }
 

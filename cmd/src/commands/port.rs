@@ -27,7 +27,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     match a.port {
         None => {
             for p in &ports {
-                println!(
+                say!(
                     "{}/{} -> {}",
                     p.container_port,
                     p.proto.as_str(),
@@ -54,7 +54,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 ));
             }
             for p in hits {
-                println!("{}", p.host_display());
+                say!("{}", p.host_display());
             }
         }
     }

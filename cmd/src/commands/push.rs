@@ -2,12 +2,11 @@
 //! skiff-registry's `push`), printing docker's lines.
 
 use anyhow::Context;
-use std::io::Write;
 
 use clap::Args as ClapArgs;
-use skiff_registry::{Options, Registry};
+use skiff_registry::Registry;
 
-use super::pull::{ProgressMode, Renderer};
+use super::transfer::{ProgressMode, Renderer, TransferArgs};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -16,26 +15,12 @@ pub struct Args {
     #[arg(value_name = "NAME[:TAG]")]
     pub name: String,
 
-    /// Suppress verbose output
-    #[arg(short, long)]
-    pub quiet: bool,
-
     /// Push all tags of the repository (not supported yet)
     #[arg(short = 'a', long)]
     pub all_tags: bool,
 
-    /// Skip image signing (accepted for docker compatibility)
-    #[arg(long, hide = true)]
-    pub disable_content_trust: bool,
-
-    /// Allow plain HTTP (or unverified HTTPS) for this registry (repeatable);
-    /// loopback registries never need it
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
-    pub insecure_registry: Vec<String>,
-
-    /// Progress output: auto, plain, tty or quiet
-    #[arg(long, value_name = "MODE", default_value = "auto")]
-    pub progress: String,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
@@ -43,17 +28,14 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         anyhow::bail!("--all-tags is not supported yet: push tags one by one");
     }
     let reference = skiff_registry::parse_reference(&a.name)?;
-    let opts = Options {
-        insecure_registries: a.insecure_registry.clone(),
-    }
-    .with_settings()?;
+    let opts = a.transfer.registry.options()?;
     let store = skiff_store::Store::open(&g.root)
         .with_context(|| format!("opening the store at {}", g.root.display()))?;
     // Fail on a missing image before touching the network.
     store
         .lookup(&reference.whole())
         .map_err(|_| anyhow::anyhow!("An image does not exist locally with the tag: {}", a.name))?;
-    let mode = ProgressMode::parse(&a.progress, a.quiet)?;
+    let mode = a.transfer.mode()?;
     let renderer = Renderer::new(mode);
     let rt = skiff_registry::runtime()?;
     let reg = Registry::connect(&reference, &opts)?;

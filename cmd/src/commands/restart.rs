@@ -1,51 +1,37 @@
 //! `skiff restart`: stop (with the timeout), then start detached.
 
 use clap::Args as ClapArgs;
-use skiff_runtime::{lifecycle, state, Layout};
+use skiff_runtime::lifecycle;
 
+use super::each::{each_container, name, Containers, Order, StopArgs};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
-    /// Seconds to wait before killing the container
-    #[arg(
-        short = 't',
-        long = "time",
-        visible_alias = "timeout",
-        allow_hyphen_values = true
-    )]
-    pub time: Option<i64>,
-    /// Signal to send to the container
-    #[arg(short = 's', long)]
-    pub signal: Option<String>,
-    /// Container names or IDs
-    #[arg(required = true)]
-    pub containers: Vec<String>,
+    #[command(flatten)]
+    pub stop: StopArgs,
+    #[command(flatten)]
+    pub containers: Containers,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
-    let mut code = 0;
-    for c in &a.containers {
-        let res = state::resolve(&layout, c).and_then(|id| {
-            lifecycle::stop_with(&layout, &id, a.time, a.signal.as_deref())?;
-            if !lifecycle::prepare_start(&layout, &id)? {
+    a.stop.check()?;
+    each_container(
+        g,
+        &a.containers,
+        Order::Sequential,
+        |layout, id| {
+            lifecycle::stop_with(layout, id, a.stop.time, a.stop.signal.as_deref())?;
+            if !lifecycle::prepare_start(layout, id)? {
                 return Err(skiff_runtime::Error::Invalid(format!(
                     "container {id} did not stop"
                 )));
             }
-            skiff_runtime::state::update_state(&layout.container(&id), true, |s| {
+            skiff_runtime::state::update_state(&layout.container(id), true, |s| {
                 s.restart_count += 1
             })?;
-            lifecycle::start_detached(&layout, &id).map(|_| ())
-        });
-        match res {
-            Ok(()) => println!("{c}"),
-            Err(e) => {
-                eprintln!("Error response from daemon: {e}");
-                code = 1;
-            }
-        }
-    }
-    Ok(code)
+            lifecycle::start_detached(layout, id).map(|_| ())
+        },
+        name,
+    )
 }

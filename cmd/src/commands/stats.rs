@@ -3,7 +3,22 @@
 use clap::Args as ClapArgs;
 use skiff_runtime::{cgroups, state, Layout};
 
+use crate::format::{bytes_size, emit, render_list, Columns};
 use crate::globals::Globals;
+
+const COLUMNS: Columns = Columns {
+    default: "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}",
+    titles: &[
+        ("ID", "CONTAINER ID"),
+        ("Container", "CONTAINER"),
+        ("CPUPerc", "CPU %"),
+        ("MemUsage", "MEM USAGE / LIMIT"),
+        ("MemPerc", "MEM %"),
+        ("NetIO", "NET I/O"),
+        ("BlockIO", "BLOCK I/O"),
+        ("PIDs", "PIDS"),
+    ],
+};
 
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
@@ -42,12 +57,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         let t0 = std::time::Instant::now();
         std::thread::sleep(std::time::Duration::from_millis(500));
         let wall = t0.elapsed().as_nanos() as f64;
-        if a.format.is_none() {
-            println!(
-                "{:<15}{:<20}{:<9}{:<22}{:<9}{:<10}",
-                "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"
-            );
-        }
+        let mut rows = Vec::new();
         for (r, b) in recs.iter().zip(before) {
             let s = cgroups::stats(&r.config.id);
             let running = r.is_running();
@@ -72,26 +82,15 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             } else {
                 r.config.id[..12].to_string()
             };
-            let row = serde_json::json!({
+            rows.push(serde_json::json!({
                 "ID": id, "Container": id, "Name": r.config.name,
                 "CPUPerc": format!("{cpu:.2}%"),
-                "MemUsage": format!("{} / {}", human(s.memory_usage), human(limit)),
+                "MemUsage": format!("{} / {}", bytes_size(s.memory_usage), bytes_size(limit)),
                 "MemPerc": format!("{mem_pct:.2}%"),
                 "PIDs": s.pids.to_string(), "NetIO": "--", "BlockIO": "--",
-            });
-            match &a.format {
-                Some(f) => println!("{}", super::inspect::render_template(f, &row)?),
-                None => println!(
-                    "{:<15}{:<20}{:<9}{:<22}{:<9}{:<10}",
-                    id,
-                    r.config.name,
-                    format!("{cpu:.2}%"),
-                    format!("{} / {}", human(s.memory_usage), human(limit)),
-                    format!("{mem_pct:.2}%"),
-                    s.pids
-                ),
-            }
+            }));
         }
+        emit(&render_list(a.format.as_deref(), &COLUMNS, &rows)?);
         if a.no_stream {
             return Ok(0);
         }
@@ -108,20 +107,4 @@ fn host_memory() -> u64 {
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
-}
-
-/// docker's binary units: 1.5MiB, 12KiB.
-fn human(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b}B")
-    } else {
-        format!("{v:.2}{}", units[i])
-    }
 }

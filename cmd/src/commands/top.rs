@@ -10,12 +10,18 @@ use crate::globals::Globals;
 pub struct Args {
     /// Container name or ID
     pub container: String,
-    /// ps options (accepted for compatibility; the columns are fixed)
+    /// ps options (not supported: skiff reads /proc itself, the columns are fixed)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub ps_options: Vec<String>,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    if !a.ps_options.is_empty() {
+        return Err(crate::exit::unsupported(
+            &format!("ps options ({})", a.ps_options.join(" ")),
+            "skiff reads /proc itself and shows fixed columns",
+        ));
+    }
     let layout = Layout::new(super::run::absolute_root(&g.root)?);
     let id = state::resolve(&layout, &a.container)?;
     let rec = state::load(&layout, &id)?;
@@ -25,9 +31,13 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let mut pids = cgroups::pids(&id);
     pids.sort();
     let ticks = 100u64; // USER_HZ on every Linux ABI skiff targets
-    println!(
+    say!(
         "{:<10}{:<10}{:<10}{:<6}{:<10}CMD",
-        "UID", "PID", "PPID", "C", "TIME"
+        "UID",
+        "PID",
+        "PPID",
+        "C",
+        "TIME"
     );
     for pid in pids {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -59,7 +69,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                     .join(" ")
             })
             .unwrap_or_default();
-        println!(
+        say!(
             "{:<10}{:<10}{:<10}{:<6}{:<10}{}",
             uid,
             pid,
