@@ -14,6 +14,7 @@
 //! - `export`: outputs other than the image store.
 
 pub mod cache;
+pub mod change;
 pub mod context;
 pub mod copy;
 pub mod error;
