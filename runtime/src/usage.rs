@@ -158,3 +158,18 @@ pub fn prune_volumes(layout: &Layout, all: bool) -> Result<Pruned> {
     }
     Ok(out)
 }
+
+/// A container's size as `ps --size` / `inspect --size` show it: its
+/// writable layer (docker's SizeRw) and that plus its image (SizeRootFs).
+/// The image part is 0 when there is no store or the image is gone.
+pub fn container_size(layout: &Layout, store: Option<&Store>, r: &Record) -> (u64, u64) {
+    let rw = dir_size_of(&layout.container(&r.config.id).join("upper"));
+    let image = store
+        .filter(|_| !r.config.image_id.is_empty())
+        .and_then(|s| {
+            let img = s.resolve(&r.config.image_id).ok()?;
+            s.image_size(&img).ok()
+        })
+        .unwrap_or(0);
+    (rw, rw + image)
+}
