@@ -146,7 +146,7 @@ pub enum ContainerOps {
     /// Start one or more stopped containers
     Start(start::Args),
     /// Restart one or more containers
-    Restart(restart::Args),
+    Restart(stop::Args),
     /// Block until one or more containers stop, then print their exit codes
     Wait(wait::Args),
     /// Display the running processes of a container
@@ -289,7 +289,7 @@ impl ContainerOps {
             ContainerOps::Stop(a) => stop::run(g, a),
             ContainerOps::Kill(a) => kill::run(g, a),
             ContainerOps::Start(a) => start::run(g, a),
-            ContainerOps::Restart(a) => restart::run(g, a),
+            ContainerOps::Restart(a) => stop::restart(g, a),
             ContainerOps::Wait(a) => wait::run(g, a),
             ContainerOps::Top(a) => top::run(g, a),
             ContainerOps::Stats(a) => stats::run(g, a),

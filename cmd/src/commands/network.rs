@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use skiff_runtime::network as net;
 use skiff_runtime::Layout;
 
+use super::object_args::{InspectArgs, ListArgs};
 use crate::exit::Batch;
 use crate::format::{emit, render_list, Columns};
 use crate::globals::Globals;
@@ -56,24 +57,11 @@ pub struct CreateArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct LsArgs {
-    /// Only display network IDs
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub list: ListArgs,
     /// Do not truncate the output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'
-    #[arg(long)]
-    pub format: Option<String>,
-}
-
-#[derive(Debug, ClapArgs)]
-pub struct InspectArgs {
-    /// Format output using a Go template
-    #[arg(short = 'f', long)]
-    pub format: Option<String>,
-    #[arg(required = true)]
-    pub names: Vec<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -232,7 +220,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
                 })
                 .collect();
             rows.sort_by(|x, y| x["Name"].as_str().cmp(&y["Name"].as_str()));
-            if a.quiet {
+            if a.list.quiet {
                 for r in &rows {
                     say!("{}", r["ID"].as_str().unwrap_or_default());
                 }
@@ -242,7 +230,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
                 default: "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
                 titles: &[("ID", "NETWORK ID")],
             };
-            emit(&render_list(a.format.as_deref(), &columns, &rows)?);
+            emit(&render_list(a.list.format.as_deref(), &columns, &rows)?);
         }
         Command::Inspect(a) => {
             let mut out = Vec::new();

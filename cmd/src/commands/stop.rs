@@ -1,4 +1,5 @@
-//! `skiff stop`: the stop signal, then SIGKILL after the timeout.
+//! `skiff stop`: the stop signal, then SIGKILL after the timeout;
+//! `skiff restart`: the same stop, then a detached start.
 
 use clap::Args as ClapArgs;
 use skiff_runtime::lifecycle;
@@ -15,14 +16,42 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    stop_then(g, a, false)
+}
+
+pub fn restart(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    stop_then(g, a, true)
+}
+
+fn stop_then(g: &Globals, a: Args, start_again: bool) -> anyhow::Result<i32> {
     a.stop.check()?;
     // docker stops the containers it is given in parallel; so does skiff
-    // (threads only wait and signal here, no container is started).
+    // (threads only wait and signal there). Restarting forks monitors:
+    // one container at a time.
+    let order = if start_again {
+        Order::Sequential
+    } else {
+        Order::Parallel
+    };
     each_container(
         g,
         &a.containers,
-        Order::Parallel,
-        |layout, id| lifecycle::stop_with(layout, id, a.stop.time, a.stop.signal.as_deref()),
+        order,
+        |layout, id| {
+            lifecycle::stop_with(layout, id, a.stop.time, a.stop.signal.as_deref())?;
+            if start_again {
+                if !lifecycle::prepare_start(layout, id)? {
+                    return Err(skiff_runtime::Error::Invalid(format!(
+                        "container {id} did not stop"
+                    )));
+                }
+                skiff_runtime::state::update_state(&layout.container(id), true, |s| {
+                    s.restart_count += 1
+                })?;
+                lifecycle::start_detached(layout, id)?;
+            }
+            Ok(())
+        },
         name,
     )
 }

@@ -4,11 +4,14 @@
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
 use clap::Args as ClapArgs;
 use skiff_registry::events::{Event, Reporter, Status};
-use skiff_registry::Options;
+use skiff_registry::{Options, Reference, Registry};
+use skiff_store::Store;
 
 use crate::format::human_size;
+use crate::globals::Globals;
 
 /// Registry connection flags (pull, push, login).
 #[derive(Debug, Default, Clone, ClapArgs)]
@@ -32,6 +35,10 @@ impl RegistryArgs {
 /// Transfer flags pull and push share.
 #[derive(Debug, Default, Clone, ClapArgs)]
 pub struct TransferArgs {
+    /// All tags of the repository (not supported yet: refused)
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
+
     /// Suppress verbose output
     #[arg(short, long)]
     pub quiet: bool,
@@ -49,9 +56,50 @@ pub struct TransferArgs {
     pub progress: String,
 }
 
+/// What a pull or push works with, set up the same way for both.
+pub struct Transfer {
+    pub reference: Reference,
+    pub options: Options,
+    pub store: Store,
+    pub mode: ProgressMode,
+}
+
 impl TransferArgs {
-    pub fn mode(&self) -> anyhow::Result<ProgressMode> {
-        ProgressMode::parse(&self.progress, self.quiet)
+    /// Check the flags and the reference, open the store: everything that
+    /// can fail before the network is touched.
+    pub fn prepare(&self, g: &Globals, name: &str, verb: &str) -> anyhow::Result<Transfer> {
+        if self.all_tags {
+            return Err(crate::exit::unsupported(
+                "--all-tags",
+                &format!("{verb} tags one by one"),
+            ));
+        }
+        let reference = skiff_registry::parse_reference(name)?;
+        let options = self.registry.options()?;
+        let store = Store::open(&g.root)
+            .with_context(|| format!("opening the store at {}", g.root.display()))?;
+        let mode = ProgressMode::parse(&self.progress, self.quiet)?;
+        Ok(Transfer {
+            reference,
+            options,
+            store,
+            mode,
+        })
+    }
+}
+
+impl Transfer {
+    /// Run one transfer with docker's progress output.
+    pub fn run<T, F: std::future::Future<Output = Result<T, skiff_registry::Error>>>(
+        &self,
+        work: impl FnOnce(Registry, Reporter) -> F,
+    ) -> anyhow::Result<T> {
+        let renderer = Renderer::new(self.mode);
+        let rt = skiff_registry::runtime()?;
+        let reg = Registry::connect(&self.reference, &self.options)?;
+        let result = rt.block_on(work(reg, renderer.reporter()));
+        renderer.finish();
+        Ok(result?)
     }
 }
 

@@ -5,6 +5,7 @@ use serde_json::json;
 use skiff_runtime::{usage, volumes, Layout};
 
 use super::image_prune::{confirm, print_pruned};
+use super::object_args::{InspectArgs, ListArgs};
 use crate::exit::Batch;
 use crate::format::{emit, render_list, Columns};
 use crate::globals::Globals;
@@ -15,7 +16,7 @@ pub enum Command {
     Create(CreateArgs),
     /// List volumes
     #[command(visible_alias = "list")]
-    Ls(LsArgs),
+    Ls(ListArgs),
     /// Display detailed information on one or more volumes
     Inspect(InspectArgs),
     /// Remove one or more volumes
@@ -35,25 +36,6 @@ pub struct CreateArgs {
     pub driver: String,
     /// Volume name (generated when omitted)
     pub name: Option<String>,
-}
-
-#[derive(Debug, ClapArgs)]
-pub struct LsArgs {
-    /// Only display volume names
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Format output using a Go template
-    #[arg(long)]
-    pub format: Option<String>,
-}
-
-#[derive(Debug, ClapArgs)]
-pub struct InspectArgs {
-    /// Format output using a Go template
-    #[arg(short = 'f', long)]
-    pub format: Option<String>,
-    #[arg(required = true)]
-    pub names: Vec<String>,
 }
 
 #[derive(Debug, ClapArgs)]
