@@ -17,7 +17,7 @@ pub struct Args {
     /// Return JSON for specified type (container, image)
     #[arg(long = "type")]
     pub kind: Option<String>,
-    /// Display total file sizes (accepted for compatibility)
+    /// Display total file sizes (containers: SizeRw and SizeRootFs)
     #[arg(short = 's', long)]
     pub size: bool,
     /// Names or IDs of containers or images
@@ -26,14 +26,32 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    if let Some(k) = a
+        .kind
+        .as_deref()
+        .filter(|k| !["container", "image"].contains(k))
+    {
+        anyhow::bail!("{k:?} is not a valid value for --type (container, image)");
+    }
     let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let store = a
+        .size
+        .then(|| skiff_store::Store::open(&g.root).ok())
+        .flatten();
     let mut out: Vec<Value> = Vec::new();
     let mut batch = Batch::default();
     for name in &a.names {
         if a.kind.as_deref() != Some("image") {
             if let Ok(id) = state::resolve(&layout, name) {
                 if let Ok(rec) = state::load(&layout, &id) {
-                    out.push(skiff_runtime::inspect::to_docker(&layout, &rec));
+                    let mut v = skiff_runtime::inspect::to_docker(&layout, &rec);
+                    if a.size {
+                        let (rw, rootfs) =
+                            skiff_runtime::usage::container_size(&layout, store.as_ref(), &rec);
+                        v["SizeRw"] = rw.into();
+                        v["SizeRootFs"] = rootfs.into();
+                    }
+                    out.push(v);
                     continue;
                 }
             }

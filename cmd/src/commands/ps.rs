@@ -3,9 +3,9 @@
 use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_runtime::state::{self, Record};
-use skiff_runtime::Layout;
+use skiff_runtime::{usage, Layout};
 
-use crate::format::{emit, render_list, since_rfc3339, Columns};
+use crate::format::{emit, human_size_prec, render_list, since_rfc3339, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -31,7 +31,7 @@ pub struct Args {
     /// Show the latest created container (includes all states)
     #[arg(long = "latest")]
     pub latest: bool,
-    /// Display total file sizes (accepted for compatibility)
+    /// Display total file sizes (writable layer, and with the image)
     #[arg(short = 's', long)]
     pub size: bool,
 }
@@ -67,9 +67,32 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let rows: Vec<Value> = recs.iter().map(|r| row(r, a.no_trunc)).collect();
+    let store = a
+        .size
+        .then(|| skiff_store::Store::open(&g.root).ok())
+        .flatten();
+    let rows: Vec<Value> = recs
+        .iter()
+        .map(|r| {
+            let mut v = row(r, a.no_trunc);
+            if a.size {
+                let (rw, rootfs) = usage::container_size(&layout, store.as_ref(), r);
+                v["Size"] = format!(
+                    "{} (virtual {})",
+                    human_size_prec(rw as f64, 3),
+                    human_size_prec(rootfs as f64, 3)
+                )
+                .into();
+            }
+            v
+        })
+        .collect();
     let columns = Columns {
-        default: "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+        default: if a.size {
+            "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+        } else {
+            "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+        },
         titles: &[
             ("ID", "CONTAINER ID"),
             ("RunningFor", "CREATED"),
