@@ -214,7 +214,7 @@ fn invoked_as() -> Option<String> {
 impl Invocation {
     pub fn run(self) -> anyhow::Result<i32> {
         let cli = self.cli;
-        cli.global.init_logging();
+        cli.global.init_logging()?;
         let g = cli.global.resolve();
         if cli.version {
             return version::run(&g, version::Args::default());
