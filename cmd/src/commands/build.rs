@@ -307,7 +307,7 @@ fn single_platform(list: &[String]) -> anyhow::Result<Option<String>> {
 
 /// `K=V` pairs; with `from_env`, a bare `K` takes K from the environment
 /// (skipped when unset), as docker does for --build-arg.
-fn kv_args(raw: &[String], from_env: bool) -> BTreeMap<String, String> {
+pub fn kv_args(raw: &[String], from_env: bool) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for a in raw {
         match a.split_once('=') {

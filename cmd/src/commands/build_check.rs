@@ -2,7 +2,6 @@
 //! reporting problems with `file:line` as `docker build --check` does.
 //! Errors exit 1 (like docker); warnings alone exit 0.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -30,25 +29,6 @@ fn dockerfile_source(a: &super::build::Args) -> (Option<PathBuf>, String) {
             (Some(p), "Dockerfile".into())
         }
     }
-}
-
-/// `--build-arg K=V`, or `--build-arg K` to take K from the environment
-/// (skipped when unset, as docker does).
-fn build_args(raw: &[String]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for a in raw {
-        match a.split_once('=') {
-            Some((k, v)) => {
-                out.insert(k.to_string(), v.to_string());
-            }
-            None => {
-                if let Ok(v) = std::env::var(a) {
-                    out.insert(a.clone(), v);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// `file:line: error: message`.
@@ -95,7 +75,7 @@ pub fn run(_g: &Globals, a: &super::build::Args) -> anyhow::Result<i32> {
         None => None,
     };
     let opts = PlanOptions {
-        build_args: build_args(&a.build_args),
+        build_args: super::build::kv_args(&a.build_args, true),
         target: a.target.clone(),
         target_platform,
         build_platform: Platform::host(),
