@@ -103,3 +103,31 @@ impl Batch {
         i32::from(self.failed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_mapping_from_errors_to_codes() {
+        assert_eq!(code_of(&Failure::new(1, "check failed")), 1);
+        let start = skiff_runtime::Error::Start {
+            code: 127,
+            message: "not found".into(),
+        };
+        assert_eq!(code_of(&anyhow::Error::new(start)), 127);
+        let invalid = skiff_runtime::Error::Invalid("bad".into());
+        assert_eq!(code_of(&anyhow::Error::new(invalid)), SKIFF_ERROR);
+        assert_eq!(code_of(&anyhow::anyhow!("anything else")), SKIFF_ERROR);
+        assert_eq!(code_of(&unsupported("--x", "why")), SKIFF_ERROR);
+        assert!(unsupported("--x", "why").to_string().contains("--x"));
+    }
+
+    #[test]
+    fn a_batch_fails_with_one() {
+        let mut b = Batch::default();
+        assert_eq!(b.code(), 0);
+        b.refused("no such container: x");
+        assert_eq!(b.code(), 1);
+    }
+}
