@@ -31,6 +31,20 @@ pub struct Globals {
     pub root: PathBuf,
 }
 
+impl Globals {
+    /// The runtime's view of the root (containers, volumes, networks),
+    /// created if needed and made absolute.
+    pub fn layout(&self) -> anyhow::Result<skiff_runtime::Layout> {
+        Ok(skiff_runtime::Layout::new(self.absolute_root()?))
+    }
+
+    /// The root, created if needed and made absolute (the runtime keeps
+    /// absolute paths in container state).
+    pub fn absolute_root(&self) -> anyhow::Result<PathBuf> {
+        crate::commands::run::absolute_root(&self.root)
+    }
+}
+
 impl GlobalArgs {
     pub fn resolve(&self) -> Globals {
         let root = self.root.clone().unwrap_or_else(default_root);

@@ -53,7 +53,7 @@ fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
     } else {
         "WARNING! This will remove all dangling build cache."
     };
-    if !a.force && !super::image_prune::confirm(warning)? {
+    if !super::prune_shared::go_ahead(a.force, warning)? {
         return Ok(0);
     }
     let store = skiff_store::Store::open(&g.root)

@@ -3,9 +3,9 @@
 use anyhow::bail;
 use clap::Args as ClapArgs;
 use skiff_runtime::state::Record;
-use skiff_runtime::{usage, Layout};
+use skiff_runtime::usage;
 
-use super::image_prune::{confirm, print_pruned};
+use super::prune_shared::{go_ahead, print_pruned};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -74,10 +74,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .iter()
         .map(|f| Filter::parse(f))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if !a.force && !confirm("WARNING! This will remove all stopped containers.")? {
+    if !go_ahead(a.force, "WARNING! This will remove all stopped containers.")? {
         return Ok(0);
     }
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let keep = |r: &Record| !filters.iter().all(|f| f.passes(r));
     let pruned = usage::prune_containers(&layout, keep, false)?;
     print_pruned("Deleted Containers:", &pruned);

@@ -63,7 +63,7 @@ pub fn each_container<T: Send>(
     act: impl Fn(&Layout, &str) -> skiff_runtime::Result<T> + Sync,
     shown: impl Fn(&str, T) -> String,
 ) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let one = |name: &String| state::resolve(&layout, name).and_then(|id| act(&layout, &id));
     let results: Vec<Option<skiff_runtime::Result<T>>> = match order {
         Order::Sequential => names.containers.iter().map(|n| Some(one(n))).collect(),

@@ -1,10 +1,9 @@
 //! `skiff image prune [-a] [-f]`.
 
-use std::io::BufRead;
-
 use clap::Args as ClapArgs;
-use skiff_store::{PruneReport, Store};
+use skiff_store::Store;
 
+use super::prune_shared::{go_ahead, print_deleted_images};
 use crate::format::human_size;
 use crate::globals::Globals;
 
@@ -30,7 +29,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     } else {
         "WARNING! This will remove all dangling images."
     };
-    if !a.force && !confirm(warning)? {
+    if !go_ahead(a.force, warning)? {
         return Ok(0);
     }
     let store = Store::open(&g.root)?;
@@ -38,42 +37,4 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     print_deleted_images(&report);
     say!("Total reclaimed space: {}", human_size(report.reclaimed));
     Ok(0)
-}
-
-/// docker's prompt; anything but y/Y declines.
-pub fn confirm(warning: &str) -> anyhow::Result<bool> {
-    crate::format::emit(&format!(
-        "{warning}\nAre you sure you want to continue? [y/N] "
-    ));
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
-}
-
-/// The `Deleted Images:` block docker prints (nothing when nothing went).
-pub fn print_deleted_images(r: &PruneReport) {
-    if r.untagged.is_empty() && r.deleted_images.is_empty() {
-        return;
-    }
-    say!("Deleted Images:");
-    for u in &r.untagged {
-        say!("untagged: {u}");
-    }
-    for d in &r.deleted_images {
-        say!("deleted: {d}");
-    }
-    say!();
-}
-
-/// The report of `container prune` / `volume prune`: what went under
-/// `heading`, then the total.
-pub fn print_pruned(heading: &str, p: &skiff_runtime::usage::Pruned) {
-    if !p.removed.is_empty() {
-        say!("{heading}");
-        for id in &p.removed {
-            say!("{id}");
-        }
-        say!();
-    }
-    say!("Total reclaimed space: {}", human_size(p.reclaimed));
 }

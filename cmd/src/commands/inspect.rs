@@ -3,7 +3,7 @@
 
 use clap::Args as ClapArgs;
 use serde_json::Value;
-use skiff_runtime::{state, Layout};
+use skiff_runtime::state;
 
 use crate::exit::Batch;
 use crate::format::{emit, render_inspect};
@@ -33,7 +33,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     {
         anyhow::bail!("{k:?} is not a valid value for --type (container, image)");
     }
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let store = a
         .size
         .then(|| skiff_store::Store::open(&g.root).ok())

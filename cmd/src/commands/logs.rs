@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::anyhow;
 use clap::Args as ClapArgs;
 use skiff_runtime::logs::{self, Entry, ReadOptions};
-use skiff_runtime::{state, Layout};
+use skiff_runtime::state;
 
 use crate::globals::Globals;
 
@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let id = state::resolve(&layout, &a.container)?;
     let path = layout.container(&id).join("ctr.log");
     let tail = match a.tail.as_str() {

@@ -22,6 +22,7 @@ pub mod logs;
 pub mod network;
 pub mod object_args;
 pub mod port;
+pub mod prune_shared;
 pub mod ps;
 pub mod pull;
 pub mod push;

@@ -5,7 +5,6 @@ use anyhow::anyhow;
 use clap::{Args as ClapArgs, Subcommand};
 use serde_json::{json, Value};
 use skiff_runtime::network as net;
-use skiff_runtime::Layout;
 
 use super::object_args::{InspectArgs, ListArgs};
 use crate::exit::Batch;
@@ -97,7 +96,7 @@ pub struct PruneArgs {
 
 /// The network context of the CLI's store root.
 pub fn context(g: &Globals) -> anyhow::Result<net::NetContext> {
-    let root = super::run::absolute_root(&g.root)?;
+    let root = g.absolute_root()?;
     Ok(net::NetContext::new(&root)?)
 }
 
@@ -155,7 +154,7 @@ fn inspect_json(n: &net::NetworkInfo, eps: &[net::Endpoint]) -> Value {
 }
 
 fn container_id(g: &Globals, reference: &str) -> anyhow::Result<String> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     skiff_runtime::state::resolve(&layout, reference).map_err(|e| anyhow!("{e}"))
 }
 
@@ -274,7 +273,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
         Command::Prune(a) => {
             let warning =
                 "WARNING! This will remove all custom networks not used by at least one container.";
-            if !a.force && !super::image_prune::confirm(warning)? {
+            if !super::prune_shared::go_ahead(a.force, warning)? {
                 return Ok(0);
             }
             let mut removed = Vec::new();

@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let root = super::run::absolute_root(&g.root)?;
+    let root = g.absolute_root()?;
     let layout = Layout::new(&root);
     let id = skiff_runtime::state::resolve(&layout, &a.container).map_err(|e| anyhow!("{e}"))?;
     let ctx = net::NetContext::new(&root)?;

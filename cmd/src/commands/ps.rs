@@ -3,7 +3,7 @@
 use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_runtime::state::{self, Record};
-use skiff_runtime::{usage, Layout};
+use skiff_runtime::usage;
 
 use crate::format::{emit, human_size_prec, render_list, since_rfc3339, Columns};
 use crate::globals::Globals;
@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let mut recs = state::list(&layout)?;
     let all = a.all || a.last >= 0 || a.latest || a.filter.iter().any(|f| f.starts_with("status="));
     if !all {

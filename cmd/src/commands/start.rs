@@ -1,7 +1,7 @@
 //! `skiff start`: start stopped containers again (`-a` in the foreground).
 
 use clap::Args as ClapArgs;
-use skiff_runtime::{lifecycle, state, Layout};
+use skiff_runtime::{lifecycle, state};
 
 use super::each::{each_container, name, Containers, Order};
 use crate::globals::Globals;
@@ -23,7 +23,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         let [one] = a.containers.containers.as_slice() else {
             anyhow::bail!("you cannot start and attach multiple containers at once");
         };
-        let layout = Layout::new(super::run::absolute_root(&g.root)?);
+        let layout = g.layout()?;
         let id = state::resolve(&layout, one)?;
         if !lifecycle::prepare_start(&layout, &id)? {
             return Ok(0);

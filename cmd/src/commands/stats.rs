@@ -1,7 +1,7 @@
 //! `skiff stats --no-stream`: cgroup usage of running containers.
 
 use clap::Args as ClapArgs;
-use skiff_runtime::{cgroups, state, Layout};
+use skiff_runtime::{cgroups, state};
 
 use crate::format::{bytes_size, emit, render_list, Columns};
 use crate::globals::Globals;
@@ -39,7 +39,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let mut recs = Vec::new();
     if a.containers.is_empty() {
         recs = state::list(&layout)?

@@ -2,10 +2,9 @@
 
 use clap::{Args, Subcommand};
 use skiff_runtime::usage::{self, Usage};
-use skiff_runtime::Layout;
 use skiff_store::Store;
 
-use super::image_prune::{confirm, print_deleted_images};
+use super::prune_shared::{go_ahead, print_deleted_images};
 use crate::format::{emit, human_size, render_list, Columns};
 use crate::globals::Globals;
 
@@ -49,7 +48,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
 
 fn df(g: &Globals, a: DfArgs) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let cache = skiff_solver::usage::cache_usage(&store);
     let rows = [
         ("Images", usage::images(&store)?),
@@ -128,11 +127,11 @@ fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
     }
     warning.push_str(images_line);
     warning.push_str("\n  - unused build cache\n");
-    if !a.force && !confirm(&warning)? {
+    if !go_ahead(a.force, &warning)? {
         return Ok(0);
     }
     let store = Store::open(&g.root)?;
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     // Containers first, so the images they held become unused.
     let containers = usage::prune_containers(&layout, |_| false, a.volumes)?;
     let mut reclaimed = containers.reclaimed;

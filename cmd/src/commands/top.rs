@@ -2,7 +2,7 @@
 //! its cgroup (docker runs `ps` on the host for the same list).
 
 use clap::Args as ClapArgs;
-use skiff_runtime::{cgroups, state, Layout};
+use skiff_runtime::{cgroups, state};
 
 use crate::globals::Globals;
 
@@ -22,7 +22,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             "skiff reads /proc itself and shows fixed columns",
         ));
     }
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let id = state::resolve(&layout, &a.container)?;
     let rec = state::load(&layout, &id)?;
     if !rec.is_running() {

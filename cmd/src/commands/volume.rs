@@ -2,10 +2,10 @@
 
 use clap::{Args as ClapArgs, Subcommand};
 use serde_json::json;
-use skiff_runtime::{usage, volumes, Layout};
+use skiff_runtime::{usage, volumes};
 
-use super::image_prune::{confirm, print_pruned};
 use super::object_args::{InspectArgs, ListArgs};
+use super::prune_shared::{go_ahead, print_pruned};
 use crate::exit::Batch;
 use crate::format::{emit, render_list, Columns};
 use crate::globals::Globals;
@@ -58,7 +58,7 @@ pub struct PruneArgs {
 }
 
 pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     match c {
         Command::Create(a) => {
             if a.driver != "local" {
@@ -132,7 +132,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
             } else {
                 "WARNING! This will remove anonymous local volumes not used by at least one container."
             };
-            if !a.force && !confirm(warning)? {
+            if !go_ahead(a.force, warning)? {
                 return Ok(0);
             }
             let pruned = usage::prune_volumes(&layout, a.all)?;
