@@ -56,6 +56,7 @@ pub mod net;
 mod netlo;
 pub mod paths;
 pub mod remove;
+pub mod restart;
 pub mod rootfs;
 pub mod security;
 pub mod sig;
