@@ -38,19 +38,12 @@ fn stop_then(g: &Globals, a: Args, start_again: bool) -> anyhow::Result<i32> {
         &a.containers,
         order,
         |layout, id| {
-            lifecycle::stop_with(layout, id, a.stop.time, a.stop.signal.as_deref())?;
+            let (time, signal) = (a.stop.time, a.stop.signal.as_deref());
             if start_again {
-                if !lifecycle::prepare_start(layout, id)? {
-                    return Err(skiff_runtime::Error::Invalid(format!(
-                        "container {id} did not stop"
-                    )));
-                }
-                skiff_runtime::state::update_state(&layout.container(id), true, |s| {
-                    s.restart_count += 1
-                })?;
-                lifecycle::start_detached(layout, id)?;
+                skiff_runtime::restart::restart(layout, id, time, signal)
+            } else {
+                lifecycle::stop_with(layout, id, time, signal)
             }
-            Ok(())
         },
         name,
     )
