@@ -4,6 +4,7 @@ use std::io::Write;
 
 use anyhow::anyhow;
 use clap::Args as ClapArgs;
+use skiff_runtime::follow;
 use skiff_runtime::logs::{self, Entry, ReadOptions};
 use skiff_runtime::state;
 
@@ -36,7 +37,6 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = g.layout()?;
     let id = state::resolve(&layout, &a.container)?;
-    let path = layout.container(&id).join("ctr.log");
     let tail = match a.tail.as_str() {
         "all" | "-1" => None,
         n => Some(n.parse::<usize>().map_err(|_| {
@@ -58,28 +58,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         since: time("--since", &a.since)?,
         until: time("--until", &a.until)?,
     };
-    let (entries, mut offset) = logs::read(&path, &opts);
-    print(&entries, a.timestamps);
-    if !a.follow {
-        return Ok(0);
-    }
-    loop {
-        let (more, off) = logs::read_from(&path, offset);
-        offset = off;
-        print(&more, a.timestamps);
-        if more.is_empty() {
-            let running = state::load(&layout, &id)
-                .map(|r| r.is_running())
-                .unwrap_or(false);
-            if !running {
-                // One last read for what the monitor wrote while exiting.
-                let (last, _) = logs::read_from(&path, offset);
-                print(&last, a.timestamps);
-                return Ok(0);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
+    follow::read_log(&layout, &id, &opts, a.follow, |e| print(e, a.timestamps));
+    Ok(0)
 }
 
 fn print(entries: &[Entry], timestamps: bool) {
