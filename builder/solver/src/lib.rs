@@ -25,6 +25,7 @@ pub mod layer;
 pub mod progress;
 pub mod run;
 pub mod runtime_runner;
+pub mod secrets;
 pub mod solve;
 pub mod squash;
 pub mod tree;
