@@ -1,6 +1,6 @@
-//! The shape rm, stop, kill, start, restart and wait share: act on each
-//! named container, print what docker prints for a success, report each
-//! failure and go on, exit 1 if any failed.
+//! The shape rm, stop, kill, start, restart, wait (and volume/network rm)
+//! share: act on each named object, print what docker prints for a
+//! success, report each failure and go on, exit 1 if any failed.
 
 use clap::Args as ClapArgs;
 use skiff_runtime::{state, Layout};
@@ -76,15 +76,35 @@ pub fn each_container<T: Send>(
             handles.into_iter().map(|h| h.join().ok()).collect()
         }),
     };
+    Ok(report(&names.containers, results, shown))
+}
+
+/// The same for objects that need no resolving (volumes, networks): act on
+/// each name in order and print it when that worked.
+pub fn each_named<T, E: std::fmt::Display>(
+    names: &[String],
+    act: impl Fn(&str) -> Result<T, E>,
+) -> i32 {
+    let results = names.iter().map(|n| Some(act(n)));
+    report(names, results, name)
+}
+
+/// Print each success as `shown` says, each failure as docker does (a
+/// worker that died is a failure too); 1 if anything failed.
+fn report<T, E: std::fmt::Display>(
+    names: &[String],
+    results: impl IntoIterator<Item = Option<Result<T, E>>>,
+    shown: impl Fn(&str, T) -> String,
+) -> i32 {
     let mut batch = Batch::default();
-    for (name, res) in names.containers.iter().zip(results) {
+    for (name, res) in names.iter().zip(results) {
         match res {
             Some(Ok(v)) => say!("{}", shown(name, v)),
             Some(Err(e)) => batch.refused(e),
             None => batch.mark_failed(),
         }
     }
-    Ok(batch.code())
+    batch.code()
 }
 
 /// What most commands print for a success: the name as given.

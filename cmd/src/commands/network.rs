@@ -6,6 +6,7 @@ use clap::{Args as ClapArgs, Subcommand};
 use serde_json::{json, Value};
 use skiff_runtime::network as net;
 
+use super::each::each_named;
 use super::object_args::{InspectArgs, ListArgs};
 use crate::exit::Batch;
 use crate::format::{emit, render_list, Columns};
@@ -247,14 +248,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
             return Ok(batch.code());
         }
         Command::Rm(a) => {
-            let mut batch = Batch::default();
-            for name in &a.names {
-                match net::remove_network(&ctx, name) {
-                    Ok(_) => say!("{name}"),
-                    Err(e) => batch.refused(e),
-                }
-            }
-            return Ok(batch.code());
+            return Ok(each_named(&a.names, |n| net::remove_network(&ctx, n)));
         }
         Command::Connect(a) => {
             let id = container_id(g, &a.container)?;

@@ -4,6 +4,7 @@ use clap::{Args as ClapArgs, Subcommand};
 use serde_json::json;
 use skiff_runtime::{usage, volumes};
 
+use super::each::each_named;
 use super::object_args::{InspectArgs, ListArgs};
 use super::prune_shared::{go_ahead, print_pruned};
 use crate::exit::Batch;
@@ -116,16 +117,9 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
             super::inspect::print_values(&out, a.format.as_deref())?;
             Ok(batch.code())
         }
-        Command::Rm(a) => {
-            let mut batch = Batch::default();
-            for n in &a.names {
-                match volumes::remove(&layout, n, a.force) {
-                    Ok(()) => say!("{n}"),
-                    Err(e) => batch.refused(e),
-                }
-            }
-            Ok(batch.code())
-        }
+        Command::Rm(a) => Ok(each_named(&a.names, |n| {
+            volumes::remove(&layout, n, a.force)
+        })),
         Command::Prune(a) => {
             let warning = if a.all {
                 "WARNING! This will remove all local volumes not used by at least one container."
