@@ -37,3 +37,25 @@ pub fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Every inspect (image, container, volume, network) prints docker's
+    /// 4-space array; network inspect used to print 2 spaces.
+    #[test]
+    fn inspect_is_a_four_space_array_or_one_line_per_item() {
+        let items = [json!({"Id": "a"}), json!({"Id": "b"})];
+        let out = render_inspect(&items, None).unwrap();
+        assert!(out.starts_with("[\n    {\n        \"Id\": \"a\""), "{out}");
+        assert!(out.ends_with("]\n"));
+        assert_eq!(render_inspect(&items, Some("{{.Id}}")).unwrap(), "a\nb\n");
+        // No table prefix for inspect: docker treats it as literal text.
+        assert_eq!(
+            render_inspect(&items[..1], Some("table {{.Id}}")).unwrap(),
+            "table a\n"
+        );
+    }
+}
