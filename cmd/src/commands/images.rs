@@ -11,7 +11,7 @@ use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
-    /// Show all images (default hides intermediate images)
+    /// Show all images (skiff keeps no intermediate images: the same list)
     #[arg(short = 'a', long)]
     pub all: bool,
     /// Show digests

@@ -27,7 +27,8 @@ pub struct Args {
     /// Show logs before a timestamp or relative time
     #[arg(long)]
     pub until: Option<String>,
-    /// Show extra details (accepted for compatibility)
+    /// Show extra details (the attributes --log-opt adds; skiff logs carry
+    /// none, so the output is the same)
     #[arg(long)]
     pub details: bool,
     /// Container name or ID

@@ -12,7 +12,8 @@ pub struct Args {
     /// Force removal of the image
     #[arg(short = 'f', long)]
     pub force: bool,
-    /// Do not delete untagged parents (accepted for compatibility)
+    /// Do not delete untagged parents (skiff images have no parent chain,
+    /// so nothing else is ever deleted)
     #[arg(long)]
     pub no_prune: bool,
     /// Images to remove (name, ID or name@digest)
