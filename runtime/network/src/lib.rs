@@ -57,6 +57,7 @@ pub mod netlink;
 pub mod netns;
 pub mod nft;
 pub mod ports;
+pub mod prune;
 pub mod store;
 
 use std::net::Ipv4Addr;
