@@ -270,15 +270,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
             if !super::prune_shared::go_ahead(a.force, warning)? {
                 return Ok(0);
             }
-            let mut removed = Vec::new();
-            for n in net::list_networks(&ctx)? {
-                if n.name == net::DEFAULT_NETWORK {
-                    continue;
-                }
-                if net::remove_network(&ctx, &n.name).is_ok() {
-                    removed.push(n.name);
-                }
-            }
+            let removed = net::prune::prune_networks(&ctx)?;
             if !removed.is_empty() {
                 say!("Deleted Networks:");
                 for r in removed {
