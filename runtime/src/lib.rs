@@ -63,6 +63,7 @@ pub mod security;
 pub mod sig;
 pub mod spec;
 pub mod state;
+pub mod stats;
 pub mod top;
 pub mod tty;
 pub mod usage;
