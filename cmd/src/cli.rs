@@ -33,22 +33,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // --- images -----------------------------------------------------------
-    /// Download an image from a registry
-    Pull(pull::Args),
-    /// Upload an image to a registry
-    Push(push::Args),
+    #[command(flatten)]
+    ImageOps(ImageOps),
     /// List images
     Images(images::Args),
-    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-    Tag(tag::Args),
     /// Remove one or more images
     Rmi(rmi::Args),
-    /// Import the contents from a tarball to create a filesystem image
-    Import(import::Args),
-    /// Save one or more images to a tar archive (streamed to STDOUT by default)
-    Save(save::Args),
-    /// Load an image from a tar archive or STDIN
-    Load(load::Args),
     /// Log in to a registry
     Login(login::Args),
     /// Log out from a registry
@@ -58,8 +48,6 @@ pub enum Command {
     Image(ImageCommand),
 
     // --- build --------------------------------------------------------------
-    /// Build an image from a Dockerfile
-    Build(build::Args),
     /// Manage the build cache
     #[command(subcommand)]
     Builder(builder::Command),
@@ -68,30 +56,12 @@ pub enum Command {
     Buildx(buildx::Command),
 
     // --- containers ---------------------------------------------------------
-    /// Create and run a new container from an image
-    Run(run::Args),
+    #[command(flatten)]
+    ContainerOps(ContainerOps),
     /// List containers
     Ps(ps::Args),
-    /// Fetch the logs of a container
-    Logs(logs::Args),
-    /// Execute a command in a running container
-    Exec(exec::Args),
-    /// Stop one or more running containers
-    Stop(stop::Args),
-    /// Kill one or more running containers
-    Kill(kill::Args),
     /// Remove one or more containers
     Rm(rm::Args),
-    /// Start one or more stopped containers
-    Start(start::Args),
-    /// Restart one or more containers
-    Restart(restart::Args),
-    /// Block until one or more containers stop, then print their exit codes
-    Wait(wait::Args),
-    /// Display the running processes of a container
-    Top(top::Args),
-    /// Display a live stream of container(s) resource usage statistics
-    Stats(stats::Args),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -119,6 +89,27 @@ pub enum Command {
     Debug(debug::Command),
 }
 
+/// Image commands docker has both at the top level and under `image`.
+// One value per process, parsed once: variant sizes don't matter here.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ImageOps {
+    /// Download an image from a registry
+    Pull(pull::Args),
+    /// Upload an image to a registry
+    Push(push::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::Args),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(import::Args),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(save::Args),
+    /// Load an image from a tar archive or STDIN
+    Load(load::Args),
+    /// Build an image from a Dockerfile
+    Build(build::Args),
+}
+
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
@@ -126,34 +117,22 @@ pub enum ImageCommand {
     /// List images
     #[command(visible_alias = "list")]
     Ls(images::Args),
-    /// Download an image from a registry
-    Pull(pull::Args),
-    /// Upload an image to a registry
-    Push(push::Args),
-    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-    Tag(tag::Args),
+    #[command(flatten)]
+    Ops(ImageOps),
     /// Remove one or more images
     #[command(visible_alias = "remove")]
     Rm(rmi::Args),
-    /// Import the contents from a tarball to create a filesystem image
-    Import(import::Args),
-    /// Save one or more images to a tar archive
-    Save(save::Args),
-    /// Load an image from a tar archive or STDIN
-    Load(load::Args),
     /// Display detailed information on one or more images
     Inspect(image_inspect::Args),
     /// Remove unused images
     Prune(image_prune::Args),
-    /// Build an image from a Dockerfile
-    Build(build::Args),
 }
 
+/// Container commands docker has both at the top level and under `container`.
+// One value per process, parsed once: variant sizes don't matter here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
-pub enum ContainerCommand {
-    /// List containers
-    #[command(visible_aliases = ["list", "ps"])]
-    Ls(ps::Args),
+pub enum ContainerOps {
     /// Create and run a new container from an image
     Run(run::Args),
     /// Fetch the logs of a container
@@ -164,19 +143,28 @@ pub enum ContainerCommand {
     Stop(stop::Args),
     /// Kill one or more running containers
     Kill(kill::Args),
-    /// Remove one or more containers
-    #[command(visible_alias = "remove")]
-    Rm(rm::Args),
     /// Start one or more stopped containers
     Start(start::Args),
     /// Restart one or more containers
-    Restart(restart::Args),
+    Restart(stop::Args),
     /// Block until one or more containers stop, then print their exit codes
     Wait(wait::Args),
     /// Display the running processes of a container
     Top(top::Args),
     /// Display a live stream of container(s) resource usage statistics
     Stats(stats::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// List containers
+    #[command(visible_aliases = ["list", "ps"])]
+    Ls(ps::Args),
+    #[command(flatten)]
+    Ops(ContainerOps),
+    /// Remove one or more containers
+    #[command(visible_alias = "remove")]
+    Rm(rm::Args),
     /// Display detailed information on one or more containers
     Inspect(inspect::Args),
     /// Remove all stopped containers
@@ -226,7 +214,7 @@ fn invoked_as() -> Option<String> {
 impl Invocation {
     pub fn run(self) -> anyhow::Result<i32> {
         let cli = self.cli;
-        cli.global.init_logging();
+        cli.global.init_logging()?;
         let g = cli.global.resolve();
         if cli.version {
             return version::run(&g, version::Args::default());
@@ -243,57 +231,27 @@ impl Invocation {
 
 fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
     match command {
-        Command::Pull(a) => pull::run(g, a),
-        Command::Push(a) => push::run(g, a),
+        Command::ImageOps(c) => c.run(g),
         Command::Images(a) => images::run(g, a),
-        Command::Tag(a) => tag::run(g, a),
         Command::Rmi(a) => rmi::run(g, a),
-        Command::Import(a) => import::run(g, a),
-        Command::Save(a) => save::run(g, a),
-        Command::Load(a) => load::run(g, a),
         Command::Login(a) => login::run(g, a),
         Command::Logout(a) => logout::run(g, a),
         Command::Image(c) => match c {
             ImageCommand::Ls(a) => images::run(g, a),
-            ImageCommand::Pull(a) => pull::run(g, a),
-            ImageCommand::Push(a) => push::run(g, a),
-            ImageCommand::Tag(a) => tag::run(g, a),
+            ImageCommand::Ops(c) => c.run(g),
             ImageCommand::Rm(a) => rmi::run(g, a),
-            ImageCommand::Import(a) => import::run(g, a),
-            ImageCommand::Save(a) => save::run(g, a),
-            ImageCommand::Load(a) => load::run(g, a),
             ImageCommand::Inspect(a) => image_inspect::run(g, a),
             ImageCommand::Prune(a) => image_prune::run(g, a),
-            ImageCommand::Build(a) => build::run(g, a),
         },
-        Command::Build(a) => build::run(g, a),
         Command::Builder(c) => builder::run(g, c),
         Command::Buildx(c) => buildx::run(g, c),
-        Command::Run(a) => run::run(g, a),
+        Command::ContainerOps(c) => c.run(g),
         Command::Ps(a) => ps::run(g, a),
-        Command::Logs(a) => logs::run(g, a),
-        Command::Exec(a) => exec::run(g, a),
-        Command::Stop(a) => stop::run(g, a),
-        Command::Kill(a) => kill::run(g, a),
         Command::Rm(a) => rm::run(g, a),
-        Command::Start(a) => start::run(g, a),
-        Command::Restart(a) => restart::run(g, a),
-        Command::Wait(a) => wait::run(g, a),
-        Command::Top(a) => top::run(g, a),
-        Command::Stats(a) => stats::run(g, a),
         Command::Container(c) => match c {
             ContainerCommand::Ls(a) => ps::run(g, a),
-            ContainerCommand::Run(a) => run::run(g, a),
-            ContainerCommand::Logs(a) => logs::run(g, a),
-            ContainerCommand::Exec(a) => exec::run(g, a),
-            ContainerCommand::Stop(a) => stop::run(g, a),
-            ContainerCommand::Kill(a) => kill::run(g, a),
+            ContainerCommand::Ops(c) => c.run(g),
             ContainerCommand::Rm(a) => rm::run(g, a),
-            ContainerCommand::Start(a) => start::run(g, a),
-            ContainerCommand::Restart(a) => restart::run(g, a),
-            ContainerCommand::Wait(a) => wait::run(g, a),
-            ContainerCommand::Top(a) => top::run(g, a),
-            ContainerCommand::Stats(a) => stats::run(g, a),
             ContainerCommand::Inspect(a) => inspect::run(g, a),
             ContainerCommand::Prune(a) => container_prune::run(g, a),
         },
@@ -305,5 +263,36 @@ fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
         Command::Version(a) => version::run(g, a),
         Command::Completion(a) => completion::run(g, a),
         Command::Debug(c) => debug::run(g, c),
+    }
+}
+
+impl ImageOps {
+    fn run(self, g: &Globals) -> anyhow::Result<i32> {
+        match self {
+            ImageOps::Pull(a) => pull::run(g, a),
+            ImageOps::Push(a) => push::run(g, a),
+            ImageOps::Tag(a) => tag::run(g, a),
+            ImageOps::Import(a) => import::run(g, a),
+            ImageOps::Save(a) => save::run(g, a),
+            ImageOps::Load(a) => load::run(g, a),
+            ImageOps::Build(a) => build::run(g, a),
+        }
+    }
+}
+
+impl ContainerOps {
+    fn run(self, g: &Globals) -> anyhow::Result<i32> {
+        match self {
+            ContainerOps::Run(a) => run::run(g, a),
+            ContainerOps::Logs(a) => logs::run(g, a),
+            ContainerOps::Exec(a) => exec::run(g, a),
+            ContainerOps::Stop(a) => stop::run(g, a),
+            ContainerOps::Kill(a) => kill::run(g, a),
+            ContainerOps::Start(a) => start::run(g, a),
+            ContainerOps::Restart(a) => stop::restart(g, a),
+            ContainerOps::Wait(a) => wait::run(g, a),
+            ContainerOps::Top(a) => top::run(g, a),
+            ContainerOps::Stats(a) => stats::run(g, a),
+        }
     }
 }

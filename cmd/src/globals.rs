@@ -31,6 +31,20 @@ pub struct Globals {
     pub root: PathBuf,
 }
 
+impl Globals {
+    /// The runtime's view of the root (containers, volumes, networks),
+    /// created if needed and made absolute.
+    pub fn layout(&self) -> anyhow::Result<skiff_runtime::Layout> {
+        Ok(skiff_runtime::Layout::new(self.absolute_root()?))
+    }
+
+    /// The root, created if needed and made absolute (the runtime keeps
+    /// absolute paths in container state).
+    pub fn absolute_root(&self) -> anyhow::Result<PathBuf> {
+        crate::commands::run::absolute_root(&self.root)
+    }
+}
+
 impl GlobalArgs {
     pub fn resolve(&self) -> Globals {
         let root = self.root.clone().unwrap_or_else(default_root);
@@ -38,14 +52,22 @@ impl GlobalArgs {
     }
 
     /// Install the tracing subscriber; logs go to stderr so stdout stays
-    /// machine-readable (`images -q`, `--format json`).
-    pub fn init_logging(&self) {
-        let level = if self.debug {
-            "debug"
-        } else {
-            match self.log_level.as_str() {
-                "fatal" => "error",
-                other => other,
+    /// machine-readable (`images -q`, `--format json`). An unknown level is
+    /// refused, as docker does, rather than read as a filter.
+    pub fn init_logging(&self) -> anyhow::Result<()> {
+        let lower = self.log_level.to_ascii_lowercase();
+        let level = match (self.debug, lower.as_str()) {
+            (true, _) => "debug",
+            (false, "fatal") => "error",
+            (false, l @ ("trace" | "debug" | "info" | "warn" | "error")) => l,
+            _ => {
+                return Err(crate::exit::Failure::new(
+                    crate::exit::SKIFF_ERROR,
+                    format!(
+                        "--log-level: unable to parse logging level: {} (debug, info, warn, error, fatal)",
+                        self.log_level
+                    ),
+                ))
             }
         };
         let filter = tracing_subscriber::EnvFilter::try_from_env("SKIFF_LOG")
@@ -55,6 +77,7 @@ impl GlobalArgs {
             .with_writer(std::io::stderr)
             .with_target(false)
             .try_init();
+        Ok(())
     }
 }
 

@@ -6,9 +6,22 @@
 //! code when one ran, 125 for skiff's own errors, 126 when the command cannot be
 //! invoked and 127 when it is not found.
 
+/// `println!` that ignores a closed stdout (`skiff images | head -1`)
+/// instead of panicking: every command prints through it or
+/// `format::emit`. Defined before the modules so all of them see it.
+macro_rules! say {
+    () => {
+        $crate::format::emit("\n")
+    };
+    ($($t:tt)*) => {
+        $crate::format::emit(&format!("{}\n", format_args!($($t)*)))
+    };
+}
+
 mod cli;
 mod commands;
 mod exit;
+mod format;
 mod globals;
 
 use std::process::ExitCode;

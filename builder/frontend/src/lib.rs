@@ -37,6 +37,7 @@
 //! assert_eq!(plan.stages[0].name.as_deref(), Some("base"));
 //! ```
 
+pub mod change;
 pub mod error;
 pub mod instructions;
 pub mod parser;

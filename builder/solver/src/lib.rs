@@ -22,6 +22,7 @@
 //!   docker, registry.
 
 pub mod cache;
+pub mod change;
 pub mod context;
 pub mod copy;
 pub mod error;
@@ -32,9 +33,11 @@ pub mod layer;
 pub mod progress;
 pub mod run;
 pub mod runtime_runner;
+pub mod secrets;
 pub mod solve;
 pub mod squash;
 pub mod tree;
+pub mod usage;
 
 pub use error::{BuildError, Result};
 pub use solve::{build, BuildOptions, BuildResult, Secret};

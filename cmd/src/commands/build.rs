@@ -10,9 +10,9 @@ use anyhow::Context as _;
 use clap::Args as ClapArgs;
 use skiff_solver::export::{self, Output};
 use skiff_solver::progress::{Plain, Progress, Quiet, Tty};
-use skiff_solver::{BuildError, BuildOptions, Secret};
+use skiff_solver::{BuildError, BuildOptions};
 
-use crate::exit::Failure;
+use crate::exit::{unsupported, Failure};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, Clone, ClapArgs)]
@@ -89,7 +89,8 @@ pub struct Args {
     #[arg(long)]
     pub push: bool,
 
-    /// Shorthand for "--output=type=docker"
+    /// Shorthand for "--output=type=docker" (built images always land in
+    /// skiff's store, which is what docker's --load asks for)
     #[arg(long)]
     pub load: bool,
 
@@ -119,6 +120,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    refuse_unsupported(&a)?;
     if a.check {
         return super::build_check::run(g, &a);
     }
@@ -127,8 +129,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let outputs = export::parse_outputs(&a.outputs, a.push)?;
     let store = skiff_store::Store::open(&g.root)
         .with_context(|| format!("opening the store at {}", g.root.display()))?;
-    let mut secret_files = Vec::new();
-    let secrets = parse_secrets(&a.secrets, &store, &mut secret_files)?;
+    // Owns the files env secrets were written to: removed when dropped.
+    let secrets = skiff_solver::secrets::parse_secrets(&a.secrets, &store)?;
     let build_args = kv_args(&a.build_args, true);
     // SOURCE_DATE_EPOCH from the environment or as a build arg, as BuildKit.
     let epoch = build_args
@@ -159,7 +161,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         compression: Some(a.compression.parse().map_err(anyhow::Error::msg)?),
         source_date_epoch: epoch,
         network: a.network.clone(),
-        secrets,
+        secrets: secrets.secrets.clone(),
         add_hosts: a.add_hosts.clone(),
     };
     let quiet = a.quiet || a.progress == "quiet";
@@ -180,9 +182,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         runner,
         &mut std::io::stdin().lock(),
     );
-    for f in &secret_files {
-        let _ = std::fs::remove_file(f);
-    }
+    drop(secrets);
     let result = match result {
         Ok(r) => r,
         Err(e) => return Err(render_failure(e)),
@@ -228,7 +228,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             .with_context(|| format!("writing --iidfile {}", p.display()))?;
     }
     if quiet {
-        println!("{}", result.image_id);
+        say!("{}", result.image_id);
     }
     Ok(0)
 }
@@ -261,6 +261,30 @@ fn render_failure(e: BuildError) -> anyhow::Error {
     }
 }
 
+/// Flags docker has that skiff's builder cannot honour yet: an error naming
+/// the flag, never a build that silently differs.
+fn refuse_unsupported(a: &Args) -> anyhow::Result<()> {
+    if !a.ssh.is_empty() {
+        return Err(unsupported(
+            "--ssh",
+            "RUN --mount=type=ssh is not available yet",
+        ));
+    }
+    if a.shm_size.is_some() {
+        return Err(unsupported(
+            "--shm-size",
+            "RUN steps get the default /dev/shm",
+        ));
+    }
+    if !a.ulimits.is_empty() {
+        return Err(unsupported(
+            "--ulimit",
+            "RUN steps get skiff's default limits",
+        ));
+    }
+    Ok(())
+}
+
 /// One platform only: several are the multi-arch work still to come.
 fn single_platform(list: &[String]) -> anyhow::Result<Option<String>> {
     let all: Vec<&str> = list
@@ -281,7 +305,7 @@ fn single_platform(list: &[String]) -> anyhow::Result<Option<String>> {
 
 /// `K=V` pairs; with `from_env`, a bare `K` takes K from the environment
 /// (skipped when unset), as docker does for --build-arg.
-fn kv_args(raw: &[String], from_env: bool) -> BTreeMap<String, String> {
+pub fn kv_args(raw: &[String], from_env: bool) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for a in raw {
         match a.split_once('=') {
@@ -299,55 +323,6 @@ fn kv_args(raw: &[String], from_env: bool) -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-/// `--secret id=x,src=path` / `id=x,env=VAR` / `id=x` (env var x or file).
-/// An env secret is written to a private file for the build's duration.
-fn parse_secrets(
-    raw: &[String],
-    store: &skiff_store::Store,
-    temps: &mut Vec<PathBuf>,
-) -> anyhow::Result<Vec<Secret>> {
-    let mut out = Vec::new();
-    for s in raw {
-        let mut id = None;
-        let mut src = None;
-        let mut env = None;
-        for kv in s.split(',') {
-            match kv.split_once('=') {
-                Some(("id", v)) => id = Some(v.to_string()),
-                Some(("src", v)) | Some(("source", v)) => src = Some(v.to_string()),
-                Some(("env", v)) => env = Some(v.to_string()),
-                Some(("type", _)) => {}
-                _ => anyhow::bail!("--secret {s}: expected id=..,src=.. or id=..,env=.."),
-            }
-        }
-        let id = id.ok_or_else(|| anyhow::anyhow!("--secret {s}: missing id="))?;
-        let path = match (src, env) {
-            (Some(p), _) => PathBuf::from(p),
-            (None, e) => {
-                let var = e.unwrap_or_else(|| id.clone());
-                let value = std::env::var(&var).map_err(|_| {
-                    anyhow::anyhow!("--secret {s}: environment variable {var} is not set")
-                })?;
-                let (mut f, p) = store.create_temp_file("secret")?;
-                use std::io::Write;
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
-                f.write_all(value.as_bytes())?;
-                temps.push(p.clone());
-                p
-            }
-        };
-        if !path.is_file() {
-            anyhow::bail!("--secret {s}: {} is not a file", path.display());
-        }
-        out.push(Secret {
-            id,
-            src: std::fs::canonicalize(&path)?,
-        });
-    }
-    Ok(out)
 }
 
 /// `--network`: the modes BuildKit knows, with dockerd's message for others

@@ -2,7 +2,6 @@
 //! reporting problems with `file:line` as `docker build --check` does.
 //! Errors exit 1 (like docker); warnings alone exit 0.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -32,25 +31,6 @@ fn dockerfile_source(a: &super::build::Args) -> (Option<PathBuf>, String) {
     }
 }
 
-/// `--build-arg K=V`, or `--build-arg K` to take K from the environment
-/// (skipped when unset, as docker does).
-fn build_args(raw: &[String]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for a in raw {
-        match a.split_once('=') {
-            Some((k, v)) => {
-                out.insert(k.to_string(), v.to_string());
-            }
-            None => {
-                if let Ok(v) = std::env::var(a) {
-                    out.insert(a.clone(), v);
-                }
-            }
-        }
-    }
-    out
-}
-
 /// `file:line: error: message`.
 fn render_error(file: &str, e: &skiff_frontend::Error) -> String {
     match e.location {
@@ -65,9 +45,9 @@ fn print_warning(file: &str, w: &Warning) {
         None => file.to_string(),
     };
     if w.url.is_empty() {
-        println!("{loc}: warning: {}: {}", w.rule, w.message);
+        say!("{loc}: warning: {}: {}", w.rule, w.message);
     } else {
-        println!("{loc}: warning: {}: {} ({})", w.rule, w.message, w.url);
+        say!("{loc}: warning: {}: {} ({})", w.rule, w.message, w.url);
     }
 }
 
@@ -97,7 +77,7 @@ pub fn run(_g: &Globals, a: &super::build::Args) -> anyhow::Result<i32> {
         None => None,
     };
     let opts = PlanOptions {
-        build_args: build_args(&a.build_args),
+        build_args: super::build::kv_args(&a.build_args, true),
         target: a.target.clone(),
         target_platform,
         build_platform: Platform::host(),
@@ -142,7 +122,7 @@ pub fn run(_g: &Globals, a: &super::build::Args) -> anyhow::Result<i32> {
         print_warning(&shown, w);
     }
     for e in &errors {
-        println!("{e}");
+        say!("{e}");
     }
     let n = warnings.len();
     let noun = if n == 1 {
@@ -152,16 +132,16 @@ pub fn run(_g: &Globals, a: &super::build::Args) -> anyhow::Result<i32> {
     };
     if !errors.is_empty() {
         let m = errors.len();
-        println!(
+        say!(
             "Check complete, {m} {} and {n} {noun} been found!",
             if m == 1 { "error" } else { "errors" }
         );
         return Ok(1);
     }
     if n == 0 {
-        println!("Check complete, no warnings found.");
+        say!("Check complete, no warnings found.");
     } else {
-        println!("Check complete, {n} {noun} been found!");
+        say!("Check complete, {n} {noun} been found!");
     }
     Ok(0)
 }

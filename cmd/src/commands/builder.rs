@@ -3,6 +3,8 @@
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
+use crate::exit::unsupported;
+use crate::format::human_size;
 use crate::globals::Globals;
 
 #[derive(Debug, Subcommand)]
@@ -19,10 +21,10 @@ pub struct PruneArgs {
     /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
-    /// Provide filter values (accepted; everything matching is removed)
+    /// Provide filter values (not supported yet; refused rather than ignored)
     #[arg(long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
-    /// Amount of disk space to keep for cache (accepted for compatibility)
+    /// Amount of disk space to keep for cache (not supported yet; refused)
     #[arg(long = "keep-storage", value_name = "BYTES")]
     pub keep_storage: Option<String>,
 }
@@ -34,27 +36,32 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
 }
 
 fn prune(g: &Globals, a: PruneArgs) -> anyhow::Result<i32> {
+    if let Some(f) = a.filters.first() {
+        return Err(unsupported(
+            &format!("--filter {f:?}"),
+            "builder prune removes the whole cache (or all of it with --all)",
+        ));
+    }
+    if a.keep_storage.is_some() {
+        return Err(unsupported(
+            "--keep-storage",
+            "builder prune removes the whole cache",
+        ));
+    }
+    let warning = if a.all {
+        "WARNING! This will remove all build cache."
+    } else {
+        "WARNING! This will remove all dangling build cache."
+    };
+    if !super::prune_shared::go_ahead(a.force, warning)? {
+        return Ok(0);
+    }
     let store = skiff_store::Store::open(&g.root)
         .with_context(|| format!("opening the store at {}", g.root.display()))?;
     let report = skiff_solver::cache::prune(&store, a.all)?;
     for k in &report.removed {
-        println!("Deleted build cache object: {k}");
+        say!("Deleted build cache object: {k}");
     }
-    println!("Total:\t{}", human(report.reclaimed));
+    say!("Total:\t{}", human_size(report.reclaimed));
     Ok(0)
-}
-
-fn human(b: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i + 1 < units.len() {
-        v /= 1000.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b}B")
-    } else {
-        format!("{v:.3}{}", units[i])
-    }
 }

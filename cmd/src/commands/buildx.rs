@@ -104,32 +104,32 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
         Command::Build(a) => super::build::run(g, a),
         Command::Create(a) => {
             // docker prints the new builder's name.
-            println!("{}", a.name.unwrap_or_else(|| BUILDER.to_string()));
+            say!("{}", a.name.unwrap_or_else(|| BUILDER.to_string()));
             Ok(0)
         }
         Command::Use(_) | Command::Rm(_) | Command::Stop(_) => Ok(0),
         Command::Ls => {
-            println!("NAME/NODE    DRIVER/ENDPOINT   STATUS    BUILDKIT   PLATFORMS");
-            println!("{BUILDER}*       skiff                                  ");
-            println!(
+            say!("NAME/NODE    DRIVER/ENDPOINT   STATUS    BUILDKIT   PLATFORMS");
+            say!("{BUILDER}*       skiff                                  ");
+            say!(
                 " \\_ {BUILDER}    \\_ local         running   skiff      {}",
                 host_platform()
             );
             Ok(0)
         }
         Command::Inspect(_) => {
-            println!("Name:          {BUILDER}");
-            println!("Driver:        skiff (built in, no daemon)");
-            println!();
-            println!("Nodes:");
-            println!("Name:          {BUILDER}");
-            println!("Endpoint:      local");
-            println!("Status:        running");
-            println!("Platforms:     {}", host_platform());
+            say!("Name:          {BUILDER}");
+            say!("Driver:        skiff (built in, no daemon)");
+            say!();
+            say!("Nodes:");
+            say!("Name:          {BUILDER}");
+            say!("Endpoint:      local");
+            say!("Status:        running");
+            say!("Platforms:     {}", host_platform());
             Ok(0)
         }
         Command::Version => {
-            println!(
+            say!(
                 "skiff buildx-compatible builder {}",
                 env!("CARGO_PKG_VERSION")
             );

@@ -49,7 +49,7 @@ fn parse(file: &PathBuf) -> anyhow::Result<i32> {
     let bytes = read(file)?;
     match skiff_frontend::parse(&bytes) {
         Ok(ast) => {
-            print!("{}", ast.dump());
+            crate::format::emit(&ast.dump());
             Ok(0)
         }
         Err(e) => Err(Failure::new(1, e.with_file(&file.display().to_string()))),
@@ -86,7 +86,7 @@ fn bench(dir: &PathBuf, rounds: u32) -> anyhow::Result<i32> {
         }
         best = best.min(start.elapsed().as_secs_f64());
     }
-    println!(
+    say!(
         "parse+plan: {} files, {} instructions, {:.3} ms (best of {} rounds)",
         files.len(),
         instructions,

@@ -2,10 +2,10 @@
 //! is reused by the generic `skiff inspect`.
 
 use clap::Args as ClapArgs;
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 use skiff_store::{familiar_name, Image, Store};
 
+use crate::exit::Batch;
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -21,27 +21,12 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
     let (found, errors) = inspect_images(&store, &a.images);
-    print_inspect(&found, a.format.as_deref())?;
+    super::inspect::print_values(&found, a.format.as_deref())?;
+    let mut batch = Batch::default();
     for e in &errors {
-        eprintln!("Error: {e:#}");
+        batch.failed(format!("{e:#}"));
     }
-    Ok(if errors.is_empty() { 0 } else { 1 })
-}
-
-/// Print inspect results as docker does: a 4-space indented JSON array, or
-/// one rendered template per item.
-pub fn print_inspect(items: &[Value], format: Option<&str>) -> anyhow::Result<()> {
-    match format {
-        None | Some("json") | Some("") => {
-            let mut buf = Vec::new();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-            items.serialize(&mut ser)?;
-            println!("{}", String::from_utf8_lossy(&buf));
-        }
-        Some(t) => print!("{}", super::images::render_all(t, items)?),
-    }
-    Ok(())
+    Ok(batch.code())
 }
 
 /// Inspect each name; results in order for those found, plus one error per

@@ -1,10 +1,10 @@
 //! `skiff image prune [-a] [-f]`.
 
-use std::io::{BufRead, Write};
-
 use clap::Args as ClapArgs;
-use skiff_store::{PruneReport, Store};
+use skiff_store::Store;
 
+use super::prune_shared::{go_ahead, print_deleted_images};
+use crate::format::human_size;
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -29,39 +29,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     } else {
         "WARNING! This will remove all dangling images."
     };
-    if !a.force && !confirm(warning)? {
+    if !go_ahead(a.force, warning)? {
         return Ok(0);
     }
     let store = Store::open(&g.root)?;
     let report = store.prune(a.all)?;
     print_deleted_images(&report);
-    println!(
-        "Total reclaimed space: {}",
-        super::images::human_size(report.reclaimed)
-    );
+    say!("Total reclaimed space: {}", human_size(report.reclaimed));
     Ok(0)
-}
-
-/// docker's prompt; anything but y/Y declines.
-pub fn confirm(warning: &str) -> anyhow::Result<bool> {
-    print!("{warning}\nAre you sure you want to continue? [y/N] ");
-    std::io::stdout().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
-}
-
-/// The `Deleted Images:` block docker prints (nothing when nothing went).
-pub fn print_deleted_images(r: &PruneReport) {
-    if r.untagged.is_empty() && r.deleted_images.is_empty() {
-        return;
-    }
-    println!("Deleted Images:");
-    for u in &r.untagged {
-        println!("untagged: {u}");
-    }
-    for d in &r.deleted_images {
-        println!("deleted: {d}");
-    }
-    println!();
 }

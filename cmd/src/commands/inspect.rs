@@ -1,12 +1,12 @@
 //! `skiff inspect`: containers in docker's JSON shape, falling back to
-//! images. Also hosts the small Go-template subset (`{{.A.B}}`,
-//! `{{json .A}}`, `{{index .A "k"}}`) the container commands' `--format` use.
+//! images.
 
-use anyhow::anyhow;
 use clap::Args as ClapArgs;
 use serde_json::Value;
-use skiff_runtime::{state, Layout};
+use skiff_runtime::state;
 
+use crate::exit::Batch;
+use crate::format::{emit, render_inspect};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -17,7 +17,7 @@ pub struct Args {
     /// Return JSON for specified type (container, image)
     #[arg(long = "type")]
     pub kind: Option<String>,
-    /// Display total file sizes (accepted for compatibility)
+    /// Display total file sizes (containers: SizeRw and SizeRootFs)
     #[arg(short = 's', long)]
     pub size: bool,
     /// Names or IDs of containers or images
@@ -26,14 +26,32 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    if let Some(k) = a
+        .kind
+        .as_deref()
+        .filter(|k| !["container", "image"].contains(k))
+    {
+        anyhow::bail!("{k:?} is not a valid value for --type (container, image)");
+    }
+    let layout = g.layout()?;
+    let store = a
+        .size
+        .then(|| skiff_store::Store::open(&g.root).ok())
+        .flatten();
     let mut out: Vec<Value> = Vec::new();
-    let mut code = 0;
+    let mut batch = Batch::default();
     for name in &a.names {
         if a.kind.as_deref() != Some("image") {
             if let Ok(id) = state::resolve(&layout, name) {
                 if let Ok(rec) = state::load(&layout, &id) {
-                    out.push(skiff_runtime::inspect::to_docker(&layout, &rec));
+                    let mut v = skiff_runtime::inspect::to_docker(&layout, &rec);
+                    if a.size {
+                        let (rw, rootfs) =
+                            skiff_runtime::usage::container_size(&layout, store.as_ref(), &rec);
+                        v["SizeRw"] = rw.into();
+                        v["SizeRootFs"] = rootfs.into();
+                    }
+                    out.push(v);
                     continue;
                 }
             }
@@ -44,11 +62,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 continue;
             }
         }
-        eprintln!("Error: No such object: {name}");
-        code = 1;
+        batch.failed(format!("No such object: {name}"));
     }
     print_values(&out, a.format.as_deref())?;
-    Ok(code)
+    Ok(batch.code())
 }
 
 /// An image's inspect JSON, from the image commands' own inspect.
@@ -59,91 +76,6 @@ fn image_json(g: &Globals, name: &str) -> Option<Value> {
 }
 
 pub fn print_values(values: &[Value], format: Option<&str>) -> anyhow::Result<()> {
-    use std::io::Write;
-    match format {
-        // docker's 4-space indented array, shared with `image inspect`.
-        None | Some("json") | Some("") => super::image_inspect::print_inspect(values, None)?,
-        Some(f) => {
-            let mut out = std::io::stdout().lock();
-            for v in values {
-                // A closed pipe (`| head`) is not an error worth a panic.
-                if writeln!(out, "{}", render_template(f, v)?).is_err() {
-                    break;
-                }
-            }
-        }
-    }
+    emit(&render_inspect(values, format)?);
     Ok(())
-}
-
-/// Render the subset of Go templates docker users write on the command line.
-pub fn render_template(tmpl: &str, v: &Value) -> anyhow::Result<String> {
-    let mut out = String::new();
-    let mut rest = tmpl;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| anyhow!("template: unclosed action in {tmpl:?}"))?;
-        let action = after[..end]
-            .trim()
-            .trim_start_matches('-')
-            .trim_end_matches('-')
-            .trim();
-        out.push_str(&eval(action, v)?);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out.replace("\\t", "\t").replace("\\n", "\n"))
-}
-
-fn eval(action: &str, v: &Value) -> anyhow::Result<String> {
-    let words: Vec<&str> = action.split_whitespace().collect();
-    match words.as_slice() {
-        ["json", path] => Ok(serde_json::to_string(&lookup(v, path)?)?),
-        ["index", path, key] => {
-            let base = lookup(v, path)?;
-            let key = key.trim_matches('"');
-            Ok(plain(base.get(key).unwrap_or(&Value::Null)))
-        }
-        ["upper", path] => Ok(plain(&lookup(v, path)?).to_uppercase()),
-        ["lower", path] => Ok(plain(&lookup(v, path)?).to_lowercase()),
-        [path] => Ok(plain(&lookup(v, path)?)),
-        _ => Err(anyhow!("template: unsupported action {{{{{action}}}}}")),
-    }
-}
-
-fn lookup(v: &Value, path: &str) -> anyhow::Result<Value> {
-    if path == "." {
-        return Ok(v.clone());
-    }
-    if !path.starts_with('.') {
-        return Err(anyhow!("template: unsupported expression {path}"));
-    }
-    let mut cur = v;
-    for field in path.trim_start_matches('.').split('.') {
-        cur = match cur.get(field) {
-            Some(x) => x,
-            None => return Err(anyhow!("template: can't evaluate field {field} in {path}")),
-        };
-    }
-    Ok(cur.clone())
-}
-
-/// Values printed the way Go's text/template prints them.
-fn plain(v: &Value) -> String {
-    match v {
-        Value::Null => "<no value>".into(),
-        Value::String(s) => s.clone(),
-        Value::Array(a) => format!("[{}]", a.iter().map(plain).collect::<Vec<_>>().join(" ")),
-        Value::Object(m) => format!(
-            "map[{}]",
-            m.iter()
-                .map(|(k, v)| format!("{k}:{}", plain(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        other => other.to_string(),
-    }
 }

@@ -38,10 +38,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     if !a.quiet {
         for l in loaded {
             if l.references.is_empty() {
-                println!("Loaded image ID: {}", l.id);
+                say!("Loaded image ID: {}", l.id);
             }
             for r in l.references {
-                println!("Loaded image: {r}");
+                say!("Loaded image: {r}");
             }
         }
     }

@@ -1,10 +1,10 @@
 //! `skiff login`: check credentials against a registry, then store them in
 //! docker's config.json (or its credential helper), mode 0600.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use clap::Args as ClapArgs;
-use skiff_registry::{Options, Registry};
+use skiff_registry::Registry;
 
 use crate::globals::Globals;
 
@@ -26,9 +26,8 @@ pub struct Args {
     #[arg(long)]
     pub password_stdin: bool,
 
-    /// Allow plain HTTP (or unverified HTTPS) for this registry (repeatable)
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
-    pub insecure_registry: Vec<String>,
+    #[command(flatten)]
+    pub registry: super::transfer::RegistryArgs,
 }
 
 /// `https://host:5000/v2/` → `host:5000`; nothing → Docker Hub.
@@ -57,8 +56,7 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
     let user = match a.username.clone() {
         Some(u) => u,
         None => {
-            print!("Username: ");
-            std::io::stdout().flush()?;
+            crate::format::emit("Username: ");
             read_line(&mut stdin.lock())?
         }
     };
@@ -66,15 +64,16 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         anyhow::bail!("Error: Non-null Username Required");
     }
     let password = if let Some(p) = a.password.clone() {
-        eprintln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+        crate::exit::warn(
+            "WARNING! Using --password via the CLI is insecure. Use --password-stdin.",
+        );
         p
     } else if a.password_stdin {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut stdin.lock(), &mut s)?;
         s.trim_end_matches(['\n', '\r']).to_string()
     } else {
-        print!("Password: ");
-        std::io::stdout().flush()?;
+        crate::format::emit("Password: ");
         let _echo = EchoOff::new();
         let p = read_line(&mut stdin.lock())?;
         say!();
@@ -84,10 +83,7 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         anyhow::bail!("Error: Password Required");
     }
 
-    let opts = Options {
-        insecure_registries: a.insecure_registry.clone(),
-    }
-    .with_settings()?;
+    let opts = a.registry.options()?;
     let reference = skiff_registry::parse_reference(&format!("{host}/skiff/login"))?;
     let auth = skiff_registry::oci_auth_basic(&user, &password);
     let reg = Registry::connect_with(&reference, &opts, auth)?;

@@ -1,8 +1,6 @@
 //! `skiff logout`: forget a registry's credentials in docker's config.json
 //! (or its credential helper).
 
-use std::io::Write;
-
 use clap::Args as ClapArgs;
 
 use crate::globals::Globals;

@@ -4,8 +4,9 @@ use std::io::Write;
 
 use anyhow::anyhow;
 use clap::Args as ClapArgs;
+use skiff_runtime::follow;
 use skiff_runtime::logs::{self, Entry, ReadOptions};
-use skiff_runtime::{state, Layout};
+use skiff_runtime::state;
 
 use crate::globals::Globals;
 
@@ -26,7 +27,8 @@ pub struct Args {
     /// Show logs before a timestamp or relative time
     #[arg(long)]
     pub until: Option<String>,
-    /// Show extra details (accepted for compatibility)
+    /// Show extra details (the attributes --log-opt adds; skiff logs carry
+    /// none, so the output is the same)
     #[arg(long)]
     pub details: bool,
     /// Container name or ID
@@ -34,9 +36,8 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let id = state::resolve(&layout, &a.container)?;
-    let path = layout.container(&id).join("ctr.log");
     let tail = match a.tail.as_str() {
         "all" | "-1" => None,
         n => Some(n.parse::<usize>().map_err(|_| {
@@ -58,28 +59,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         since: time("--since", &a.since)?,
         until: time("--until", &a.until)?,
     };
-    let (entries, mut offset) = logs::read(&path, &opts);
-    print(&entries, a.timestamps);
-    if !a.follow {
-        return Ok(0);
-    }
-    loop {
-        let (more, off) = logs::read_from(&path, offset);
-        offset = off;
-        print(&more, a.timestamps);
-        if more.is_empty() {
-            let running = state::load(&layout, &id)
-                .map(|r| r.is_running())
-                .unwrap_or(false);
-            if !running {
-                // One last read for what the monitor wrote while exiting.
-                let (last, _) = logs::read_from(&path, offset);
-                print(&last, a.timestamps);
-                return Ok(0);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
+    follow::read_log(&layout, &id, &opts, a.follow, |e| print(e, a.timestamps));
+    Ok(0)
 }
 
 fn print(entries: &[Entry], timestamps: bool) {

@@ -1,16 +1,5 @@
 //! One module per command; each exposes `Args` (clap) and `run`.
 
-/// `println!` that ignores a closed stdout (`skiff pull x | head -1`)
-/// instead of panicking. Defined before the modules so all of them see it.
-macro_rules! say {
-    () => {{
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), b"\n");
-    }};
-    ($($t:tt)*) => {{
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
 pub mod build;
 pub mod build_check;
 pub mod builder;
@@ -18,6 +7,7 @@ pub mod buildx;
 pub mod completion;
 pub mod container_prune;
 pub mod debug;
+pub mod each;
 pub mod exec;
 pub mod image_inspect;
 pub mod image_prune;
@@ -30,11 +20,12 @@ pub mod login;
 pub mod logout;
 pub mod logs;
 pub mod network;
+pub mod object_args;
 pub mod port;
+pub mod prune_shared;
 pub mod ps;
 pub mod pull;
 pub mod push;
-pub mod restart;
 pub mod rm;
 pub mod rmi;
 pub mod run;
@@ -45,6 +36,7 @@ pub mod stop;
 pub mod system;
 pub mod tag;
 pub mod top;
+pub mod transfer;
 pub mod version;
 pub mod volume;
 pub mod wait;

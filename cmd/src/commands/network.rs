@@ -1,14 +1,15 @@
 //! `skiff network create|ls|inspect|rm|connect|disconnect|prune`: user
 //! bridge networks (skiff-network), docker's flags and output.
 
-use std::io::Write;
-
 use anyhow::anyhow;
 use clap::{Args as ClapArgs, Subcommand};
 use serde_json::{json, Value};
 use skiff_runtime::network as net;
-use skiff_runtime::Layout;
 
+use super::each::each_named;
+use super::object_args::{InspectArgs, ListArgs};
+use crate::exit::Batch;
+use crate::format::{emit, render_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Subcommand)]
@@ -56,18 +57,11 @@ pub struct CreateArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct LsArgs {
-    /// Only display network IDs
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub list: ListArgs,
     /// Do not truncate the output
     #[arg(long)]
     pub no_trunc: bool,
-}
-
-#[derive(Debug, ClapArgs)]
-pub struct InspectArgs {
-    #[arg(required = true)]
-    pub names: Vec<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -103,7 +97,7 @@ pub struct PruneArgs {
 
 /// The network context of the CLI's store root.
 pub fn context(g: &Globals) -> anyhow::Result<net::NetContext> {
-    let root = super::run::absolute_root(&g.root)?;
+    let root = g.absolute_root()?;
     Ok(net::NetContext::new(&root)?)
 }
 
@@ -161,7 +155,7 @@ fn inspect_json(n: &net::NetworkInfo, eps: &[net::Endpoint]) -> Value {
 }
 
 fn container_id(g: &Globals, reference: &str) -> anyhow::Result<String> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     skiff_runtime::state::resolve(&layout, reference).map_err(|e| anyhow!("{e}"))
 }
 
@@ -209,98 +203,78 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
                     labels,
                 },
             )?;
-            println!("{}", n.id);
+            say!("{}", n.id);
         }
         Command::Ls(a) => {
-            let nets = net::list_networks(&ctx)?;
-            let mut rows: Vec<(String, String, String)> =
-                nets.into_iter().map(|n| (n.id, n.name, n.driver)).collect();
-            for p in PSEUDO {
-                rows.push((pseudo_id(p), p.to_string(), p.to_string()));
-            }
-            rows.sort_by(|a, b| a.1.cmp(&b.1));
-            let short = |id: &str| {
-                if a.no_trunc {
-                    id.to_string()
-                } else {
-                    id[..12.min(id.len())].to_string()
+            let mut rows: Vec<Value> = net::list_networks(&ctx)?
+                .into_iter()
+                .map(|n| (n.id, n.name, n.driver))
+                .chain(PSEUDO.map(|p| (pseudo_id(p), p.to_string(), p.to_string())))
+                .map(|(id, name, driver)| {
+                    let id = if a.no_trunc {
+                        id
+                    } else {
+                        id.chars().take(12).collect()
+                    };
+                    json!({"ID": id, "Name": name, "Driver": driver, "Scope": "local"})
+                })
+                .collect();
+            rows.sort_by(|x, y| x["Name"].as_str().cmp(&y["Name"].as_str()));
+            if a.list.quiet {
+                for r in &rows {
+                    say!("{}", r["ID"].as_str().unwrap_or_default());
                 }
+                return Ok(0);
+            }
+            let columns = Columns {
+                default: "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+                titles: &[("ID", "NETWORK ID")],
             };
-            if a.quiet {
-                for (id, _, _) in &rows {
-                    println!("{}", short(id));
-                }
-            } else {
-                let w = if a.no_trunc { 64 } else { 12 };
-                println!(
-                    "{:<w$}   {:<15}   {:<7}   SCOPE",
-                    "NETWORK ID", "NAME", "DRIVER"
-                );
-                for (id, name, driver) in &rows {
-                    println!("{:<w$}   {:<15}   {:<7}   local", short(id), name, driver);
-                }
-            }
+            emit(&render_list(a.list.format.as_deref(), &columns, &rows)?);
         }
         Command::Inspect(a) => {
             let mut out = Vec::new();
-            let mut missing = None;
+            let mut batch = Batch::default();
             for name in &a.names {
                 match net::inspect_network(&ctx, name) {
                     Ok((n, eps)) => out.push(inspect_json(&n, &eps)),
                     Err(net::Error::NoSuchNetwork(_)) => {
-                        missing = Some(name.clone());
+                        batch.failed(format!("No such network: {name}"))
                     }
                     Err(e) => return Err(e.into()),
                 }
             }
-            // A closed pipe (`| head`) is not an error worth a panic.
-            let _ = writeln!(
-                std::io::stdout(),
-                "{}",
-                serde_json::to_string_pretty(&Value::Array(out))?
-            );
-            if let Some(m) = missing {
-                return Err(crate::exit::Failure::new(
-                    1,
-                    format!("No such network: {m}"),
-                ));
-            }
+            super::inspect::print_values(&out, a.format.as_deref())?;
+            return Ok(batch.code());
         }
         Command::Rm(a) => {
-            let mut failed = false;
-            for name in &a.names {
-                match net::remove_network(&ctx, name) {
-                    Ok(_) => println!("{name}"),
-                    Err(e) => {
-                        eprintln!("Error response from daemon: {e}");
-                        failed = true;
-                    }
-                }
-            }
-            return Ok(if failed { 1 } else { 0 });
+            return Ok(each_named(&a.names, |n| net::remove_network(&ctx, n)));
         }
         Command::Connect(a) => {
             let id = container_id(g, &a.container)?;
             net::connect(&ctx, &id, &a.network, &a.alias)?;
         }
         Command::Disconnect(a) => {
+            if a.force {
+                return Err(crate::exit::unsupported(
+                    "--force",
+                    "skiff's disconnect already releases stopped and running containers alike",
+                ));
+            }
             let id = container_id(g, &a.container)?;
             net::disconnect(&ctx, &id, &a.network)?;
         }
-        Command::Prune(_) => {
-            let mut removed = Vec::new();
-            for n in net::list_networks(&ctx)? {
-                if n.name == net::DEFAULT_NETWORK {
-                    continue;
-                }
-                if net::remove_network(&ctx, &n.name).is_ok() {
-                    removed.push(n.name);
-                }
+        Command::Prune(a) => {
+            let warning =
+                "WARNING! This will remove all custom networks not used by at least one container.";
+            if !super::prune_shared::go_ahead(a.force, warning)? {
+                return Ok(0);
             }
+            let removed = net::prune::prune_networks(&ctx)?;
             if !removed.is_empty() {
-                println!("Deleted Networks:");
+                say!("Deleted Networks:");
                 for r in removed {
-                    println!("{r}");
+                    say!("{r}");
                 }
             }
         }

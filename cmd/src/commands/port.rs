@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let root = super::run::absolute_root(&g.root)?;
+    let root = g.absolute_root()?;
     let layout = Layout::new(&root);
     let id = skiff_runtime::state::resolve(&layout, &a.container).map_err(|e| anyhow!("{e}"))?;
     let ctx = net::NetContext::new(&root)?;
@@ -27,7 +27,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     match a.port {
         None => {
             for p in &ports {
-                println!(
+                say!(
                     "{}/{} -> {}",
                     p.container_port,
                     p.proto.as_str(),
@@ -54,7 +54,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 ));
             }
             for p in hits {
-                println!("{}", p.host_display());
+                say!("{}", p.host_display());
             }
         }
     }

@@ -3,8 +3,9 @@
 use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_runtime::state::{self, Record};
-use skiff_runtime::Layout;
+use skiff_runtime::usage;
 
+use crate::format::{emit, human_size_prec, render_list, since_rfc3339, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -30,13 +31,13 @@ pub struct Args {
     /// Show the latest created container (includes all states)
     #[arg(long = "latest")]
     pub latest: bool,
-    /// Display total file sizes (accepted for compatibility)
+    /// Display total file sizes (writable layer, and with the image)
     #[arg(short = 's', long)]
     pub size: bool,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let mut recs = state::list(&layout)?;
     let all = a.all || a.last >= 0 || a.latest || a.filter.iter().any(|f| f.starts_with("status="));
     if !all {
@@ -55,7 +56,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     }
     if a.quiet {
         for r in &recs {
-            println!(
+            say!(
                 "{}",
                 if a.no_trunc {
                     r.config.id.clone()
@@ -66,68 +67,40 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let rows: Vec<Value> = recs.iter().map(|r| row(r, a.no_trunc)).collect();
-    match a.format.as_deref() {
-        Some("json") | Some("{{json .}}") => {
-            for r in &rows {
-                println!("{}", serde_json::to_string(r)?);
+    let store = a
+        .size
+        .then(|| skiff_store::Store::open(&g.root).ok())
+        .flatten();
+    let rows: Vec<Value> = recs
+        .iter()
+        .map(|r| {
+            let mut v = row(r, a.no_trunc);
+            if a.size {
+                let (rw, rootfs) = usage::container_size(&layout, store.as_ref(), r);
+                v["Size"] = format!(
+                    "{} (virtual {})",
+                    human_size_prec(rw as f64, 3),
+                    human_size_prec(rootfs as f64, 3)
+                )
+                .into();
             }
-        }
-        Some(f) if !f.starts_with("table") => {
-            for r in &rows {
-                println!("{}", super::inspect::render_template(f, r)?);
-            }
-        }
-        Some(f) => {
-            let tmpl = f.trim_start_matches("table").trim();
-            print_table(&rows, tmpl)?;
-        }
-        None => print_table(
-            &rows,
-            "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
-        )?,
-    }
+            v
+        })
+        .collect();
+    let columns = Columns {
+        default: if a.size {
+            "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+        } else {
+            "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+        },
+        titles: &[
+            ("ID", "CONTAINER ID"),
+            ("RunningFor", "CREATED"),
+            ("CreatedAt", "CREATED AT"),
+        ],
+    };
+    emit(&render_list(a.format.as_deref(), &columns, &rows)?);
     Ok(0)
-}
-
-fn print_table(rows: &[Value], tmpl: &str) -> anyhow::Result<()> {
-    let header_row = json!({
-        "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "RunningFor": "CREATED",
-        "CreatedAt": "CREATED AT", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES",
-        "State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "Size": "SIZE",
-    });
-    let mut lines: Vec<Vec<String>> = Vec::new();
-    lines.push(split_cols(&super::inspect::render_template(
-        tmpl,
-        &header_row,
-    )?));
-    for r in rows {
-        lines.push(split_cols(&super::inspect::render_template(tmpl, r)?));
-    }
-    let cols = lines.iter().map(|l| l.len()).max().unwrap_or(0);
-    let mut widths = vec![0; cols];
-    for l in &lines {
-        for (i, c) in l.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    for l in &lines {
-        let mut s = String::new();
-        for (i, c) in l.iter().enumerate() {
-            if i + 1 == l.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(c);
-                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 3));
-            }
-        }
-        println!("{}", s.trim_end());
-    }
-    Ok(())
-}
-
-fn split_cols(s: &str) -> Vec<String> {
-    s.split('\t').map(str::to_string).collect()
 }
 
 fn matches_filter(r: &Record, k: &str, v: &str) -> bool {
@@ -157,41 +130,18 @@ fn row(r: &Record, no_trunc: bool) -> Value {
         command = format!("{}…", command.chars().take(19).collect::<String>());
     }
     let created = skiff_runtime::chrono::DateTime::parse_from_rfc3339(&c.created).ok();
-    let running_for = created
-        .map(|t| {
-            format!(
-                "{} ago",
-                human_duration(skiff_runtime::chrono::Utc::now().signed_duration_since(t))
-            )
-        })
+    let running_for = since_rfc3339(&c.created)
+        .map(|d| format!("{d} ago"))
         .unwrap_or_default();
+    let ago = |t: &str| since_rfc3339(t).unwrap_or_else(|| "Less than a second".into());
     let status = match r.status_word() {
-        "running" => {
-            let since =
-                skiff_runtime::chrono::DateTime::parse_from_rfc3339(&r.state.started_at).ok();
-            format!(
-                "Up {}",
-                since
-                    .map(|t| human_duration(
-                        skiff_runtime::chrono::Utc::now().signed_duration_since(t)
-                    ))
-                    .unwrap_or_else(|| "Less than a second".into())
-            )
-        }
+        "running" => format!("Up {}", ago(&r.state.started_at)),
         "created" => "Created".to_string(),
-        "exited" => {
-            let since =
-                skiff_runtime::chrono::DateTime::parse_from_rfc3339(&r.state.finished_at).ok();
-            format!(
-                "Exited ({}) {} ago",
-                r.state.exit_code,
-                since
-                    .map(|t| human_duration(
-                        skiff_runtime::chrono::Utc::now().signed_duration_since(t)
-                    ))
-                    .unwrap_or_else(|| "Less than a second".into())
-            )
-        }
+        "exited" => format!(
+            "Exited ({}) {} ago",
+            r.state.exit_code,
+            ago(&r.state.finished_at)
+        ),
         other => other.to_string(),
     };
     json!({
@@ -209,26 +159,4 @@ fn row(r: &Record, no_trunc: bool) -> Value {
         "Networks": c.network.docker_name(),
         "Size": "",
     })
-}
-
-/// docker's HumanDuration ("5 seconds", "About a minute", "2 hours").
-pub fn human_duration(d: skiff_runtime::chrono::TimeDelta) -> String {
-    let s = d.num_seconds().max(0);
-    if s < 1 {
-        "Less than a second".into()
-    } else if s == 1 {
-        "1 second".into()
-    } else if s < 60 {
-        format!("{s} seconds")
-    } else if s / 60 == 1 {
-        "About a minute".into()
-    } else if s < 3600 {
-        format!("{} minutes", s / 60)
-    } else if s / 3600 == 1 {
-        "About an hour".into()
-    } else if s < 48 * 3600 {
-        format!("{} hours", s / 3600)
-    } else {
-        format!("{} days", s / 86400)
-    }
 }

@@ -1,13 +1,9 @@
 //! `skiff push`: upload an image of the store to a registry (see
 //! skiff-registry's `push`), printing docker's lines.
 
-use anyhow::Context;
-use std::io::Write;
-
 use clap::Args as ClapArgs;
-use skiff_registry::{Options, Registry};
 
-use super::pull::{ProgressMode, Renderer};
+use super::transfer::{ProgressMode, TransferArgs};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -16,56 +12,20 @@ pub struct Args {
     #[arg(value_name = "NAME[:TAG]")]
     pub name: String,
 
-    /// Suppress verbose output
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Push all tags of the repository (not supported yet)
-    #[arg(short = 'a', long)]
-    pub all_tags: bool,
-
-    /// Skip image signing (accepted for docker compatibility)
-    #[arg(long, hide = true)]
-    pub disable_content_trust: bool,
-
-    /// Allow plain HTTP (or unverified HTTPS) for this registry (repeatable);
-    /// loopback registries never need it
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
-    pub insecure_registry: Vec<String>,
-
-    /// Progress output: auto, plain, tty or quiet
-    #[arg(long, value_name = "MODE", default_value = "auto")]
-    pub progress: String,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    if a.all_tags {
-        anyhow::bail!("--all-tags is not supported yet: push tags one by one");
-    }
-    let reference = skiff_registry::parse_reference(&a.name)?;
-    let opts = Options {
-        insecure_registries: a.insecure_registry.clone(),
-    }
-    .with_settings()?;
-    let store = skiff_store::Store::open(&g.root)
-        .with_context(|| format!("opening the store at {}", g.root.display()))?;
+    let t = a.transfer.prepare(g, &a.name, "push")?;
+    let (reference, store, mode) = (&t.reference, &t.store, t.mode);
     // Fail on a missing image before touching the network.
     store
         .lookup(&reference.whole())
         .map_err(|_| anyhow::anyhow!("An image does not exist locally with the tag: {}", a.name))?;
-    let mode = ProgressMode::parse(&a.progress, a.quiet)?;
-    let renderer = Renderer::new(mode);
-    let rt = skiff_registry::runtime()?;
-    let reg = Registry::connect(&reference, &opts)?;
-    let result = rt.block_on(skiff_registry::push::push(
-        &store,
-        &reg,
-        &reference.whole(),
-        &reference,
-        renderer.reporter(),
-    ));
-    renderer.finish();
-    let result = result?;
+    let result = t.run(|reg, reporter| async move {
+        skiff_registry::push::push(store, &reg, &reference.whole(), reference, reporter).await
+    })?;
     if mode == ProgressMode::Quiet {
         say!("{}", reference.whole());
     } else {

@@ -4,6 +4,7 @@
 use clap::Args as ClapArgs;
 use skiff_store::Store;
 
+use crate::exit::Batch;
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -11,7 +12,8 @@ pub struct Args {
     /// Force removal of the image
     #[arg(short = 'f', long)]
     pub force: bool,
-    /// Do not delete untagged parents (accepted for compatibility)
+    /// Do not delete untagged parents (skiff images have no parent chain,
+    /// so nothing else is ever deleted)
     #[arg(long)]
     pub no_prune: bool,
     /// Images to remove (name, ID or name@digest)
@@ -21,23 +23,20 @@ pub struct Args {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
-    let mut failed = false;
+    // docker keeps going and exits 1 when any image failed.
+    let mut batch = Batch::default();
     for name in &a.images {
         match store.remove_image(name, a.force) {
             Ok(r) => {
                 for u in r.untagged {
-                    println!("Untagged: {u}");
+                    say!("Untagged: {u}");
                 }
                 for d in r.deleted {
-                    println!("Deleted: {d}");
+                    say!("Deleted: {d}");
                 }
             }
-            Err(e) => {
-                // docker keeps going and exits 1 when any image failed.
-                eprintln!("Error: {e}");
-                failed = true;
-            }
+            Err(e) => batch.failed(e),
         }
     }
-    Ok(if failed { 1 } else { 0 })
+    Ok(batch.code())
 }

@@ -1,9 +1,25 @@
-//! `skiff stats --no-stream`: cgroup usage of running containers.
+//! `skiff stats`: containers' resource usage (skiff-runtime's `stats`
+//! samples it), docker's columns.
 
 use clap::Args as ClapArgs;
-use skiff_runtime::{cgroups, state, Layout};
+use skiff_runtime::{state, stats};
 
+use crate::format::{bytes_size, emit, render_list, Columns};
 use crate::globals::Globals;
+
+const COLUMNS: Columns = Columns {
+    default: "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}",
+    titles: &[
+        ("ID", "CONTAINER ID"),
+        ("Container", "CONTAINER"),
+        ("CPUPerc", "CPU %"),
+        ("MemUsage", "MEM USAGE / LIMIT"),
+        ("MemPerc", "MEM %"),
+        ("NetIO", "NET I/O"),
+        ("BlockIO", "BLOCK I/O"),
+        ("PIDs", "PIDS"),
+    ],
+};
 
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
@@ -24,7 +40,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let mut recs = Vec::new();
     if a.containers.is_empty() {
         recs = state::list(&layout)?
@@ -37,91 +53,28 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
     }
     loop {
-        // CPU % over a short window, as docker computes it between two reads.
-        let before: Vec<_> = recs.iter().map(|r| cgroups::stats(&r.config.id)).collect();
-        let t0 = std::time::Instant::now();
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let wall = t0.elapsed().as_nanos() as f64;
-        if a.format.is_none() {
-            println!(
-                "{:<15}{:<20}{:<9}{:<22}{:<9}{:<10}",
-                "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"
-            );
-        }
-        for (r, b) in recs.iter().zip(before) {
-            let s = cgroups::stats(&r.config.id);
-            let running = r.is_running();
-            let cpu = if running {
-                s.cpu_usage_ns.saturating_sub(b.cpu_usage_ns) as f64 / wall * 100.0
-            } else {
-                0.0
-            };
-            let host_mem = host_memory();
-            let limit = if s.memory_limit == 0 || s.memory_limit > host_mem {
-                host_mem
-            } else {
-                s.memory_limit
-            };
-            let mem_pct = if limit > 0 {
-                s.memory_usage as f64 / limit as f64 * 100.0
-            } else {
-                0.0
-            };
-            let id = if a.no_trunc {
-                r.config.id.clone()
-            } else {
-                r.config.id[..12].to_string()
-            };
-            let row = serde_json::json!({
-                "ID": id, "Container": id, "Name": r.config.name,
-                "CPUPerc": format!("{cpu:.2}%"),
-                "MemUsage": format!("{} / {}", human(s.memory_usage), human(limit)),
-                "MemPerc": format!("{mem_pct:.2}%"),
-                "PIDs": s.pids.to_string(), "NetIO": "--", "BlockIO": "--",
-            });
-            match &a.format {
-                Some(f) => println!("{}", super::inspect::render_template(f, &row)?),
-                None => println!(
-                    "{:<15}{:<20}{:<9}{:<22}{:<9}{:<10}",
-                    id,
-                    r.config.name,
-                    format!("{cpu:.2}%"),
-                    format!("{} / {}", human(s.memory_usage), human(limit)),
-                    format!("{mem_pct:.2}%"),
-                    s.pids
-                ),
-            }
-        }
+        let usage = stats::sample(&recs, std::time::Duration::from_millis(500));
+        let rows: Vec<_> = recs
+            .iter()
+            .zip(usage)
+            .map(|(r, u)| {
+                let id = if a.no_trunc {
+                    r.config.id.clone()
+                } else {
+                    r.config.id[..12].to_string()
+                };
+                serde_json::json!({
+                    "ID": id, "Container": id, "Name": r.config.name,
+                    "CPUPerc": format!("{:.2}%", u.cpu_percent),
+                    "MemUsage": format!("{} / {}", bytes_size(u.memory_usage), bytes_size(u.memory_limit)),
+                    "MemPerc": format!("{:.2}%", u.memory_percent),
+                    "PIDs": u.pids.to_string(), "NetIO": "--", "BlockIO": "--",
+                })
+            })
+            .collect();
+        emit(&render_list(a.format.as_deref(), &COLUMNS, &rows)?);
         if a.no_stream {
             return Ok(0);
         }
-    }
-}
-
-fn host_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
-}
-
-/// docker's binary units: 1.5MiB, 12KiB.
-fn human(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < units.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b}B")
-    } else {
-        format!("{v:.2}{}", units[i])
     }
 }

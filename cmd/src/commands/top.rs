@@ -1,8 +1,8 @@
-//! `skiff top`: the container's processes, read from /proc for the pids in
-//! its cgroup (docker runs `ps` on the host for the same list).
+//! `skiff top`: the container's processes (skiff-runtime's `top` reads
+//! them), in ps's columns.
 
 use clap::Args as ClapArgs;
-use skiff_runtime::{cgroups, state, Layout};
+use skiff_runtime::{state, top};
 
 use crate::globals::Globals;
 
@@ -10,63 +10,40 @@ use crate::globals::Globals;
 pub struct Args {
     /// Container name or ID
     pub container: String,
-    /// ps options (accepted for compatibility; the columns are fixed)
+    /// ps options (not supported: skiff reads /proc itself, the columns are fixed)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub ps_options: Vec<String>,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
-    let id = state::resolve(&layout, &a.container)?;
-    let rec = state::load(&layout, &id)?;
-    if !rec.is_running() {
-        return Err(anyhow::anyhow!("container {id} is not running"));
+    if !a.ps_options.is_empty() {
+        return Err(crate::exit::unsupported(
+            &format!("ps options ({})", a.ps_options.join(" ")),
+            "skiff reads /proc itself and shows fixed columns",
+        ));
     }
-    let mut pids = cgroups::pids(&id);
-    pids.sort();
-    let ticks = 100u64; // USER_HZ on every Linux ABI skiff targets
-    println!(
+    let layout = g.layout()?;
+    let id = state::resolve(&layout, &a.container)?;
+    let procs = top::processes(&layout, &id)?;
+    say!(
         "{:<10}{:<10}{:<10}{:<6}{:<10}CMD",
-        "UID", "PID", "PPID", "C", "TIME"
+        "UID",
+        "PID",
+        "PPID",
+        "C",
+        "TIME"
     );
-    for pid in pids {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the parenthesised command name.
-        let Some(close) = stat.rfind(')') else {
-            continue;
-        };
-        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        let ppid = f.get(1).copied().unwrap_or("0");
-        let cpu: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-            + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let secs = cpu / ticks;
-        let uid = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("Uid:"))
-                    .and_then(|v| v.split_whitespace().next().map(str::to_string))
-            })
-            .unwrap_or_default();
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|b| {
-                String::from_utf8_lossy(&b)
-                    .split('\0')
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default();
-        println!(
+    for p in procs {
+        let t = p.cpu_secs;
+        let time = format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
+        say!(
             "{:<10}{:<10}{:<10}{:<6}{:<10}{}",
-            uid,
-            pid,
-            ppid,
+            p.uid,
+            p.pid,
+            p.ppid,
             0,
-            format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
-            cmd
+            time,
+            p.cmd
         );
     }
     Ok(0)

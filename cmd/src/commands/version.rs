@@ -3,10 +3,10 @@
 //! it is statically linked and the cargo features it was built with.
 //! There is no daemon, so there is no Server section.
 
-use anyhow::bail;
 use clap::Args as ClapArgs;
 use serde::Serialize;
 
+use crate::format::{emit, Template};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -89,8 +89,8 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         client: Client::current(),
     };
     match a.format {
-        Some(template) => println!("{}", render(&template, &info)?),
-        None => print!("{}", human(&info.client)),
+        Some(template) => say!("{}", render(&template, &info)?),
+        None => emit(&human(&info.client)),
     }
     Ok(0)
 }
@@ -123,52 +123,9 @@ fn human(c: &Client) -> String {
     out
 }
 
-/// The subset of Go templates that `docker version --format` users write:
-/// `{{.Client.Field}}`, `{{json .}}` and `{{json .Client}}` between literal
-/// text. Anything else is an error naming the action, never a guess.
+/// `--format`: the shared Go-template engine over docker's field names.
 fn render(template: &str, info: &Info) -> anyhow::Result<String> {
-    let whole = serde_json::to_value(info)?;
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let Some(len) = rest[start..].find("}}") else {
-            bail!("template: unclosed action in {template:?}");
-        };
-        let action = rest[start + 2..start + len].trim();
-        out.push_str(&eval(action, &whole)?);
-        rest = &rest[start + len + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-fn eval(action: &str, whole: &serde_json::Value) -> anyhow::Result<String> {
-    let (json, path) = match action.strip_prefix("json ") {
-        Some(p) => (true, p.trim()),
-        None => (false, action),
-    };
-    let Some(path) = path.strip_prefix('.') else {
-        bail!("template: unsupported action {{{{{action}}}}}");
-    };
-    let mut value = whole;
-    for key in path.split('.').filter(|k| !k.is_empty()) {
-        value = value.get(key).ok_or_else(|| {
-            anyhow::anyhow!("template: can't evaluate field {key} in {{{{{action}}}}}")
-        })?;
-    }
-    Ok(match value {
-        _ if json => serde_json::to_string(value)?,
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => {
-            let words: Vec<String> = items
-                .iter()
-                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                .collect();
-            format!("[{}]", words.join(" "))
-        }
-        other => other.to_string(),
-    })
+    Ok(Template::parse(template)?.render(&serde_json::to_value(info)?)?)
 }
 
 #[cfg(test)]

@@ -2,8 +2,13 @@
 
 use clap::{Args as ClapArgs, Subcommand};
 use serde_json::json;
-use skiff_runtime::{volumes, Layout};
+use skiff_runtime::{usage, volumes};
 
+use super::each::each_named;
+use super::object_args::{InspectArgs, ListArgs};
+use super::prune_shared::{go_ahead, print_pruned};
+use crate::exit::Batch;
+use crate::format::{emit, render_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Subcommand)]
@@ -12,7 +17,7 @@ pub enum Command {
     Create(CreateArgs),
     /// List volumes
     #[command(visible_alias = "list")]
-    Ls(LsArgs),
+    Ls(ListArgs),
     /// Display detailed information on one or more volumes
     Inspect(InspectArgs),
     /// Remove one or more volumes
@@ -35,25 +40,6 @@ pub struct CreateArgs {
 }
 
 #[derive(Debug, ClapArgs)]
-pub struct LsArgs {
-    /// Only display volume names
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Format output using a Go template
-    #[arg(long)]
-    pub format: Option<String>,
-}
-
-#[derive(Debug, ClapArgs)]
-pub struct InspectArgs {
-    /// Format output using a Go template
-    #[arg(short = 'f', long)]
-    pub format: Option<String>,
-    #[arg(required = true)]
-    pub names: Vec<String>,
-}
-
-#[derive(Debug, ClapArgs)]
 pub struct RmArgs {
     /// Force the removal of one or more volumes
     #[arg(short = 'f', long)]
@@ -73,7 +59,7 @@ pub struct PruneArgs {
 }
 
 pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
-    let layout = Layout::new(super::run::absolute_root(&g.root)?);
+    let layout = g.layout()?;
     match c {
         Command::Create(a) => {
             if a.driver != "local" {
@@ -89,36 +75,31 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
                 .map(|l| skiff_runtime::flags::parse_label(l))
                 .collect();
             volumes::ensure(&layout, &name, &labels, false)?;
-            println!("{name}");
+            say!("{name}");
             Ok(0)
         }
         Command::Ls(a) => {
             let vols = volumes::list(&layout)?;
             if a.quiet {
                 for v in &vols {
-                    println!("{}", v.name);
+                    say!("{}", v.name);
                 }
-            } else if let Some(f) = a.format {
-                for v in &vols {
-                    println!(
-                        "{}",
-                        super::inspect::render_template(
-                            &f,
-                            &json!({"Name": v.name, "Driver": "local"})
-                        )?
-                    );
-                }
-            } else {
-                println!("DRIVER    VOLUME NAME");
-                for v in &vols {
-                    println!("local     {}", v.name);
-                }
+                return Ok(0);
             }
+            let rows: Vec<_> = vols
+                .iter()
+                .map(|v| json!({"Name": v.name, "Driver": "local", "Scope": "local"}))
+                .collect();
+            let columns = Columns {
+                default: "{{.Driver}}\t{{.Name}}",
+                titles: &[("Name", "VOLUME NAME")],
+            };
+            emit(&render_list(a.format.as_deref(), &columns, &rows)?);
             Ok(0)
         }
         Command::Inspect(a) => {
             let mut out = Vec::new();
-            let mut code = 0;
+            let mut batch = Batch::default();
             for n in &a.names {
                 match volumes::load(&layout, n) {
                     Ok(v) => out.push(json!({
@@ -130,46 +111,26 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
                         "Options": null,
                         "Scope": "local",
                     })),
-                    Err(e) => {
-                        eprintln!("Error: {e}");
-                        code = 1;
-                    }
+                    Err(e) => batch.failed(e),
                 }
             }
             super::inspect::print_values(&out, a.format.as_deref())?;
-            Ok(code)
+            Ok(batch.code())
         }
-        Command::Rm(a) => {
-            let mut code = 0;
-            for n in &a.names {
-                match volumes::remove(&layout, n, a.force) {
-                    Ok(()) => println!("{n}"),
-                    Err(e) => {
-                        eprintln!("Error response from daemon: {e}");
-                        code = 1;
-                    }
-                }
-            }
-            Ok(code)
-        }
+        Command::Rm(a) => Ok(each_named(&a.names, |n| {
+            volumes::remove(&layout, n, a.force)
+        })),
         Command::Prune(a) => {
-            let mut reclaimed = Vec::new();
-            for v in volumes::list(&layout)? {
-                if (a.all || v.anonymous)
-                    && volumes::users(&layout, &v.name).is_empty()
-                    && volumes::remove(&layout, &v.name, false).is_ok()
-                {
-                    reclaimed.push(v.name);
-                }
+            let warning = if a.all {
+                "WARNING! This will remove all local volumes not used by at least one container."
+            } else {
+                "WARNING! This will remove anonymous local volumes not used by at least one container."
+            };
+            if !go_ahead(a.force, warning)? {
+                return Ok(0);
             }
-            if !reclaimed.is_empty() {
-                println!("Deleted Volumes:");
-                for n in &reclaimed {
-                    println!("{n}");
-                }
-                println!();
-            }
-            println!("Total reclaimed space: 0B");
+            let pruned = usage::prune_volumes(&layout, a.all)?;
+            print_pruned("Deleted Volumes:", &pruned);
             Ok(0)
         }
     }

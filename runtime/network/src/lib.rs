@@ -60,6 +60,7 @@ pub mod netns;
 mod networks;
 pub mod nft;
 pub mod ports;
+pub mod prune;
 pub mod store;
 mod sync;
 

@@ -1,0 +1,219 @@
+//! What pull and push share: the registry flags, the transfer flags, and
+//! the renderer that turns transfer events into docker's output.
+
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use clap::Args as ClapArgs;
+use skiff_registry::events::{Event, Reporter, Status};
+use skiff_registry::{Options, Reference, Registry};
+use skiff_store::Store;
+
+use crate::format::human_size;
+use crate::globals::Globals;
+
+/// Registry connection flags (pull, push, login).
+#[derive(Debug, Default, Clone, ClapArgs)]
+pub struct RegistryArgs {
+    /// Allow plain HTTP (or unverified HTTPS) for this registry (repeatable);
+    /// loopback registries never need it
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+}
+
+impl RegistryArgs {
+    /// Connection options: these flags plus the user's settings.
+    pub fn options(&self) -> anyhow::Result<Options> {
+        Ok(Options {
+            insecure_registries: self.insecure_registry.clone(),
+        }
+        .with_settings()?)
+    }
+}
+
+/// Transfer flags pull and push share.
+#[derive(Debug, Default, Clone, ClapArgs)]
+pub struct TransferArgs {
+    /// All tags of the repository (not supported yet: refused)
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
+
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Skip image verification/signing (skiff never verifies signatures,
+    /// so this is what it always does)
+    #[arg(long, hide = true)]
+    pub disable_content_trust: bool,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Progress output: auto, plain, tty or quiet
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    pub progress: String,
+}
+
+/// What a pull or push works with, set up the same way for both.
+pub struct Transfer {
+    pub reference: Reference,
+    pub options: Options,
+    pub store: Store,
+    pub mode: ProgressMode,
+}
+
+impl TransferArgs {
+    /// Check the flags and the reference, open the store: everything that
+    /// can fail before the network is touched.
+    pub fn prepare(&self, g: &Globals, name: &str, verb: &str) -> anyhow::Result<Transfer> {
+        if self.all_tags {
+            return Err(crate::exit::unsupported(
+                "--all-tags",
+                &format!("{verb} tags one by one"),
+            ));
+        }
+        let reference = skiff_registry::parse_reference(name)?;
+        let options = self.registry.options()?;
+        let store = Store::open(&g.root)
+            .with_context(|| format!("opening the store at {}", g.root.display()))?;
+        let mode = ProgressMode::parse(&self.progress, self.quiet)?;
+        Ok(Transfer {
+            reference,
+            options,
+            store,
+            mode,
+        })
+    }
+}
+
+impl Transfer {
+    /// Run one transfer with docker's progress output.
+    pub fn run<T, F: std::future::Future<Output = Result<T, skiff_registry::Error>>>(
+        &self,
+        work: impl FnOnce(Registry, Reporter) -> F,
+    ) -> anyhow::Result<T> {
+        let renderer = Renderer::new(self.mode);
+        let rt = skiff_registry::runtime()?;
+        let reg = Registry::connect(&self.reference, &self.options)?;
+        let result = rt.block_on(work(reg, renderer.reporter()));
+        renderer.finish();
+        Ok(result?)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// One line per status change (docker's output when not on a terminal).
+    Plain,
+    /// Lines redrawn in place, with byte counts.
+    Tty,
+    Quiet,
+}
+
+impl ProgressMode {
+    pub fn parse(s: &str, quiet: bool) -> anyhow::Result<ProgressMode> {
+        if quiet {
+            return Ok(ProgressMode::Quiet);
+        }
+        Ok(match s {
+            "auto" if std::io::stdout().is_terminal() => ProgressMode::Tty,
+            "auto" | "plain" => ProgressMode::Plain,
+            "tty" => ProgressMode::Tty,
+            "quiet" => ProgressMode::Quiet,
+            other => {
+                anyhow::bail!("invalid --progress {other:?}: expected auto, plain, tty or quiet")
+            }
+        })
+    }
+}
+
+/// Turns transfer events into docker's output.
+pub struct Renderer {
+    mode: ProgressMode,
+    state: Arc<Mutex<Board>>,
+}
+
+#[derive(Default)]
+struct Board {
+    /// (layer id, current text), in first-seen order, for the tty redraw.
+    rows: Vec<(String, String)>,
+    drawn: usize,
+}
+
+impl Renderer {
+    pub fn new(mode: ProgressMode) -> Renderer {
+        Renderer {
+            mode,
+            state: Arc::default(),
+        }
+    }
+
+    pub fn reporter(&self) -> Reporter {
+        let mode = self.mode;
+        let state = self.state.clone();
+        Arc::new(move |ev: Event| {
+            let mut out = std::io::stdout().lock();
+            let Ok(mut b) = state.lock() else { return };
+            match (mode, ev) {
+                (ProgressMode::Quiet, _) => {}
+                (ProgressMode::Plain, Event::Line(l)) => {
+                    let _ = writeln!(out, "{l}");
+                }
+                (ProgressMode::Plain, Event::Layer { id, status }) => {
+                    if !status.is_progress() {
+                        let _ = writeln!(out, "{id}: {}", status.text());
+                    }
+                }
+                (ProgressMode::Tty, Event::Line(l)) => {
+                    let _ = writeln!(out, "{l}");
+                    // Lines go above the board: start a new one.
+                    b.rows.clear();
+                    b.drawn = 0;
+                }
+                (ProgressMode::Tty, Event::Layer { id, status }) => {
+                    let text = tty_text(&status);
+                    match b.rows.iter_mut().find(|(i, _)| *i == id) {
+                        Some(row) => row.1 = text,
+                        None => b.rows.push((id, text)),
+                    }
+                    if b.drawn > 0 {
+                        let _ = write!(out, "\x1b[{}A", b.drawn);
+                    }
+                    for (i, t) in &b.rows {
+                        let _ = writeln!(out, "\x1b[2K{i}: {t}");
+                    }
+                    b.drawn = b.rows.len();
+                }
+            }
+            let _ = out.flush();
+        })
+    }
+
+    pub fn finish(&self) {
+        let _ = std::io::stdout().flush();
+    }
+}
+
+fn tty_text(s: &Status) -> String {
+    match s {
+        Status::Downloading { done, total } | Status::Pushing { done, total } => {
+            let (done, total) = (*done, *total);
+            let width = 50u64;
+            let filled = (done.min(total) * width).checked_div(total).unwrap_or(0) as usize;
+            let bar = format!(
+                "[{}>{}]",
+                "=".repeat(filled.saturating_sub(1)),
+                " ".repeat(width as usize - filled.max(1))
+            );
+            format!(
+                "{} {bar} {}/{}",
+                s.text(),
+                human_size(done),
+                human_size(total)
+            )
+        }
+        other => other.text(),
+    }
+}

@@ -1,0 +1,21 @@
+//! `restart`: stop (the stop signal, SIGKILL after the timeout), count the
+//! restart, start detached again. One call for the CLI, so it does not
+//! reach into container state itself.
+
+use crate::{lifecycle, state, Error, Layout, Result};
+
+/// Restart container `id`; `timeout` and `signal` are those of `stop`.
+pub fn restart(
+    layout: &Layout,
+    id: &str,
+    timeout: Option<i64>,
+    signal: Option<&str>,
+) -> Result<()> {
+    lifecycle::stop_with(layout, id, timeout, signal)?;
+    if !lifecycle::prepare_start(layout, id)? {
+        return Err(Error::Invalid(format!("container {id} did not stop")));
+    }
+    state::update_state(&layout.container(id), true, |s| s.restart_count += 1)?;
+    lifecycle::start_detached(layout, id)?;
+    Ok(())
+}
