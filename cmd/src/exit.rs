@@ -112,7 +112,7 @@ mod tests {
     fn one_mapping_from_errors_to_codes() {
         assert_eq!(code_of(&Failure::new(1, "check failed")), 1);
         let start = skiff_runtime::Error::Start {
-            code: 127,
+            failure: skiff_runtime::launch::StartFailure::NotFound,
             message: "not found".into(),
         };
         assert_eq!(code_of(&anyhow::Error::new(start)), 127);
