@@ -12,9 +12,9 @@ use crate::error::{Error, Result};
 use crate::index::{ImageRecord, IndexFile};
 use crate::layers::LayerInfo;
 use crate::media;
-use crate::platform::Platform;
 use crate::reference::{normalize_reference, ImageRef};
 use crate::Store;
+use skiff_core::Platform;
 
 /// Which manifest format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -163,10 +163,14 @@ impl Store {
                 Some(v) => format!("{os}/{arch}/{v}"),
                 None => format!("{os}/{arch}"),
             });
-            if platform.matches(&os, &arch, variant.as_deref()) {
-                candidates.push(m.digest().clone());
+            let entry = Platform::new(&os, &arch, variant.as_deref());
+            if let Some(rank) = platform.rank(&entry) {
+                candidates.push((rank, m.digest().clone()));
             }
         }
+        // Best rank first; among equals, index order (stable sort).
+        candidates.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
+        let candidates: Vec<Digest> = candidates.into_iter().map(|(_, d)| d).collect();
         if let Some(d) = candidates.iter().find(|d| self.has_blob(d)) {
             return Ok(d.clone());
         }

@@ -54,7 +54,6 @@ mod images;
 mod index;
 mod layers;
 mod lock;
-mod platform;
 mod reference;
 mod snapshots;
 mod tmp;
@@ -81,8 +80,8 @@ pub use gc::{GcRoots, PruneReport};
 pub use images::{Image, ImageSummary, ManifestFlavor, RemovedImage};
 pub use layers::{LayerInfo, LayerWriter};
 pub use lock::{lock_file, try_lock_file, LockGuard, LockKind};
-pub use platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
 pub use reference::{familiar_name, normalize_reference, ImageRef};
+pub use skiff_core::platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
 pub use snapshots::dir_size;
 
 /// Disk usage of a directory tree (regular files' sizes, each inode once,
