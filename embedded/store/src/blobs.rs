@@ -14,6 +14,7 @@ use oci_spec::image::Digest;
 
 use crate::digest::{digest_hex, HashingWriter};
 use crate::error::{Error, IoPath, Result};
+use crate::tmp::sync_dir_best_effort;
 use crate::Store;
 
 /// Digest and size of a stored blob.
@@ -74,7 +75,7 @@ impl BlobWriter {
         }
         let dest = self.blobs_dir.join(digest_hex(&digest));
         fs::rename(&self.tmp_path, &dest).at(&dest)?;
-        sync_dir(&self.blobs_dir);
+        sync_dir_best_effort(&self.blobs_dir);
         Ok(BlobInfo { digest, size })
     }
 }
@@ -100,14 +101,6 @@ impl Drop for BlobWriter {
             self.out = None;
             let _ = fs::remove_file(&self.tmp_path);
         }
-    }
-}
-
-/// fsync a directory so a rename into it survives a crash. Best effort: some
-/// filesystems refuse fsync on directories.
-pub(crate) fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
     }
 }
 

@@ -106,10 +106,10 @@ impl Store {
             let lock = self
                 .locks_dir()
                 .join(format!("snapshot-{}.lock", digest_hex(&info.diff_id)));
-            let _g = crate::lock::lock_file(&lock, crate::lock::LockKind::Exclusive)?;
+            let _g = crate::lock_file(&lock, crate::LockKind::Exclusive)?;
             if !dest.is_dir() {
                 fs::rename(&scratch, &dest).at(&dest)?;
-                crate::blobs::sync_dir(&self.snapshots_dir());
+                crate::tmp::sync_dir_best_effort(&self.snapshots_dir());
             }
             Ok(info)
         })();

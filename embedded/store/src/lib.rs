@@ -53,7 +53,6 @@ mod gc;
 mod images;
 mod index;
 mod layers;
-mod lock;
 mod reference;
 mod snapshots;
 mod tmp;
@@ -79,10 +78,22 @@ pub use error::{Error, Result};
 pub use gc::{GcRoots, PruneReport};
 pub use images::{Image, ImageSummary, ManifestFlavor, RemovedImage};
 pub use layers::{LayerInfo, LayerWriter};
-pub use lock::{lock_file, try_lock_file, LockGuard, LockKind};
 pub use reference::{familiar_name, normalize_reference, ImageRef};
+pub use skiff_core::lock::{LockError, LockGuard, LockKind};
 pub use skiff_core::platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
 pub use snapshots::dir_size;
+
+/// Block until the lock at `path` is held ([`skiff_core::lock::lock_file`]
+/// with the store's error).
+pub fn lock_file(path: &Path, kind: LockKind) -> Result<LockGuard> {
+    Ok(skiff_core::lock::lock_file(path, kind)?)
+}
+
+/// Take the lock at `path` if nobody holds a conflicting one; `None`
+/// otherwise ([`skiff_core::lock::try_lock_file`] with the store's error).
+pub fn try_lock_file(path: &Path, kind: LockKind) -> Result<Option<LockGuard>> {
+    Ok(skiff_core::lock::try_lock_file(path, kind)?)
+}
 
 /// Disk usage of a directory tree (regular files' sizes, each inode once,
 /// symlinks not followed). Same as [`dir_size`].

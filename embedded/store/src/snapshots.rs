@@ -18,8 +18,8 @@ use crate::compression::decompress;
 use crate::digest::{digest_hex, parse_digest, HashingReader};
 use crate::error::{Error, IoPath, Result};
 use crate::images::Image;
-use crate::lock::{lock_file, LockKind};
 use crate::Store;
+use crate::{lock_file, LockKind};
 
 impl Store {
     /// Directory of the snapshot with this chain ID (whether or not it exists).
@@ -68,7 +68,7 @@ impl Store {
             }
             self.record_layer_size(&got, stats.content_size)?;
             fs::rename(&tmp, &dest).at(&dest)?;
-            crate::blobs::sync_dir(&self.snapshots_dir());
+            crate::tmp::sync_dir_best_effort(&self.snapshots_dir());
             Ok(())
         })();
         if let Err(e) = result {
