@@ -223,7 +223,7 @@ impl Store {
             let mut hr = HashingReader::new(decompress(f, None).at(self.blob_path(blob))?);
             io::copy(&mut hr, &mut io::BufWriter::new(&mut tmp)).at(&tmp_path)?;
             let (_, got, size) = hr.finish();
-            if &got != diff {
+            if got != diff.as_ref() {
                 return Err(Error::DigestMismatch {
                     expected: diff.to_string(),
                     actual: got.to_string(),
@@ -489,7 +489,7 @@ impl Store {
                 );
                 io::copy(&mut hr, &mut lw).ctx(|| format!("storing layer {path}"))?;
                 let (_, got, _) = hr.finish();
-                if got != diff {
+                if got != diff.as_ref() {
                     return Err(Error::InvalidArchive(format!(
                         "layer {path}: content is {got}, but the config says {diff}"
                     )));

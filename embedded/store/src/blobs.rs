@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::image::Digest;
 
-use crate::digest::{digest_hex, HashingWriter};
+use crate::digest::{digest_hex, hashed, HashingWriter};
 use crate::error::{Error, IoPath, Result};
 use crate::tmp::sync_dir_best_effort;
 use crate::Store;
@@ -58,6 +58,7 @@ impl BlobWriter {
     pub fn commit(mut self) -> Result<BlobInfo> {
         let out = self.out.take().expect("commit consumes the writer once");
         let (buf, digest, size) = out.finish();
+        let digest = hashed(digest);
         let file = buf
             .into_inner()
             .map_err(|e| e.into_error())

@@ -10,7 +10,7 @@ use flate2::write::GzEncoder;
 use oci_spec::image::Digest;
 
 use crate::blobs::{BlobInfo, BlobWriter};
-use crate::digest::{digest_hex, HashingWriter};
+use crate::digest::{digest_hex, hashed, HashingWriter};
 use crate::error::{IoPath, Result};
 use crate::Store;
 
@@ -46,7 +46,7 @@ impl LayerWriter {
         Ok(LayerInfo {
             digest,
             size,
-            diff_id,
+            diff_id: hashed(diff_id),
             media_type: media_type.to_string(),
             uncompressed_size,
         })

@@ -15,7 +15,7 @@ use oci_spec::image::Digest;
 
 use crate::chain::chain_ids;
 use crate::compression::decompress;
-use crate::digest::{digest_hex, parse_digest, HashingReader};
+use crate::digest::{digest_hex, hashed, parse_digest, HashingReader};
 use crate::error::{Error, IoPath, Result};
 use crate::images::Image;
 use crate::Store;
@@ -58,6 +58,7 @@ impl Store {
             let mut hr = HashingReader::new(tar);
             let stats = crate::unpack::unpack_tar(&mut hr, &tmp, &layer_name)?;
             let (_, got, _) = hr.finish();
+            let got = hashed(got);
             if let Some(want) = diff_id {
                 if &got != want {
                     return Err(Error::DigestMismatch {

@@ -5,9 +5,9 @@
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use super::hashing::HashingWriter;
 use super::pgzip::ParallelGzip;
 use super::zstd::ZstdWriter;
+use skiff_store::HashingWriter;
 
 /// Layer compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,8 +151,11 @@ impl<W: Write + Send + 'static> Write for LayerEncoder<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::hashing::sha256_digest;
     use std::io::Read;
+
+    fn sha256_digest(data: &[u8]) -> String {
+        skiff_store::sha256_digest(data).to_string()
+    }
 
     #[test]
     fn digests_match_content() {

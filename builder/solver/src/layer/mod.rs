@@ -2,7 +2,6 @@
 //! every core (pgzip, zstd) with both digests computed on the way (encode).
 
 pub mod encode;
-pub mod hashing;
 pub mod pgzip;
 pub mod tarball;
 pub mod zstd;
