@@ -52,6 +52,7 @@ mod error;
 mod gc;
 mod images;
 mod index;
+pub mod layer_encoder;
 mod layers;
 mod reference;
 mod snapshots;
