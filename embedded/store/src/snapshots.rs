@@ -98,6 +98,12 @@ impl Store {
 
     /// The image's chain IDs, base first (from the config's diff IDs).
     pub fn image_chain_ids(&self, img: &Image) -> Result<Vec<Digest>> {
+        Ok(chain_ids(&self.image_diff_ids(img)?))
+    }
+
+    /// The diff IDs of an image's layers, from its config, checked to be
+    /// one per manifest layer.
+    pub(crate) fn image_diff_ids(&self, img: &Image) -> Result<Vec<Digest>> {
         let cfg = self.image_config(img)?;
         let diffs = cfg
             .rootfs()
@@ -113,7 +119,7 @@ impl Store {
                 img.manifest.layers().len()
             )));
         }
-        Ok(chain_ids(&diffs))
+        Ok(diffs)
     }
 
     /// The image's snapshot dirs, base first (overlayfs wants the reverse in

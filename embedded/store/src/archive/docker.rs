@@ -29,26 +29,16 @@ impl Store {
         let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for (img, tags) in &images {
             let config = self.image_config_raw(img)?;
-            let cfg = self.image_config(img)?;
             let config_name = format!("{}.json", digest_hex(&img.config_digest));
             if written.insert(config_name.clone()) {
                 tar_append_bytes(&mut b, &config_name, &config)?;
             }
-            let diffs = cfg.rootfs().diff_ids();
-            if diffs.len() != img.manifest.layers().len() {
-                return Err(Error::InvalidImage(format!(
-                    "image {}: config lists {} layers, manifest {}",
-                    img.config_digest,
-                    diffs.len(),
-                    img.manifest.layers().len()
-                )));
-            }
+            let diffs = self.image_diff_ids(img)?;
             let mut layer_names = Vec::new();
-            for (desc, diff) in img.manifest.layers().iter().zip(diffs) {
-                let diff = parse_digest(diff)?;
-                let name = format!("{}.tar", digest_hex(&diff));
+            for (desc, diff) in img.manifest.layers().iter().zip(&diffs) {
+                let name = format!("{}.tar", digest_hex(diff));
                 if written.insert(name.clone()) {
-                    self.append_uncompressed_layer(&mut b, &name, desc.digest(), &diff)?;
+                    self.append_uncompressed_layer(&mut b, &name, desc.digest(), diff)?;
                 }
                 layer_names.push(name);
             }
@@ -57,14 +47,11 @@ impl Store {
                 .filter_map(|t| normalize_reference(t).ok())
                 .map(|r| r.familiar())
                 .collect();
-            if let Some(top) = diffs.last().and_then(|_| {
-                let ds: Vec<Digest> = diffs.iter().filter_map(|d| parse_digest(d).ok()).collect();
-                chain_ids(&ds).last().cloned()
-            }) {
+            if let Some(top) = chain_ids(&diffs).last() {
                 for t in tags.iter().filter_map(|t| normalize_reference(t).ok()) {
                     repositories.entry(t.familiar_name()).or_default().insert(
                         t.tag.clone().unwrap_or_default(),
-                        digest_hex(&top).to_string(),
+                        digest_hex(top).to_string(),
                     );
                 }
             }

@@ -61,15 +61,7 @@ impl Store {
                             let base = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
                             format!("{base}/{t}")
                         };
-                        let clean = crate::unpack::clean_path(target.as_bytes())
-                            .map(|c| {
-                                c.iter()
-                                    .map(|c| c.to_string_lossy())
-                                    .collect::<Vec<_>>()
-                                    .join("/")
-                            })
-                            .unwrap_or_default();
-                        files.links.insert(path, clean);
+                        files.links.insert(path, clean_name(&target));
                     }
                     continue;
                 }
@@ -153,16 +145,22 @@ pub(super) struct ArchiveFiles {
     pub(super) links: HashMap<String, String>,
 }
 
+/// An archive path cleaned lexically (`a/./b/../c` is `a/c`); empty when it
+/// climbs out of the archive.
+fn clean_name(path: &str) -> String {
+    crate::unpack::clean_path(path.as_bytes())
+        .map(|c| {
+            c.iter()
+                .map(|c| c.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_default()
+}
+
 impl ArchiveFiles {
     pub(super) fn resolve_name(&self, path: &str) -> String {
-        let mut p = crate::unpack::clean_path(path.as_bytes())
-            .map(|c| {
-                c.iter()
-                    .map(|c| c.to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/")
-            })
-            .unwrap_or_default();
+        let mut p = clean_name(path);
         for _ in 0..16 {
             match self.links.get(&p) {
                 Some(t) => p = t.clone(),

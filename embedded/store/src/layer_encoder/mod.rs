@@ -156,7 +156,11 @@ impl<W: Write + Send + 'static> Write for LayerEncoder<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match &mut self.stage {
+            Stage::Gzip(g) => g.flush(),
+            Stage::Zstd(z) => z.flush(),
+            Stage::Plain(p) => p.flush(),
+        }
     }
 }
 

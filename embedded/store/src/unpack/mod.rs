@@ -360,30 +360,18 @@ impl Unpacker<'_> {
                     .open(&path)?;
                 let n = copy_sparse(entry, &mut f)?;
                 self.stats.content_size += n;
-                set_owner(&path, &meta)?;
-                fs::set_permissions(
-                    &path,
-                    std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
-                )?;
-                set_xattrs(&path, &meta.xattrs)?;
                 drop(f);
-                sys::set_mtime(&path, meta.mtime)?;
+                set_meta(&path, &meta)?;
             }
             EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| EntryError::Unsafe("symlink without a target".into()))?
-                    .into_owned();
+                let target = link_target(entry, "symlink")?;
                 self.remove_existing(&path, true)?;
                 std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path)?;
                 set_owner(&path, &meta)?;
                 sys::set_mtime(&path, meta.mtime)?;
             }
             EntryType::Link => {
-                let raw_target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| EntryError::Unsafe("hardlink without a target".into()))?
-                    .into_owned();
+                let raw_target = link_target(entry, "hardlink")?;
                 let tcomps = clean_path(&raw_target).ok_or_else(|| {
                     EntryError::Unsafe(format!(
                         "hardlink target {:?} climbs out of the layer root",
@@ -431,14 +419,8 @@ impl Unpacker<'_> {
                     }
                     Err(e) => return Err(e.into()),
                 }
-                set_owner(&path, &meta)?;
-                // mknod's mode went through the umask.
-                fs::set_permissions(
-                    &path,
-                    std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
-                )?;
-                set_xattrs(&path, &meta.xattrs)?;
-                sys::set_mtime(&path, meta.mtime)?;
+                // mknod's mode went through the umask: set it again.
+                set_meta(&path, &meta)?;
             }
             other => {
                 tracing::warn!(
@@ -449,6 +431,29 @@ impl Unpacker<'_> {
         }
         Ok(())
     }
+}
+
+/// The tar entry's link target (symlink or hardlink, `what`).
+fn link_target<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    what: &str,
+) -> std::result::Result<Vec<u8>, EntryError> {
+    entry
+        .link_name_bytes()
+        .map(|t| t.into_owned())
+        .ok_or_else(|| EntryError::Unsafe(format!("{what} without a target")))
+}
+
+/// Owner, then mode (chown clears setuid, so after it), xattrs and mtime of
+/// a file or device node, never following a symlink.
+fn set_meta(path: &Path, meta: &Meta) -> io::Result<()> {
+    set_owner(path, meta)?;
+    fs::set_permissions(
+        path,
+        std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
+    )?;
+    set_xattrs(path, &meta.xattrs)?;
+    sys::set_mtime(path, meta.mtime)
 }
 
 fn set_owner(path: &Path, meta: &Meta) -> io::Result<()> {
