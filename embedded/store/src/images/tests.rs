@@ -29,6 +29,45 @@ fn image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
     (m, sha256_digest(&bytes))
 }
 
+// The store used to let an index entry without a variant match any wanted
+// variant and took the first match; now it is containerd's rule, as in the
+// registry: the best ARM level at or below the wanted one, and an arm entry
+// without a variant is v7.
+#[test]
+fn arm_variants_pick_the_best_level_at_or_below() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let (v6, v6_id) = image(&s, "arm", b"v6");
+    let (v7, v7_id) = image(&s, "arm", b"v7");
+    let entry = |d: &Digest, variant: Option<&str>| {
+        let mut p = json!({"os": "linux", "architecture": "arm"});
+        if let Some(v) = variant {
+            p["variant"] = json!(v);
+        }
+        json!({"mediaType": media::OCI_MANIFEST, "digest": d.to_string(),
+               "size": s.blob_size(d).unwrap(), "platform": p})
+    };
+    let tag = |name: &str, entries: Vec<serde_json::Value>| {
+        let ix = json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": entries});
+        let d = s.put_blob(&serde_json::to_vec(&ix).unwrap(), None).unwrap();
+        s.tag(name, &d.digest).unwrap();
+    };
+    let pick = |name: &str, want: &str| {
+        s.resolve_for(name, &Platform::parse(want).unwrap())
+            .map(|i| i.id().clone())
+    };
+    tag("both", vec![entry(&v6, Some("v6")), entry(&v7, Some("v7"))]);
+    assert_eq!(pick("both", "linux/arm/v7").unwrap(), v7_id);
+    assert_eq!(pick("both", "linux/arm/v6").unwrap(), v6_id);
+    assert!(pick("both", "linux/arm/v5").is_err());
+    tag("plain", vec![entry(&v7, None)]);
+    assert_eq!(pick("plain", "linux/arm/v7").unwrap(), v7_id);
+    assert!(matches!(
+        pick("plain", "linux/arm/v6"),
+        Err(Error::NoMatchingPlatform { .. })
+    ));
+}
+
 #[test]
 fn resolve_by_tag_id_prefix_digest_and_platform() {
     let dir = tempfile::tempdir().unwrap();
