@@ -21,7 +21,11 @@
 //!   [`Store::put_blob`], [`Store::has_blob`], [`Store::open_blob`],
 //!   [`Store::read_blob`], [`Store::blob_size`], [`Store::blob_path`].
 //! - Layers: [`Store::layer_writer`] ([`LayerWriter`]: feed an uncompressed tar,
-//!   get a gzip blob plus its diff ID), [`decompress`], [`chain_ids`].
+//!   get a gzip blob plus its diff ID), [`decompress`], [`chain_ids`];
+//!   [`layer_encoder`] is the one layer encoder (block-parallel gzip or
+//!   zstd, blob digest and diff ID in one pass) behind it and the builder.
+//! - Platforms, locks and hashing are `skiff_core`'s, re-exported:
+//!   [`Platform`], [`lock_file`] (with the store's error), [`HashingWriter`].
 //! - Images: [`Store::write_image`] (config + layers -> manifest), [`Store::add_image`]
 //!   (register a stored manifest/index), [`Store::tag`], [`Store::untag`],
 //!   [`Store::resolve`], [`Store::resolve_for`], [`Store::list`],
