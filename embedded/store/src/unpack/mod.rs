@@ -19,19 +19,23 @@
 //! - owners, modes (after chown, which clears setuid), xattrs and mtimes are
 //!   applied; directory metadata last so children don't disturb it.
 
+mod paths;
 mod sys;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use skiff_core::inroot::{Root, Walk};
+use skiff_core::inroot::Root;
 use tar::EntryType;
 
 use crate::error::{Error, Result};
+
+pub(crate) use paths::clean_path;
+use paths::resolve_dir;
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
@@ -54,51 +58,6 @@ pub(crate) struct UnpackStats {
     /// Sum of regular file sizes (docker's notion of layer size).
     pub content_size: u64,
     pub entries: u64,
-}
-
-/// Lexically clean a tar path: drop leading `/`, `.` and empty components,
-/// apply `..`. `None` when `..` would climb above the root (refused, where
-/// `skiff_core::inroot::clean_components` would stop at the root).
-pub(crate) fn clean_path(raw: &[u8]) -> Option<Vec<OsString>> {
-    let mut out: Vec<OsString> = Vec::new();
-    for c in raw.split(|b| *b == b'/') {
-        match c {
-            b"" | b"." => {}
-            b".." => {
-                out.pop()?;
-            }
-            other => out.push(OsStr::from_bytes(other).to_os_string()),
-        }
-    }
-    Some(out)
-}
-
-/// The host path of the directory `comps` names inside `root` (at
-/// `root_path`), symlinks followed with `root` as `/`. With `create`,
-/// missing directories are made (mode 0755, as tar does for implied
-/// parents). An error when it is not a directory.
-fn resolve_dir(
-    root: &Root,
-    root_path: &Path,
-    comps: &[OsString],
-    create: bool,
-) -> io::Result<PathBuf> {
-    if comps.is_empty() {
-        return Ok(root_path.to_path_buf());
-    }
-    let path: PathBuf = comps.iter().collect();
-    let how = Walk {
-        follow_last: true,
-        create_dirs: create.then_some(0o755),
-    };
-    let r = root.resolve(&path, how).map_err(|e| e.source)?;
-    if !r.is_dir()? {
-        return Err(io::Error::new(
-            io::ErrorKind::NotADirectory,
-            format!("/{} is not a directory", r.rel.display()),
-        ));
-    }
-    Ok(root_path.join(r.rel))
 }
 
 /// One unpack: the root, and the last parent directory resolved (layers
@@ -533,46 +492,4 @@ fn copy_sparse(r: &mut dyn Read, f: &mut File) -> io::Result<u64> {
         f.set_len(total)?;
     }
     Ok(total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::symlink;
-
-    #[test]
-    fn clean_rejects_escapes_and_strips_absolute() {
-        assert!(clean_path(b"../x").is_none());
-        assert!(clean_path(b"a/../../x").is_none());
-        assert_eq!(
-            clean_path(b"/etc/./passwd").unwrap(),
-            vec![OsString::from("etc"), OsString::from("passwd")]
-        );
-        assert_eq!(clean_path(b"a/../b").unwrap(), vec![OsString::from("b")]);
-    }
-
-    #[test]
-    fn parents_resolve_inside_root() {
-        let d = tempfile::tempdir().unwrap();
-        let root_path = d.path().join("root");
-        fs::create_dir(&root_path).unwrap();
-        symlink("/", root_path.join("up")).unwrap();
-        symlink("../../../../tmp", root_path.join("dots")).unwrap();
-        symlink("/run", root_path.join("varrun")).unwrap();
-        fs::write(root_path.join("file"), b"").unwrap();
-        let root = Root::new(&root_path).unwrap();
-        let dir = |p: &str| {
-            let comps = clean_path(p.as_bytes()).unwrap();
-            resolve_dir(&root, &root_path, &comps, true)
-        };
-        assert_eq!(dir("up/etc").unwrap(), root_path.join("etc"));
-        assert_eq!(dir("dots").unwrap(), root_path.join("tmp"));
-        assert_eq!(dir("varrun/x").unwrap(), root_path.join("run/x"));
-        assert_eq!(dir("").unwrap(), root_path);
-        let e = dir("file").unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::NotADirectory, "{e}");
-        symlink("loop", root_path.join("loop")).unwrap();
-        assert!(dir("loop").is_err());
-        assert!(!d.path().join("etc").exists());
-    }
 }
