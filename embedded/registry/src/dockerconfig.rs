@@ -47,37 +47,29 @@ fn read(path: &Path) -> Result<Map<String, Value>, Error> {
 }
 
 fn write(path: &Path, config: &Map<String, Value>) -> Result<(), Error> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    let io = |what: &str, e| Error::Io(format!("{what} {}", path.display()), e);
+    use skiff_core::atomic::{atomic_write_mode, Durability};
+    use std::os::unix::fs::DirBuilderExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|e| io("creating the directory of", e))?;
-    let tmp = dir.join(format!(".config.json.{}.tmp", std::process::id()));
-    let body = serde_json::to_vec_pretty(&Value::Object(config.clone()))
+        .map_err(|e| Error::Io(format!("creating the directory of {}", path.display()), e))?;
+    let mut body = serde_json::to_vec_pretty(&Value::Object(config.clone()))
         .map_err(|e| Error::Registry(format!("encoding {}: {e}", path.display())))?;
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        // The mode given to open is filtered by the umask; 0600 is wanted
-        // whatever it is.
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        f.write_all(&body)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|e| io("writing", e))
+    body.push(b'\n');
+    // 0600 before the file becomes visible: it may hold credentials.
+    atomic_write_mode(path, &body, 0o600, Durability::Durable).map_err(|e| {
+        Error::Io(
+            format!(
+                "writing {} ({} {})",
+                path.display(),
+                e.action,
+                e.path.display()
+            ),
+            e.source,
+        )
+    })
 }
 
 /// The helper that holds `key`'s credentials, if any.

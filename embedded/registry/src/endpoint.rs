@@ -89,16 +89,23 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
-    #[test]
-    fn plain_http_server_is_not_tls() {
+    /// A server on a free local port that answers one connection with
+    /// `reply` after reading what the client sent.
+    fn answer_once(reply: &'static [u8]) -> (u16, std::thread::JoinHandle<()>) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let t = std::thread::spawn(move || {
             let (mut s, _) = l.accept().unwrap();
             let mut buf = [0u8; 512];
             let _ = s.read(&mut buf);
-            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+            let _ = s.write_all(reply);
         });
+        (port, t)
+    }
+
+    #[test]
+    fn plain_http_server_is_not_tls() {
+        let (port, t) = answer_once(b"HTTP/1.1 400 Bad Request\r\n\r\n");
         assert_eq!(speaks_tls("127.0.0.1", port), Some(false));
         t.join().unwrap();
         assert_eq!(
@@ -110,15 +117,8 @@ mod tests {
 
     #[test]
     fn tls_alert_counts_as_tls() {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let t = std::thread::spawn(move || {
-            let (mut s, _) = l.accept().unwrap();
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            // A handshake_failure alert, as a TLS server might send.
-            let _ = s.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
-        });
+        // A handshake_failure alert, as a TLS server might send.
+        let (port, t) = answer_once(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
         assert_eq!(speaks_tls("127.0.0.1", port), Some(true));
         t.join().unwrap();
     }

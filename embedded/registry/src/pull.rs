@@ -16,7 +16,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use oci_client::manifest::OciDescriptor;
 use oci_client::Reference;
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
+use skiff_core::digest::sha256_digest;
 use skiff_store::{media, Digest, Store};
 use tokio::sync::mpsc;
 
@@ -101,10 +101,6 @@ struct Sniff {
     manifests: Option<serde_json::Value>,
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
 fn store_err(e: skiff_store::Error) -> Error {
     match e {
         skiff_store::Error::DigestMismatch { expected, actual } => Error::DigestMismatch {
@@ -141,7 +137,7 @@ pub async fn pull(
         .pull_manifest_raw(r, &reg.auth, ACCEPT)
         .await
         .map_err(|e| from_oci(&host, &what, e))?;
-    let top_digest = sha256(&top);
+    let top_digest = sha256_digest(&top);
     if let Some(want) = r.digest() {
         if want != top_digest {
             return Err(Error::DigestMismatch {
@@ -173,7 +169,7 @@ pub async fn pull(
             .pull_manifest_raw(&mref, &reg.auth, ACCEPT)
             .await
             .map_err(|e| from_oci(&host, &what, e))?;
-        let got = sha256(&bytes);
+        let got = sha256_digest(&bytes);
         if got != entry.digest {
             return Err(Error::DigestMismatch {
                 digest: entry.digest.clone(),

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::image::Digest;
 
-use crate::digest::{digest_hex, HashingWriter};
+use crate::digest::{digest_hex, hashed, HashingWriter};
 use crate::error::{Error, IoPath, Result};
+use crate::tmp::sync_dir_best_effort;
 use crate::Store;
 
 /// Digest and size of a stored blob.
@@ -57,6 +58,7 @@ impl BlobWriter {
     pub fn commit(mut self) -> Result<BlobInfo> {
         let out = self.out.take().expect("commit consumes the writer once");
         let (buf, digest, size) = out.finish();
+        let digest = hashed(digest);
         let file = buf
             .into_inner()
             .map_err(|e| e.into_error())
@@ -74,7 +76,7 @@ impl BlobWriter {
         }
         let dest = self.blobs_dir.join(digest_hex(&digest));
         fs::rename(&self.tmp_path, &dest).at(&dest)?;
-        sync_dir(&self.blobs_dir);
+        sync_dir_best_effort(&self.blobs_dir);
         Ok(BlobInfo { digest, size })
     }
 }
@@ -100,14 +102,6 @@ impl Drop for BlobWriter {
             self.out = None;
             let _ = fs::remove_file(&self.tmp_path);
         }
-    }
-}
-
-/// fsync a directory so a rename into it survives a crash. Best effort: some
-/// filesystems refuse fsync on directories.
-pub(crate) fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
     }
 }
 

@@ -14,6 +14,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A lock file that could not be opened or locked (names the file).
+    #[error(transparent)]
+    Lock(#[from] skiff_core::lock::LockError),
+
     /// An I/O error while doing something that is not about one path.
     #[error("{context}: {source}")]
     IoContext {

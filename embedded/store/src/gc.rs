@@ -15,10 +15,10 @@ use crate::chain::chain_ids;
 use crate::digest::{digest_hex, parse_digest};
 use crate::error::{Error, IoPath, Result};
 use crate::images::sniff_media_type;
-use crate::lock::{lock_file, try_lock_file, LockKind};
 use crate::media;
 use crate::reference::normalize_reference;
 use crate::Store;
+use crate::{lock_file, try_lock_file, LockKind};
 
 /// Something outside the image index that keeps content alive: the runtime
 /// (snapshots under live containers), the builder (its cache). Return blob

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::blobs::sync_dir;
 use crate::error::{Error, IoPath, Result};
-use crate::lock::{lock_file, LockKind};
+use crate::tmp::sync_dir_best_effort;
 use crate::Store;
+use crate::{lock_file, LockKind};
 
 /// One stored image: a manifest or an image index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -88,7 +88,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Write a small file atomically (temp in tmp/, fsync, rename).
+    /// Write a small file atomically (temp in tmp/, fsync, rename). Not
+    /// `skiff_core::atomic`: its temp beside the target would outlive a
+    /// killed skiff, while tmp/ is swept by the store.
     pub(crate) fn write_file_atomic(&self, dest: &std::path::Path, bytes: &[u8]) -> Result<()> {
         let (mut f, tmp) = self.create_temp_file("meta")?;
         let r = f
@@ -101,7 +103,7 @@ impl Store {
         }
         r?;
         if let Some(parent) = dest.parent() {
-            sync_dir(parent);
+            sync_dir_best_effort(parent);
         }
         Ok(())
     }

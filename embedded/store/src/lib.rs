@@ -21,7 +21,11 @@
 //!   [`Store::put_blob`], [`Store::has_blob`], [`Store::open_blob`],
 //!   [`Store::read_blob`], [`Store::blob_size`], [`Store::blob_path`].
 //! - Layers: [`Store::layer_writer`] ([`LayerWriter`]: feed an uncompressed tar,
-//!   get a gzip blob plus its diff ID), [`decompress`], [`chain_ids`].
+//!   get a gzip blob plus its diff ID), [`decompress`], [`chain_ids`];
+//!   [`layer_encoder`] is the one layer encoder (block-parallel gzip or
+//!   zstd, blob digest and diff ID in one pass) behind it and the builder.
+//! - Platforms, locks and hashing are `skiff_core`'s, re-exported:
+//!   [`Platform`], [`lock_file`] (with the store's error), [`HashingWriter`].
 //! - Images: [`Store::write_image`] (config + layers -> manifest), [`Store::add_image`]
 //!   (register a stored manifest/index), [`Store::tag`], [`Store::untag`],
 //!   [`Store::resolve`], [`Store::resolve_for`], [`Store::list`],
@@ -52,9 +56,8 @@ mod error;
 mod gc;
 mod images;
 mod index;
+pub mod layer_encoder;
 mod layers;
-mod lock;
-mod platform;
 mod reference;
 mod snapshots;
 mod tmp;
@@ -80,10 +83,22 @@ pub use error::{Error, Result};
 pub use gc::{GcRoots, PruneReport};
 pub use images::{Image, ImageSummary, ManifestFlavor, RemovedImage};
 pub use layers::{LayerInfo, LayerWriter};
-pub use lock::{lock_file, try_lock_file, LockGuard, LockKind};
-pub use platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
 pub use reference::{familiar_name, normalize_reference, ImageRef};
+pub use skiff_core::lock::{LockError, LockGuard, LockKind};
+pub use skiff_core::platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
 pub use snapshots::dir_size;
+
+/// Block until the lock at `path` is held ([`skiff_core::lock::lock_file`]
+/// with the store's error).
+pub fn lock_file(path: &Path, kind: LockKind) -> Result<LockGuard> {
+    Ok(skiff_core::lock::lock_file(path, kind)?)
+}
+
+/// Take the lock at `path` if nobody holds a conflicting one; `None`
+/// otherwise ([`skiff_core::lock::try_lock_file`] with the store's error).
+pub fn try_lock_file(path: &Path, kind: LockKind) -> Result<Option<LockGuard>> {
+    Ok(skiff_core::lock::try_lock_file(path, kind)?)
+}
 
 /// Disk usage of a directory tree (regular files' sizes, each inode once,
 /// symlinks not followed). Same as [`dir_size`].

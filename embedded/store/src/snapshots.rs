@@ -15,11 +15,11 @@ use oci_spec::image::Digest;
 
 use crate::chain::chain_ids;
 use crate::compression::decompress;
-use crate::digest::{digest_hex, parse_digest, HashingReader};
+use crate::digest::{digest_hex, hashed, parse_digest, HashingReader};
 use crate::error::{Error, IoPath, Result};
 use crate::images::Image;
-use crate::lock::{lock_file, LockKind};
 use crate::Store;
+use crate::{lock_file, LockKind};
 
 impl Store {
     /// Directory of the snapshot with this chain ID (whether or not it exists).
@@ -58,6 +58,7 @@ impl Store {
             let mut hr = HashingReader::new(tar);
             let stats = crate::unpack::unpack_tar(&mut hr, &tmp, &layer_name)?;
             let (_, got, _) = hr.finish();
+            let got = hashed(got);
             if let Some(want) = diff_id {
                 if &got != want {
                     return Err(Error::DigestMismatch {
@@ -68,7 +69,7 @@ impl Store {
             }
             self.record_layer_size(&got, stats.content_size)?;
             fs::rename(&tmp, &dest).at(&dest)?;
-            crate::blobs::sync_dir(&self.snapshots_dir());
+            crate::tmp::sync_dir_best_effort(&self.snapshots_dir());
             Ok(())
         })();
         if let Err(e) = result {
@@ -97,6 +98,12 @@ impl Store {
 
     /// The image's chain IDs, base first (from the config's diff IDs).
     pub fn image_chain_ids(&self, img: &Image) -> Result<Vec<Digest>> {
+        Ok(chain_ids(&self.image_diff_ids(img)?))
+    }
+
+    /// The diff IDs of an image's layers, from its config, checked to be
+    /// one per manifest layer.
+    pub(crate) fn image_diff_ids(&self, img: &Image) -> Result<Vec<Digest>> {
         let cfg = self.image_config(img)?;
         let diffs = cfg
             .rootfs()
@@ -112,7 +119,7 @@ impl Store {
                 img.manifest.layers().len()
             )));
         }
-        Ok(chain_ids(&diffs))
+        Ok(diffs)
     }
 
     /// The image's snapshot dirs, base first (overlayfs wants the reverse in

@@ -13,8 +13,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::error::{IoPath, Result};
-use crate::lock::{lock_file, try_lock_file, LockGuard, LockKind};
 use crate::Store;
+use crate::{lock_file, try_lock_file, LockGuard, LockKind};
+
+/// fsync a directory after a temp was renamed into it, so the rename
+/// survives a power cut. Best effort: some filesystems refuse fsync on
+/// directories, and the rename has happened anyway.
+pub(crate) fn sync_dir_best_effort(dir: &Path) {
+    let _ = skiff_core::atomic::sync_dir(dir);
+}
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -49,7 +56,7 @@ fn owner_token(locks_dir: &Path) -> Result<String> {
         // path names, else start again.
         loop {
             let guard = lock_file(&p, LockKind::Exclusive)?;
-            let same = match (fs::metadata(&p), guard.file.metadata()) {
+            let same = match (fs::metadata(&p), guard.file().metadata()) {
                 (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
                 _ => false,
             };

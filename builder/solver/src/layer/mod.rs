@@ -1,17 +1,14 @@
-//! Layers: a directory becomes a deterministic tar (tarball), compressed on
-//! every core (pgzip, zstd) with both digests computed on the way (encode).
+//! Layers: a directory becomes a deterministic tar (tarball), compressed by
+//! the store's layer encoder (pgzip or zstd on every core, both digests
+//! computed on the way).
 
-pub mod encode;
-pub mod hashing;
-pub mod pgzip;
 pub mod tarball;
-pub mod zstd;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use encode::{Compression, Encoded, LayerEncoder};
+pub use skiff_store::layer_encoder::{Compression, Encoded, LayerEncoder};
 pub use tarball::{write_dir_tar, TarOptions, TarStats};
 
 /// Errors while turning a directory into a layer.

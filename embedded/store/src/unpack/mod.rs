@@ -3,18 +3,23 @@
 //! We read entries with the tar crate (long names, PAX headers, GNU sparse
 //! files) but create everything ourselves, because its `unpack` writes device
 //! nodes and FIFOs as regular files, knows no whiteouts and resolves paths
-//! through the host's symlinks (see `inroot`). Rules:
+//! through the host's symlinks, which both rejects valid images (`var/run ->
+//! /run` plus files under it) and is not what a container will see. Rules:
 //! - paths are cleaned lexically; leading `/` is dropped (contained), a `..`
 //!   that climbs above the root is refused;
-//! - parents are resolved inside the root (symlinks included), the final
-//!   component is never followed;
+//! - parents are resolved inside the root (symlinks included) by
+//!   `skiff_core::inroot`, the final component is never followed. The
+//!   resolved directory is then used by its host path (root + `rel`, real
+//!   directories only): sound because the tree is a private temp dir that
+//!   only this unpack writes to, so nothing can swap a directory for a
+//!   symlink between the walk and the use;
 //! - hardlink targets must already exist inside this layer;
 //! - `.wh.<name>` becomes an overlayfs whiteout (char device 0/0 `<name>`),
 //!   `.wh..wh..opq` sets `trusted.overlay.opaque=y` on its directory;
 //! - owners, modes (after chown, which clears setuid), xattrs and mtimes are
 //!   applied; directory metadata last so children don't disturb it.
 
-mod inroot;
+mod paths;
 mod sys;
 
 use std::ffi::OsString;
@@ -22,13 +27,15 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use skiff_core::inroot::Root;
 use tar::EntryType;
 
 use crate::error::{Error, Result};
 
-pub(crate) use inroot::clean_path;
+pub(crate) use paths::clean_path;
+use paths::resolve_dir;
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
@@ -51,6 +58,54 @@ pub(crate) struct UnpackStats {
     /// Sum of regular file sizes (docker's notion of layer size).
     pub content_size: u64,
     pub entries: u64,
+}
+
+/// One unpack: the root, and the last parent directory resolved (layers
+/// list a directory's entries together, so most entries reuse it). The
+/// cache is dropped whenever an entry removes anything, since only a
+/// removal can change where an existing path leads.
+struct Unpacker<'a> {
+    root: Root,
+    root_path: &'a Path,
+    last_dir: Option<(Vec<OsString>, PathBuf)>,
+    dirs: Vec<DirMeta>,
+    stats: UnpackStats,
+}
+
+impl Unpacker<'_> {
+    fn dir(&mut self, comps: &[OsString], create: bool) -> io::Result<PathBuf> {
+        if let Some((k, p)) = &self.last_dir {
+            if k.as_slice() == comps {
+                return Ok(p.clone());
+            }
+        }
+        let p = resolve_dir(&self.root, self.root_path, comps, create)?;
+        self.last_dir = Some((comps.to_vec(), p.clone()));
+        Ok(p)
+    }
+
+    /// Remove whatever is at `path` (never following it). Directories only
+    /// when `dirs_too` (an entry replacing a directory with a file).
+    fn remove_existing(&mut self, path: &Path, dirs_too: bool) -> io::Result<()> {
+        let removed = match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {
+                dirs_too && {
+                    crate::tmp::remove_tree(path)?;
+                    true
+                }
+            }
+            Ok(_) => {
+                fs::remove_file(path)?;
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e),
+        };
+        if removed {
+            self.last_dir = None;
+        }
+        Ok(())
+    }
 }
 
 /// Header facts with PAX overrides applied.
@@ -100,8 +155,17 @@ fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
 /// a caller hashing it gets the whole diff ID.
 pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<UnpackStats> {
     let mut ar = tar::Archive::new(r);
-    let mut stats = UnpackStats::default();
-    let mut dirs: Vec<DirMeta> = Vec::new();
+    let mut u = Unpacker {
+        root: Root::new(root).map_err(|e| Error::Unpack {
+            layer: layer.to_string(),
+            entry: String::new(),
+            source: e.source,
+        })?,
+        root_path: root,
+        last_dir: None,
+        dirs: Vec::new(),
+        stats: UnpackStats::default(),
+    };
     let entries = ar.entries().map_err(|source| Error::Unpack {
         layer: layer.to_string(),
         entry: String::new(),
@@ -117,8 +181,8 @@ pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<Unpa
         let raw = entry.path_bytes().into_owned();
         let name = String::from_utf8_lossy(&raw).into_owned();
         last_entry = name.clone();
-        stats.entries += 1;
-        apply_entry(&mut entry, &raw, root, &mut dirs, &mut stats).map_err(|e| match e {
+        u.stats.entries += 1;
+        u.apply_entry(&mut entry, &raw).map_err(|e| match e {
             EntryError::Unsafe(reason) => Error::UnsafeEntry {
                 layer: layer.to_string(),
                 entry: name.clone(),
@@ -139,8 +203,8 @@ pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<Unpa
         entry: "end of archive".into(),
         source,
     })?;
-    for d in dirs.iter().rev() {
-        apply_dir_meta(root, d).map_err(|source| Error::Unpack {
+    for d in u.dirs.iter().rev() {
+        apply_dir_meta(&u.root, root, d).map_err(|source| Error::Unpack {
             layer: layer.to_string(),
             entry: d
                 .comps
@@ -151,7 +215,7 @@ pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<Unpa
             source,
         })?;
     }
-    Ok(stats)
+    Ok(u.stats)
 }
 
 enum EntryError {
@@ -165,202 +229,190 @@ impl From<io::Error> for EntryError {
     }
 }
 
-fn apply_entry<R: Read>(
-    entry: &mut tar::Entry<'_, R>,
-    raw: &[u8],
-    root: &Path,
-    dirs: &mut Vec<DirMeta>,
-    stats: &mut UnpackStats,
-) -> std::result::Result<(), EntryError> {
-    let kind = entry.header().entry_type();
-    if matches!(
-        kind,
-        EntryType::XGlobalHeader
-            | EntryType::XHeader
-            | EntryType::GNULongName
-            | EntryType::GNULongLink
-    ) {
-        return Ok(());
-    }
-    let comps = clean_path(raw).ok_or_else(|| {
-        EntryError::Unsafe("its path climbs out of the layer root with \"..\"".into())
-    })?;
-    let meta = read_meta(entry)?;
-
-    // The root itself ("./"): only its metadata.
-    let Some((base, parents)) = comps.split_last() else {
-        if kind == EntryType::Directory {
-            dirs.push(DirMeta {
-                comps: Vec::new(),
-                mode: meta.mode,
-                uid: meta.uid,
-                gid: meta.gid,
-                mtime: meta.mtime,
-            });
+impl Unpacker<'_> {
+    fn apply_entry<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        raw: &[u8],
+    ) -> std::result::Result<(), EntryError> {
+        let kind = entry.header().entry_type();
+        if matches!(
+            kind,
+            EntryType::XGlobalHeader
+                | EntryType::XHeader
+                | EntryType::GNULongName
+                | EntryType::GNULongLink
+        ) {
+            return Ok(());
         }
-        return Ok(());
-    };
-    let base_bytes = base.as_bytes();
+        let comps = clean_path(raw).ok_or_else(|| {
+            EntryError::Unsafe("its path climbs out of the layer root with \"..\"".into())
+        })?;
+        let meta = read_meta(entry)?;
 
-    // Whiteouts.
-    if base_bytes.starts_with(WHITEOUT_PREFIX.as_bytes()) {
-        let parent = inroot::resolve_dir(root, parents, true)?;
-        if base_bytes == OPAQUE_WHITEOUT.as_bytes() {
-            sys::lsetxattr(&parent, b"trusted.overlay.opaque", b"y")?;
-        } else if base_bytes.starts_with(b".wh..wh.") {
-            // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless here.
-        } else {
-            let target = parent.join(OsString::from(std::ffi::OsStr::from_bytes(
-                &base_bytes[WHITEOUT_PREFIX.len()..],
-            )));
-            let name = &base_bytes[WHITEOUT_PREFIX.len()..];
-            if name.is_empty() || name == b"." || name == b".." {
-                return Err(EntryError::Unsafe("whiteout without a name".into()));
+        // The root itself ("./"): only its metadata.
+        let Some((base, parents)) = comps.split_last() else {
+            if kind == EntryType::Directory {
+                self.dirs.push(DirMeta {
+                    comps: Vec::new(),
+                    mode: meta.mode,
+                    uid: meta.uid,
+                    gid: meta.gid,
+                    mtime: meta.mtime,
+                });
             }
-            remove_existing(&target, false)?;
-            sys::mknod(&target, libc::S_IFCHR, 0, 0)?;
-            let _ = sys::lchown(&target, meta.uid, meta.gid);
-        }
-        return Ok(());
-    }
+            return Ok(());
+        };
+        let base_bytes = base.as_bytes();
 
-    let parent = inroot::resolve_dir(root, parents, true)?;
-    let path = parent.join(base);
-    match kind {
-        EntryType::Directory => {
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    remove_existing(&path, true)?;
-                    fs::DirBuilder::new().mode(0o700).create(&path)?;
+        // Whiteouts.
+        if base_bytes.starts_with(WHITEOUT_PREFIX.as_bytes()) {
+            let parent = self.dir(parents, true)?;
+            if base_bytes == OPAQUE_WHITEOUT.as_bytes() {
+                sys::lsetxattr(&parent, b"trusted.overlay.opaque", b"y")?;
+            } else if base_bytes.starts_with(b".wh..wh.") {
+                // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless here.
+            } else {
+                let target = parent.join(OsString::from(std::ffi::OsStr::from_bytes(
+                    &base_bytes[WHITEOUT_PREFIX.len()..],
+                )));
+                let name = &base_bytes[WHITEOUT_PREFIX.len()..];
+                if name.is_empty() || name == b"." || name == b".." {
+                    return Err(EntryError::Unsafe("whiteout without a name".into()));
                 }
-                Err(_) => fs::DirBuilder::new().mode(0o700).create(&path)?,
+                self.remove_existing(&target, false)?;
+                sys::mknod(&target, libc::S_IFCHR, 0, 0)?;
+                let _ = sys::lchown(&target, meta.uid, meta.gid);
             }
-            set_owner(&path, &meta)?;
-            set_xattrs(&path, &meta.xattrs)?;
-            dirs.push(DirMeta {
-                comps: comps.clone(),
-                mode: meta.mode,
-                uid: meta.uid,
-                gid: meta.gid,
-                mtime: meta.mtime,
-            });
+            return Ok(());
         }
-        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-            remove_existing(&path, true)?;
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&path)?;
-            let n = copy_sparse(entry, &mut f)?;
-            stats.content_size += n;
-            set_owner(&path, &meta)?;
-            fs::set_permissions(
-                &path,
-                std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
-            )?;
-            set_xattrs(&path, &meta.xattrs)?;
-            drop(f);
-            sys::set_mtime(&path, meta.mtime)?;
-        }
-        EntryType::Symlink => {
-            let target = entry
-                .link_name_bytes()
-                .ok_or_else(|| EntryError::Unsafe("symlink without a target".into()))?
-                .into_owned();
-            remove_existing(&path, true)?;
-            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path)?;
-            set_owner(&path, &meta)?;
-            sys::set_mtime(&path, meta.mtime)?;
-        }
-        EntryType::Link => {
-            let raw_target = entry
-                .link_name_bytes()
-                .ok_or_else(|| EntryError::Unsafe("hardlink without a target".into()))?
-                .into_owned();
-            let tcomps = clean_path(&raw_target).ok_or_else(|| {
-                EntryError::Unsafe(format!(
-                    "hardlink target {:?} climbs out of the layer root",
-                    String::from_utf8_lossy(&raw_target)
-                ))
-            })?;
-            let Some((tbase, tparents)) = tcomps.split_last() else {
-                return Err(EntryError::Unsafe("hardlink to the layer root".into()));
-            };
-            let missing = || {
-                EntryError::Unsafe(format!(
-                    "hardlink target {:?} is not a file of this layer",
-                    String::from_utf8_lossy(&raw_target)
-                ))
-            };
-            let tparent = inroot::resolve_dir(root, tparents, false).map_err(|_| missing())?;
-            let target = tparent.join(tbase);
-            match fs::symlink_metadata(&target) {
-                Ok(m) if !m.is_dir() => {}
-                _ => return Err(missing()),
+
+        let parent = self.dir(parents, true)?;
+        let path = parent.join(base);
+        match kind {
+            EntryType::Directory => {
+                match fs::symlink_metadata(&path) {
+                    Ok(m) if m.is_dir() => {}
+                    Ok(_) => {
+                        self.remove_existing(&path, true)?;
+                        fs::DirBuilder::new().mode(0o700).create(&path)?;
+                    }
+                    Err(_) => fs::DirBuilder::new().mode(0o700).create(&path)?,
+                }
+                set_owner(&path, &meta)?;
+                set_xattrs(&path, &meta.xattrs)?;
+                self.dirs.push(DirMeta {
+                    comps: comps.clone(),
+                    mode: meta.mode,
+                    uid: meta.uid,
+                    gid: meta.gid,
+                    mtime: meta.mtime,
+                });
             }
-            if target == path {
-                return Ok(());
+            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+                self.remove_existing(&path, true)?;
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&path)?;
+                let n = copy_sparse(entry, &mut f)?;
+                self.stats.content_size += n;
+                drop(f);
+                set_meta(&path, &meta)?;
             }
-            remove_existing(&path, true)?;
-            fs::hard_link(&target, &path)?;
-        }
-        EntryType::Char | EntryType::Block | EntryType::Fifo => {
-            let h = entry.header();
-            let major = h.device_major().ok().flatten().unwrap_or(0);
-            let minor = h.device_minor().ok().flatten().unwrap_or(0);
-            let fmt = match kind {
-                EntryType::Char => libc::S_IFCHR,
-                EntryType::Block => libc::S_IFBLK,
-                _ => libc::S_IFIFO,
-            };
-            remove_existing(&path, true)?;
-            match sys::mknod(&path, fmt | (meta.mode & 0o7777), major, minor) {
-                Ok(()) => {}
-                // Without CAP_MKNOD (rootless) devices can't exist; docker
-                // skips them the same way in user namespaces.
-                Err(e) if e.raw_os_error() == Some(libc::EPERM) && fmt != libc::S_IFIFO => {
-                    tracing::warn!("skipping device node {}: {e}", path.display());
+            EntryType::Symlink => {
+                let target = link_target(entry, "symlink")?;
+                self.remove_existing(&path, true)?;
+                std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path)?;
+                set_owner(&path, &meta)?;
+                sys::set_mtime(&path, meta.mtime)?;
+            }
+            EntryType::Link => {
+                let raw_target = link_target(entry, "hardlink")?;
+                let tcomps = clean_path(&raw_target).ok_or_else(|| {
+                    EntryError::Unsafe(format!(
+                        "hardlink target {:?} climbs out of the layer root",
+                        String::from_utf8_lossy(&raw_target)
+                    ))
+                })?;
+                let Some((tbase, tparents)) = tcomps.split_last() else {
+                    return Err(EntryError::Unsafe("hardlink to the layer root".into()));
+                };
+                let missing = || {
+                    EntryError::Unsafe(format!(
+                        "hardlink target {:?} is not a file of this layer",
+                        String::from_utf8_lossy(&raw_target)
+                    ))
+                };
+                let tparent = self.dir(tparents, false).map_err(|_| missing())?;
+                let target = tparent.join(tbase);
+                match fs::symlink_metadata(&target) {
+                    Ok(m) if !m.is_dir() => {}
+                    _ => return Err(missing()),
+                }
+                if target == path {
                     return Ok(());
                 }
-                Err(e) => return Err(e.into()),
+                self.remove_existing(&path, true)?;
+                fs::hard_link(&target, &path)?;
             }
-            set_owner(&path, &meta)?;
-            // mknod's mode went through the umask.
-            fs::set_permissions(
-                &path,
-                std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
-            )?;
-            set_xattrs(&path, &meta.xattrs)?;
-            sys::set_mtime(&path, meta.mtime)?;
+            EntryType::Char | EntryType::Block | EntryType::Fifo => {
+                let h = entry.header();
+                let major = h.device_major().ok().flatten().unwrap_or(0);
+                let minor = h.device_minor().ok().flatten().unwrap_or(0);
+                let fmt = match kind {
+                    EntryType::Char => libc::S_IFCHR,
+                    EntryType::Block => libc::S_IFBLK,
+                    _ => libc::S_IFIFO,
+                };
+                self.remove_existing(&path, true)?;
+                match sys::mknod(&path, fmt | (meta.mode & 0o7777), major, minor) {
+                    Ok(()) => {}
+                    // Without CAP_MKNOD (rootless) devices can't exist; docker
+                    // skips them the same way in user namespaces.
+                    Err(e) if e.raw_os_error() == Some(libc::EPERM) && fmt != libc::S_IFIFO => {
+                        tracing::warn!("skipping device node {}: {e}", path.display());
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                // mknod's mode went through the umask: set it again.
+                set_meta(&path, &meta)?;
+            }
+            other => {
+                tracing::warn!(
+                    "skipping tar entry {} of unsupported type {other:?}",
+                    path.display()
+                );
+            }
         }
-        other => {
-            tracing::warn!(
-                "skipping tar entry {} of unsupported type {other:?}",
-                path.display()
-            );
-        }
+        Ok(())
     }
-    Ok(())
 }
 
-/// Remove whatever is at `path` (never following it). Directories only when
-/// `dirs_too` (an entry replacing a directory with a file).
-fn remove_existing(path: &Path, dirs_too: bool) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => {
-            if dirs_too {
-                crate::tmp::remove_tree(path)
-            } else {
-                Ok(())
-            }
-        }
-        Ok(_) => fs::remove_file(path),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+/// The tar entry's link target (symlink or hardlink, `what`).
+fn link_target<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    what: &str,
+) -> std::result::Result<Vec<u8>, EntryError> {
+    entry
+        .link_name_bytes()
+        .map(|t| t.into_owned())
+        .ok_or_else(|| EntryError::Unsafe(format!("{what} without a target")))
+}
+
+/// Owner, then mode (chown clears setuid, so after it), xattrs and mtime of
+/// a file or device node, never following a symlink.
+fn set_meta(path: &Path, meta: &Meta) -> io::Result<()> {
+    set_owner(path, meta)?;
+    fs::set_permissions(
+        path,
+        std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
+    )?;
+    set_xattrs(path, &meta.xattrs)?;
+    sys::set_mtime(path, meta.mtime)
 }
 
 fn set_owner(path: &Path, meta: &Meta) -> io::Result<()> {
@@ -396,10 +448,10 @@ fn set_xattrs(path: &Path, xattrs: &[(Vec<u8>, Vec<u8>)]) -> io::Result<()> {
 /// Apply a directory's metadata, unless it is no longer a directory (chmod
 /// follows symlinks: a dir replaced by `dir -> /etc` must not chmod the
 /// host's /etc).
-fn apply_dir_meta(root: &Path, d: &DirMeta) -> io::Result<()> {
+fn apply_dir_meta(root: &Root, root_path: &Path, d: &DirMeta) -> io::Result<()> {
     let path = match d.comps.split_last() {
-        None => root.to_path_buf(),
-        Some((base, parents)) => match inroot::resolve_dir(root, parents, false) {
+        None => root_path.to_path_buf(),
+        Some((base, parents)) => match resolve_dir(root, root_path, parents, false) {
             Ok(p) => p.join(base),
             Err(_) => return Ok(()),
         },

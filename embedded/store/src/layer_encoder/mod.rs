@@ -1,13 +1,20 @@
-//! Tar stream → compressed blob, computing in the same pass the blob digest
-//! (what manifests reference) and the diff_id (sha256 of the uncompressed
-//! tar, what image configs list).
+//! The one layer encoder: tar stream → compressed blob, computing in the
+//! same pass the blob digest (what manifests reference) and the diff_id
+//! (sha256 of the uncompressed tar, what image configs list). Compression
+//! runs on every core (block-parallel gzip, pgzip) or on its own thread
+//! (zstd). Used by import and load ([`crate::Store::layer_writer`]) and by
+//! the builder.
+
+pub mod pgzip;
+pub mod zstd;
 
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use super::hashing::HashingWriter;
-use super::pgzip::ParallelGzip;
-use super::zstd::ZstdWriter;
+use self::pgzip::ParallelGzip;
+use self::zstd::ZstdWriter;
+use crate::digest::HashingWriter;
+use crate::media;
 
 /// Layer compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,18 +55,18 @@ impl Compression {
     /// OCI media type of a layer compressed this way.
     pub fn oci_media_type(self) -> &'static str {
         match self {
-            Compression::Gzip(_) => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
-            Compression::None => "application/vnd.oci.image.layer.v1.tar",
+            Compression::Gzip(_) => media::OCI_LAYER_GZIP,
+            Compression::Zstd => media::OCI_LAYER_ZSTD,
+            Compression::None => media::OCI_LAYER_TAR,
         }
     }
 
     /// Docker schema2 media type, when docker has one (not for zstd).
     pub fn docker_media_type(self) -> Option<&'static str> {
         match self {
-            Compression::Gzip(_) => Some("application/vnd.docker.image.rootfs.diff.tar.gzip"),
+            Compression::Gzip(_) => Some(media::DOCKER_LAYER_GZIP),
             Compression::Zstd => None,
-            Compression::None => Some("application/vnd.docker.image.rootfs.diff.tar"),
+            Compression::None => Some(media::DOCKER_LAYER_TAR),
         }
     }
 }
@@ -111,6 +118,11 @@ impl<W: Write + Send + 'static> LayerEncoder<W> {
         })
     }
 
+    /// Uncompressed bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.diff.written()
+    }
+
     pub fn finish(self) -> io::Result<(W, Encoded)> {
         let hashed = match self.stage {
             Stage::Gzip(g) => g.finish()?,
@@ -144,15 +156,20 @@ impl<W: Write + Send + 'static> Write for LayerEncoder<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match &mut self.stage {
+            Stage::Gzip(g) => g.flush(),
+            Stage::Zstd(z) => z.flush(),
+            Stage::Plain(p) => p.flush(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::hashing::sha256_digest;
     use std::io::Read;
+
+    use skiff_core::digest::sha256_digest;
 
     #[test]
     fn digests_match_content() {

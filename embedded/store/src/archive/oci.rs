@@ -1,0 +1,187 @@
+//! OCI image layout: saving the stored blobs as they are, and loading an
+//! index.json's images.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+
+use oci_spec::image::Digest;
+use serde_json::json;
+
+use super::load::{blob_path_digest, ArchiveFiles};
+use super::{
+    json_bytes, tar_append, tar_append_bytes, ArchiveManifest, LoadedImage, ANNOTATION_IMAGE_NAME,
+    ANNOTATION_REF_NAME,
+};
+use crate::digest::digest_hex;
+use crate::error::{Error, IoPath, Result};
+use crate::images::sniff_media_type;
+use crate::media;
+use crate::reference::normalize_reference;
+use crate::Store;
+
+impl Store {
+    /// Write the images `names` as an OCI-layout tar.
+    pub fn save_oci_archive(&self, names: &[String], out: &mut dyn Write) -> Result<()> {
+        let images = self.images_to_save(names)?;
+        let mut b = tar::Builder::new(out);
+        tar_append_bytes(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        let mut written: HashSet<String> = HashSet::new();
+        let mut manifests = Vec::new();
+        for (img, tags) in &images {
+            // A multi-platform index is kept only when every platform's
+            // content is here; otherwise the host manifest alone.
+            let (top, top_mt) =
+                if media::is_index(&img.media_type) && self.index_complete(&img.digest) {
+                    (img.digest.clone(), img.media_type.clone())
+                } else {
+                    let mt = sniff_media_type(&self.read_blob(&img.manifest_digest)?, "manifest")?;
+                    (img.manifest_digest.clone(), mt)
+                };
+            self.append_blob_tree(&mut b, &top, &mut written)?;
+            let size = self.blob_size(&top)?;
+            let refs: Vec<Option<String>> = if tags.is_empty() {
+                vec![None]
+            } else {
+                tags.iter().cloned().map(Some).collect()
+            };
+            for t in refs {
+                let mut d = json!({"mediaType": top_mt, "digest": top.to_string(), "size": size});
+                if let Some(t) = t.and_then(|t| normalize_reference(&t).ok()) {
+                    d["annotations"] = json!({
+                        ANNOTATION_IMAGE_NAME: t.to_string(),
+                        ANNOTATION_REF_NAME: t.tag.clone().unwrap_or_default(),
+                    });
+                }
+                manifests.push(d);
+            }
+        }
+        let index = json!({
+            "schemaVersion": 2,
+            "mediaType": media::OCI_INDEX,
+            "manifests": manifests,
+        });
+        tar_append_bytes(&mut b, "index.json", &json_bytes(&index, "index.json")?)?;
+        b.into_inner().ctx(|| "finishing the archive".into())?;
+        Ok(())
+    }
+
+    pub(super) fn index_complete(&self, index: &Digest) -> bool {
+        let Ok(ix) = self.read_index_blob(index) else {
+            return false;
+        };
+        ix.manifests().iter().all(|m| {
+            self.read_manifest(m.digest())
+                .map(|mf| {
+                    self.has_blob(mf.config().digest())
+                        && mf.layers().iter().all(|l| self.has_blob(l.digest()))
+                })
+                .unwrap_or(false)
+        })
+    }
+
+    /// Append a manifest or index and everything it references.
+    pub(super) fn append_blob_tree(
+        &self,
+        b: &mut tar::Builder<&mut dyn Write>,
+        d: &Digest,
+        written: &mut HashSet<String>,
+    ) -> Result<()> {
+        let mut children = Vec::new();
+        let bytes = self.read_blob(d)?;
+        let mt = sniff_media_type(&bytes, &format!("blob {d}"))?;
+        if media::is_index(&mt) {
+            for m in self.read_index_blob(d)?.manifests() {
+                self.append_blob_tree(b, m.digest(), written)?;
+            }
+        } else {
+            let m = self.read_manifest(d)?;
+            children.push(m.config().digest().clone());
+            children.extend(m.layers().iter().map(|l| l.digest().clone()));
+        }
+        for c in children {
+            self.append_blob(b, &c, written)?;
+        }
+        self.append_blob(b, d, written)
+    }
+
+    pub(super) fn append_blob(
+        &self,
+        b: &mut tar::Builder<&mut dyn Write>,
+        d: &Digest,
+        written: &mut HashSet<String>,
+    ) -> Result<()> {
+        let name = format!("blobs/sha256/{}", digest_hex(d));
+        if !written.insert(name.clone()) {
+            return Ok(());
+        }
+        let size = self.blob_size(d)?;
+        let f = self.open_blob(d)?;
+        tar_append(b, &name, size, &mut io::BufReader::new(f))
+    }
+
+    pub(super) fn load_oci_entries(&self, files: &ArchiveFiles) -> Result<Vec<LoadedImage>> {
+        let ix: oci_spec::image::ImageIndex = serde_json::from_slice(&files.small["index.json"])
+            .map_err(|source| Error::Json {
+                what: "index.json in the archive".into(),
+                source,
+            })?;
+        // docker ≥ 25 puts the tags in manifest.json; use them too.
+        let mut docker_tags: HashMap<String, Vec<String>> = HashMap::new();
+        if let Some(m) = files.small.get("manifest.json") {
+            if let Ok(entries) = serde_json::from_slice::<Vec<ArchiveManifest>>(m) {
+                for e in entries {
+                    if let Some(d) = blob_path_digest(&e.config) {
+                        docker_tags
+                            .entry(d.to_string())
+                            .or_default()
+                            .extend(e.repo_tags.unwrap_or_default());
+                    }
+                }
+            }
+        }
+        let mut out: Vec<LoadedImage> = Vec::new();
+        for m in ix.manifests() {
+            let d = m.digest().clone();
+            if !self.has_blob(&d) {
+                return Err(Error::InvalidArchive(format!(
+                    "index.json names {d}, which the archive does not contain"
+                )));
+            }
+            self.add_image(&d)?;
+            let img = self.resolve(d.as_ref())?;
+            let mut names: Vec<String> = Vec::new();
+            if let Some(a) = m.annotations() {
+                if let Some(n) = a.get(ANNOTATION_IMAGE_NAME) {
+                    names.push(n.clone());
+                } else if let Some(n) = a.get(ANNOTATION_REF_NAME) {
+                    // A bare tag ("latest") names no repository: untagged.
+                    if n.contains('/') || n.contains(':') {
+                        names.push(n.clone());
+                    }
+                }
+            }
+            names.extend(
+                docker_tags
+                    .get(&img.config_digest.to_string())
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            let mut refs = Vec::new();
+            for n in names {
+                let r = self.tag(&n, &d)?.familiar();
+                if !refs.contains(&r) {
+                    refs.push(r);
+                }
+            }
+            match out.iter_mut().find(|l| l.digest == d) {
+                Some(l) => l.references.extend(refs),
+                None => out.push(LoadedImage {
+                    digest: d,
+                    id: img.config_digest.clone(),
+                    references: refs,
+                }),
+            }
+        }
+        Ok(out)
+    }
+}
