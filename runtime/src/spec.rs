@@ -90,10 +90,13 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
 
     let mut mounts = default_mounts(privileged);
     let dir = inp.dir;
+    // docker mounts these read-only with a read-only rootfs: `--read-only`
+    // means nothing under / is writable but volumes and tmpfs mounts.
+    let etc_mode = if cfg.read_only { "ro" } else { "rw" };
     let etc = |name: &str, dest: &str| {
         json!({"destination": dest, "type": "bind",
                "source": dir.join(name).to_string_lossy(),
-               "options": ["rbind", "rprivate"]})
+               "options": ["rbind", "rprivate", etc_mode]})
     };
     mounts.push(etc("hosts", "/etc/hosts"));
     mounts.push(etc("resolv.conf", "/etc/resolv.conf"));
