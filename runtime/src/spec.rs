@@ -202,6 +202,14 @@ fn default_mounts(privileged: bool) -> Vec<Value> {
     } else {
         vec!["nosuid", "noexec", "nodev", "ro"]
     };
+    // Read-only cgroupfs: a container must not raise its own limits by
+    // writing memory.limit_in_bytes or pids.max (on v1 every controller is
+    // mounted below this, see vendor/PATCHES.md). docker leaves it writable
+    // for --privileged only.
+    let mut cgroup_opts = vec!["nosuid", "noexec", "nodev", "relatime"];
+    if !privileged {
+        cgroup_opts.push("ro");
+    }
     vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc",
                "options": ["nosuid", "noexec", "nodev"]}),
@@ -211,7 +219,7 @@ fn default_mounts(privileged: bool) -> Vec<Value> {
                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": sys_opts}),
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-               "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}),
+               "options": cgroup_opts}),
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                "options": ["nosuid", "noexec", "nodev"]}),
         // docker's 64 MiB /dev/shm.
