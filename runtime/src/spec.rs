@@ -90,10 +90,13 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
 
     let mut mounts = default_mounts(privileged);
     let dir = inp.dir;
+    // docker mounts these read-only with a read-only rootfs: `--read-only`
+    // means nothing under / is writable but volumes and tmpfs mounts.
+    let etc_mode = if cfg.read_only { "ro" } else { "rw" };
     let etc = |name: &str, dest: &str| {
         json!({"destination": dest, "type": "bind",
                "source": dir.join(name).to_string_lossy(),
-               "options": ["rbind", "rprivate"]})
+               "options": ["rbind", "rprivate", etc_mode]})
     };
     mounts.push(etc("hosts", "/etc/hosts"));
     mounts.push(etc("resolv.conf", "/etc/resolv.conf"));
@@ -199,6 +202,14 @@ fn default_mounts(privileged: bool) -> Vec<Value> {
     } else {
         vec!["nosuid", "noexec", "nodev", "ro"]
     };
+    // Read-only cgroupfs: a container must not raise its own limits by
+    // writing memory.limit_in_bytes or pids.max (on v1 every controller is
+    // mounted below this, see vendor/PATCHES.md). docker leaves it writable
+    // for --privileged only.
+    let mut cgroup_opts = vec!["nosuid", "noexec", "nodev", "relatime"];
+    if !privileged {
+        cgroup_opts.push("ro");
+    }
     vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc",
                "options": ["nosuid", "noexec", "nodev"]}),
@@ -208,7 +219,7 @@ fn default_mounts(privileged: bool) -> Vec<Value> {
                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": sys_opts}),
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-               "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}),
+               "options": cgroup_opts}),
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                "options": ["nosuid", "noexec", "nodev"]}),
         // docker's 64 MiB /dev/shm.

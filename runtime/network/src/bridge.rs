@@ -23,7 +23,9 @@ pub(crate) fn ensure_bridge(n: &NetworkInfo) -> Result<()> {
     link::add_addr(&n.bridge, n.gateway, n.subnet.prefix())?;
     link::set_up(&n.bridge, None)?;
     // Published ports at 127.0.0.1 are DNATed towards the bridge: the kernel
-    // drops 127/8 sources on a non-loopback device unless allowed.
+    // drops 127/8 sources on a non-loopback device unless allowed. This
+    // alone would also let containers reach the host's 127.0.0.1: the
+    // table's loopback guard (filter.rs) drops 127/8 arriving off `lo`.
     write_sysctl(
         &format!("/proc/sys/net/ipv4/conf/{}/route_localnet", n.bridge),
         "1",

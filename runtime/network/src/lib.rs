@@ -32,6 +32,13 @@
 //!   (prerouting, `fib daddr type local`), and need no process to live as
 //!   long as the container. The cost: the client's source address is
 //!   masqueraded for loopback clients only; others keep theirs.
+//! - The loopback guard: `route_localnet` would otherwise let a container
+//!   (through its gateway) or a LAN neighbour reach the host's 127.0.0.1,
+//!   so packets from or to 127.0.0.0/8 that did not arrive on `lo` are
+//!   dropped before NAT (CVE-2020-8558; `filter`).
+//! - Networks are isolated from each other as docker's are: nothing is
+//!   forwarded from one network's bridge to another's (the default
+//!   network's included), except connections to a published port.
 //! - Internal networks (`network create --internal`): no masquerade, no
 //!   default route in the container, no published ports (docker publishes
 //!   none there either), and filter rules that drop whatever enters or
@@ -52,6 +59,7 @@ mod bridge;
 mod endpoints;
 pub mod error;
 pub mod etc;
+mod filter;
 pub mod hold;
 pub mod ipam;
 pub mod link;

@@ -6,22 +6,32 @@
 //! files. Rules (an `ip` family table, one per store root):
 //!
 //! ```text
+//! raw_prerouting (filter, raw): iifname != lo ip daddr 127.0.0.0/8 drop   (loopback guard,
+//!                               iifname != lo ip saddr 127.0.0.0/8 drop    see filter.rs)
 //! prerouting (nat, dstnat):  fib daddr type local | ip daddr H  l4proto P  dport N  dnat to C:M
 //! output     (nat, -100):    the same, for connections from the host itself (127.0.0.1:N)
 //! postrouting(nat, srcnat):  ip saddr S ip daddr != S masquerade      (outbound NAT)
 //!                            ip saddr 127.0.0.0/8 ip daddr S masquerade (host loopback -> container)
 //! forward    (filter, 0):    iifname B oifname != B drop        (per internal network B:
 //!                            oifname B iifname != B drop         nothing in or out but its own)
+//!                            iifname B oifname != B ct status & dnat == 0 jump isolation
+//!                                                                (per bridge B, two or more)
+//! isolation  (regular):      oifname B drop                     (per bridge B: no network
+//!                                                                reaches another's)
 //! input      (filter, 0):    iifname B ct state != established,related drop
 //!                                                                (no host service for B; the host
 //!                                                                may still open connections to B)
 //! ```
 //!
-//! The two filter chains exist only while some internal network does.
+//! The loopback guard lives as long as the table. The other filter chains
+//! exist only while something needs them: `forward` and `isolation` while
+//! there are two networks or an internal one, `input` while an internal
+//! network does.
 
 use std::net::Ipv4Addr;
 
 use crate::error::{nl, Result};
+use crate::filter;
 use crate::ipam::Subnet;
 use crate::netlink::{
     Msg, Socket, NETLINK_NETFILTER, NLA_F_NESTED, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE,
@@ -56,9 +66,9 @@ const NFTA_EXPR_NAME: u16 = 1;
 const NFTA_EXPR_DATA: u16 = 2;
 const NFTA_DATA_VALUE: u16 = 1;
 
-const NF_INET_PRE_ROUTING: u32 = 0;
-const NF_INET_LOCAL_IN: u32 = 1;
-const NF_INET_FORWARD: u32 = 2;
+pub(crate) const NF_INET_PRE_ROUTING: u32 = 0;
+pub(crate) const NF_INET_LOCAL_IN: u32 = 1;
+pub(crate) const NF_INET_FORWARD: u32 = 2;
 const NF_INET_LOCAL_OUT: u32 = 3;
 const NF_INET_POST_ROUTING: u32 = 4;
 const REG1: u32 = 1;
@@ -85,7 +95,10 @@ pub struct Ruleset {
     pub dnat: Vec<Dnat>,
     /// Bridges of internal networks: no traffic to or from anything but
     /// their own ports, no connection to the host.
-    pub isolated: Vec<String>,
+    pub internal: Vec<String>,
+    /// Every network's bridge: none forwards to another (docker's
+    /// DOCKER-ISOLATION chains).
+    pub bridges: Vec<String>,
 }
 
 fn nfgen(family: u8) -> [u8; 4] {
@@ -118,6 +131,7 @@ fn table_msg(ty: u16, flags: u16, table: &str) -> Msg {
     m
 }
 
+/// A base chain: attached to `hook` at `prio`, policy accept.
 fn chain(table: &str, name: &str, hook: u32, prio: i32, kind: &str) -> Msg {
     let mut m = msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
     m.str(NFTA_CHAIN_TABLE, table).str(NFTA_CHAIN_NAME, name);
@@ -130,8 +144,15 @@ fn chain(table: &str, name: &str, hook: u32, prio: i32, kind: &str) -> Msg {
     m
 }
 
+/// A regular chain: no hook, entered only by a jump.
+fn regular_chain(table: &str, name: &str) -> Msg {
+    let mut m = msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+    m.str(NFTA_CHAIN_TABLE, table).str(NFTA_CHAIN_NAME, name);
+    m
+}
+
 /// Expressions of one rule, each (name, attributes writer).
-enum Expr {
+pub(crate) enum Expr {
     /// payload load: base, offset, len into REG1
     Payload(u32, u32, u32),
     /// cmp REG1 with op against data
@@ -147,21 +168,31 @@ enum Expr {
     /// dnat to REG1:REG2
     Dnat,
     Masq,
-    /// conntrack state bits into REG1
-    CtState,
+    /// conntrack key (`CT_STATE`, `CT_STATUS`) into REG1
+    Ct(u32),
     /// verdict: drop
     Drop,
+    /// verdict: jump to a regular chain of the same table
+    Jump(String),
 }
 
-const CMP_EQ: u32 = 0;
-const CMP_NEQ: u32 = 1;
-const BASE_NETWORK: u32 = 1;
+pub(crate) const CMP_EQ: u32 = 0;
+pub(crate) const CMP_NEQ: u32 = 1;
+pub(crate) const BASE_NETWORK: u32 = 1;
 const BASE_TRANSPORT: u32 = 2;
 const META_L4PROTO: u32 = 16;
-const META_IIFNAME: u32 = 6;
-const META_OIFNAME: u32 = 7;
+pub(crate) const META_IIFNAME: u32 = 6;
+pub(crate) const META_OIFNAME: u32 = 7;
+/// NFT_CT_STATE and NFT_CT_STATUS, the conntrack keys [`Expr::Ct`] loads.
+pub(crate) const CT_STATE: u32 = 0;
+pub(crate) const CT_STATUS: u32 = 2;
 /// NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED).
-const CT_ESTABLISHED_RELATED: u32 = 0x2 | 0x4;
+pub(crate) const CT_ESTABLISHED_RELATED: u32 = 0x2 | 0x4;
+/// IPS_DST_NAT: the connection was DNATed (a published port).
+pub(crate) const CT_STATUS_DNAT: u32 = 1 << 5;
+/// NF_DROP and NFT_JUMP, as NFTA_VERDICT_CODE carries them.
+const VERDICT_DROP: u32 = 0;
+const VERDICT_JUMP: u32 = -3i32 as u32;
 
 fn data(m: &mut Msg, ty: u16, v: &[u8]) {
     m.begin(ty | NLA_F_NESTED).attr(NFTA_DATA_VALUE, v).end();
@@ -178,8 +209,8 @@ fn write_expr(m: &mut Msg, e: &Expr) {
         Expr::Imm(..) => "immediate",
         Expr::Dnat => "nat",
         Expr::Masq => "masq",
-        Expr::CtState => "ct",
-        Expr::Drop => "immediate",
+        Expr::Ct(..) => "ct",
+        Expr::Drop | Expr::Jump(..) => "immediate",
     };
     m.str(NFTA_EXPR_NAME, name);
     m.begin(NFTA_EXPR_DATA | NLA_F_NESTED);
@@ -215,25 +246,26 @@ fn write_expr(m: &mut Msg, e: &Expr) {
                 .be32(5, REG2);
         }
         Expr::Masq => {}
-        Expr::CtState => {
-            // NFTA_CT_DREG, NFTA_CT_KEY = NFT_CT_STATE
-            m.be32(1, REG1).be32(2, 0);
+        Expr::Ct(key) => {
+            // NFTA_CT_DREG, NFTA_CT_KEY
+            m.be32(1, REG1).be32(2, *key);
         }
-        Expr::Drop => {
+        Expr::Drop | Expr::Jump(..) => {
             // NFTA_IMMEDIATE_DREG = the verdict register, NFTA_IMMEDIATE_DATA
-            // { NFTA_DATA_VERDICT { NFTA_VERDICT_CODE = NF_DROP } }
+            // { NFTA_DATA_VERDICT { NFTA_VERDICT_CODE [, NFTA_VERDICT_CHAIN] } }
             m.be32(1, 0);
-            m.begin(2 | NLA_F_NESTED)
-                .begin(2 | NLA_F_NESTED)
-                .be32(1, 0)
-                .end()
-                .end();
+            m.begin(2 | NLA_F_NESTED).begin(2 | NLA_F_NESTED);
+            match e {
+                Expr::Jump(to) => m.be32(1, VERDICT_JUMP).str(2, to),
+                _ => m.be32(1, VERDICT_DROP),
+            };
+            m.end().end();
         }
     }
     m.end().end();
 }
 
-fn rule(table: &str, chain: &str, exprs: &[Expr]) -> Msg {
+pub(crate) fn rule(table: &str, chain: &str, exprs: &[Expr]) -> Msg {
     let mut m = msg(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
     m.str(NFTA_RULE_TABLE, table).str(NFTA_RULE_CHAIN, chain);
     m.begin(NFTA_RULE_EXPRESSIONS | NLA_F_NESTED);
@@ -244,7 +276,8 @@ fn rule(table: &str, chain: &str, exprs: &[Expr]) -> Msg {
     m
 }
 
-fn subnet_match(offset: u32, s: &Subnet, op: u32) -> [Expr; 3] {
+/// `ip saddr` (offset 12) or `ip daddr` (16) in or not in `s`.
+pub(crate) fn subnet_match(offset: u32, s: &Subnet, op: u32) -> [Expr; 3] {
     [
         Expr::Payload(BASE_NETWORK, offset, 4),
         Expr::Mask(s.mask().octets().to_vec()),
@@ -279,44 +312,12 @@ fn dnat_rule(table: &str, chain: &str, d: &Dnat) -> Msg {
 
 /// An interface name as `meta iifname`/`oifname` loads it: IFNAMSIZ bytes,
 /// NUL padded, so an equal compare is an exact match.
-fn ifname(name: &str) -> Vec<u8> {
+pub(crate) fn ifname(name: &str) -> Vec<u8> {
     let mut v = vec![0u8; libc::IFNAMSIZ];
     for (d, b) in v.iter_mut().zip(name.bytes().take(libc::IFNAMSIZ - 1)) {
         *d = b;
     }
     v
-}
-
-/// The rules that wall an internal network's bridge off.
-fn isolation_rules(table: &str, bridge: &str) -> [Msg; 3] {
-    let name = ifname(bridge);
-    // Forwarded with the bridge on one side (`this`) and another interface
-    // on the other: dropped, whichever way it goes.
-    let crossing = |this: u32, other: u32| {
-        [
-            Expr::Meta(this),
-            Expr::Cmp(CMP_EQ, name.clone()),
-            Expr::Meta(other),
-            Expr::Cmp(CMP_NEQ, name.clone()),
-            Expr::Drop,
-        ]
-    };
-    let leaving = crossing(META_IIFNAME, META_OIFNAME);
-    let entering = crossing(META_OIFNAME, META_IIFNAME);
-    // To the host itself only replies: what the host opened may answer.
-    let to_host = [
-        Expr::Meta(META_IIFNAME),
-        Expr::Cmp(CMP_EQ, name),
-        Expr::CtState,
-        Expr::Mask(CT_ESTABLISHED_RELATED.to_ne_bytes().to_vec()),
-        Expr::Cmp(CMP_EQ, vec![0; 4]),
-        Expr::Drop,
-    ];
-    [
-        rule(table, "forward", &leaving),
-        rule(table, "forward", &entering),
-        rule(table, "input", &to_host),
-    ]
 }
 
 fn socket() -> Result<Socket> {
@@ -370,27 +371,42 @@ fn apply_on(sock: &mut Socket, table: &str, rs: &Ruleset) -> Result<()> {
         chain(table, "prerouting", NF_INET_PRE_ROUTING, -100, "nat"),
         chain(table, "output", NF_INET_LOCAL_OUT, -100, "nat"),
         chain(table, "postrouting", NF_INET_POST_ROUTING, 100, "nat"),
+        chain(
+            table,
+            filter::RAW_PREROUTING,
+            NF_INET_PRE_ROUTING,
+            filter::PRIORITY_RAW,
+            "filter",
+        ),
     ];
-    for c in ["prerouting", "output", "postrouting"] {
+    for c in [
+        "prerouting",
+        "output",
+        "postrouting",
+        filter::RAW_PREROUTING,
+    ] {
         b.push(flush(table, c));
     }
-    // The filter chains exist only while an internal network does: even
-    // empty, a base chain on the input hook is walked by every packet the
-    // host receives, containers' or not.
-    const FILTER: [(&str, u32); 2] = [("forward", NF_INET_FORWARD), ("input", NF_INET_LOCAL_IN)];
-    if !rs.isolated.is_empty() {
-        for (c, hook) in FILTER {
-            b.push(chain(table, c, hook, 0, "filter"));
-            b.push(flush(table, c));
+    // The other filter chains exist only while needed: even empty, a base
+    // chain on the input hook is walked by every packet the host receives,
+    // containers' or not. A chain no longer needed is flushed, then
+    // deleted once every chain that may jump to it is flushed too.
+    let mut gone = Vec::new();
+    for (c, want) in filter::wanted_chains(rs) {
+        match want {
+            filter::Want::Base(hook) => b.push(chain(table, c, hook, 0, "filter")),
+            filter::Want::Regular => b.push(regular_chain(table, c)),
+            filter::Want::Absent if chain_exists(sock, table, c) => gone.push(c),
+            filter::Want::Absent => continue,
         }
-    } else if chain_exists(sock, table, "input") {
-        for (c, _) in FILTER {
-            b.push(flush(table, c));
-            let mut m = msg(NFT_MSG_DELCHAIN, 0);
-            m.str(NFTA_CHAIN_TABLE, table).str(NFTA_CHAIN_NAME, c);
-            b.push(m);
-        }
+        b.push(flush(table, c));
     }
+    for c in gone {
+        let mut m = msg(NFT_MSG_DELCHAIN, 0);
+        m.str(NFTA_CHAIN_TABLE, table).str(NFTA_CHAIN_NAME, c);
+        b.push(m);
+    }
+    b.extend(filter::loopback_guard(table));
     for d in &rs.dnat {
         b.push(dnat_rule(table, "prerouting", d));
         b.push(dnat_rule(table, "output", d));
@@ -408,9 +424,10 @@ fn apply_on(sock: &mut Socket, table: &str, rs: &Ruleset) -> Result<()> {
         e.push(Expr::Masq);
         b.push(rule(table, "postrouting", &e));
     }
-    for br in &rs.isolated {
-        b.extend(isolation_rules(table, br));
+    for br in &rs.internal {
+        b.extend(filter::internal_walls(table, br));
     }
+    b.extend(filter::network_isolation(table, &rs.bridges));
     b.push(marker(NFNL_MSG_BATCH_END));
     sock.batch(b)
         .map_err(|e| nl(format!("cannot program nftables table ip {table}"), e))

@@ -19,12 +19,15 @@ pub(crate) fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
     let mut rs = nft::Ruleset::default();
     for n in &nets {
         if n.internal {
-            rs.isolated.push(n.bridge.clone());
+            rs.internal.push(n.bridge.clone());
         } else {
             rs.masquerade.push(n.subnet);
         }
         rs.bridged.push(n.subnet);
+        rs.bridges.push(n.bridge.clone());
     }
+    rs.bridges.sort();
+    rs.bridges.dedup();
     for e in &eps {
         let Some(a) = e.attachments.first() else {
             continue;
