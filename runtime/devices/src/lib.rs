@@ -39,9 +39,15 @@ pub const PROGRAM_NAME: &str = "skiff_devices";
 /// programs of parent cgroups, systemd's for one, keep applying too). A
 /// program skiff attached there before is replaced, atomically where the
 /// kernel can (5.6+), else the new one is attached before the old one goes,
-/// so the cgroup is never left unfiltered.
+/// so the cgroup is never left unfiltered. An empty list restricts
+/// nothing, as on cgroup v1 where a cgroup no rule was written to allows
+/// every device.
 pub fn apply(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(), Error> {
-    let program = program::generate(&rules::parse(rules)?)?;
+    let mut parsed = rules::parse(rules)?;
+    if parsed.is_empty() {
+        parsed.push(rules::Rule::ALLOW_ALL);
+    }
+    let program = program::generate(&parsed)?;
     let prog = bpf::load(&program, PROGRAM_NAME)?;
     let cgroup = std::fs::File::open(dir).map_err(|e| Error::cgroup(dir, e))?;
     let old = attached_by_skiff(cgroup.as_fd())?;

@@ -37,6 +37,15 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// What a type `a` allow rule means.
+    pub const ALLOW_ALL: Rule = Rule {
+        allow: true,
+        kind: None,
+        major: None,
+        minor: None,
+        access: ACC_ALL,
+    };
+
     /// Whether the rule matches every device (it hides all rules before it).
     pub fn is_wildcard(&self) -> bool {
         self.kind.is_none() && self.major.is_none() && self.minor.is_none()
