@@ -39,6 +39,7 @@
 
 pub mod cgroups;
 pub mod config;
+mod devices;
 pub mod error;
 pub mod exec;
 pub mod executor;
