@@ -34,6 +34,17 @@ fn rules(json: &str) -> Vec<LinuxDeviceCgroup> {
 /// A cgroup v2 directory removed on drop.
 struct Cgroup(PathBuf);
 
+impl Cgroup {
+    /// A fresh cgroup in this host's v2 tree.
+    fn new(name: &str) -> Cgroup {
+        let dir = Host::detect()
+            .v2_dir(&format!("/skiff-devices-{name}-{}", std::process::id()))
+            .expect("this host has a cgroup2 tree");
+        std::fs::create_dir_all(&dir).unwrap();
+        Cgroup(dir)
+    }
+}
+
 impl Drop for Cgroup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.0);
@@ -133,11 +144,7 @@ impl Nodes {
 #[test]
 #[ignore = "needs root and cgroup2"]
 fn default_list_denies_dev_mem_and_allows_dev_null() {
-    let dir = Host::detect()
-        .v2_dir(&format!("/skiff-devices-test-{}", std::process::id()))
-        .expect("this host has a cgroup2 tree");
-    std::fs::create_dir_all(&dir).unwrap();
-    let cgroup = Cgroup(dir);
+    let cgroup = Cgroup::new("test");
     let nodes = Nodes::new();
 
     let (mem, kmsg, null) = nodes.open_all(&cgroup.0);
@@ -178,11 +185,7 @@ fn default_list_denies_dev_mem_and_allows_dev_null() {
 #[test]
 #[ignore = "needs root and cgroup2"]
 fn bad_rules_attach_nothing() {
-    let dir = Host::detect()
-        .v2_dir(&format!("/skiff-devices-test-bad-{}", std::process::id()))
-        .expect("this host has a cgroup2 tree");
-    std::fs::create_dir_all(&dir).unwrap();
-    let cgroup = Cgroup(dir);
+    let cgroup = Cgroup::new("test-bad");
     let bad = rules(r#"[{"allow": true, "type": "p", "access": "rwm"}]"#);
     let e = apply(&cgroup.0, &bad).unwrap_err().to_string();
     assert!(e.contains("devices[0]"), "{e}");
