@@ -64,6 +64,16 @@ fn default_list_refuses_unlisted_devices() {
     assert_eq!(stdout(&o).trim(), "opened", "{}", text(&o));
 }
 
+/// `rm -f` of a container when the test ends, passed or failed (a failed
+/// assertion would otherwise leave it waiting forever).
+struct Removed<'a>(&'a Store, &'a str);
+
+impl Drop for Removed<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["rm", "-f", self.1]);
+    }
+}
+
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn v2_filter_refuses_even_when_v1_allows_everything() {
@@ -79,6 +89,7 @@ fn v2_filter_refuses_even_when_v1_allows_everything() {
         try_device("/dev/m", FUSE.0, FUSE.1)
     );
     let id = run_detached(&s, &[], &["sh", "-c", &script]);
+    let _cleanup = Removed(&s, &id);
     if hybrid {
         // The container has a cgroup in the v2 tree too...
         let v2 = Path::new("/sys/fs/cgroup/unified/skiff").join(&id);
