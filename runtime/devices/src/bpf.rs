@@ -204,7 +204,9 @@ fn load_once(insns: &[Insn], name: &str, log: &mut [u8]) -> io::Result<OwnedFd> 
         prog_flags: 0,
         prog_name,
         prog_ifindex: 0,
-        expected_attach_type: BPF_CGROUP_DEVICE,
+        // Not needed for device programs, and 4.15/4.16 kernels (which
+        // lack the field) refuse an attr whose excess bytes are not zero.
+        expected_attach_type: 0,
     };
     let (fd, _) = sys_bpf(BPF_PROG_LOAD, attr)?;
     // SAFETY: BPF_PROG_LOAD returned a new descriptor that nothing else owns.
