@@ -192,11 +192,13 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
             builder = builder.with_stdin(i).with_stdout(o).with_stderr(e);
         }
     }
+    let devices = crate::devices::join_for_exec(id);
     let built = builder
         .as_tenant()
         .with_process(Some(process_path.clone()))
         .with_detach(true)
         .build();
+    drop(devices);
     let _ = std::fs::remove_file(&process_path);
     let pid = built.map_err(lc)?.as_raw();
     let master = match &console {

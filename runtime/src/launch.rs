@@ -168,12 +168,14 @@ fn prepare_and_start(
         }
         Stdio::Tty => {}
     }
+    let devices = crate::devices::prepare(&cfg.id);
     let mut container = builder
         .as_init(dir)
         .with_systemd(false)
         .with_detach(true)
         .build()
         .map_err(lc_err)?;
+    devices.attach(&spec)?;
     let pty_master = match &console {
         Some(c) => Some(c.receive_master()?),
         None => None,

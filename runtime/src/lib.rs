@@ -39,11 +39,15 @@
 //! default seccomp profile compiled in pure Rust by skiff-seccomp and
 //! installed by our own libcontainer executor ([`executor`]) right before
 //! execve, since libcontainer ignores `linux.seccomp` without its C
-//! libseccomp feature. cgroups live under an explicit `/skiff/<id>`.
+//! libseccomp feature. cgroups live under an explicit `/skiff/<id>`. The
+//! device allow-list is enforced by v1's devices controller and, on cgroup
+//! v2, by skiff-devices' eBPF filter (`devices.rs`), libcontainer's own
+//! needing libbpf (C).
 
 pub mod cgroups;
 pub mod config;
 mod copyup;
+mod devices;
 pub mod error;
 pub mod exec;
 pub mod executor;
