@@ -30,7 +30,10 @@ struct Skiff {
 
 impl Skiff {
     fn new() -> Skiff {
-        let dir = tempfile::tempdir().unwrap();
+        let base = std::env::var_os("SKIFF_TEST_TMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = tempfile::tempdir_in(base).unwrap();
         let bin = dir.path().join("skiff");
         std::fs::copy(common::skiff_bin(), &bin).unwrap();
         let s = Skiff {
