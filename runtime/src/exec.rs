@@ -47,8 +47,11 @@ fn exec_into(layout: &Layout, id: &str, o: &ExecOptions) -> Error {
         Ok(j) => j,
         Err(e) => return Error::Runtime(e.to_string()),
     };
-    let err = std::process::Command::new("/proc/self/exe")
-        .arg0("skiff")
+    let mut cmd = match crate::selfexe::command(layout.root()) {
+        Ok(c) => c,
+        Err(e) => return io("cannot start the skiff runtime", e),
+    };
+    let err = cmd
         .arg(REEXEC_ARG)
         .arg("exec")
         .arg(layout.root())

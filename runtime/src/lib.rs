@@ -10,8 +10,9 @@
 //! libcontainer forks with raw `clone3` inside the calling process and is
 //! not safe in a multi-threaded process (a cloned child can deadlock on a
 //! malloc lock another thread held). So **every libcontainer call happens in
-//! a fresh, single-threaded re-exec of skiff itself**: `/proc/self/exe
-//! __skiff-runtime <mode> <root> <id> ...`, recognised by
+//! a fresh, single-threaded re-exec of skiff itself**: `skiff
+//! __skiff-runtime <mode> <root> <id> ...` run from a sealed binary
+//! ([`selfexe`]: a container must never reach the host's), recognised by
 //! [`reexec_entry`] as the very first thing `main()` does, before clap,
 //! logging or any thread. The CLI process (which may use threads, e.g. for
 //! the image store) only prepares the container's files and then:
@@ -70,6 +71,7 @@ pub mod restart;
 pub mod rootfs;
 pub mod run;
 pub mod security;
+pub mod selfexe;
 pub mod sig;
 pub mod spec;
 pub mod state;

@@ -79,15 +79,18 @@ pub fn create(
     Ok(cfg)
 }
 
-fn self_exe() -> std::process::Command {
-    let mut c = std::process::Command::new("/proc/self/exe");
-    c.arg0("skiff");
-    c
+/// skiff's runtime entry, from the sealed binary ([`crate::selfexe`]).
+fn self_exe(layout: &Layout) -> Result<std::process::Command> {
+    crate::selfexe::command(layout.root()).map_err(|e| io("cannot start the skiff runtime", e))
 }
 
 /// Replace this process with the foreground runner. Returns only on error.
 pub fn exec_foreground(layout: &Layout, id: &str) -> Error {
-    let err = self_exe()
+    let mut cmd = match self_exe(layout) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let err = cmd
         .arg(REEXEC_ARG)
         .arg("run")
         .arg(layout.root())
@@ -106,7 +109,7 @@ pub fn start_detached(layout: &Layout, id: &str) -> Result<i32> {
     // SAFETY: fresh fds we own.
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let wfd = wr.as_raw_fd();
-    let mut cmd = self_exe();
+    let mut cmd = self_exe(layout)?;
     cmd.arg(REEXEC_ARG)
         .arg("monitor")
         .arg(layout.root())

@@ -125,6 +125,7 @@ pub fn run(layout: &Layout, id: &str, sync_fd: i32) -> i32 {
         // SAFETY: clearing FD_CLOEXEC on fds we own.
         unsafe { libc::fcntl(*fd, libc::F_SETFD, 0) };
     }
+    // From the sealed binary this process already runs (crate::selfexe).
     let err = std::process::Command::new("/proc/self/exe")
         .arg0("skiff")
         .arg(crate::REEXEC_ARG)

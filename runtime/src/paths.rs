@@ -12,6 +12,7 @@
 //! <root>/containers/names/<name> symlink to the id: atomic name reservation
 //! <root>/lc/<id>/                libcontainer's own state while a process runs
 //! <root>/volumes/<name>/_data    named volumes
+//! <root>/exe-seal/               empty lower layer of the sealed skiff binary (selfexe)
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -1,15 +1,14 @@
 //! RUN through skiff-runtime, following its process model: the container is
 //! registered with `lifecycle::create`, then run by a child process that is
-//! skiff's own single-threaded runtime entry (`/proc/self/exe
-//! __skiff-runtime run <root> <id>`), never by libcontainer in this
+//! skiff's own single-threaded runtime entry (`__skiff-runtime run <root>
+//! <id>`, from the sealed binary of `skiff_runtime::selfexe`), never by libcontainer in this
 //! (multi-threaded) build process. Its stdout and stderr share one pipe that
 //! we read line by line. The container's upper dir is the step's layer.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 
 use skiff_runtime::{ContainerConfig, Layout, MountKind, MountSpec, Network};
@@ -124,8 +123,10 @@ fn runtime_network(mode: RunNetwork) -> Network {
 fn run_container(root: &Path, id: &str, output: &mut dyn FnMut(&str)) -> Result<i32, String> {
     let (r, w) = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
     let w2 = w.try_clone().map_err(|e| format!("pipe: {e}"))?;
-    let mut child = Command::new("/proc/self/exe")
-        .arg0("skiff")
+    // From a sealed copy of skiff's binary, never the host's file: the
+    // RUN's container must not reach it (skiff_runtime::selfexe).
+    let mut child = skiff_runtime::selfexe::command(root)
+        .map_err(|e| format!("starting the runtime: {e}"))?
         .arg(skiff_runtime::REEXEC_ARG)
         .arg("run")
         .arg(root)
