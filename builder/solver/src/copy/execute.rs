@@ -216,7 +216,9 @@ fn chown_tree(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
-fn set_owner(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
+/// lchown, where the build may: unprivileged builds keep the caller's
+/// ownership.
+pub fn set_owner(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
     match std::os::unix::fs::lchown(p, Some(uid), Some(gid)) {
         Ok(()) => Ok(()),
         // Unprivileged builds keep the caller's ownership.

@@ -21,7 +21,7 @@ use skiff_frontend::instructions::Chmod;
 
 use crate::tree::{Node, Tree};
 
-pub use execute::{execute, set_times};
+pub use execute::{execute, set_owner, set_times};
 pub use plan::plan;
 
 /// What to copy.

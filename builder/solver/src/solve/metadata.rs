@@ -329,7 +329,7 @@ fn mkdir_like_image(
             times.push((target, n.md.mtime(), n.md.mtime_nsec()));
         } else {
             fs::set_permissions(&target, fs::Permissions::from_mode(0o755))?;
-            std::os::unix::fs::lchown(&target, Some(owner.0), Some(owner.1))?;
+            copy::set_owner(&target, owner.0, owner.1)?;
         }
     }
     for (t, s, ns) in times.into_iter().rev() {

@@ -63,6 +63,8 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand) -> Result<Prepare
     Ok(Prepared {
         material,
         work: Box::new(move |sh, st, id| {
+            let mut resolved = resolved;
+            resolved.fill()?;
             let _keep = resolved.temps;
             // Secrets given as variables join the environment here, after
             // the cache key was made.

@@ -24,9 +24,23 @@ pub(super) struct ResolvedMounts {
     /// `KEY=VALUE` for secrets given as environment variables (`env=`);
     /// never part of the key.
     pub env: Vec<String>,
+    /// Bind sources planned but not yet copied into their temp dir: the
+    /// copy is made only when the RUN runs, never for a cached step.
+    pending: Vec<(copy::CopyPlan, PathBuf)>,
     /// Stage subtrees materialised for binds and secret copies; alive
     /// until the RUN is done.
     pub temps: Vec<tempfile::TempDir>,
+}
+
+impl ResolvedMounts {
+    /// Copy the bind sources into their temp dirs, just before the RUN.
+    pub fn fill(&mut self) -> Result<()> {
+        for (plan, dir) in self.pending.drain(..) {
+            let dest = DirTree::new(&dir).map_err(io_at(&dir))?;
+            copy::execute(&plan, &dest, &dir).map_err(io_at(&dir))?;
+        }
+        Ok(())
+    }
 }
 
 pub(super) fn resolve(sh: &Shared, mounts: &[Mount]) -> Result<ResolvedMounts> {
@@ -126,7 +140,7 @@ fn new_cache_dir(dir: &Path, mode: u32, owner: (u32, u32)) -> Result<()> {
         .map_err(io_at(parent))?;
     let made = tmp.path();
     fs::set_permissions(made, fs::Permissions::from_mode(mode & 0o7777)).map_err(io_at(made))?;
-    std::os::unix::fs::chown(made, Some(owner.0), Some(owner.1)).map_err(io_at(made))?;
+    copy::set_owner(made, owner.0, owner.1).map_err(io_at(made))?;
     let made = tmp.keep();
     if let Err(e) = fs::rename(&made, dir) {
         let _ = fs::remove_dir(&made);
@@ -182,9 +196,9 @@ fn bind(
     Ok(())
 }
 
-/// Copy `source` of `src` into a temp dir that lives as long as the RUN:
-/// returns the host path to bind (the dir, or the file in it) and the
-/// digest of what was copied.
+/// Plan the copy of `source` of `src` into a temp dir that lives as long
+/// as the RUN (made by [`ResolvedMounts::fill`]): returns the host path to
+/// bind (the dir, or the file in it) and the digest of what it copies.
 fn materialize(
     sh: &Shared,
     out: &mut ResolvedMounts,
@@ -202,7 +216,8 @@ fn materialize(
     let mut req = CopyRequest::new(vec![what.to_string()], "/", src, &dest, "RUN --mount");
     req.keep_owner = keep_owner;
     let p = copy::plan(&req).map_err(|e| BuildError::Invalid(format!("--mount {label}: {e}")))?;
-    copy::execute(&p, &dest, t.path()).map_err(io_at(t.path()))?;
+    let digest = p.digest.clone();
+    out.pending.push((p, t.path().to_path_buf()));
     let is_dir = src
         .resolve(source, true)
         .ok()
@@ -213,5 +228,5 @@ fn materialize(
         _ => t.path().to_path_buf(),
     };
     out.temps.push(t);
-    Ok((host, p.digest))
+    Ok((host, digest))
 }

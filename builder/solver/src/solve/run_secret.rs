@@ -7,6 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use crate::copy;
 use crate::error::{io_at, BuildError, Result};
 use crate::run::RunMount;
 
@@ -75,8 +76,7 @@ pub(super) fn resolve(
             .map_err(io_at(sh.store.tmp_dir()))?;
         let copy = dir.path().join("secret");
         fs::copy(&given.src, &copy).map_err(io_at(&given.src))?;
-        std::os::unix::fs::chown(&copy, Some(how.owner.0), Some(how.owner.1))
-            .map_err(io_at(&copy))?;
+        copy::set_owner(&copy, how.owner.0, how.owner.1).map_err(io_at(&copy))?;
         fs::set_permissions(&copy, fs::Permissions::from_mode(how.mode & 0o7777))
             .map_err(io_at(&copy))?;
         out.mounts.push(RunMount::Bind {
