@@ -18,8 +18,9 @@ use crate::error::{io_at, Result};
 
 /// Part of every stage's first key: bump it when what a step produces for
 /// the same inputs changes (config defaults, layer format), so old records
-/// are not reused.
-pub const FORMAT: &str = "skiff-buildcache-v1";
+/// are not reused. v2: COPY's created directories and hardlinks, WORKDIR's
+/// owner, heredoc RUNs and mount modes as BuildKit makes them.
+pub const FORMAT: &str = "skiff-buildcache-v2";
 
 /// Owner name of the store pins the build cache holds.
 pub const PIN_OWNER: &str = "buildcache";

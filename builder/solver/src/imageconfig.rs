@@ -47,6 +47,26 @@ impl ImageConfig {
         Ok(ImageConfig(v))
     }
 
+    /// Normalise the config's platform as containerd does (BuildKit's
+    /// image carries it so): an arm64 base's `v8` variant is dropped, an
+    /// arm one without a variant gets `v7`.
+    pub fn normalize_platform(&mut self) {
+        let (Some(os), Some(arch)) = (self.0["os"].as_str(), self.0["architecture"].as_str())
+        else {
+            return;
+        };
+        let p = skiff_core::Platform::new(os, arch, self.0["variant"].as_str());
+        self.0["os"] = json!(p.os);
+        self.0["architecture"] = json!(p.architecture);
+        match (p.variant, self.0.as_object_mut()) {
+            (Some(v), _) => self.0["variant"] = json!(v),
+            (None, Some(o)) => {
+                o.remove("variant");
+            }
+            (None, None) => {}
+        }
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(&self.0).unwrap_or_default()
     }
@@ -208,6 +228,16 @@ impl ImageConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn platform_is_normalised_like_containerd() {
+        let mut c = ImageConfig(json!({"os": "linux", "architecture": "arm64", "variant": "v8"}));
+        c.normalize_platform();
+        assert_eq!(c.0, json!({"os": "linux", "architecture": "arm64"}));
+        let mut c = ImageConfig(json!({"os": "linux", "architecture": "arm"}));
+        c.normalize_platform();
+        assert_eq!(c.0["variant"], json!("v7"));
+    }
 
     #[test]
     fn env_and_fields_survive() {

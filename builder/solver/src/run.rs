@@ -19,15 +19,15 @@ pub enum RunMount {
         target: String,
         read_only: bool,
     },
-    /// An empty tmpfs.
-    Tmpfs { target: String },
+    /// An empty tmpfs, of at most `size` bytes when given.
+    Tmpfs { target: String, size: Option<u64> },
 }
 
 impl RunMount {
     /// Where the mount appears in the container.
     pub fn target(&self) -> &str {
         match self {
-            RunMount::Bind { target, .. } | RunMount::Tmpfs { target } => target,
+            RunMount::Bind { target, .. } | RunMount::Tmpfs { target, .. } => target,
         }
     }
 }

@@ -92,18 +92,28 @@ impl RunExecutor for RuntimeRunner {
 }
 
 fn mount_spec(m: &RunMount) -> MountSpec {
-    let (kind, source, read_only) = match m {
+    let (kind, source, read_only, options) = match m {
         RunMount::Bind {
             source, read_only, ..
-        } => (MountKind::Bind, source.display().to_string(), *read_only),
-        RunMount::Tmpfs { .. } => (MountKind::Tmpfs, String::new(), false),
+        } => (
+            MountKind::Bind,
+            source.display().to_string(),
+            *read_only,
+            Vec::new(),
+        ),
+        RunMount::Tmpfs { size, .. } => (
+            MountKind::Tmpfs,
+            String::new(),
+            false,
+            size.iter().map(|n| format!("size={n}")).collect(),
+        ),
     };
     MountSpec {
         kind,
         source,
         destination: m.target().to_string(),
         readonly: read_only,
-        options: Vec::new(),
+        options,
         anonymous: false,
     }
 }

@@ -70,7 +70,8 @@ fn run_gets_a_typed_request_and_its_upper_dir_is_the_layer() {
     assert_eq!(
         req.mounts[0],
         RunMount::Tmpfs {
-            target: "/t".into()
+            target: "/t".into(),
+            size: None
         }
     );
     match &req.mounts[1] {

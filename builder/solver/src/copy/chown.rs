@@ -3,8 +3,9 @@
 
 use crate::tree::{read_small, Tree};
 
-/// `user[:group]` → (uid, gid). A user without a group takes the user's
-/// primary group from /etc/passwd (0 for a numeric uid not listed there).
+/// `user[:group]` → (uid, gid). A user name without a group takes the
+/// user's primary group from /etc/passwd; a numeric uid without a group
+/// takes the uid itself as gid (BuildKit's file op, unlike RUN's USER).
 pub fn resolve(spec: &str, tree: &dyn Tree) -> Result<(u32, u32), String> {
     let (user, group) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
@@ -13,7 +14,7 @@ pub fn resolve(spec: &str, tree: &dyn Tree) -> Result<(u32, u32), String> {
     let passwd = read_small(tree, "/etc/passwd").unwrap_or_default();
     let passwd = String::from_utf8_lossy(&passwd);
     let (uid, primary) = match user.parse::<u32>() {
-        Ok(n) => (n, lookup_passwd_uid(&passwd, n).unwrap_or(0)),
+        Ok(n) => (n, n),
         Err(_) => lookup_passwd(&passwd, user).ok_or_else(|| {
             format!("unable to find user {user}: no matching entries in passwd file")
         })?,
@@ -37,13 +38,6 @@ fn lookup_passwd(passwd: &str, name: &str) -> Option<(u32, u32)> {
     passwd.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
         (f.len() >= 4 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
-    })
-}
-
-fn lookup_passwd_uid(passwd: &str, uid: u32) -> Option<u32> {
-    passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.len() >= 4 && f[2].parse::<u32>().ok() == Some(uid)).then(|| f[3].parse().ok())?
     })
 }
 
@@ -72,7 +66,8 @@ mod tests {
         let t = DirTree::new(d.path()).unwrap();
         assert_eq!(resolve("app", &t).unwrap(), (1000, 1001));
         assert_eq!(resolve("app:staff", &t).unwrap(), (1000, 50));
-        assert_eq!(resolve("1000", &t).unwrap(), (1000, 1001));
+        assert_eq!(resolve("1000", &t).unwrap(), (1000, 1000));
+        assert_eq!(resolve("1234", &t).unwrap(), (1234, 1234));
         assert_eq!(resolve("42:7", &t).unwrap(), (42, 7));
         assert!(resolve("nobody", &t).is_err());
     }

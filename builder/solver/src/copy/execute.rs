@@ -1,6 +1,7 @@
 //! Phase two of COPY: fill a fresh upper directory with the planned items,
 //! every write reached through the one resolve-in-root.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::ffi::CString;
 use std::fs;
 use std::io;
@@ -35,13 +36,16 @@ pub fn execute(p: &CopyPlan, image: &dyn Tree, upper: &Path) -> io::Result<()> {
                 times.push((d.clone(), n.md.mtime(), n.md.mtime_nsec()));
             }
             None => {
-                let (uid, gid) = p.chown.unwrap_or((0, 0));
+                let (uid, gid, mode) = if p.link { (0, 0, 0o755) } else { new_dir(p) };
                 set_owner(target, uid, gid)?;
-                set_mode(target, 0o755)?;
+                set_mode(target, mode)?;
                 times.push((d.clone(), now, 0));
             }
         }
     }
+    // Files with several links: (dev, inode) of the source → the first
+    // destination written, so names linked in the source stay linked.
+    let mut linked: HashMap<(u64, u64), String> = HashMap::new();
     for it in &p.items {
         let target = InUpper::new(&root, &it.dest)?;
         let target = &target.path;
@@ -80,12 +84,31 @@ pub fn execute(p: &CopyPlan, image: &dyn Tree, upper: &Path) -> io::Result<()> {
                     }
                     Err(_) => fs::create_dir(target)?,
                 }
+                // The destination a directory source creates is a new
+                // directory, as BuildKit makes it: not the source's mode.
+                let (uid, gid, mode) = if it.top_dir {
+                    new_dir(p)
+                } else {
+                    (uid, gid, mode)
+                };
                 set_owner(target, uid, gid)?;
                 set_mode(target, mode)?;
                 times.push((it.dest.clone(), md.mtime(), md.mtime_nsec()));
             }
             Kind::File { .. } => {
                 remove_existing(target)?;
+                if md.nlink() > 1 {
+                    match linked.entry((md.dev(), md.ino())) {
+                        Entry::Occupied(first) => {
+                            let first = InUpper::new(&root, first.get())?;
+                            fs::hard_link(&first.path, target)?;
+                            continue;
+                        }
+                        Entry::Vacant(v) => {
+                            v.insert(it.dest.clone());
+                        }
+                    }
+                }
                 fs::copy(&it.src.real, target)?;
                 set_owner(target, uid, gid)?;
                 set_mode(target, mode)?;
@@ -119,6 +142,18 @@ pub fn execute(p: &CopyPlan, image: &dyn Tree, upper: &Path) -> io::Result<()> {
         set_times(&InUpper::new(&root, &rel)?.path, s, ns)?;
     }
     Ok(())
+}
+
+/// (uid, gid, mode) of a directory the copy creates: --chown's owner or
+/// root, and 0755 or what --chmod makes of it (BuildKit applies both to
+/// the parents it creates).
+fn new_dir(p: &CopyPlan) -> (u32, u32, u32) {
+    let (uid, gid) = p.chown.unwrap_or((0, 0));
+    let mode = match &p.chmod {
+        Some(c) => chmod::apply(c, 0o755, true),
+        None => 0o755,
+    };
+    (uid, gid, mode)
 }
 
 /// A path of the image inside `upper`, reached through the one
@@ -181,7 +216,9 @@ fn chown_tree(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
-fn set_owner(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
+/// lchown, where the build may: unprivileged builds keep the caller's
+/// ownership.
+pub fn set_owner(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
     match std::os::unix::fs::lchown(p, Some(uid), Some(gid)) {
         Ok(()) => Ok(()),
         // Unprivileged builds keep the caller's ownership.

@@ -21,7 +21,7 @@ use skiff_frontend::instructions::Chmod;
 
 use crate::tree::{Node, Tree};
 
-pub use execute::{execute, set_times};
+pub use execute::{execute, set_owner, set_times};
 pub use plan::plan;
 
 /// What to copy.
@@ -39,6 +39,9 @@ pub struct CopyRequest<'a> {
     /// Keep source owners (COPY --from); context files become 0:0.
     pub keep_owner: bool,
     pub parents: bool,
+    /// COPY --link: parents the copy creates are plain (0755 root), as
+    /// the layer is made apart from the image.
+    pub link: bool,
     pub excludes: Vec<String>,
     /// ADD: unpack local tar archives into the destination.
     pub unpack_archives: bool,
@@ -66,6 +69,7 @@ impl<'a> CopyRequest<'a> {
             chmod: None,
             keep_owner: false,
             parents: false,
+            link: false,
             excludes: Vec::new(),
             unpack_archives: false,
             verb,
@@ -101,6 +105,7 @@ pub struct CopyPlan {
     chown: Option<(u32, u32)>,
     chmod: Option<Chmod>,
     keep_owner: bool,
+    link: bool,
     /// Directories the destination needs (clean image paths).
     dest_dirs: Vec<String>,
 }

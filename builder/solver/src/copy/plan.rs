@@ -75,6 +75,7 @@ pub fn plan(req: &CopyRequest) -> io::Result<CopyPlan> {
         chown: req.chown,
         chmod: req.chmod.clone(),
         keep_owner: req.keep_owner,
+        link: req.link,
         ..Default::default()
     };
     let dir_dest = dest_slash || dest_is_existing_dir || matched.len() > 1;
@@ -93,7 +94,8 @@ pub fn plan(req: &CopyRequest) -> io::Result<CopyPlan> {
             dest_clean.clone()
         };
         if node.md.is_dir() {
-            // The directory's contents, and the destination takes its metadata.
+            // The directory's contents; a destination it creates is new
+            // (0755 or --chmod, root or --chown), not the source's.
             p.items.push(Item {
                 src: node,
                 dest: base.clone(),

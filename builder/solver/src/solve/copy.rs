@@ -28,6 +28,8 @@ pub(super) struct CopyLike {
     excludes: Vec<String>,
     checksum: Option<String>,
     unpack: bool,
+    /// `--link`: the layer is made on its own, as if on an empty image.
+    link: bool,
 }
 
 impl CopyLike {
@@ -48,6 +50,7 @@ impl CopyLike {
             excludes: c.excludes.clone(),
             checksum: None,
             unpack: false,
+            link: c.link,
         }
     }
 
@@ -68,6 +71,7 @@ impl CopyLike {
             excludes: a.excludes.clone(),
             checksum: a.checksum.clone(),
             unpack: a.unpack.unwrap_or(true),
+            link: a.link,
         }
     }
 }
@@ -176,6 +180,10 @@ pub(super) fn prepare(
         Some(spec) => Some(copy::chown::resolve(spec, &image).map_err(BuildError::Invalid)?),
         None => None,
     };
+    // --link: the layer does not depend on what is below it. Parents it
+    // creates are new (0755, or the --chown owner) even where the image has
+    // them, and it replaces what it lands on.
+    let image = if c.link { LayerTree::default() } else { image };
     let src_tree: &dyn Tree = match &tree_src {
         SourceTree::Context => &sh.ctx,
         SourceTree::Layers(l) => l,
@@ -191,14 +199,15 @@ pub(super) fn prepare(
         chmod: chmod.clone(),
         keep_owner,
         parents: c.parents,
+        link: c.link,
         excludes,
         unpack_archives: c.unpack && from.is_none() && urls.is_empty(),
         verb: c.verb,
     };
     let plan = copy::plan(&req).map_err(|e| BuildError::Invalid(format!("{e}")))?;
     let material = format!(
-        "{} from={from_key} src={sources:?} dest={dest} owner={owner:?} chmod={chmod:?} parents={} digest={}",
-        c.verb, c.parents, plan.digest
+        "{} from={from_key} src={sources:?} dest={dest} owner={owner:?} chmod={chmod:?} parents={} link={} digest={}",
+        c.verb, c.parents, c.link, plan.digest
     );
     let by = format!("{} # buildkit", one_line(source));
     Ok(Prepared {

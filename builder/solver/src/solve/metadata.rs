@@ -44,17 +44,41 @@ fn pairs_line(verb: &str, pairs: &[(String, String)]) -> String {
     format!("{verb} {}", words.join(" "))
 }
 
+/// The `port/proto` keys one EXPOSE word stands for: proto defaults to
+/// tcp and is lowercased, a range `8000-8002` is every port in it, and an
+/// `ip:host:` prefix (docker run's spec) is ignored.
+fn expose_ports(word: &str) -> Result<Vec<String>> {
+    let bad = || BuildError::Invalid(format!("invalid EXPOSE port {word:?}"));
+    let container = word.rsplit(':').next().unwrap_or(word);
+    let (ports, proto) = match container.split_once('/') {
+        Some((p, proto)) if !proto.is_empty() => (p, proto.to_lowercase()),
+        Some((p, _)) => (p, "tcp".to_string()),
+        None => (container, "tcp".to_string()),
+    };
+    if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
+        return Err(bad());
+    }
+    let (start, end) = match ports.split_once('-') {
+        Some((a, b)) => (a, b),
+        None => (ports, ports),
+    };
+    let start: u16 = start.parse().map_err(|_| bad())?;
+    let end: u16 = end.parse().map_err(|_| bad())?;
+    if end < start {
+        return Err(bad());
+    }
+    Ok((start..=end).map(|p| format!("{p}/{proto}")).collect())
+}
+
 /// A config-only step.
 pub(super) fn prepare(sh: &Shared, st: &State, cmd: &Command, env: &EnvList) -> Result<Prepared> {
     Ok(match cmd {
         Command::Env(kvs) => {
+            // Every pair expands against the environment from before this
+            // instruction: `ENV a=1 b=$a` gives b the old a (as BuildKit).
             let mut pairs = Vec::new();
-            let mut scratch = env.clone();
             for kv in kvs {
-                let k = expand(sh, &kv.key, &scratch)?;
-                let v = expand(sh, &kv.value, &scratch)?;
-                scratch.set(&k, &v);
-                pairs.push((k, v));
+                pairs.push((expand(sh, &kv.key, env)?, expand(sh, &kv.value, env)?));
             }
             let by = pairs_line("ENV", &pairs);
             meta(by.clone(), by, move |c| {
@@ -106,12 +130,7 @@ pub(super) fn prepare(sh: &Shared, st: &State, cmd: &Command, env: &EnvList) -> 
                     .process_words(p, env)
                     .map_err(|e| BuildError::Invalid(e.message))?
                 {
-                    let w = if w.contains('/') {
-                        w.to_lowercase()
-                    } else {
-                        format!("{w}/tcp")
-                    };
-                    list.push(w);
+                    list.extend(expose_ports(&w)?);
                 }
             }
             let by = format!(
@@ -226,8 +245,12 @@ pub(super) fn prepare(sh: &Shared, st: &State, cmd: &Command, env: &EnvList) -> 
                     })
                 }),
                 after: Box::new(move |st| {
+                    // An ARG with no value from anywhere leaves the name
+                    // unset (`${Z+yes}` is empty), as BuildKit does.
                     for (k, v) in vals {
-                        st.args.set(&k, v.as_deref().unwrap_or(""));
+                        if let Some(v) = v {
+                            st.args.set(&k, &v);
+                        }
                     }
                 }),
             }
@@ -264,8 +287,16 @@ pub(super) fn prepare_workdir(sh: &Shared, st: &State, w: &str, env: &EnvList) -
                 .and_then(|r| view.node(&r))
                 .is_some_and(|n| n.md.is_dir());
             let layer = if !exists && !full.is_empty() {
+                // Directories it creates belong to the stage's USER, resolved
+                // as BuildKit's file op does (unknown names give root).
+                let user = st.config.user();
+                let owner = if user.is_empty() {
+                    (0, 0)
+                } else {
+                    copy::chown::resolve(&user, &view).unwrap_or((0, 0))
+                };
                 layer_in_temp_dir(sh, st, "build-workdir", |upper| {
-                    mkdir_like_image(&view, upper, &full).map_err(io_at(upper))
+                    mkdir_like_image(&view, upper, &full, owner).map_err(io_at(upper))
                 })?
             } else {
                 None
@@ -277,8 +308,14 @@ pub(super) fn prepare_workdir(sh: &Shared, st: &State, w: &str, env: &EnvList) -
 }
 
 /// Create `rel` (and missing parents) in `upper`; parents that exist in
-/// the image keep its metadata so the layer changes nothing else.
-fn mkdir_like_image(view: &dyn Tree, upper: &Path, rel: &str) -> std::io::Result<()> {
+/// the image keep its metadata so the layer changes nothing else, new
+/// ones get `owner` (uid, gid).
+fn mkdir_like_image(
+    view: &dyn Tree,
+    upper: &Path,
+    rel: &str,
+    owner: (u32, u32),
+) -> std::io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let mut cur = String::new();
     let mut times = Vec::new();
@@ -292,10 +329,33 @@ fn mkdir_like_image(view: &dyn Tree, upper: &Path, rel: &str) -> std::io::Result
             times.push((target, n.md.mtime(), n.md.mtime_nsec()));
         } else {
             fs::set_permissions(&target, fs::Permissions::from_mode(0o755))?;
+            copy::set_owner(&target, owner.0, owner.1)?;
         }
     }
     for (t, s, ns) in times.into_iter().rev() {
         copy::set_times(&t, s, ns)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expose_ports;
+
+    #[test]
+    fn expose_expands_ranges_and_defaults_to_tcp() {
+        assert_eq!(expose_ports("80").unwrap(), ["80/tcp"]);
+        assert_eq!(expose_ports("53/UDP").unwrap(), ["53/udp"]);
+        assert_eq!(
+            expose_ports("8000-8002").unwrap(),
+            ["8000/tcp", "8001/tcp", "8002/tcp"]
+        );
+        assert_eq!(
+            expose_ports("7000-7001/udp").unwrap(),
+            ["7000/udp", "7001/udp"]
+        );
+        assert!(expose_ports("x").is_err());
+        assert!(expose_ports("9-8").is_err());
+        assert!(expose_ports("80/icmp").is_err());
+    }
 }

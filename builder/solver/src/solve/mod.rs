@@ -8,7 +8,9 @@ mod commit;
 mod copy;
 mod metadata;
 mod run;
+mod run_heredoc;
 mod run_mounts;
+mod run_secret;
 mod stage;
 
 use std::collections::BTreeMap;

@@ -7,7 +7,6 @@ use std::fs;
 use std::path::PathBuf;
 
 use skiff_frontend::instructions::{NetworkMode, RunCommand};
-use skiff_frontend::parser::Heredoc;
 
 use crate::error::{io_at, BuildError, Result};
 use crate::progress::Event;
@@ -20,11 +19,16 @@ use super::Shared;
 /// Lines of output kept for the error of a failed RUN.
 const TAIL_LINES: usize = 10;
 
-/// Where a heredoc RUN's script is mounted.
-const HEREDOC_SCRIPT: &str = "/dev/pipes/heredoc-script";
-
 pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand) -> Result<Prepared> {
-    let args = cmdline(st, &r.cmd);
+    let heredoc = super::run_heredoc::plan(&r.cmd);
+    let args = match &heredoc {
+        Some(h) => {
+            let mut v = st.config.shell();
+            v.push(h.word.clone());
+            v
+        }
+        None => cmdline(st, &r.cmd),
+    };
     // RUN sees ARGs as environment variables, ENV winning.
     let mut run_env: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in st.args.entries() {
@@ -55,11 +59,17 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand) -> Result<Prepare
         resolved.key, r.cmd.files
     );
     let by = format!("RUN {} # buildkit", args.join(" "));
-    let heredocs = r.cmd.files.clone();
+    let heredoc_file = heredoc.and_then(|h| h.file);
     Ok(Prepared {
         material,
         work: Box::new(move |sh, st, id| {
+            let mut resolved = resolved;
+            resolved.fill()?;
             let _keep = resolved.temps;
+            // Secrets given as variables join the environment here, after
+            // the cache key was made.
+            let mut env_list = env_list;
+            env_list.extend(resolved.env);
             let runner = sh.runner.clone().ok_or_else(|| {
                 BuildError::Unsupported(
                     "RUN needs the container runtime, which this skiff cannot use yet".into(),
@@ -77,10 +87,10 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand) -> Result<Prepare
                 mounts: resolved.mounts,
                 add_hosts: add_hosts(&sh.opts.add_hosts),
             };
-            // Heredoc RUN: the body is the script, fed as a file.
-            let _script_dir = match heredocs.first() {
-                Some(h) if req.args.len() >= 2 => Some(heredoc_script(sh, st, h, &mut req)?),
-                _ => None,
+            // A shebang heredoc runs as an executable file.
+            let _script_dir = match &heredoc_file {
+                Some((name, data)) => Some(heredoc_file_mount(sh, name, data, &mut req)?),
+                None => None,
             };
             let layer = layer_in_temp_dir(sh, st, "build-run", |upper| {
                 let work = sh.store.create_temp_dir("build-work")?;
@@ -148,30 +158,27 @@ fn add_hosts(flags: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Write a heredoc RUN's body to a file, mount it and run it with the
-/// shell; the returned dir holds the file until the RUN is done.
-fn heredoc_script(
+/// Write a shebang heredoc to an executable file and mount it read-only
+/// at `/dev/pipes/<name>`; the returned dir holds the file until the RUN
+/// is done.
+fn heredoc_file_mount(
     sh: &Shared,
-    st: &State,
-    h: &Heredoc,
+    name: &str,
+    data: &str,
     req: &mut RunRequest,
 ) -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::Builder::new()
         .prefix("skiff-heredoc-")
         .tempdir_in(sh.store.tmp_dir())
         .map_err(io_at(sh.store.tmp_dir()))?;
     let p = dir.path().join("script");
-    fs::write(&p, &h.content).map_err(io_at(&p))?;
+    fs::write(&p, data).map_err(io_at(&p))?;
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).map_err(io_at(&p))?;
     req.mounts.push(RunMount::Bind {
         source: p,
-        target: HEREDOC_SCRIPT.into(),
+        target: format!("{}/{name}", super::run_heredoc::HEREDOC_DIR),
         read_only: true,
     });
-    let shell = st.config.shell();
-    req.args = shell
-        .into_iter()
-        .take(1)
-        .chain([HEREDOC_SCRIPT.to_string()])
-        .collect();
     Ok(dir)
 }

@@ -10,8 +10,9 @@ use crate::cache;
 use crate::copy::{self, CopyRequest};
 use crate::error::{io_at, BuildError, Result};
 use crate::run::RunMount;
-use crate::tree::{self, DirTree, LayerTree};
+use crate::tree::{self, DirTree, LayerTree, Tree};
 
+use super::run_secret::SecretMount;
 use super::Shared;
 
 /// A RUN's mounts, ready for the runtime.
@@ -20,8 +21,26 @@ pub(super) struct ResolvedMounts {
     pub mounts: Vec<RunMount>,
     /// What the mounts add to the cache key (a secret's id, never its value).
     pub key: Vec<String>,
-    /// Stage subtrees materialised for binds; alive until the RUN is done.
+    /// `KEY=VALUE` for secrets given as environment variables (`env=`);
+    /// never part of the key.
+    pub env: Vec<String>,
+    /// Bind sources planned but not yet copied into their temp dir: the
+    /// copy is made only when the RUN runs, never for a cached step.
+    pending: Vec<(copy::CopyPlan, PathBuf)>,
+    /// Stage subtrees materialised for binds and secret copies; alive
+    /// until the RUN is done.
     pub temps: Vec<tempfile::TempDir>,
+}
+
+impl ResolvedMounts {
+    /// Copy the bind sources into their temp dirs, just before the RUN.
+    pub fn fill(&mut self) -> Result<()> {
+        for (plan, dir) in self.pending.drain(..) {
+            let dest = DirTree::new(&dir).map_err(io_at(&dir))?;
+            copy::execute(&plan, &dest, &dir).map_err(io_at(&dir))?;
+        }
+        Ok(())
+    }
 }
 
 pub(super) fn resolve(sh: &Shared, mounts: &[Mount]) -> Result<ResolvedMounts> {
@@ -29,17 +48,46 @@ pub(super) fn resolve(sh: &Shared, mounts: &[Mount]) -> Result<ResolvedMounts> {
     for m in mounts {
         let target = m.target().unwrap_or_default().to_string();
         match m {
-            Mount::Secret { id, required, .. } => {
-                secret(sh, &mut out, id.as_deref(), *required, target)?
+            Mount::Secret {
+                id,
+                required,
+                env,
+                mode,
+                uid,
+                gid,
+                ..
+            } => {
+                let owner = (uid.unwrap_or(0), gid.unwrap_or(0));
+                let how = SecretMount {
+                    id: id.as_deref(),
+                    required: *required,
+                    env: env.as_deref(),
+                    mode: mode.unwrap_or(0o400),
+                    owner,
+                };
+                super::run_secret::resolve(sh, &mut out, how, target)?
             }
-            Mount::Cache { id, read_only, .. } => {
+            Mount::Cache {
+                id,
+                read_only,
+                mode,
+                uid,
+                gid,
+                ..
+            } => {
                 let id = id.clone().unwrap_or_else(|| target.clone());
                 let dir = sh
                     .store
                     .buildcache_dir()
                     .join("mounts")
                     .join(cache::key(&[&id]));
-                fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+                if !dir.exists() {
+                    new_cache_dir(
+                        &dir,
+                        mode.unwrap_or(0o755),
+                        (uid.unwrap_or(0), gid.unwrap_or(0)),
+                    )?;
+                }
                 out.key.push(format!("cache:{id}:{target}"));
                 out.mounts.push(RunMount::Bind {
                     source: dir,
@@ -47,9 +95,12 @@ pub(super) fn resolve(sh: &Shared, mounts: &[Mount]) -> Result<ResolvedMounts> {
                     read_only: *read_only,
                 });
             }
-            Mount::Tmpfs { .. } => {
+            Mount::Tmpfs { size_limit, .. } => {
                 out.key.push(format!("tmpfs:{target}"));
-                out.mounts.push(RunMount::Tmpfs { target });
+                out.mounts.push(RunMount::Tmpfs {
+                    target,
+                    size: *size_limit,
+                });
             }
             Mount::Bind {
                 from,
@@ -74,45 +125,37 @@ pub(super) fn resolve(sh: &Shared, mounts: &[Mount]) -> Result<ResolvedMounts> {
     Ok(out)
 }
 
-/// A `--secret` file, bound read-only; its id (default: the target's file
-/// name) goes into the key, its content never.
-fn secret(
-    sh: &Shared,
-    out: &mut ResolvedMounts,
-    id: Option<&str>,
-    required: bool,
-    target: String,
-) -> Result<()> {
-    let id = id.map(str::to_string).unwrap_or_else(|| {
-        Path::new(&target)
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
-    let target = if target.is_empty() {
-        format!("/run/secrets/{id}")
-    } else {
-        target
-    };
-    match sh.opts.secrets.iter().find(|s| s.id == id) {
-        Some(s) => out.mounts.push(RunMount::Bind {
-            source: s.src.clone(),
-            target: target.clone(),
-            read_only: true,
-        }),
-        None if required => {
-            return Err(BuildError::Invalid(format!(
-                "secret {id}: not provided (use --secret id={id},src=...)"
-            )))
+/// A new cache mount's directory: its mode and owner are the mount's
+/// `mode`, `uid`, `gid` (BuildKit's defaults 0755 root), set once, when the
+/// cache is created; later RUNs find what the first left.
+fn new_cache_dir(dir: &Path, mode: u32, owner: (u32, u32)) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = dir.parent().unwrap_or(dir);
+    fs::create_dir_all(parent).map_err(io_at(parent))?;
+    // Made under a temporary name and renamed, so a concurrent build never
+    // sees it before its owner and mode are right.
+    let tmp = tempfile::Builder::new()
+        .prefix(".new-cache-")
+        .tempdir_in(parent)
+        .map_err(io_at(parent))?;
+    let made = tmp.path();
+    fs::set_permissions(made, fs::Permissions::from_mode(mode & 0o7777)).map_err(io_at(made))?;
+    copy::set_owner(made, owner.0, owner.1).map_err(io_at(made))?;
+    let made = tmp.keep();
+    if let Err(e) = fs::rename(&made, dir) {
+        let _ = fs::remove_dir(&made);
+        if !dir.is_dir() {
+            return Err(io_at(dir)(e));
         }
-        None => {}
     }
-    out.key.push(format!("secret:{id}:{target}"));
     Ok(())
 }
 
-/// A bind of the context (keyed by the content it exposes) or of a stage's
-/// or image's subtree (keyed by the stage and the subtree's digest).
+/// A bind of the context or of a stage's or image's subtree. Either is
+/// a private copy (the context as .dockerignore filters it), so a `rw`
+/// bind's writes are thrown away with it and never reach the context.
+/// Keyed by what it exposes: the context's content digest, or the stage
+/// and the subtree's digest.
 fn bind(
     sh: &Shared,
     out: &mut ResolvedMounts,
@@ -124,20 +167,23 @@ fn bind(
     let source = tree::clean(source.unwrap_or(""));
     let (host, what, digest) = match from {
         None => {
-            let sources = vec![if source.is_empty() {
-                ".".into()
-            } else {
-                source.clone()
-            }];
-            let image = LayerTree::default();
-            let req = CopyRequest::new(sources, "/x/", &sh.ctx, &image, "RUN --mount");
-            let digest = copy::plan(&req).map(|p| p.digest).unwrap_or_default();
-            let host = sh.ctx.host_path(&source).map_err(io_at(&sh.ctx.dir))?;
+            let (host, digest) = materialize(sh, out, &sh.ctx, &source, false, "type=bind")?;
             (host, "context".to_string(), digest)
         }
         Some(f) => {
-            let (host, what) = bind_from(sh, out, f, &source)?;
-            (host, what, String::new())
+            let (layers, key) = if let Some(j) = sh.stage_by_ref(f) {
+                let o = sh.wait_stage(j)?;
+                (o.snapshots.clone(), o.key.clone())
+            } else if let Some(b) = sh.bases.get(f) {
+                (b.snapshots.clone(), b.id.clone())
+            } else {
+                return Err(BuildError::Invalid(format!(
+                    "--mount from={f}: no such stage or image"
+                )));
+            };
+            let view = LayerTree::new(&layers);
+            let (host, digest) = materialize(sh, out, &view, &source, true, &format!("from={f}"))?;
+            (host, key, digest)
         }
     };
     out.mounts.push(RunMount::Bind {
@@ -150,35 +196,37 @@ fn bind(
     Ok(())
 }
 
-/// Materialise `source` of stage or image `f` in a temp dir: a merged view
-/// of layers has no single host path to bind.
-fn bind_from(
+/// Plan the copy of `source` of `src` into a temp dir that lives as long
+/// as the RUN (made by [`ResolvedMounts::fill`]): returns the host path to
+/// bind (the dir, or the file in it) and the digest of what it copies.
+fn materialize(
     sh: &Shared,
     out: &mut ResolvedMounts,
-    f: &str,
+    src: &dyn Tree,
     source: &str,
+    keep_owner: bool,
+    label: &str,
 ) -> Result<(PathBuf, String)> {
-    let (layers, key) = if let Some(j) = sh.stage_by_ref(f) {
-        let o = sh.wait_stage(j)?;
-        (o.snapshots.clone(), o.key.clone())
-    } else if let Some(b) = sh.bases.get(f) {
-        (b.snapshots.clone(), b.id.clone())
-    } else {
-        return Err(BuildError::Invalid(format!(
-            "--mount from={f}: no such stage or image"
-        )));
-    };
     let t = tempfile::Builder::new()
         .prefix("skiff-bind-")
         .tempdir_in(sh.store.tmp_dir())
         .map_err(io_at(sh.store.tmp_dir()))?;
-    let view = LayerTree::new(&layers);
     let dest = DirTree::new(t.path()).map_err(io_at(t.path()))?;
-    let mut req = CopyRequest::new(vec![source.to_string()], "/", &view, &dest, "RUN --mount");
-    req.keep_owner = true;
-    let p = copy::plan(&req).map_err(|e| BuildError::Invalid(format!("--mount from={f}: {e}")))?;
-    copy::execute(&p, &dest, t.path()).map_err(io_at(t.path()))?;
-    let host = t.path().to_path_buf();
+    let what = if source.is_empty() { "." } else { source };
+    let mut req = CopyRequest::new(vec![what.to_string()], "/", src, &dest, "RUN --mount");
+    req.keep_owner = keep_owner;
+    let p = copy::plan(&req).map_err(|e| BuildError::Invalid(format!("--mount {label}: {e}")))?;
+    let digest = p.digest.clone();
+    out.pending.push((p, t.path().to_path_buf()));
+    let is_dir = src
+        .resolve(source, true)
+        .ok()
+        .and_then(|r| src.node(&r))
+        .is_none_or(|n| n.md.is_dir());
+    let host = match Path::new(source).file_name() {
+        Some(name) if !is_dir => t.path().join(name),
+        _ => t.path().to_path_buf(),
+    };
     out.temps.push(t);
-    Ok((host, format!("{key}:{}", p.digest)))
+    Ok((host, digest))
 }

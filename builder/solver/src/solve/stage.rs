@@ -130,7 +130,9 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 BuildError::Invalid(format!("base image {name} was not resolved"))
             })?;
             let key = cache::key(&[cache::FORMAT, &epoch, "from", &b.id, &platform.to_string()]);
-            State::on(&b.config, &b.layers, &b.snapshots, key, i != sh.plan.target)
+            let mut config = b.config.clone();
+            config.normalize_platform();
+            State::on(&config, &b.layers, &b.snapshots, key, i != sh.plan.target)
         }
         Base::Stage(j) => {
             let o = sh.wait_stage(*j)?;
