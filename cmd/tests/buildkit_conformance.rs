@@ -64,7 +64,16 @@ fn buildkit_build_cases_match_the_recording() {
         }
     }
     assert_eq!(passed.len() + failed.len(), cases, "{stdout}");
-    let known = known_failures();
+    let mut known = known_failures();
+    // Case 09 copies symlinks from its context. Where shared/ was laid
+    // without them (plain files holding the target, as on the dev VMs),
+    // no builder can pass it; where the symlinks are there, it must pass.
+    let link = format!("{suite}/cases/09-context-symlinks/context/rel-link");
+    let has_links = std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink());
+    if !has_links {
+        eprintln!("{link} is not a symlink in this copy of shared/: case 09 cannot pass here");
+        known.insert("09-context-symlinks".to_string());
+    }
     let regressions: Vec<&String> = failed
         .iter()
         .filter(|(n, _)| !known.contains(n))
