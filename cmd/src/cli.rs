@@ -187,6 +187,10 @@ pub fn parse() -> Result<Invocation, i32> {
         cmd = cmd.name(name).bin_name(name);
     }
     let matches = cmd.try_get_matches().map_err(|e| {
+        if let Some(text) = crate::flag_errors::docker_text(&e) {
+            eprintln!("{text}");
+            return crate::exit::SKIFF_ERROR;
+        }
         let code = if e.use_stderr() {
             crate::exit::SKIFF_ERROR
         } else {

@@ -21,6 +21,7 @@ macro_rules! say {
 mod cli;
 mod commands;
 mod exit;
+mod flag_errors;
 mod format;
 mod globals;
 

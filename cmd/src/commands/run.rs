@@ -140,8 +140,11 @@ pub struct TargetAndCommand<T: Target> {
         help = T::VALUE_NAME,
         required = true,
         num_args = T::MIN_WORDS..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        // Not allow_hyphen_values: with it clap takes an unknown flag
+        // before the target (`--foo`, or `-e=K=V` whose `=` is no known
+        // short) for the target itself. trailing_var_arg alone already
+        // keeps every word after the target, flags included.
+        trailing_var_arg = true
     )]
     words: Vec<String>,
     #[arg(skip)]
