@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use skiff_store::oci_spec::image::{Config, Digest};
+use skiff_store::oci_spec::image::{Config, Digest, ImageConfiguration};
 
-use super::options::{ImageSource, Pull};
+use super::options::{Fetch, ImageSource, Platform, Pull, PullRequest};
 use crate::error::{io, Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -34,10 +34,15 @@ pub(super) fn text(v: &Option<String>) -> String {
 
 impl RunImage {
     /// Resolve `source` (the store under `root`, or a rootfs directory),
+    /// pulling it through `fetch` as its `--pull` policy says and
     /// unpacking the image's layers if needed.
-    pub fn resolve(root: &Path, source: &ImageSource) -> Result<RunImage> {
+    pub fn resolve(root: &Path, source: &ImageSource, fetch: &mut Fetch<'_>) -> Result<RunImage> {
         match source {
-            ImageSource::Store { reference, pull } => from_store(root, reference, *pull),
+            ImageSource::Store {
+                reference,
+                pull,
+                platform,
+            } => from_store(root, reference, *pull, platform.as_ref(), fetch),
             ImageSource::RootfsDir(dir) => from_rootfs(dir),
         }
     }
@@ -56,17 +61,33 @@ fn from_rootfs(dir: &str) -> Result<RunImage> {
     })
 }
 
-fn from_store(root: &Path, reference: &str, pull: Pull) -> Result<RunImage> {
+/// docker's `--pull` rules: `always` pulls first; `missing` pulls when the
+/// image, or its `--platform` variant, is not in the store; `never` fails.
+fn from_store(
+    root: &Path,
+    reference: &str,
+    pull: Pull,
+    platform: Option<&Platform>,
+    fetch: &mut Fetch<'_>,
+) -> Result<RunImage> {
+    let request = |missing| PullRequest {
+        reference,
+        platform,
+        missing,
+    };
+    if pull == Pull::Always {
+        fetch(request(false))?;
+    }
     let store = skiff_store::Store::open(root).map_err(store_err)?;
-    let img = store.resolve(reference).map_err(|e| match pull {
-        Pull::Never => Error::Invalid(e.to_string()),
-        // Pulling from `run` waits for the registry client to be wired in.
-        Pull::Missing => Error::Invalid(format!(
-            "Unable to find image '{reference}' locally: {e} (pull it first with `skiff pull {reference}`)"
-        )),
-    })?;
+    let (img, config) = match find(&store, reference, platform)? {
+        Ok(found) => found,
+        Err(_) if pull == Pull::Missing => {
+            fetch(request(true))?;
+            find(&store, reference, platform)?.map_err(Error::Invalid)?
+        }
+        Err(absent) => return Err(Error::Invalid(absent)),
+    };
     let layers = store.image_layers(&img).map_err(store_err)?;
-    let config = store.image_config(&img).map_err(store_err)?;
     Ok(RunImage {
         reference: reference.to_string(),
         id: img.id().to_string(),
@@ -74,6 +95,53 @@ fn from_store(root: &Path, reference: &str, pull: Pull) -> Result<RunImage> {
         config: config.config().clone().unwrap_or_default(),
         pins: vec![img.digest.clone(), img.config_digest.clone()],
     })
+}
+
+type Found = (skiff_store::Image, ImageConfiguration);
+
+/// The image `reference` names, for `platform` when one is asked for;
+/// `Ok(Err(why))` when it is absent (not in the store, or only for another
+/// platform: docker pulls then), `Err` when the store itself fails.
+fn find(
+    store: &skiff_store::Store,
+    reference: &str,
+    platform: Option<&Platform>,
+) -> Result<std::result::Result<Found, String>> {
+    let looked_up = match platform {
+        Some(p) => store.resolve_for(reference, p),
+        None => store.resolve(reference),
+    };
+    let img = match looked_up {
+        Ok(img) => img,
+        Err(e @ skiff_store::Error::ImageNotFound(_)) => return Ok(Err(e.to_string())),
+        Err(skiff_store::Error::NoMatchingPlatform { .. }) => {
+            return Ok(Err(mismatch(reference, platform, None)))
+        }
+        Err(e) => return Err(store_err(e)),
+    };
+    let config = store.image_config(&img).map_err(store_err)?;
+    if let Some(want) = platform {
+        let have = Platform::new(
+            &config.os().to_string(),
+            &config.architecture().to_string(),
+            config.variant().as_deref(),
+        );
+        if !want.matches(&have) {
+            return Ok(Err(mismatch(reference, platform, Some(&have))));
+        }
+    }
+    Ok(Ok((img, config)))
+}
+
+/// docker's message for an image there only for another platform.
+fn mismatch(reference: &str, want: Option<&Platform>, have: Option<&Platform>) -> String {
+    let want = want.map(ToString::to_string).unwrap_or_default();
+    let have = have
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "none".into());
+    format!(
+        "image with reference {reference} was found but does not match the specified platform: wanted {want}, actual: {have}"
+    )
 }
 
 pub(crate) fn store_err(e: skiff_store::Error) -> Error {
