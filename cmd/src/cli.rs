@@ -135,6 +135,8 @@ pub enum ImageCommand {
 pub enum ContainerOps {
     /// Create and run a new container from an image
     Run(run::Args),
+    /// Create a new container
+    Create(create::Args),
     /// Fetch the logs of a container
     Logs(logs::Args),
     /// Execute a command in a running container
@@ -288,6 +290,7 @@ impl ContainerOps {
     fn run(self, g: &Globals) -> anyhow::Result<i32> {
         match self {
             ContainerOps::Run(a) => run::run(g, a),
+            ContainerOps::Create(a) => create::run(g, a),
             ContainerOps::Logs(a) => logs::run(g, a),
             ContainerOps::Exec(a) => exec::run(g, a),
             ContainerOps::Stop(a) => stop::run(g, a),

@@ -6,6 +6,7 @@ pub mod builder;
 pub mod buildx;
 pub mod completion;
 pub mod container_prune;
+pub mod create;
 pub mod debug;
 pub mod each;
 pub mod exec;
