@@ -147,3 +147,47 @@ fn mismatch(reference: &str, want: Option<&Platform>, have: Option<&Platform>) -
 pub(crate) fn store_err(e: skiff_store::Error) -> Error {
     Error::Store(e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_mismatch_names_both_platforms() {
+        let want = Platform::parse("linux/s390x").unwrap();
+        let have = Platform::parse("linux/amd64").unwrap();
+        assert_eq!(
+            mismatch("busybox", Some(&want), Some(&have)),
+            "image with reference busybox was found but does not match the specified platform: wanted linux/s390x, actual: linux/amd64"
+        );
+        assert!(mismatch("busybox", Some(&want), None).ends_with("actual: none"));
+    }
+
+    #[test]
+    fn a_missing_image_is_pulled_once_then_found_or_refused() {
+        // An empty store: `missing` asks the fetcher once (and fails as it
+        // did: nothing was stored); `never` does not ask.
+        let dir = tempfile::tempdir().unwrap();
+        for (pull, asked) in [(Pull::Missing, 1), (Pull::Never, 0), (Pull::Always, 1)] {
+            let mut calls = Vec::new();
+            let source = ImageSource::Store {
+                reference: "busybox".into(),
+                pull,
+                platform: None,
+            };
+            let err = RunImage::resolve(dir.path(), &source, &mut |r: PullRequest<'_>| {
+                calls.push((r.reference.to_string(), r.missing));
+                Ok(())
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains("No such image: busybox"), "{err}");
+            assert_eq!(calls.len(), asked, "{pull:?}");
+            if pull == Pull::Missing {
+                assert_eq!(calls, [("busybox".to_string(), true)]);
+            }
+            if pull == Pull::Always {
+                assert_eq!(calls, [("busybox".to_string(), false)]);
+            }
+        }
+    }
+}

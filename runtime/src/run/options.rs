@@ -199,3 +199,21 @@ pub struct ExecOptions {
     /// `--privileged` (for this command only).
     pub privileged: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_takes_dockers_three_words_only() {
+        assert_eq!("missing".parse::<Pull>().unwrap(), Pull::Missing);
+        assert_eq!("always".parse::<Pull>().unwrap(), Pull::Always);
+        assert_eq!("never".parse::<Pull>().unwrap(), Pull::Never);
+        assert_eq!(Pull::default(), Pull::Missing);
+        let e = "Always".parse::<Pull>().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid pull option: 'Always': must be one of \"always\", \"missing\" or \"never\""
+        );
+    }
+}
