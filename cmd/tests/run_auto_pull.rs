@@ -192,3 +192,37 @@ fn platform_on_run_selects_and_is_checked() {
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     assert!(stderr(&out).contains("invalid platform"), "{}", text(&out));
 }
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn an_image_of_another_platform_runs_with_dockers_warning() {
+    let store = Store::new();
+    // The busybox binaries are the host's; only the config says s390x.
+    store.ok(&[
+        "import",
+        "--platform",
+        "linux/s390x",
+        &ground("SKIFF_TEST_BUSYBOX_TAR"),
+        "foreign",
+    ]);
+    let out = store.run(&["run", "--rm", "foreign", "echo", "ran"]);
+    assert_eq!(stdout(&out), "ran\n", "{}", text(&out));
+    assert!(
+        stderr(&out).contains(
+            "WARNING: The requested image's platform (linux/s390x) does not match the detected host platform"
+        ),
+        "{}",
+        text(&out)
+    );
+    // Asked for by name, it is no surprise: no warning.
+    let out = store.run(&[
+        "run",
+        "--rm",
+        "--platform=linux/s390x",
+        "foreign",
+        "echo",
+        "ran",
+    ]);
+    assert_eq!(stdout(&out), "ran\n", "{}", text(&out));
+    assert!(!stderr(&out).contains("WARNING"), "{}", text(&out));
+}

@@ -20,6 +20,8 @@ pub struct RunImage {
     pub config: Config,
     /// What the container pins in the store against GC and `rmi`.
     pub pins: Vec<Digest>,
+    /// The platform its config names; `None` for a rootfs directory.
+    pub platform: Option<Platform>,
 }
 
 /// An optional list of an image config, empty when unset.
@@ -79,7 +81,7 @@ fn from_store(
         fetch(request(false))?;
     }
     let store = skiff_store::Store::open(root).map_err(store_err)?;
-    let (img, config) = match find(&store, reference, platform)? {
+    let (img, config, have) = match find(&store, reference, platform)? {
         Ok(found) => found,
         Err(_) if pull == Pull::Missing => {
             fetch(request(true))?;
@@ -94,10 +96,11 @@ fn from_store(
         layers,
         config: config.config().clone().unwrap_or_default(),
         pins: vec![img.digest.clone(), img.config_digest.clone()],
+        platform: Some(have),
     })
 }
 
-type Found = (skiff_store::Image, ImageConfiguration);
+type Found = (skiff_store::Image, ImageConfiguration, Platform);
 
 /// The image `reference` names, for `platform` when one is asked for;
 /// `Ok(Err(why))` when it is absent (not in the store, or only for another
@@ -120,17 +123,29 @@ fn find(
         Err(e) => return Err(store_err(e)),
     };
     let config = store.image_config(&img).map_err(store_err)?;
+    let have = Platform::new(
+        &config.os().to_string(),
+        &config.architecture().to_string(),
+        config.variant().as_deref(),
+    );
     if let Some(want) = platform {
-        let have = Platform::new(
-            &config.os().to_string(),
-            &config.architecture().to_string(),
-            config.variant().as_deref(),
-        );
         if !want.matches(&have) {
             return Ok(Err(mismatch(reference, platform, Some(&have))));
         }
     }
-    Ok(Ok((img, config)))
+    Ok(Ok((img, config, have)))
+}
+
+/// docker's warning for an image of another platform run without
+/// `--platform` (it runs anyway: binfmt may handle it, or the config's
+/// platform may simply be wrong).
+pub(super) fn foreign_platform_warning(have: &Platform) -> Option<String> {
+    let host = Platform::host();
+    (!host.matches(have)).then(|| {
+        format!(
+            "The requested image's platform ({have}) does not match the detected host platform ({host}) and no specific platform was requested"
+        )
+    })
 }
 
 /// docker's message for an image there only for another platform.
@@ -161,6 +176,17 @@ mod tests {
             "image with reference busybox was found but does not match the specified platform: wanted linux/s390x, actual: linux/amd64"
         );
         assert!(mismatch("busybox", Some(&want), None).ends_with("actual: none"));
+    }
+
+    #[test]
+    fn only_a_foreign_platform_is_warned_about() {
+        assert_eq!(foreign_platform_warning(&Platform::host()), None);
+        let s390x = Platform::parse("linux/s390x").unwrap();
+        let w = foreign_platform_warning(&s390x).unwrap();
+        assert!(
+            w.starts_with("The requested image's platform (linux/s390x) does not match the detected host platform (linux/"),
+            "{w}"
+        );
     }
 
     #[test]

@@ -78,6 +78,11 @@ fn build(
     let ctx = NetContext::new(layout.root()).map_err(net::net_err)?;
     let mut net = network::choose(&ctx, &o.network, warn)?;
     let image = RunImage::resolve(layout.root(), source, fetch)?;
+    if let (ImageSource::Store { platform: None, .. }, Some(have)) = (source, &image.platform) {
+        if let Some(w) = image::foreign_platform_warning(have) {
+            warn(&w);
+        }
+    }
     let argv = process::argv(&o, &image)?;
     let env = process::env(&o.process, &image)?;
     let workdir = process::workdir(&o.process, &image)?;
