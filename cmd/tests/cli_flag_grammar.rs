@@ -157,3 +157,37 @@ fn exec_takes_the_same_grammar() {
     );
     s.ok(&["rm", "-f", &id]);
 }
+
+/// faas-cli's local-run argv, word for word in its shape (--network=none
+/// instead of the default bridge, so no host-wide network is touched).
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn faas_cli_local_run_argv() {
+    let s = Store::new();
+    let img = &busybox(&s)[0];
+    let secrets = tempfile::tempdir().unwrap();
+    std::fs::write(secrets.path().join("api-key"), "k").unwrap();
+    let volume = format!(
+        "--volume={}:/var/openfaas/secrets",
+        secrets.path().display()
+    );
+    let out = s.run(&[
+        "run",
+        "--rm",
+        "-i",
+        "-p=18080:8080",
+        "--network=none",
+        "-e=write_debug=true",
+        "--read-only",
+        "--memory-reservation=20m",
+        "--cpus=0.5",
+        &volume,
+        "-e=fprocess=cat",
+        img,
+        "sh",
+        "-c",
+        "echo $write_debug $fprocess; cat /var/openfaas/secrets/api-key",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&out), "true cat\nk", "{}", text(&out));
+}
