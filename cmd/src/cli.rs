@@ -181,7 +181,7 @@ pub struct Invocation {
 /// Parse argv the docker way: clap's usage errors exit 125 like docker's
 /// flag errors, help and version exit 0.
 pub fn parse() -> Result<Invocation, i32> {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::pflag::bool_values(Cli::command());
     // Reached through a `docker` link, show `docker` in help and errors.
     if let Some(name) = invoked_as() {
         // clap wants a 'static name; this runs once per process.
@@ -189,7 +189,7 @@ pub fn parse() -> Result<Invocation, i32> {
         cmd = cmd.name(name).bin_name(name);
     }
     let matches = cmd.try_get_matches().map_err(|e| {
-        if let Some(text) = crate::flag_errors::docker_text(&e) {
+        if let Some(text) = crate::pflag::docker_text(&e) {
             eprintln!("{text}");
             return crate::exit::SKIFF_ERROR;
         }

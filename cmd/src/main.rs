@@ -21,9 +21,9 @@ macro_rules! say {
 mod cli;
 mod commands;
 mod exit;
-mod flag_errors;
 mod format;
 mod globals;
+mod pflag;
 
 use std::process::ExitCode;
 

@@ -191,3 +191,26 @@ fn faas_cli_local_run_argv() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(stdout(&out), "true cat\nk", "{}", text(&out));
 }
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn boolean_flags_take_an_optional_value() {
+    let s = Store::new();
+    let img = &busybox(&s)[0];
+    // --rm=false keeps the container; --rm=true removes it.
+    s.ok(&["run", "--rm=false", "--name=kept", img, "true"]);
+    s.ok(&["run", "--rm=true", "--name=gone", img, "true"]);
+    let names = s.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(names.trim(), "kept", "{names}");
+    // -d=true detaches (only the id on stdout); -t=false is no tty.
+    let out = s.run(&["run", "-d=true", "-t=false", img, "true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = stdout(&out).trim().to_string();
+    assert_eq!(id.len(), 64, "{}", text(&out));
+    let tty = s.ok(&["inspect", "--format", "{{.Config.Tty}}", &id]);
+    assert_eq!(tty.trim(), "false");
+    // Not a boolean: refused with 125, nothing created.
+    let out = s.run(&["run", "--privileged=maybe", img, "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
+    assert_eq!(s.ok(&["ps", "-aq"]).lines().count(), 2);
+}
