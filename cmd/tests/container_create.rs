@@ -5,12 +5,8 @@
 
 mod common;
 
-use common::container::busybox;
+use common::container::{busybox, is_full_id};
 use common::*;
-
-fn is_full_id(s: &str) -> bool {
-    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
-}
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]

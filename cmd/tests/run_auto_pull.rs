@@ -7,12 +7,9 @@ mod common;
 
 use std::path::Path;
 
+use common::container::is_full_id;
 use common::registry::*;
 use common::*;
-
-fn is_full_id(s: &str) -> bool {
-    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
-}
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
