@@ -135,6 +135,8 @@ pub enum ImageCommand {
 pub enum ContainerOps {
     /// Create and run a new container from an image
     Run(run::Args),
+    /// Create a new container
+    Create(create::Args),
     /// Fetch the logs of a container
     Logs(logs::Args),
     /// Execute a command in a running container
@@ -179,7 +181,7 @@ pub struct Invocation {
 /// Parse argv the docker way: clap's usage errors exit 125 like docker's
 /// flag errors, help and version exit 0.
 pub fn parse() -> Result<Invocation, i32> {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::pflag::bool_values(Cli::command());
     // Reached through a `docker` link, show `docker` in help and errors.
     if let Some(name) = invoked_as() {
         // clap wants a 'static name; this runs once per process.
@@ -187,6 +189,10 @@ pub fn parse() -> Result<Invocation, i32> {
         cmd = cmd.name(name).bin_name(name);
     }
     let matches = cmd.try_get_matches().map_err(|e| {
+        if let Some(text) = crate::pflag::docker_text(&e) {
+            eprintln!("{text}");
+            return crate::exit::SKIFF_ERROR;
+        }
         let code = if e.use_stderr() {
             crate::exit::SKIFF_ERROR
         } else {
@@ -284,6 +290,7 @@ impl ContainerOps {
     fn run(self, g: &Globals) -> anyhow::Result<i32> {
         match self {
             ContainerOps::Run(a) => run::run(g, a),
+            ContainerOps::Create(a) => create::run(g, a),
             ContainerOps::Logs(a) => logs::run(g, a),
             ContainerOps::Exec(a) => exec::run(g, a),
             ContainerOps::Stop(a) => stop::run(g, a),

@@ -23,6 +23,7 @@ mod commands;
 mod exit;
 mod format;
 mod globals;
+mod pflag;
 
 use std::process::ExitCode;
 

@@ -6,6 +6,7 @@ pub mod builder;
 pub mod buildx;
 pub mod completion;
 pub mod container_prune;
+pub mod create;
 pub mod debug;
 pub mod each;
 pub mod exec;
@@ -40,12 +41,3 @@ pub mod transfer;
 pub mod version;
 pub mod volume;
 pub mod wait;
-
-/// Placeholder for commands whose capability has not landed yet: a clear
-/// error and docker's exit code for a tool error, never a silent success.
-pub fn not_yet(name: &str) -> anyhow::Result<i32> {
-    Err(crate::exit::Failure::new(
-        crate::exit::SKIFF_ERROR,
-        format!("`skiff {name}` is not implemented yet"),
-    ))
-}

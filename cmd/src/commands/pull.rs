@@ -5,7 +5,7 @@ use clap::Args as ClapArgs;
 use skiff_registry::pull::PullOptions;
 use skiff_registry::Platform;
 
-use super::transfer::{ProgressMode, TransferArgs};
+use super::transfer::{ProgressMode, Transfer, TransferArgs};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -25,28 +25,35 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let platform = a.platform.as_deref().map(Platform::parse).transpose()?;
     let t = a.transfer.prepare(g, &a.name, "pull")?;
-    let mode = t.mode;
     let last = a.name.rsplit('/').next().unwrap_or(&a.name);
-    if mode != ProgressMode::Quiet && !last.contains(':') && !a.name.contains('@') {
+    if t.mode != ProgressMode::Quiet && !last.contains(':') && !a.name.contains('@') {
         say!("Using default tag: latest");
     }
+    say!("{}", pull_image(&t, platform)?);
+    Ok(0)
+}
+
+/// Pull `t.reference` into the store with docker's lines (layer progress,
+/// `Digest:`, `Status:`): the one pull path, `skiff pull`'s and the one
+/// `run` and `create` take for a missing image. Returns the full reference
+/// pulled (`docker.io/library/busybox:latest`).
+pub fn pull_image(t: &Transfer, platform: Option<Platform>) -> anyhow::Result<String> {
     let (reference, store) = (&t.reference, &t.store);
     let result = t.run(|reg, reporter| async move {
         skiff_registry::pull::pull(store, &reg, reference, &PullOptions { platform }, reporter)
             .await
     })?;
     let whole = reference.whole();
-    if mode != ProgressMode::Quiet {
+    if t.mode != ProgressMode::Quiet {
         let familiar = skiff_store::normalize_reference(&whole)
             .map(|r| r.familiar())
             .unwrap_or_else(|_| whole.clone());
-        say!("Digest: {}", result.digest);
+        t.say(&format!("Digest: {}", result.digest));
         if result.downloaded {
-            say!("Status: Downloaded newer image for {familiar}");
+            t.say(&format!("Status: Downloaded newer image for {familiar}"));
         } else {
-            say!("Status: Image is up to date for {familiar}");
+            t.say(&format!("Status: Image is up to date for {familiar}"));
         }
     }
-    say!("{whole}");
-    Ok(0)
+    Ok(whole)
 }

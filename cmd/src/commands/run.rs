@@ -7,30 +7,34 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use skiff_runtime::run::{
-    self as container, ImageSource, MountOptions, NetworkOptions, ProcessOptions, Pull,
-    ResourceOptions, RunOptions, SecurityOptions,
+    self as container, ImageSource, MountOptions, NetworkOptions, Platform, ProcessOptions, Pull,
+    PullRequest, ResourceOptions, RunOptions, SecurityOptions,
 };
 use skiff_runtime::Layout;
 
+use super::pull::pull_image;
+use super::transfer::Transfer;
 use crate::exit::Failure;
 use crate::globals::Globals;
 
-/// `run`'s flags, boxed: they are many, and the command enum stays small.
+/// `run`'s flags: `create`'s, boxed (they are many, and the command enum
+/// stays small), and `-d`.
 #[derive(Debug, Default, ClapArgs)]
 #[command(disable_help_flag = true)]
 pub struct Args {
+    /// Run container in background and print container ID
+    #[arg(short = 'd', long)]
+    pub detach: bool,
     #[command(flatten)]
     pub opts: Box<Options>,
 }
 
+/// The flags `run` and `create` share: everything about the container.
 #[derive(Debug, Default, ClapArgs)]
 pub struct Options {
     /// Print help
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
-    /// Run container in background and print container ID
-    #[arg(short = 'd', long)]
-    pub detach: bool,
     /// Automatically remove the container and its anonymous volumes when it exits
     #[arg(long)]
     pub rm: bool,
@@ -123,9 +127,15 @@ pub struct Options {
     /// The IMAGE argument is a root filesystem directory (as podman's --rootfs)
     #[arg(long)]
     pub rootfs: bool,
-    /// Pull image before running ("missing", "never")
+    /// Pull image before running ("always", "missing", "never")
     #[arg(long, default_value = "missing")]
     pub pull: String,
+    /// Set platform if server is multi-platform capable (os/arch[/variant])
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM", value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// Suppress the pull output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub image_and_command: TargetAndCommand<Image>,
 }
@@ -140,8 +150,11 @@ pub struct TargetAndCommand<T: Target> {
         help = T::VALUE_NAME,
         required = true,
         num_args = T::MIN_WORDS..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        // Not allow_hyphen_values: with it clap takes an unknown flag
+        // before the target (`--foo`, or `-e=K=V` whose `=` is no known
+        // short) for the target itself. trailing_var_arg alone already
+        // keeps every word after the target, flags included.
+        trailing_var_arg = true
     )]
     words: Vec<String>,
     #[arg(skip)]
@@ -210,14 +223,47 @@ impl From<ProcessFlags> for ProcessOptions {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = Layout::new(absolute_root(&g.root)?);
-    let (image, opts) = run_options(*a.opts)?;
-    let warn = &mut |w: &str| eprintln!("WARNING: {w}");
-    let cfg = container::create(&layout, &image, opts, warn).map_err(runtime_failure)?;
+    let cfg = create_container(g, &layout, *a.opts, a.detach)?;
     // In the foreground this process becomes the container's runner, which
     // exits with the container's code: it returns only when detached.
     container::start(&layout, &cfg).map_err(runtime_failure)?;
     println!("{}", cfg.id);
     Ok(0)
+}
+
+/// What `run` and `create` share: the flags to options, the image (pulled
+/// as `--pull` says, through `skiff pull`'s code), the container registered.
+pub fn create_container(
+    g: &Globals,
+    layout: &Layout,
+    flags: Options,
+    detach: bool,
+) -> anyhow::Result<skiff_runtime::ContainerConfig> {
+    let quiet = flags.quiet;
+    let (image, mut opts) = run_options(flags)?;
+    opts.detach = detach;
+    let warn = &mut |w: &str| eprintln!("WARNING: {w}");
+    // The runtime decides when to pull (docker's --pull rules, beside its
+    // image lookup); the registry client is the CLI's, so it comes in as
+    // this callback and the runtime never depends on skiff-registry.
+    let fetch = &mut |req: PullRequest<'_>| {
+        auto_pull(g, req, quiet).map_err(|e| skiff_runtime::Error::Invalid(format!("{e:#}")))
+    };
+    container::create(layout, &image, opts, warn, fetch).map_err(runtime_failure)
+}
+
+/// docker run's pull: "Unable to find image 'X' locally" when it is
+/// missing, then `skiff pull`'s own progress and Digest/Status lines, all
+/// on stderr so stdout keeps the container's output (or `-d`'s id).
+fn auto_pull(g: &Globals, req: PullRequest<'_>, quiet: bool) -> anyhow::Result<()> {
+    let t = Transfer::auto_pull(g, req.reference, quiet)?;
+    if req.missing && !quiet {
+        let familiar = skiff_store::normalize_reference(req.reference)
+            .map(|r| r.familiar())
+            .unwrap_or_else(|_| req.reference.to_string());
+        t.say(&format!("Unable to find image '{familiar}' locally"));
+    }
+    pull_image(&t, req.platform.cloned()).map(|_| ())
 }
 
 /// A runtime error with docker's exit code for it (125, or 126/127 when
@@ -237,21 +283,23 @@ fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
     let image = if a.rootfs {
         ImageSource::RootfsDir(reference)
     } else {
-        let pull = match a.pull.as_str() {
-            // Pulling from `run` waits for the registry client to be wired in.
-            "always" => {
-                super::not_yet("run --pull always")?;
-                Pull::Missing
-            }
-            "never" => Pull::Never,
-            _ => Pull::Missing,
-        };
-        ImageSource::Store { reference, pull }
+        let pull: Pull = a.pull.parse()?;
+        let platform = a
+            .platform
+            .as_deref()
+            .map(Platform::parse)
+            .transpose()
+            .context("--platform")?;
+        ImageSource::Store {
+            reference,
+            pull,
+            platform,
+        }
     };
     let opts = RunOptions {
         command,
         process: a.process.into(),
-        detach: a.detach,
+        detach: false,
         auto_remove: a.rm,
         init: a.init,
         name: a.name,

@@ -62,6 +62,8 @@ pub struct Transfer {
     pub options: Options,
     pub store: Store,
     pub mode: ProgressMode,
+    /// pull and push write to stdout; run's pull to stderr.
+    pub to: Stream,
 }
 
 impl TransferArgs {
@@ -84,17 +86,45 @@ impl TransferArgs {
             options,
             store,
             mode,
+            to: Stream::Stdout,
         })
     }
 }
 
 impl Transfer {
+    /// The pull `run` and `create` make of a missing image (docker's
+    /// auto-pull): the user's registry settings, and the progress on
+    /// stderr (redrawn when stderr is a terminal, none with `-q`), so
+    /// stdout keeps the container's output or `-d`'s id.
+    pub fn auto_pull(g: &Globals, name: &str, quiet: bool) -> anyhow::Result<Transfer> {
+        let to = Stream::Stderr;
+        let mode = match (quiet, to.is_terminal()) {
+            (true, _) => ProgressMode::Quiet,
+            (false, true) => ProgressMode::Tty,
+            (false, false) => ProgressMode::Plain,
+        };
+        Ok(Transfer {
+            reference: skiff_registry::parse_reference(name)?,
+            options: RegistryArgs::default().options()?,
+            store: Store::open(&g.root)
+                .with_context(|| format!("opening the store at {}", g.root.display()))?,
+            mode,
+            to,
+        })
+    }
+
+    /// One line of the transfer's own (Digest:, Status:), where its
+    /// progress goes.
+    pub fn say(&self, text: &str) {
+        self.to.line(text);
+    }
+
     /// Run one transfer with docker's progress output.
     pub fn run<T, F: std::future::Future<Output = Result<T, skiff_registry::Error>>>(
         &self,
         work: impl FnOnce(Registry, Reporter) -> F,
     ) -> anyhow::Result<T> {
-        let renderer = Renderer::new(self.mode);
+        let renderer = Renderer::new(self.mode, self.to);
         let rt = skiff_registry::runtime()?;
         let reg = Registry::connect(&self.reference, &self.options)?;
         let result = rt.block_on(work(reg, renderer.reporter()));
@@ -129,9 +159,39 @@ impl ProgressMode {
     }
 }
 
+/// Where transfer output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    fn writer(self) -> Box<dyn Write> {
+        match self {
+            Stream::Stdout => Box::new(std::io::stdout().lock()),
+            Stream::Stderr => Box::new(std::io::stderr().lock()),
+        }
+    }
+
+    /// One line, ignoring a closed stream (`skiff pull x | head -1`).
+    pub fn line(self, text: &str) {
+        let mut out = self.writer();
+        let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    }
+
+    pub fn is_terminal(self) -> bool {
+        match self {
+            Stream::Stdout => std::io::stdout().is_terminal(),
+            Stream::Stderr => std::io::stderr().is_terminal(),
+        }
+    }
+}
+
 /// Turns transfer events into docker's output.
 pub struct Renderer {
     mode: ProgressMode,
+    to: Stream,
     state: Arc<Mutex<Board>>,
 }
 
@@ -143,18 +203,20 @@ struct Board {
 }
 
 impl Renderer {
-    pub fn new(mode: ProgressMode) -> Renderer {
+    pub fn new(mode: ProgressMode, to: Stream) -> Renderer {
         Renderer {
             mode,
+            to,
             state: Arc::default(),
         }
     }
 
     pub fn reporter(&self) -> Reporter {
         let mode = self.mode;
+        let to = self.to;
         let state = self.state.clone();
         Arc::new(move |ev: Event| {
-            let mut out = std::io::stdout().lock();
+            let mut out = to.writer();
             let Ok(mut b) = state.lock() else { return };
             match (mode, ev) {
                 (ProgressMode::Quiet, _) => {}
@@ -192,7 +254,7 @@ impl Renderer {
     }
 
     pub fn finish(&self) {
-        let _ = std::io::stdout().flush();
+        let _ = self.to.writer().flush();
     }
 }
 

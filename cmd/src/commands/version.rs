@@ -1,7 +1,10 @@
 //! `skiff version` (also `skiff --version` / `-v`): docker's client section,
 //! with what a static multi-arch binary adds: the Rust target triple, whether
 //! it is statically linked and the cargo features it was built with.
-//! There is no daemon, so there is no Server section.
+//! There is no daemon: the engine is this binary, so the Server section
+//! (in `--format` only, as podman does) describes skiff itself. Tools
+//! detect docker with `{{.Server.Version}}` and pick paths by
+//! `{{.Server.Os}}`; a missing Server would read as "daemon down".
 
 use clap::Args as ClapArgs;
 use serde::Serialize;
@@ -12,7 +15,7 @@ use crate::globals::Globals;
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Format the output using the given Go template
-    /// (`{{.Client.Version}}`, `{{json .}}`, `{{json .Client}}`)
+    /// (`{{.Client.Version}}`, `{{.Server.Version}}`, `{{json .}}`, `{{json .Client}}`)
     #[arg(short = 'f', long, value_name = "FORMAT")]
     pub format: Option<String>,
 }
@@ -36,10 +39,60 @@ struct Client {
     features: Vec<&'static str>,
 }
 
+/// docker's Server section, for the engine skiff runs in-process.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Server {
+    platform: Named,
+    components: Vec<Component>,
+    version: &'static str,
+    git_commit: &'static str,
+    build_time: &'static str,
+    os: &'static str,
+    arch: &'static str,
+    kernel_version: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Named {
+    name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Component {
+    name: &'static str,
+    version: &'static str,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Info {
     client: Client,
+    server: Server,
+}
+
+impl Info {
+    fn current() -> Info {
+        let client = Client::current();
+        let server = Server {
+            platform: Named { name: "skiff" },
+            components: vec![Component {
+                name: "Engine",
+                version: client.version,
+            }],
+            version: client.version,
+            git_commit: client.git_commit,
+            build_time: client.build_time,
+            os: client.os,
+            arch: client.arch,
+            kernel_version: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+        };
+        Info { client, server }
+    }
 }
 
 impl Client {
@@ -85,9 +138,7 @@ fn oci_variant() -> &'static str {
 }
 
 pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let info = Info {
-        client: Client::current(),
-    };
+    let info = Info::current();
     match a.format {
         Some(template) => say!("{}", render(&template, &info)?),
         None => emit(&human(&info.client)),
@@ -133,9 +184,19 @@ mod tests {
     use super::*;
 
     fn info() -> Info {
-        Info {
-            client: Client::current(),
-        }
+        Info::current()
+    }
+
+    #[test]
+    fn server_fields_tools_detect_docker_with() {
+        let v = env!("CARGO_PKG_VERSION");
+        assert_eq!(render("{{.Server.Version}}", &info()).unwrap(), v);
+        assert_eq!(render("{{.Client.Version}}", &info()).unwrap(), v);
+        assert_eq!(render("{{.Server.Os}}", &info()).unwrap(), "linux");
+        let server: serde_json::Value =
+            serde_json::from_str(&render("{{json .Server}}", &info()).unwrap()).unwrap();
+        assert_eq!(server["Components"][0]["Name"], "Engine");
+        assert_eq!(server["Platform"]["Name"], "skiff");
     }
 
     #[test]

@@ -60,3 +60,8 @@ pub fn assert_no_leftovers(store: &Store, id: &str) {
         "libcontainer state left"
     );
 }
+
+/// A full container id as `run -d` and `create` print it: 64 hex digits.
+pub fn is_full_id(s: &str) -> bool {
+    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
+}

@@ -17,8 +17,8 @@ use skiff_network::NetContext;
 pub use image::RunImage;
 use image::{list, text};
 pub use options::{
-    ExecOptions, ImageSource, MountOptions, NetworkOptions, ProcessOptions, Pull, ResourceOptions,
-    RunOptions, SecurityOptions,
+    ExecOptions, Fetch, ImageSource, MountOptions, NetworkOptions, Platform, ProcessOptions, Pull,
+    PullRequest, ResourceOptions, RunOptions, SecurityOptions,
 };
 
 use crate::config::{ContainerConfig, Seccomp, Security};
@@ -28,14 +28,16 @@ use crate::{flags, lifecycle, net, sig, state};
 
 /// Build the container's config from `image` and `opts`, register it and
 /// pin its image in the store. `warn` hears what docker prints as a
-/// WARNING and then ignores (ports published in a mode without ports).
+/// WARNING and then ignores (ports published in a mode without ports);
+/// `fetch` pulls the image when `--pull` says so.
 pub fn create(
     layout: &Layout,
     image: &ImageSource,
     opts: RunOptions,
     warn: &mut dyn FnMut(&str),
+    fetch: &mut Fetch<'_>,
 ) -> Result<ContainerConfig> {
-    let (cfg, pins) = build(layout, image, opts, warn)?;
+    let (cfg, pins) = build(layout, image, opts, warn, fetch)?;
     let name = (!cfg.name.is_empty()).then(|| cfg.name.clone());
     let cfg = lifecycle::create(layout, cfg, name.as_deref())?;
     if !pins.is_empty() {
@@ -71,10 +73,16 @@ fn build(
     source: &ImageSource,
     o: RunOptions,
     warn: &mut dyn FnMut(&str),
+    fetch: &mut Fetch<'_>,
 ) -> Result<(ContainerConfig, Vec<skiff_store::oci_spec::image::Digest>)> {
     let ctx = NetContext::new(layout.root()).map_err(net::net_err)?;
     let mut net = network::choose(&ctx, &o.network, warn)?;
-    let image = RunImage::resolve(layout.root(), source)?;
+    let image = RunImage::resolve(layout.root(), source, fetch)?;
+    if let (ImageSource::Store { platform: None, .. }, Some(have)) = (source, &image.platform) {
+        if let Some(w) = image::foreign_platform_warning(have) {
+            warn(&w);
+        }
+    }
     let argv = process::argv(&o, &image)?;
     let env = process::env(&o.process, &image)?;
     let workdir = process::workdir(&o.process, &image)?;

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+pub use skiff_core::Platform;
 
 use crate::error::{Error, Result};
 use crate::flags;
@@ -55,21 +56,62 @@ impl ProcessOptions {
 /// Where the container's image comes from.
 #[derive(Debug, Clone)]
 pub enum ImageSource {
-    /// An image in skiff's store, by reference or id.
-    Store { reference: String, pull: Pull },
+    /// An image in skiff's store, by reference or id; `pull` says when to
+    /// fetch it first, `platform` (`--platform`) which one it must be.
+    Store {
+        reference: String,
+        pull: Pull,
+        platform: Option<Platform>,
+    },
     /// `--rootfs DIR`: a directory used as the (read-only) lower layer.
     RootfsDir(String),
 }
 
-/// `--pull`: what to do when the image is not in the store.
+/// `--pull`: docker's policy for fetching the image before the container
+/// is created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Pull {
-    /// Pull a missing image (docker's default).
+    /// Pull when the image (for the platform) is not in the store: docker's default.
     #[default]
     Missing,
+    /// Pull every time, to pick up a newer image behind the tag.
+    Always,
     /// Never pull: a missing image is an error.
     Never,
 }
+
+impl std::str::FromStr for Pull {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Pull> {
+        match s {
+            "missing" => Ok(Pull::Missing),
+            "always" => Ok(Pull::Always),
+            "never" => Ok(Pull::Never),
+            // docker's wording.
+            other => Err(Error::Invalid(format!(
+                "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
+            ))),
+        }
+    }
+}
+
+/// What the runtime asks of its [`Fetch`]: put `reference` (for `platform`,
+/// or the host's) into the store.
+#[derive(Debug, Clone, Copy)]
+pub struct PullRequest<'a> {
+    pub reference: &'a str,
+    pub platform: Option<&'a Platform>,
+    /// True when the image is not in the store (docker then says "Unable
+    /// to find image locally"); false for `--pull=always`.
+    pub missing: bool,
+}
+
+/// The CLI's registry client as the runtime sees it. The runtime decides
+/// when an image must be pulled (docker's `--pull` rules, next to the
+/// lookup that decides whether the image is there); it knows no registry,
+/// so the pull itself is the caller's.
+pub type Fetch<'f> = dyn FnMut(PullRequest<'_>) -> Result<()> + 'f;
 
 /// Resource flags: `-m`, `--memory-reservation`, `--memory-swap`, `--cpus`,
 /// `-c`, `--pids-limit`, `--ulimit`.
@@ -156,4 +198,22 @@ pub struct ExecOptions {
     pub detach: bool,
     /// `--privileged` (for this command only).
     pub privileged: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_takes_dockers_three_words_only() {
+        assert_eq!("missing".parse::<Pull>().unwrap(), Pull::Missing);
+        assert_eq!("always".parse::<Pull>().unwrap(), Pull::Always);
+        assert_eq!("never".parse::<Pull>().unwrap(), Pull::Never);
+        assert_eq!(Pull::default(), Pull::Missing);
+        let e = "Always".parse::<Pull>().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid pull option: 'Always': must be one of \"always\", \"missing\" or \"never\""
+        );
+    }
 }
