@@ -55,6 +55,21 @@ pub struct Walk {
     pub create_dirs: Option<u32>,
 }
 
+impl Walk {
+    /// Resolve as `stat` does: a symlink at the end is followed; nothing is
+    /// created.
+    pub const FOLLOW: Walk = Walk {
+        follow_last: true,
+        create_dirs: None,
+    };
+    /// Resolve as `lstat` does: a symlink at the end is handed back itself;
+    /// nothing is created.
+    pub const NOFOLLOW: Walk = Walk {
+        follow_last: false,
+        create_dirs: None,
+    };
+}
+
 /// A path resolved inside a root: an `O_PATH` descriptor of what it names
 /// and where that is, relative to the root.
 #[derive(Debug)]
@@ -147,13 +162,7 @@ impl Root {
         let fd = if follow {
             // The last component may be a symlink: resolve it fully (it
             // may not exist yet when creating, then open beside its parent).
-            match self.resolve(
-                path,
-                Walk {
-                    follow_last: true,
-                    create_dirs: None,
-                },
-            ) {
+            match self.resolve(path, Walk::FOLLOW) {
                 Ok(r) => reopen(r.fd.as_fd(), flags),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && flags & libc::O_CREAT != 0 => {
                     openat(dir.fd.as_fd(), &name, flags | libc::O_NOFOLLOW, mode)
@@ -501,26 +510,18 @@ mod tests {
     #[test]
     fn symlinks_stay_inside_the_root() {
         let (_d, root) = setup();
-        let follow = Walk {
-            follow_last: true,
-            create_dirs: None,
-        };
-        assert_eq!(
-            root.resolve("/etc/passwd", follow).unwrap().rel,
-            PathBuf::from("real/etc/passwd")
-        );
-        assert_eq!(
-            root.resolve("/real/up/etc", follow).unwrap().rel,
-            PathBuf::from("real/etc")
-        );
-        assert_eq!(
-            root.resolve("/../../real", follow).unwrap().rel,
-            PathBuf::from("real")
-        );
-        assert_eq!(root.resolve("/", follow).unwrap().rel, PathBuf::from(""));
+        for (path, rel) in [
+            ("/etc/passwd", "real/etc/passwd"),
+            ("/real/up/etc", "real/etc"),
+            ("/../../real", "real"),
+            ("/", ""),
+        ] {
+            let r = root.resolve(path, Walk::FOLLOW).unwrap();
+            assert_eq!(r.rel, PathBuf::from(rel), "{path}");
+        }
         // ../secret from the root is /secret inside it: not there.
         assert_eq!(
-            root.resolve("/leak", follow).unwrap_err().kind(),
+            root.resolve("/leak", Walk::FOLLOW).unwrap_err().kind(),
             io::ErrorKind::NotFound
         );
         assert!(root.open("/leak", libc::O_RDONLY, 0).is_err());
@@ -534,12 +535,8 @@ mod tests {
             root.read_regular("/etc/passwd", 1024).unwrap(),
             b"root:x:0:0::/root:/bin/sh\n"
         );
-        let nofollow = Walk {
-            follow_last: false,
-            create_dirs: None,
-        };
         assert_eq!(
-            root.resolve("/etc", nofollow).unwrap().rel,
+            root.resolve("/etc", Walk::NOFOLLOW).unwrap().rel,
             PathBuf::from("etc")
         );
     }

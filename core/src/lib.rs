@@ -9,6 +9,7 @@
 //!   build context resolved to file descriptors, never escaping the root.
 //! - [`caps`]: docker's default capability set and the kernel's full list.
 //! - [`digest`]: sha256 hashing readers and writers.
+//! - [`times`]: set a file's timestamps without following a symlink.
 //!
 //! It depends on no other skiff crate and on nothing with C code.
 
@@ -18,5 +19,6 @@ pub mod digest;
 pub mod inroot;
 pub mod lock;
 pub mod platform;
+pub mod times;
 
 pub use platform::Platform;

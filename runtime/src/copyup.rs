@@ -33,11 +33,7 @@ const MAX_DEPTH: usize = 256;
 /// directory `volume`. Nothing there (or not a directory) copies nothing.
 pub fn copy_up(rootfs: &Path, dest: &str, volume: &Path) -> Result<()> {
     let root = Root::new(rootfs)?;
-    let follow = Walk {
-        follow_last: true,
-        create_dirs: None,
-    };
-    let src = match root.resolve(dest, follow) {
+    let src = match root.resolve(dest, Walk::FOLLOW) {
         Ok(r) => r,
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
             return Ok(())

@@ -160,11 +160,7 @@ pub fn ensure_workdir(rootfs: &Path, workdir: &str, uid: u32, gid: u32) -> Resul
         return Ok(());
     }
     let root = Root::new(rootfs)?;
-    let follow = Walk {
-        follow_last: true,
-        create_dirs: None,
-    };
-    match root.resolve(workdir, follow) {
+    match root.resolve(workdir, Walk::FOLLOW) {
         Ok(r) if r.is_dir().unwrap_or(false) => return Ok(()),
         Ok(_) => {
             return Err(io(
@@ -196,12 +192,8 @@ pub fn ensure_mount_targets(rootfs: &Path, targets: &[(String, bool)]) {
     let Ok(root) = Root::new(rootfs) else {
         return;
     };
-    let follow = Walk {
-        follow_last: true,
-        create_dirs: None,
-    };
     for (dest, is_file) in targets {
-        match root.resolve(dest, follow) {
+        match root.resolve(dest, Walk::FOLLOW) {
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             _ => continue, // there already, or unusable: libcontainer says so
         }

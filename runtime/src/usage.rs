@@ -26,43 +26,47 @@ pub struct Pruned {
     pub reclaimed: u64,
 }
 
+/// Tallies items given as (size, active): an item nothing uses is
+/// reclaimable.
+impl FromIterator<(u64, bool)> for Usage {
+    fn from_iter<I: IntoIterator<Item = (u64, bool)>>(items: I) -> Usage {
+        let mut u = Usage::default();
+        for (size, active) in items {
+            u.total += 1;
+            u.size += size;
+            if active {
+                u.active += 1;
+            } else {
+                u.reclaimable += size;
+            }
+        }
+        u
+    }
+}
+
 /// Containers: running ones are active; docker counts a container's
 /// writable layer, not its mounted rootfs.
 pub fn containers(layout: &Layout) -> Result<Usage> {
     let records = state::list(layout)?;
-    let mut u = Usage {
-        total: records.len(),
-        ..Usage::default()
-    };
-    for r in &records {
-        let size = dir_size_of(&layout.container(&r.config.id).join("upper"));
-        u.size += size;
-        if r.is_running() {
-            u.active += 1;
-        } else {
-            u.reclaimable += size;
-        }
-    }
-    Ok(u)
+    Ok(records
+        .iter()
+        .map(|r| {
+            let upper = layout.container(&r.config.id).join("upper");
+            (dir_size_of(&upper), r.is_running())
+        })
+        .collect())
 }
 
 /// Local volumes: those some container mounts are active.
 pub fn volumes(layout: &Layout) -> Result<Usage> {
     let vols = volumes::list(layout)?;
-    let mut u = Usage {
-        total: vols.len(),
-        ..Usage::default()
-    };
-    for v in &vols {
-        let size = dir_size_of(&volumes::data_dir(layout, &v.name));
-        u.size += size;
-        if volumes::users(layout, &v.name).is_empty() {
-            u.reclaimable += size;
-        } else {
-            u.active += 1;
-        }
-    }
-    Ok(u)
+    Ok(vols
+        .iter()
+        .map(|v| {
+            let in_use = !volumes::users(layout, &v.name).is_empty();
+            (dir_size_of(&volumes::data_dir(layout, &v.name)), in_use)
+        })
+        .collect())
 }
 
 /// Images: total count, those pinned by containers (`skiff run` pins the
@@ -172,4 +176,21 @@ pub fn container_size(layout: &Layout, store: Option<&Store>, r: &Record) -> (u6
         })
         .unwrap_or(0);
     (rw, rw + image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_nothing_uses_is_reclaimable() {
+        let u: Usage = [(10, true), (5, false), (0, false)].into_iter().collect();
+        let want = Usage {
+            total: 3,
+            active: 1,
+            size: 15,
+            reclaimable: 5,
+        };
+        assert_eq!(u, want);
+    }
 }

@@ -221,11 +221,11 @@ impl Store {
 mod tests {
     use super::*;
     use crate::digest::sha256_digest;
+    use crate::testutil::temp_store;
 
     #[test]
     fn blob_roundtrip_and_idempotent() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let d = sha256_digest(b"abc");
         let a = s.put_blob(b"abc", Some(&d)).unwrap();
         let mut w = s.blob_writer(None).unwrap();
@@ -239,8 +239,7 @@ mod tests {
 
     #[test]
     fn wrong_digest_stores_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let d = sha256_digest(b"abc");
         let err = s.put_blob(b"abd", Some(&d)).unwrap_err();
         assert!(err.to_string().contains(&d.to_string()), "{err}");
@@ -251,8 +250,7 @@ mod tests {
 
     #[test]
     fn dropped_writer_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let mut w = s.blob_writer(None).unwrap();
         w.write_all(b"partial").unwrap();
         drop(w);

@@ -275,12 +275,12 @@ fn check_pin_part(s: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::temp_store;
     use std::sync::atomic::{AtomicBool, Ordering};
 
     #[test]
     fn prune_waits_for_leases() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let orphan = s.put_blob(b"not referenced yet", None).unwrap();
         let lease = s.lease().unwrap();
         let done = Arc::new(AtomicBool::new(false));
@@ -311,8 +311,7 @@ mod tests {
                 vec![self.0.clone()]
             }
         }
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let kept = s.put_blob(b"kept", None).unwrap();
         let gone = s.put_blob(b"gone", None).unwrap();
         s.register_gc_roots(Arc::new(Keep(kept.digest.clone())));

@@ -162,14 +162,14 @@ impl<R: io::Read + ?Sized, W: Write + ?Sized> io::Read for TeeReader<'_, R, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::temp_store;
     use std::io::Read;
 
     // Import and load go through the same encoder as the build: one gzip
     // stream any gunzip reads, digests of the blob and of the tar.
     #[test]
     fn layer_writer_stores_gzip_with_both_digests() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
         let mut lw = s.layer_writer(None).unwrap();
         lw.write_all(&data).unwrap();

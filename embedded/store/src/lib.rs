@@ -60,6 +60,8 @@ pub mod layer_encoder;
 mod layers;
 mod reference;
 mod snapshots;
+#[cfg(test)]
+mod testutil;
 mod tmp;
 mod unpack;
 

@@ -177,6 +177,7 @@ fn dir_size_inner(p: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) ->
 mod tests {
     use super::*;
     use crate::digest::sha256_digest;
+    use crate::testutil::temp_store;
 
     fn layer_tar() -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
@@ -190,8 +191,7 @@ mod tests {
 
     #[test]
     fn unpack_is_atomic_and_checks_the_diff_id() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let tar = layer_tar();
         let good = sha256_digest(&tar);
         let wrong = sha256_digest(b"something else");
@@ -214,8 +214,7 @@ mod tests {
 
     #[test]
     fn concurrent_unpacks_of_one_layer_make_one_snapshot() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let tar = layer_tar();
         let d = sha256_digest(&tar);
         let threads: Vec<_> = (0..4)

@@ -198,11 +198,11 @@ fn make_writable(p: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::temp_store;
 
     #[test]
     fn sweep_removes_dead_owners_temps_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (dir, s) = temp_store();
         let (_f, mine) = s.create_temp_file("blob").unwrap();
         let dead = s.tmp_dir().join("blob.deadbeef.1");
         fs::write(&dead, b"left by a killed skiff").unwrap();
@@ -222,8 +222,7 @@ mod tests {
     fn owner_file_held_by_a_sweeper_is_waited_for() {
         let first = tempfile::tempdir().unwrap();
         let token = owner_token(first.path()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let (_dir, s) = temp_store();
         let p = s.locks_dir().join(format!("owner-{token}.lock"));
         // flock conflicts between open file descriptions, even in one process.
         let sweeper = lock_file(&p, LockKind::Exclusive).unwrap();

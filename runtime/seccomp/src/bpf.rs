@@ -208,7 +208,9 @@ pub struct SeccompData {
 }
 
 impl SeccompData {
-    fn word(&self, off: u32) -> u32 {
+    /// The 64 bytes a filter loads from: the kernel's `struct seccomp_data`
+    /// layout, little-endian as on every architecture skiff supports.
+    pub fn to_bytes(&self) -> [u8; 64] {
         let mut bytes = [0u8; 64];
         bytes[0..4].copy_from_slice(&self.nr.to_le_bytes());
         bytes[4..8].copy_from_slice(&self.arch.to_le_bytes());
@@ -216,6 +218,11 @@ impl SeccompData {
         for (i, a) in self.args.iter().enumerate() {
             bytes[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_le_bytes());
         }
+        bytes
+    }
+
+    fn word(&self, off: u32) -> u32 {
+        let bytes = self.to_bytes();
         let o = off as usize;
         u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]])
     }

@@ -26,13 +26,7 @@ fn run_any(prog: &[(u16, u8, u8, u32)], data: &SeccompData) -> u32 {
 
 /// [`run_any`], also returning how many instructions ran.
 fn run_counting(prog: &[(u16, u8, u8, u32)], data: &SeccompData) -> (u32, usize) {
-    let mut bytes = [0u8; 64];
-    bytes[0..4].copy_from_slice(&data.nr.to_le_bytes());
-    bytes[4..8].copy_from_slice(&data.arch.to_le_bytes());
-    bytes[8..16].copy_from_slice(&data.instruction_pointer.to_le_bytes());
-    for (i, a) in data.args.iter().enumerate() {
-        bytes[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_le_bytes());
-    }
+    let bytes = data.to_bytes();
     let word = |k: u32| {
         let k = k as usize;
         u32::from_le_bytes(bytes[k..k + 4].try_into().unwrap())

@@ -10,6 +10,9 @@ use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use skiff_core::inroot::{Resolved, Root};
+/// The one timestamp setter (no symlink following), re-exported for the
+/// other build steps that copy files.
+pub use skiff_core::times::set_times;
 
 use crate::tree::{in_root_err, Tree};
 
@@ -230,38 +233,6 @@ pub fn set_owner(p: &Path, uid: u32, gid: u32) -> io::Result<()> {
 fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(p, fs::Permissions::from_mode(mode))
-}
-
-pub fn set_times(p: &Path, secs: i64, nsec: i64) -> io::Result<()> {
-    // libc deprecates `time_t` on musl because it will widen to 64 bits
-    // (musl 1.2 did). Naming it is the point here: the clamp below must
-    // follow whatever width libc links against (32-bit on armhf today,
-    // where the plain `utimensat` symbol is musl's time32 entry point).
-    #[allow(deprecated)]
-    let ts = libc::timespec {
-        // Clamped, not wrapped, where time_t is 32-bit (armhf musl in libc 0.2).
-        tv_sec: libc::time_t::try_from(secs).unwrap_or(if secs < 0 {
-            libc::time_t::MIN
-        } else {
-            libc::time_t::MAX
-        }),
-        tv_nsec: nsec as libc::c_long,
-    };
-    let times = [ts, ts];
-    let c = CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    // SAFETY: valid path and a two-element timespec array, as utimensat requires.
-    let r = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use super::*;
 use crate::digest::sha256_digest;
 use crate::media;
+use crate::testutil::temp_store;
 use serde_json::json;
 use skiff_core::Platform;
 use std::io::Write;
@@ -35,8 +36,7 @@ fn image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
 // without a variant is v7.
 #[test]
 fn arm_variants_pick_the_best_level_at_or_below() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(dir.path()).unwrap();
+    let (_dir, s) = temp_store();
     let (v6, v6_id) = image(&s, "arm", b"v6");
     let (v7, v7_id) = image(&s, "arm", b"v7");
     let entry = |d: &Digest, variant: Option<&str>| {
@@ -70,8 +70,7 @@ fn arm_variants_pick_the_best_level_at_or_below() {
 
 #[test]
 fn resolve_by_tag_id_prefix_digest_and_platform() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(dir.path()).unwrap();
+    let (_dir, s) = temp_store();
     let (amd, amd_id) = image(&s, "amd64", b"amd");
     let (arm, arm_id) = image(&s, "arm64", b"arm");
     let index = json!({
@@ -149,8 +148,7 @@ fn resolve_by_tag_id_prefix_digest_and_platform() {
 
 #[test]
 fn prune_keeps_tagged_and_pinned_content() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(dir.path()).unwrap();
+    let (_dir, s) = temp_store();
     let (a, _) = image(&s, "amd64", b"a");
     let (b, _) = image(&s, "amd64", b"b");
     let (c, _) = image(&s, "amd64", b"c");

@@ -30,6 +30,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use skiff_core::inroot::Root;
+use skiff_core::times::set_times;
 use tar::EntryType;
 
 use crate::error::{Error, Result};
@@ -327,7 +328,7 @@ impl Unpacker<'_> {
                 self.remove_existing(&path, true)?;
                 std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), &path)?;
                 set_owner(&path, &meta)?;
-                sys::set_mtime(&path, meta.mtime)?;
+                set_times(&path, meta.mtime, 0)?;
             }
             EntryType::Link => {
                 let raw_target = link_target(entry, "hardlink")?;
@@ -412,7 +413,7 @@ fn set_meta(path: &Path, meta: &Meta) -> io::Result<()> {
         std::os::unix::fs::PermissionsExt::from_mode(meta.mode),
     )?;
     set_xattrs(path, &meta.xattrs)?;
-    sys::set_mtime(path, meta.mtime)
+    set_times(path, meta.mtime, 0)
 }
 
 fn set_owner(path: &Path, meta: &Meta) -> io::Result<()> {
@@ -462,7 +463,7 @@ fn apply_dir_meta(root: &Root, root_path: &Path, d: &DirMeta) -> io::Result<()> 
     }
     let _ = sys::lchown(&path, d.uid, d.gid);
     fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(d.mode))?;
-    sys::set_mtime(&path, d.mtime)
+    set_times(&path, d.mtime, 0)
 }
 
 /// Copy file data, seeking over all-zero blocks so sparse files (and

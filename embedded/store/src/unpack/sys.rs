@@ -1,5 +1,5 @@
 //! Thin wrappers over the few syscalls std lacks (mknod, lsetxattr,
-//! utimensat without following symlinks, lchown with 64-bit ids).
+//! lchown with 64-bit ids).
 
 use std::ffi::CString;
 use std::io;
@@ -50,40 +50,6 @@ pub fn lchown(p: &Path, uid: u64, gid: u64) -> io::Result<()> {
     let gid = u32::try_from(gid).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: c is a valid path.
     let r = unsafe { libc::lchown(c.as_ptr(), uid, gid) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Set atime and mtime to `mtime` (seconds) without following a symlink.
-pub fn set_mtime(p: &Path, mtime: i64) -> io::Result<()> {
-    let c = cpath(p)?;
-    // libc deprecates `time_t` on musl because it will widen to 64 bits
-    // (musl 1.2 did). Naming it is the point here: the clamp below must
-    // follow whatever width libc links against (32-bit on armhf today,
-    // where the plain `utimensat` symbol is musl's time32 entry point).
-    #[allow(deprecated)]
-    let ts = libc::timespec {
-        // Clamped, not wrapped, where time_t is 32-bit (armhf musl in libc 0.2).
-        tv_sec: libc::time_t::try_from(mtime).unwrap_or(if mtime < 0 {
-            libc::time_t::MIN
-        } else {
-            libc::time_t::MAX
-        }),
-        tv_nsec: 0,
-    };
-    let times = [ts, ts];
-    // SAFETY: c is valid, times points to two timespecs.
-    let r = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
     if r == 0 {
         Ok(())
     } else {

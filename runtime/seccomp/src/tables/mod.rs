@@ -1,14 +1,29 @@
-//! Syscall name → number tables, generated from Linux UAPI headers by
-//! `scripts/gen-syscall-tables` (see there for sources). Do not edit the
-//! per-arch files by hand.
+//! Syscall name → number tables. The numbers are data (`<abi>.tsv` here,
+//! generated from Linux UAPI headers by `scripts/gen-syscall-tables`, see
+//! there for sources; do not edit by hand), turned into sorted arrays in
+//! OUT_DIR by build.rs.
 
 use crate::arch::Abi;
 
-mod aarch64;
-mod arm;
-mod x32;
-mod x86;
-mod x86_64;
+/// `mod <abi>` holding `SYSCALLS`, the array build.rs made from `<abi>.tsv`.
+macro_rules! table_module {
+    ($abi:ident) => {
+        mod $abi {
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/syscalls_",
+                stringify!($abi),
+                ".rs"
+            ));
+        }
+    };
+}
+
+table_module!(aarch64);
+table_module!(arm);
+table_module!(x32);
+table_module!(x86);
+table_module!(x86_64);
 
 pub(crate) fn table(abi: Abi) -> &'static [(&'static str, u32)] {
     match abi {
