@@ -64,13 +64,18 @@ fn handle(mut s: TcpStream, port: u16, route: &Route, hits: &AtomicUsize) {
     route(&path, authorized, port, &mut s);
 }
 
-/// Answer the API version check (`GET /v2/`) as an open registry does;
-/// true when `path` was that check.
-fn version_check(path: &str, s: &mut TcpStream) -> bool {
-    if path == "/v2/" {
-        reply(s, "200 OK", "application/json", b"{}");
-    }
-    path == "/v2/"
+/// `serve` for a registry open to all: the API version check (`GET /v2/`)
+/// is answered 200, everything else by `route`.
+fn serve_open(
+    route: impl Fn(&str, bool, u16, &mut TcpStream) + Send + Sync + 'static,
+) -> (u16, Arc<AtomicUsize>) {
+    serve(Box::new(move |path, authorized, port, s| {
+        if path == "/v2/" {
+            reply(s, "200 OK", "application/json", b"{}");
+        } else {
+            route(path, authorized, port, s);
+        }
+    }))
 }
 
 fn reply(s: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) {
@@ -169,6 +174,20 @@ fn pull(store: &Store, port: u16, env: &[(&str, &str)], limit: Duration) -> Pull
     }
 }
 
+/// A pull that must fail within a minute with all of `needles` in its
+/// output, leaving the store empty.
+fn pull_fails(port: u16, env: &[(&str, &str)], needles: &[&str]) -> Pulled {
+    let store = Store::new();
+    let p = pull(&store, port, env, Duration::from_secs(60));
+    assert!(!p.timed_out && !p.ok, "{}", p.text);
+    assert!(p.peak_kib < 100 << 10, "peak RSS {} KiB", p.peak_kib);
+    for n in needles {
+        assert!(p.text.contains(n), "no {n:?} in: {}", p.text);
+    }
+    assert_store_empty(&store);
+    p
+}
+
 /// Nothing of a failed pull stays: no blob, no temp file, no image.
 fn assert_store_empty(store: &Store) {
     for sub in ["blobs/sha256", "tmp"] {
@@ -183,30 +202,13 @@ fn assert_store_empty(store: &Store) {
 #[test]
 #[ignore = "needs the skiff binary: scripts/test"]
 fn endless_manifest_fails_at_the_limit_in_bounded_memory() {
-    let (port, _) = serve(Box::new(|path, _, _, s| {
-        if version_check(path, s) {
-            return;
-        }
+    let (port, _) = serve_open(|_, _, _, s| {
         open_body(s, MANIFEST_TYPE);
         let _ = s.write_all(b"{\"schemaVersion\":2,\"x\":\"");
         endless(s, b'a');
-    }));
-    let store = Store::new();
-    let p = pull(&store, port, &[], Duration::from_secs(60));
-    assert!(!p.timed_out && !p.ok, "{}", p.text);
-    assert!(
-        p.peak_kib < 100 << 10,
-        "peak RSS {} KiB: {}",
-        p.peak_kib,
-        p.text
-    );
-    assert!(p.text.contains("4 MiB"), "names the limit: {}", p.text);
-    assert!(
-        p.text.contains(&format!("127.0.0.1:{port}/{REPO}:latest")),
-        "names the reference: {}",
-        p.text
-    );
-    assert_store_empty(&store);
+    });
+    let reference = format!("127.0.0.1:{port}/{REPO}:latest");
+    pull_fails(port, &[], &["4 MiB", &reference]);
 }
 
 #[test]
@@ -226,21 +228,12 @@ fn endless_token_reply_fails_at_the_limit() {
             reply(s, "500 Internal Server Error", "text/plain", b"unexpected");
         }
     }));
-    let store = Store::new();
-    let p = pull(&store, port, &[], Duration::from_secs(60));
-    assert!(!p.timed_out && !p.ok, "{}", p.text);
-    assert!(p.peak_kib < 100 << 10, "peak RSS {} KiB", p.peak_kib);
-    assert!(p.text.contains("1 MiB"), "names the limit: {}", p.text);
-    assert!(p.text.contains("token"), "{}", p.text);
-    assert_store_empty(&store);
+    pull_fails(port, &[], &["1 MiB", "the token from"]);
 }
 
 /// A registry whose config blob is served with `body` after the headers.
 fn blob_server(body: fn(&mut TcpStream)) -> u16 {
-    let (port, _) = serve(Box::new(move |path, _, _, s| {
-        if version_check(path, s) {
-            return;
-        }
+    let (port, _) = serve_open(move |path, _, _, s| {
         if path.contains("/manifests/") {
             reply(s, "200 OK", MANIFEST_TYPE, &manifest());
         } else if path.contains("/blobs/") {
@@ -249,7 +242,7 @@ fn blob_server(body: fn(&mut TcpStream)) -> u16 {
         } else {
             reply(s, "404 Not Found", "text/plain", b"");
         }
-    }));
+    });
     port
 }
 
@@ -262,12 +255,7 @@ fn blob_longer_than_its_descriptor_fails_naming_the_digest() {
         let _ = s.write_all(CONFIG);
         endless(s, b' ');
     });
-    let store = Store::new();
-    let p = pull(&store, port, &[], Duration::from_secs(60));
-    assert!(!p.timed_out && !p.ok, "{}", p.text);
-    assert!(p.text.contains(&digest(CONFIG)), "{}", p.text);
-    assert!(p.text.contains("longer than"), "{}", p.text);
-    assert_store_empty(&store);
+    pull_fails(port, &[], &[&digest(CONFIG), "longer than"]);
 }
 
 #[test]
@@ -276,49 +264,29 @@ fn blob_shorter_than_its_descriptor_fails_naming_the_digest() {
     let port = blob_server(|s| {
         let _ = s.write_all(&CONFIG[..CONFIG.len() / 2]);
     });
-    let store = Store::new();
-    let p = pull(&store, port, &[], Duration::from_secs(60));
-    assert!(!p.timed_out && !p.ok, "{}", p.text);
-    assert!(p.text.contains(&digest(CONFIG)), "{}", p.text);
-    assert!(p.text.contains("ended after"), "{}", p.text);
-    assert_store_empty(&store);
+    pull_fails(port, &[], &[&digest(CONFIG), "ended after"]);
 }
 
 #[test]
 #[ignore = "needs the skiff binary: scripts/test"]
 fn registry_silent_after_the_headers_fails_after_the_idle_timeout() {
-    let (port, _) = serve(Box::new(|path, _, _, s| {
-        if version_check(path, s) {
-            return;
-        }
+    let (port, _) = serve_open(|_, _, _, s| {
         let head = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: {MANIFEST_TYPE}\r\nContent-Length: 500\r\n\r\n{{"
         );
         let _ = s.write_all(head.as_bytes());
         std::thread::sleep(Duration::from_secs(120));
-    }));
-    let store = Store::new();
+    });
     let env = [("SKIFF_REGISTRY_IDLE_TIMEOUT", "2")];
-    let p = pull(&store, port, &env, Duration::from_secs(30));
-    assert!(!p.timed_out && !p.ok, "{}", p.text);
-    assert!(
-        p.elapsed < Duration::from_secs(15),
-        "took {:?}: {}",
-        p.elapsed,
-        p.text
-    );
-    assert!(p.text.contains("sent nothing for 2 s"), "{}", p.text);
-    assert_store_empty(&store);
+    let p = pull_fails(port, &env, &["sent nothing for 2 s"]);
+    assert!(p.elapsed < Duration::from_secs(15), "took {:?}", p.elapsed);
 }
 
 #[test]
 #[ignore = "needs the skiff binary: scripts/test"]
 fn slow_but_progressing_registry_is_not_cut_by_the_idle_timeout() {
     // Each piece comes within the idle timeout, the whole takes longer.
-    let (port, _) = serve(Box::new(|path, _, _, s| {
-        if version_check(path, s) {
-            return;
-        }
+    let (port, _) = serve_open(|path, _, _, s| {
         let body = if path.contains("/manifests/") {
             manifest()
         } else {
@@ -338,7 +306,7 @@ fn slow_but_progressing_registry_is_not_cut_by_the_idle_timeout() {
             std::thread::sleep(Duration::from_millis(1200));
             let _ = s.write_all(piece);
         }
-    }));
+    });
     let store = Store::new();
     let env = [("SKIFF_REGISTRY_IDLE_TIMEOUT", "2")];
     let p = pull(&store, port, &env, Duration::from_secs(60));
@@ -349,10 +317,7 @@ fn slow_but_progressing_registry_is_not_cut_by_the_idle_timeout() {
 #[test]
 #[ignore = "needs the skiff binary: scripts/test"]
 fn redirect_loop_stops_after_ten_hops() {
-    let (port, hits) = serve(Box::new(|path, _, _, s| {
-        if version_check(path, s) {
-            return;
-        }
+    let (port, hits) = serve_open(|path, _, _, s| {
         // A new URL each time, so only a hop limit ends it.
         let hop: usize = path
             .rsplit_once("hop=")
@@ -364,16 +329,12 @@ fn redirect_loop_stops_after_ten_hops() {
             hop + 1
         );
         let _ = s.write_all(head.as_bytes());
-    }));
-    let store = Store::new();
-    let p = pull(&store, port, &[], Duration::from_secs(60));
-    assert!(!p.timed_out && !p.ok, "{}", p.text);
-    assert!(p.text.contains("stopped after 10 redirects"), "{}", p.text);
+    });
+    pull_fails(port, &[], &["stopped after 10 redirects"]);
     // The manifest request and 10 hops (plus the /v2/ probes, if any).
     assert!(
         hits.load(Ordering::SeqCst) <= 14,
         "{} requests",
         hits.load(Ordering::SeqCst)
     );
-    assert_store_empty(&store);
 }
