@@ -122,12 +122,14 @@ struct Pulled {
     timed_out: bool,
 }
 
-/// `skiff pull` of the test image from `port`, killed after `limit`, with
-/// its peak RSS sampled from /proc.
-fn pull(store: &Store, port: u16, env: &[(&str, &str)], limit: Duration) -> Pulled {
+/// `skiff pull FLAGS` of the test image from `port`, killed after `limit`,
+/// with its peak RSS sampled from /proc.
+fn pull(store: &Store, port: u16, flags: &[&str], env: &[(&str, &str)], limit: Duration) -> Pulled {
     let reference = format!("127.0.0.1:{port}/{REPO}:latest");
     let mut cmd = store.skiff();
-    cmd.args(["pull", &reference])
+    cmd.arg("pull")
+        .args(flags)
+        .arg(&reference)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -178,7 +180,7 @@ fn pull(store: &Store, port: u16, env: &[(&str, &str)], limit: Duration) -> Pull
 /// output, leaving the store empty.
 fn pull_fails(port: u16, env: &[(&str, &str)], needles: &[&str]) -> Pulled {
     let store = Store::new();
-    let p = pull(&store, port, env, Duration::from_secs(60));
+    let p = pull(&store, port, &[], env, Duration::from_secs(60));
     assert!(!p.timed_out && !p.ok, "{}", p.text);
     assert!(p.peak_kib < 100 << 10, "peak RSS {} KiB", p.peak_kib);
     for n in needles {
@@ -309,7 +311,7 @@ fn slow_but_progressing_registry_is_not_cut_by_the_idle_timeout() {
     });
     let store = Store::new();
     let env = [("SKIFF_REGISTRY_IDLE_TIMEOUT", "2")];
-    let p = pull(&store, port, &env, Duration::from_secs(60));
+    let p = pull(&store, port, &[], &env, Duration::from_secs(60));
     assert!(p.ok, "{}", p.text);
     assert!(p.elapsed > Duration::from_secs(4), "{:?}", p.elapsed);
 }
@@ -337,4 +339,88 @@ fn redirect_loop_stops_after_ten_hops() {
         "{} requests",
         hits.load(Ordering::SeqCst)
     );
+}
+
+/// An `openssl s_server` child, stopped when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs the test ground's openssl: scripts/test"]
+fn https_registry_cannot_redirect_to_plain_http() {
+    // The plain-HTTP side, which must never be asked anything.
+    let (http_port, http_hits) = serve_open(|_, _, _, s| {
+        reply(s, "404 Not Found", "text/plain", b"");
+    });
+    // A TLS registry (openssl's -HTTP mode serves files as whole replies)
+    // whose manifest is a redirect to the plain-HTTP side.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run_ok(std::process::Command::new("openssl").current_dir(d).args([
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+    ]));
+    let path = format!("v2/{REPO}/manifests/latest");
+    let redirect = format!(
+        "HTTP/1.0 302 Found\r\nLocation: http://127.0.0.1:{http_port}/{path}\r\nContent-Length: 0\r\n\r\n"
+    );
+    write(d, &path, &redirect);
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let accept = format!("127.0.0.1:{port}");
+    let _server = Child(
+        std::process::Command::new("openssl")
+            .current_dir(d)
+            .args([
+                "s_server", "-quiet", "-HTTP", "-cert", "cert.pem", "-key", "key.pem",
+            ])
+            .args(["-accept", &accept])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while TcpStream::connect(&accept).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let store = Store::new();
+    // Listed insecure: TLS without verification, so the self-signed
+    // certificate is accepted; the downgrade must still be refused.
+    let flags = ["--insecure-registry", &accept];
+    let p = pull(&store, port, &flags, &[], Duration::from_secs(60));
+    assert!(!p.timed_out && !p.ok, "{}", p.text);
+    assert!(
+        p.text.contains("refusing a redirect from https to http"),
+        "{}",
+        p.text
+    );
+    let asked = http_hits.load(Ordering::SeqCst);
+    assert_eq!(asked, 0, "the plain-HTTP side was asked {asked} times");
+    assert_store_empty(&store);
 }
