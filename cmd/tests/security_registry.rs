@@ -20,9 +20,9 @@ const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 const CONFIG: &[u8] =
     br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
 
-/// What a test's server does with one request (`path` with its query,
-/// whether it carried an Authorization header, the server's port).
-type Route = dyn Fn(&str, bool, u16, &mut TcpStream) + Send + Sync;
+/// What a test's server does with one request (`path` with its query, its
+/// Authorization header if any, the server's port).
+type Route = dyn Fn(&str, Option<&str>, u16, &mut TcpStream) + Send + Sync;
 
 /// Serve `route` on a fresh loopback port; returns the port and the count
 /// of requests seen.
@@ -59,15 +59,19 @@ fn handle(mut s: TcpStream, port: u16, route: &Route, hits: &AtomicUsize) {
     }
     let text = String::from_utf8_lossy(&head).to_string();
     let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let authorized = text.to_ascii_lowercase().contains("\r\nauthorization:");
+    let authorization = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.trim().to_string());
     hits.fetch_add(1, Ordering::SeqCst);
-    route(&path, authorized, port, &mut s);
+    route(&path, authorization.as_deref(), port, &mut s);
 }
 
 /// `serve` for a registry open to all: the API version check (`GET /v2/`)
 /// is answered 200, everything else by `route`.
 fn serve_open(
-    route: impl Fn(&str, bool, u16, &mut TcpStream) + Send + Sync + 'static,
+    route: impl Fn(&str, Option<&str>, u16, &mut TcpStream) + Send + Sync + 'static,
 ) -> (u16, Arc<AtomicUsize>) {
     serve(Box::new(move |path, authorized, port, s| {
         if path == "/v2/" {
@@ -216,21 +220,52 @@ fn endless_manifest_fails_at_the_limit_in_bounded_memory() {
 #[test]
 #[ignore = "needs the skiff binary: scripts/test"]
 fn endless_token_reply_fails_at_the_limit() {
-    let (port, _) = serve(Box::new(|path, authorized, port, s| {
+    let (port, _) = serve(Box::new(|path, authorized: Option<&str>, port, s| {
         if path.starts_with("/token") {
             open_body(s, "application/json");
             let _ = s.write_all(b"{\"token\":\"");
             endless(s, b'a');
-        } else if !authorized {
-            let head = format!(
-                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"hostile\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
-            let _ = s.write_all(head.as_bytes());
+        } else if authorized.is_none() {
+            challenge(s, port);
         } else {
             reply(s, "500 Internal Server Error", "text/plain", b"unexpected");
         }
     }));
     pull_fails(port, &[], &["1 MiB", "the token from"]);
+}
+
+/// Docker's answer to a request without a token: where to get one.
+fn challenge(s: &mut TcpStream, port: u16) {
+    let head = format!(
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"hostile\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let _ = s.write_all(head.as_bytes());
+}
+
+#[test]
+#[ignore = "needs the skiff binary: scripts/test"]
+fn bearer_token_registry_is_pulled_from() {
+    // The bounded client does docker's token dance itself: pin that an
+    // honest token registry (as Docker Hub is) still works.
+    let (port, _) = serve(Box::new(|path, auth, port, s| {
+        let scope = format!("scope=repository%3A{}%3Apull", REPO.replace('/', "%2F"));
+        if path.starts_with("/token") {
+            assert!(path.contains("service=hostile"), "{path}");
+            assert!(path.contains(&scope), "{path}");
+            reply(s, "200 OK", "application/json", br#"{"token":"good"}"#);
+        } else if auth != Some("Bearer good") {
+            challenge(s, port);
+        } else if path.contains("/manifests/") {
+            reply(s, "200 OK", MANIFEST_TYPE, &manifest());
+        } else if path.contains("/blobs/") {
+            reply(s, "200 OK", "application/octet-stream", CONFIG);
+        } else {
+            reply(s, "200 OK", "application/json", b"{}");
+        }
+    }));
+    let store = Store::new();
+    let p = pull(&store, port, &[], &[], Duration::from_secs(60));
+    assert!(p.ok, "{}", p.text);
 }
 
 /// A registry whose config blob is served with `body` after the headers.
