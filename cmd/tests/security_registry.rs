@@ -459,3 +459,38 @@ fn https_registry_cannot_redirect_to_plain_http() {
     assert_eq!(asked, 0, "the plain-HTTP side was asked {asked} times");
     assert_store_empty(&store);
 }
+
+#[test]
+#[ignore = "needs the skiff binary: scripts/test"]
+fn manifest_longer_than_its_index_entry_is_refused() {
+    // The index says the platform's manifest has 10 bytes fewer than the
+    // registry then sends for it.
+    let (port, _) = serve_open(|path, _, _, s| {
+        let m = manifest();
+        if path.ends_with("/manifests/latest") {
+            let index = format!(
+                r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"{MANIFEST_TYPE}","digest":"{}","size":{},"platform":{{"architecture":"amd64","os":"linux"}}}}]}}"#,
+                digest(&m),
+                m.len() - 10
+            );
+            reply(
+                s,
+                "200 OK",
+                "application/vnd.oci.image.index.v1+json",
+                index.as_bytes(),
+            );
+        } else if path.contains("/manifests/") {
+            reply(s, "200 OK", MANIFEST_TYPE, &m);
+        } else {
+            reply(s, "200 OK", "application/octet-stream", CONFIG);
+        }
+    });
+    let store = Store::new();
+    let flags = ["--platform", "linux/amd64"];
+    let p = pull(&store, port, &flags, &[], Duration::from_secs(60));
+    assert!(!p.timed_out && !p.ok, "{}", p.text);
+    let limit = format!("{} bytes limit", manifest().len() - 10);
+    assert!(p.text.contains(&limit), "{}", p.text);
+    assert!(p.text.contains(&digest(&manifest())), "{}", p.text);
+    assert_store_empty(&store);
+}

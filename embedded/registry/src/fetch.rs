@@ -53,12 +53,13 @@ impl<'a> Fetcher<'a> {
     }
 
     /// The manifest (or index) named by a tag or digest, and the digest the
-    /// registry says it has (`Docker-Content-Digest`). More than
-    /// `MAX_MANIFEST` bytes is an error naming the reference.
+    /// registry says it has (`Docker-Content-Digest`). More than `limit`
+    /// bytes (at most `MAX_MANIFEST`) is an error naming the reference.
     pub async fn manifest(
         &self,
         reference: &str,
         accept: &[&str],
+        limit: u64,
     ) -> Result<(Vec<u8>, Option<String>), Error> {
         let mut resp = self
             .get(&self.url("manifests", reference), Some(&accept.join(", ")))
@@ -69,7 +70,8 @@ impl<'a> Fetcher<'a> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let what = format!("{}: manifest {reference}", self.what);
-        let body = read_capped(&mut resp, MAX_MANIFEST, &what, |e| self.reqwest_err(e)).await?;
+        let limit = limit.min(MAX_MANIFEST);
+        let body = read_capped(&mut resp, limit, &what, |e| self.reqwest_err(e)).await?;
         Ok((body, said))
     }
 

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::connect::Registry;
 use crate::events::{layer, Event, Reporter, Status};
 use crate::fetch::Fetcher;
-use crate::limits::MAX_CONFIG;
+use crate::limits::{MAX_CONFIG, MAX_MANIFEST};
 use crate::platform::{self, IndexEntry, Platform};
 use crate::transfer::{Chunk, FollowReader, Written};
 use crate::Error;
@@ -132,7 +132,7 @@ pub async fn pull(
     )));
 
     let fetcher = Fetcher::new(reg, r.repository(), &what);
-    let (top, said) = fetcher.manifest(label, ACCEPT).await?;
+    let (top, said) = fetcher.manifest(label, ACCEPT, MAX_MANIFEST).await?;
     let top_digest = sha256_digest(&top);
     // A digest asked for, or else the one the registry announced, must be
     // the one of the bytes received.
@@ -161,7 +161,11 @@ pub async fn pull(
                 platform::offered(&idx.manifests)
             ))
         })?;
-        let (bytes, _) = fetcher.manifest(&entry.digest, ACCEPT).await?;
+        // The index gives the manifest's size: no more is read.
+        let limit = u64::try_from(entry.size).ok().filter(|n| *n > 0);
+        let (bytes, _) = fetcher
+            .manifest(&entry.digest, ACCEPT, limit.unwrap_or(MAX_MANIFEST))
+            .await?;
         let got = sha256_digest(&bytes);
         if got != entry.digest {
             return Err(Error::DigestMismatch {
