@@ -11,7 +11,7 @@ use oci_client::{Client, Reference};
 
 use crate::endpoint::{self, Scheme};
 use crate::settings::Settings;
-use crate::{tls, Error};
+use crate::{limits, tls, Error};
 
 /// What the user said about transport security.
 #[derive(Debug, Clone, Default)]
@@ -46,7 +46,10 @@ pub struct Registry {
     /// `host[:port]` as used on the wire (`index.docker.io` for Docker Hub).
     pub host: String,
     pub scheme: Scheme,
+    /// oci-client, for pushes.
     pub client: Client,
+    /// skiff's own bounded client, for pulls (see `fetch`) and login.
+    pub http: reqwest::Client,
     pub auth: RegistryAuth,
 }
 
@@ -71,10 +74,12 @@ impl Registry {
         let config = client_config(&host, scheme);
         let client = Client::try_from(config)
             .map_err(|e| crate::error::from_oci(&host, "setting up the registry client", e))?;
+        let http = http_client(&host, scheme)?;
         Ok(Registry {
             host,
             scheme,
             client,
+            http,
             auth,
         })
     }
@@ -87,23 +92,31 @@ impl Registry {
         }
     }
 
-    /// A plain reqwest client with the same TLS set-up, for the calls
-    /// oci-client does not offer (checking credentials at login).
+    /// The bounded reqwest client, for the calls oci-client does not offer
+    /// (checking credentials at login).
     pub fn http_client(&self) -> Result<reqwest::Client, Error> {
-        let mut certs = Vec::new();
-        for c in tls::roots_for(&self.host) {
-            if let Ok(c) = reqwest::Certificate::from_der(&c.data) {
-                certs.push(c);
-            }
-        }
-        reqwest::Client::builder()
-            .tls_certs_only(certs)
-            .tls_danger_accept_invalid_certs(self.scheme == Scheme::HttpsUnverified)
-            .connect_timeout(Duration::from_secs(30))
-            .user_agent(USER_AGENT)
-            .build()
-            .map_err(|e| crate::error::from_reqwest(&self.host, "setting up the HTTP client", &e))
+        Ok(self.http.clone())
     }
+}
+
+/// A reqwest client with the registry's TLS set-up and skiff's limits:
+/// connect timeout, idle timeout, redirect policy (see `limits`).
+fn http_client(host: &str, scheme: Scheme) -> Result<reqwest::Client, Error> {
+    let mut certs = Vec::new();
+    for c in tls::roots_for(host) {
+        if let Ok(c) = reqwest::Certificate::from_der(&c.data) {
+            certs.push(c);
+        }
+    }
+    reqwest::Client::builder()
+        .tls_certs_only(certs)
+        .tls_danger_accept_invalid_certs(scheme == Scheme::HttpsUnverified)
+        .connect_timeout(limits::CONNECT_TIMEOUT)
+        .read_timeout(limits::idle_timeout())
+        .redirect(limits::redirect_policy())
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|e| crate::error::from_reqwest(host, "setting up the HTTP client", &e))
 }
 
 pub const USER_AGENT: &str = concat!("skiff/", env!("CARGO_PKG_VERSION"));
@@ -118,7 +131,7 @@ fn client_config(host: &str, scheme: Scheme) -> ClientConfig {
         tls_certs_only: tls::roots_for(host),
         // skiff reads indexes itself (see platform.rs).
         platform_resolver: None,
-        connect_timeout: Some(Duration::from_secs(30)),
+        connect_timeout: Some(limits::CONNECT_TIMEOUT),
         // A stalled registry must not hang a pull forever.
         read_timeout: Some(Duration::from_secs(120)),
         user_agent: USER_AGENT,

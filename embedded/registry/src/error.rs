@@ -32,6 +32,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Registry(String),
+    /// A reply longer than skiff accepts for its kind (manifest, token...).
+    #[error("{what}: the registry sent more than the {} limit", crate::limits::show(*.limit))]
+    TooLarge { what: String, limit: u64 },
     #[error("{0}")]
     Store(String),
 }
@@ -74,7 +77,7 @@ pub fn from_oci(registry: &str, what: &str, e: OciDistributionError) -> Error {
     }
 }
 
-fn unauthorized(registry: &str, what: &str, url: &str) -> Error {
+pub(crate) fn unauthorized(registry: &str, what: &str, url: &str) -> Error {
     let _ = url;
     Error::Unauthorized(format!(
         "unauthorized: {what}: authentication required by {registry} \
@@ -183,6 +186,13 @@ pub fn from_reqwest(registry: &str, what: &str, e: &reqwest::Error) -> Error {
         if code.as_u16() == 404 {
             return Error::NotFound(format!("{what}: {registry} answered 404 Not Found"));
         }
+    }
+    if e.is_timeout() && !e.is_connect() {
+        return Error::Registry(format!(
+            "{what}: {registry} sent nothing for {} s (the limit is set by {})",
+            crate::limits::idle_timeout().as_secs(),
+            crate::limits::IDLE_TIMEOUT_ENV
+        ));
     }
     if e.is_connect() {
         return Error::Registry(format!(

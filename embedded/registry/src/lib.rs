@@ -5,6 +5,7 @@
 //! - `auth`, `dockerconfig`, `login`: docker's credential files and checks.
 //! - `endpoint`, `settings`, `tls`: transport security, docker's rules.
 //! - `platform`: choosing a manifest in an index.
+//! - `fetch`, `token`, `limits`: pull's bounded HTTP (sizes, time, redirects).
 
 pub mod auth;
 pub mod connect;
@@ -12,12 +13,15 @@ pub mod dockerconfig;
 pub mod endpoint;
 mod error;
 pub mod events;
+mod fetch;
+pub mod limits;
 pub mod login;
 pub mod platform;
 pub mod pull;
 pub mod push;
 pub mod settings;
 pub mod tls;
+mod token;
 mod transfer;
 
 pub use connect::{parse_reference, Options, Registry};

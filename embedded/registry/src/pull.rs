@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures_util::{StreamExt, TryStreamExt};
-use oci_client::manifest::OciDescriptor;
 use oci_client::Reference;
 use serde::Deserialize;
 use skiff_core::digest::sha256_digest;
@@ -21,8 +20,9 @@ use skiff_store::{media, Digest, Store};
 use tokio::sync::mpsc;
 
 use crate::connect::Registry;
-use crate::error::{from_io, from_oci};
 use crate::events::{layer, Event, Reporter, Status};
+use crate::fetch::Fetcher;
+use crate::limits::{MAX_CONFIG, MAX_MANIFEST};
 use crate::platform::{self, IndexEntry, Platform};
 use crate::transfer::{Chunk, FollowReader, Written};
 use crate::Error;
@@ -123,7 +123,6 @@ pub async fn pull(
     opts: &PullOptions,
     report: Reporter,
 ) -> Result<PullResult, Error> {
-    let host = reg.host.clone();
     let whole = r.whole();
     let what = format!("pulling {whole}");
     let label = r.digest().or(r.tag()).unwrap_or("latest");
@@ -132,16 +131,15 @@ pub async fn pull(
         r.repository()
     )));
 
-    let (top, _) = reg
-        .client
-        .pull_manifest_raw(r, &reg.auth, ACCEPT)
-        .await
-        .map_err(|e| from_oci(&host, &what, e))?;
+    let fetcher = Fetcher::new(reg, r.repository(), &what);
+    let (top, said) = fetcher.manifest(label, ACCEPT, MAX_MANIFEST).await?;
     let top_digest = sha256_digest(&top);
-    if let Some(want) = r.digest() {
-        if want != top_digest {
+    // A digest asked for, or else the one the registry announced, must be
+    // the one of the bytes received.
+    if let Some(want) = r.digest().map(str::to_string).or(said) {
+        if want.starts_with("sha256:") && want != top_digest {
             return Err(Error::DigestMismatch {
-                digest: want.to_string(),
+                digest: want,
                 actual: top_digest,
             });
         }
@@ -163,12 +161,11 @@ pub async fn pull(
                 platform::offered(&idx.manifests)
             ))
         })?;
-        let mref = r.clone_with_digest(entry.digest.clone());
-        let (bytes, _) = reg
-            .client
-            .pull_manifest_raw(&mref, &reg.auth, ACCEPT)
-            .await
-            .map_err(|e| from_oci(&host, &what, e))?;
+        // The index gives the manifest's size: no more is read.
+        let limit = u64::try_from(entry.size).ok().filter(|n| *n > 0);
+        let (bytes, _) = fetcher
+            .manifest(&entry.digest, ACCEPT, limit.unwrap_or(MAX_MANIFEST))
+            .await?;
         let got = sha256_digest(&bytes);
         if got != entry.digest {
             return Err(Error::DigestMismatch {
@@ -192,8 +189,14 @@ pub async fn pull(
 
     // Config first: its diff IDs name the snapshots.
     let config_digest = digest(&manifest.config.digest)?;
+    if manifest.config.size > MAX_CONFIG as i64 {
+        return Err(Error::TooLarge {
+            what: format!("{what}: image config {config_digest}"),
+            limit: MAX_CONFIG,
+        });
+    }
     if !store.has_blob(&config_digest) {
-        fetch_blob(store, reg, r, &manifest.config, None, &what, &report).await?;
+        fetch_blob(store, &fetcher, &manifest.config, None, &report).await?;
     }
     let config_bytes = store.read_blob(&config_digest).map_err(store_err)?;
     let config: RawConfig = serde_json::from_slice(&config_bytes).map_err(|e| {
@@ -220,6 +223,11 @@ pub async fn pull(
     let mut downloaded = false;
     for (i, l) in manifest.layers.iter().enumerate() {
         let blob = digest(&l.digest)?;
+        if l.size < 0 {
+            return Err(Error::Registry(format!(
+                "{what}: layer {blob} has a negative size in the manifest"
+            )));
+        }
         let have_blob = store.has_blob(&blob);
         let have_snap = store.has_snapshot(&chains[i]);
         if have_blob && have_snap {
@@ -232,8 +240,8 @@ pub async fn pull(
         }
         jobs.push((l.clone(), have_blob, diff_ids[i].clone(), chains[i].clone()));
     }
+    let fetcher = &fetcher;
     futures_util::stream::iter(jobs.into_iter().map(|(l, have_blob, diff, chain)| {
-        let what = &what;
         let report = &report;
         async move {
             if have_blob {
@@ -248,7 +256,7 @@ pub async fn pull(
                 .map_err(|e| Error::Store(format!("unpacking {}: {e}", l.digest)))?
                 .map_err(store_err)?;
             } else {
-                fetch_blob(store, reg, r, &l, Some((diff, chain)), what, report).await?;
+                fetch_blob(store, fetcher, &l, Some((diff, chain)), report).await?;
             }
             layer(report, &l.digest, Status::PullComplete);
             Ok::<(), Error>(())
@@ -289,14 +297,11 @@ pub async fn pull(
 /// same bytes are unpacked into the snapshot as they arrive.
 async fn fetch_blob(
     store: &Store,
-    reg: &Registry,
-    r: &Reference,
+    fetcher: &Fetcher<'_>,
     desc: &RawDescriptor,
     unpack: Option<(Digest, Digest)>,
-    what: &str,
     report: &Reporter,
 ) -> Result<(), Error> {
-    let host = &reg.host;
     let blob = digest(&desc.digest)?;
     let (tx, rx) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
     let worker = {
@@ -311,24 +316,14 @@ async fn fetch_blob(
         && desc.media_type != media::DOCKER_CONFIG;
     let total = desc.size.max(0) as u64;
     let download = async {
-        let oci_desc = OciDescriptor {
-            media_type: desc.media_type.clone(),
-            digest: desc.digest.clone(),
-            size: desc.size,
-            ..Default::default()
-        };
-        let mut stream = reg
-            .client
-            .pull_blob_stream(r, &oci_desc)
-            .await
-            .map_err(|e| from_oci(host, what, e))?;
+        let mut body = fetcher.blob(&desc.digest, total).await?;
         let done = AtomicU64::new(0);
         let mut last_report = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    let err = from_io(host, what, e);
+        loop {
+            let chunk = match body.next().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(err) => {
                     let _ = tx.send(Err(io::Error::other(err.to_string()))).await;
                     return Err(err);
                 }
