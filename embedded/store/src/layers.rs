@@ -97,7 +97,8 @@ impl Store {
                 r: &mut r,
                 w: &mut lw,
             };
-            let stats = crate::unpack::unpack_tar(&mut tee, &scratch, "(imported rootfs)")?;
+            let budget = crate::limits::Budget::new(crate::UnpackLimits::current()?, 0);
+            let stats = crate::unpack::unpack_tar(&mut tee, &scratch, "(imported rootfs)", budget)?;
             if lw.inner.written() == 0 {
                 return Err(crate::error::Error::InvalidArchive(
                     "the input is empty: expected a tar archive".into(),
