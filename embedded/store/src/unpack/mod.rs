@@ -16,8 +16,11 @@
 //! - hardlink targets must already exist inside this layer;
 //! - `.wh.<name>` becomes an overlayfs whiteout (char device 0/0 `<name>`),
 //!   `.wh..wh..opq` sets `trusted.overlay.opaque=y` on its directory;
-//! - owners, modes (after chown, which clears setuid), xattrs and mtimes are
-//!   applied; directory metadata last so children don't disturb it.
+//! - owners, modes (after chown, which clears setuid), allow-listed xattrs
+//!   (`xattr_allowed`) and mtimes are applied; directory metadata last so
+//!   children don't disturb it;
+//! - declared sizes are checked against the budget (`limits`) before any
+//!   data is read; GNU sparse holes are seeked over, never written.
 
 mod paths;
 mod sys;
