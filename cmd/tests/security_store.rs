@@ -1,7 +1,7 @@
 //! The store is root's alone: an unprivileged local user can neither list
 //! it, nor run a setuid file of an unpacked layer, nor read a container's
 //! `-e` values; and a store made by an older skiff (0755) is fixed on
-//! first use.
+//! first use. Also: `run` leases the store before unpacking.
 
 mod common;
 
@@ -186,6 +186,41 @@ fn an_old_open_store_is_made_private_on_first_use() {
     assert_eq!(m, 0o600);
     denied(&["ls", p(&s.root)]);
     assert!(s.root.join(".modes-v1").exists());
+}
+
+#[test]
+#[ignore = "needs root and the test ground (scripts/test)"]
+fn run_holds_a_lease_before_it_unpacks() {
+    let s = busybox_store();
+    let snaps = s.root().join("snapshots");
+    // Drop the snapshot: the next run unpacks it from the blob.
+    for e in fs::read_dir(&snaps).unwrap().flatten() {
+        fs::remove_dir_all(e.path()).unwrap();
+    }
+    // Stand in for a prune in progress: the exclusive GC lock.
+    let lock = s.root().join("locks/gc.lock");
+    let mut prune = Command::new("flock")
+        .arg("-x")
+        .arg(&lock)
+        .args(["sleep", "2"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = s
+        .skiff()
+        .args(["run", "--rm", "busybox", "true"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert_eq!(
+        count_files(&snaps),
+        0,
+        "run unpacked while a prune held the store"
+    );
+    prune.wait().unwrap();
+    let out = run.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count_files(&snaps), 1);
 }
 
 #[test]

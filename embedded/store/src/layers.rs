@@ -112,6 +112,7 @@ impl Store {
                 .join(format!("snapshot-{}.lock", digest_hex(&info.diff_id)));
             let _g = crate::lock_file(&lock, crate::LockKind::Exclusive)?;
             if !dest.is_dir() {
+                crate::snapshot_sync::sync_snapshot(&scratch).at(&scratch)?;
                 fs::rename(&scratch, &dest).at(&dest)?;
                 crate::tmp::sync_dir_best_effort(&self.snapshots_dir());
             }

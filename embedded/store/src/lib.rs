@@ -65,6 +65,7 @@ mod layers;
 mod limits;
 mod perms;
 mod reference;
+mod snapshot_sync;
 mod snapshots;
 mod tmp;
 mod unpack;

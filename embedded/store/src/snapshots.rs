@@ -82,6 +82,7 @@ impl Store {
                 }
             }
             self.record_layer_size(&got, stats.content_size)?;
+            crate::snapshot_sync::sync_snapshot(&tmp).at(&tmp)?;
             fs::rename(&tmp, &dest).at(&dest)?;
             crate::tmp::sync_dir_best_effort(&self.snapshots_dir());
             Ok(())

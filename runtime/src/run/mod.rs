@@ -35,6 +35,12 @@ pub fn create(
     opts: RunOptions,
     warn: &mut dyn FnMut(&str),
 ) -> Result<ContainerConfig> {
+    // Lease before the image is resolved and its layers unpacked, held
+    // until the pin below: a concurrent `rmi` or prune must not collect
+    // the blobs or snapshots in between.
+    let _lease = skiff_store::Store::open(layout.root())
+        .and_then(|s| s.lease())
+        .map_err(|e| Error::Store(e.to_string()))?;
     let (cfg, pins) = build(layout, image, opts, warn)?;
     let name = (!cfg.name.is_empty()).then(|| cfg.name.clone());
     let cfg = lifecycle::create(layout, cfg, name.as_deref())?;
