@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::ContainerConfig;
 use crate::error::{io_at, Error, Result};
 use crate::paths::Layout;
-use skiff_core::atomic::{atomic_write, Durability};
+use skiff_core::atomic::{atomic_write_mode, Durability};
 use skiff_core::lock::{lock_file, LockGuard, LockKind};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +129,8 @@ pub fn lock(dir: &Path) -> Result<LockGuard> {
     Ok(lock_file(&dir.join("lock"), LockKind::Exclusive)?)
 }
 
-/// Atomic replace; `durable` adds the fsyncs, which `--rm` containers skip
+/// Atomic replace, readable by root only (container.json holds `-e`
+/// values); `durable` adds the fsyncs, which `--rm` containers skip
 /// because their state dies with the process anyway.
 fn write(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     let durability = if durable {
@@ -137,7 +138,7 @@ fn write(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     } else {
         Durability::Volatile
     };
-    Ok(atomic_write(path, data, durability)?)
+    Ok(atomic_write_mode(path, data, 0o600, durability)?)
 }
 
 /// Read-modify-write the state under the container's lock.

@@ -55,7 +55,12 @@ pub fn ensure(
         anonymous,
     };
     let json = serde_json::to_vec_pretty(&v).map_err(|e| Error::Runtime(e.to_string()))?;
-    skiff_core::atomic::atomic_write(&meta, &json, skiff_core::atomic::Durability::Durable)?;
+    skiff_core::atomic::atomic_write_mode(
+        &meta,
+        &json,
+        0o600,
+        skiff_core::atomic::Durability::Durable,
+    )?;
     Ok(true)
 }
 

@@ -97,7 +97,8 @@ impl Store {
                 r: &mut r,
                 w: &mut lw,
             };
-            let stats = crate::unpack::unpack_tar(&mut tee, &scratch, "(imported rootfs)")?;
+            let budget = crate::limits::Budget::new(crate::UnpackLimits::current()?, 0);
+            let stats = crate::unpack::unpack_tar(&mut tee, &scratch, "(imported rootfs)", budget)?;
             if lw.inner.written() == 0 {
                 return Err(crate::error::Error::InvalidArchive(
                     "the input is empty: expected a tar archive".into(),
@@ -111,6 +112,7 @@ impl Store {
                 .join(format!("snapshot-{}.lock", digest_hex(&info.diff_id)));
             let _g = crate::lock_file(&lock, crate::LockKind::Exclusive)?;
             if !dest.is_dir() {
+                crate::snapshot_sync::sync_snapshot(&scratch).at(&scratch)?;
                 fs::rename(&scratch, &dest).at(&dest)?;
                 crate::tmp::sync_dir_best_effort(&self.snapshots_dir());
             }

@@ -13,7 +13,11 @@
 //! containers/             reserved for the runtime crate
 //! volumes/                reserved for the runtime crate
 //! buildcache/             reserved for the builder crate
+//! .modes-v1               the modes below are in force (see `perms`)
 //! ```
+//!
+//! The root and the directories directly under it are 0700: layers hold
+//! setuid files and container configs hold secrets (see `perms`).
 //!
 //! # API at a glance
 //! - [`Store::open`], [`Store::root`], [`Store::tmp_dir`], [`Store::lease`].
@@ -58,7 +62,10 @@ mod images;
 mod index;
 pub mod layer_encoder;
 mod layers;
+mod limits;
+mod perms;
 mod reference;
+mod snapshot_sync;
 mod snapshots;
 #[cfg(test)]
 mod testutil;
@@ -85,6 +92,7 @@ pub use error::{Error, Result};
 pub use gc::{GcRoots, PruneReport};
 pub use images::{Image, ImageSummary, ManifestFlavor, RemovedImage};
 pub use layers::{LayerInfo, LayerWriter};
+pub use limits::{parse_size, UnpackLimits};
 pub use reference::{familiar_name, normalize_reference, ImageRef};
 pub use skiff_core::lock::{LockError, LockGuard, LockKind};
 pub use skiff_core::platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
@@ -159,9 +167,18 @@ impl Store {
                 .ctx(|| "current directory".into())?
                 .join(root)
         };
+        fs::create_dir_all(&root).at(&root)?;
         for d in ["blobs/sha256", "images", "snapshots", "locks", "tmp"] {
             let p = root.join(d);
-            fs::create_dir_all(&p).at(&p)?;
+            // 0700 like the root (see `perms`).
+            std::os::unix::fs::DirBuilderExt::mode(fs::DirBuilder::new().recursive(true), 0o700)
+                .create(&p)
+                .at(&p)?;
+        }
+        if let Err(e) = perms::secure_store(&root) {
+            // A store skiff may use but not chmod (not its owner): still
+            // usable, as before.
+            tracing::warn!("cannot make the store private: {e}");
         }
         let store = Store {
             root,

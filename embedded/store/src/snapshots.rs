@@ -18,6 +18,7 @@ use crate::compression::decompress;
 use crate::digest::{digest_hex, hashed, parse_digest, HashingReader};
 use crate::error::{Error, IoPath, Result};
 use crate::images::Image;
+use crate::limits::Budget;
 use crate::Store;
 use crate::{lock_file, LockKind};
 
@@ -41,6 +42,18 @@ impl Store {
         diff_id: Option<&Digest>,
         tar: &mut dyn Read,
     ) -> Result<PathBuf> {
+        self.unpack_layer_within(chain_id, diff_id, tar, 0)
+    }
+
+    /// [`Store::unpack_layer`] for a layer of an image whose other layers
+    /// already hold `image_used` bytes (counted against the per-image limit).
+    fn unpack_layer_within(
+        &self,
+        chain_id: &Digest,
+        diff_id: Option<&Digest>,
+        tar: &mut dyn Read,
+        image_used: u64,
+    ) -> Result<PathBuf> {
         let dest = self.snapshot_path(chain_id);
         if dest.is_dir() {
             return Ok(dest);
@@ -56,7 +69,8 @@ impl Store {
         let tmp = self.create_temp_dir("unpack")?;
         let result = (|| -> Result<()> {
             let mut hr = HashingReader::new(tar);
-            let stats = crate::unpack::unpack_tar(&mut hr, &tmp, &layer_name)?;
+            let budget = Budget::new(crate::UnpackLimits::current()?, image_used);
+            let stats = crate::unpack::unpack_tar(&mut hr, &tmp, &layer_name, budget)?;
             let (_, got, _) = hr.finish();
             let got = hashed(got);
             if let Some(want) = diff_id {
@@ -68,6 +82,7 @@ impl Store {
                 }
             }
             self.record_layer_size(&got, stats.content_size)?;
+            crate::snapshot_sync::sync_snapshot(&tmp).at(&tmp)?;
             fs::rename(&tmp, &dest).at(&dest)?;
             crate::tmp::sync_dir_best_effort(&self.snapshots_dir());
             Ok(())
@@ -88,12 +103,23 @@ impl Store {
         blob: &Digest,
         media_type: Option<&str>,
     ) -> Result<PathBuf> {
+        self.unpack_blob_within(chain_id, diff_id, blob, media_type, 0)
+    }
+
+    fn unpack_blob_within(
+        &self,
+        chain_id: &Digest,
+        diff_id: &Digest,
+        blob: &Digest,
+        media_type: Option<&str>,
+        image_used: u64,
+    ) -> Result<PathBuf> {
         if self.has_snapshot(chain_id) {
             return Ok(self.snapshot_path(chain_id));
         }
         let f = self.open_blob(blob)?;
         let mut r = decompress(f, media_type).at(self.blob_path(blob))?;
-        self.unpack_layer(chain_id, Some(diff_id), &mut r)
+        self.unpack_layer_within(chain_id, Some(diff_id), &mut r, image_used)
     }
 
     /// The image's chain IDs, base first (from the config's diff IDs).
@@ -124,16 +150,18 @@ impl Store {
 
     /// The image's snapshot dirs, base first (overlayfs wants the reverse in
     /// `lowerdir=`: top first). Missing snapshots are unpacked from their
-    /// blobs.
+    /// blobs, within the per-image size limit.
     pub fn image_layers(&self, img: &Image) -> Result<Vec<PathBuf>> {
         let cfg = self.image_config(img)?;
         let chains = self.image_chain_ids(img)?;
         let mut out = Vec::with_capacity(chains.len());
+        let mut used = 0u64;
         for (i, chain) in chains.iter().enumerate() {
             let desc = &img.manifest.layers()[i];
             let diff = parse_digest(&cfg.rootfs().diff_ids()[i])?;
             let mt = desc.media_type().to_string();
-            out.push(self.unpack_layer_blob(chain, &diff, desc.digest(), Some(&mt))?);
+            out.push(self.unpack_blob_within(chain, &diff, desc.digest(), Some(&mt), used)?);
+            used = used.saturating_add(self.layer_size(&diff).unwrap_or(0));
         }
         Ok(out)
     }

@@ -17,7 +17,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use skiff_core::atomic::{atomic_write, Durability};
+use skiff_core::atomic::{atomic_write_mode, Durability};
 use skiff_core::lock::{lock_file, LockGuard, LockKind};
 
 use crate::error::{io_at, Error, Result};
@@ -201,7 +201,8 @@ fn list_json<T: for<'de> Deserialize<'de>>(dir: &Path) -> Result<Vec<T>> {
 
 fn write_json<T: Serialize>(p: &Path, v: &T, durability: Durability) -> Result<()> {
     let data = serde_json::to_vec_pretty(v).map_err(|e| Error::Invalid(e.to_string()))?;
-    Ok(atomic_write(p, &data, durability)?)
+    // Root only, like every other state file of the store.
+    Ok(atomic_write_mode(p, &data, 0o600, durability)?)
 }
 
 #[cfg(test)]

@@ -37,6 +37,13 @@ pub fn create(
     warn: &mut dyn FnMut(&str),
     fetch: &mut Fetch<'_>,
 ) -> Result<ContainerConfig> {
+    // Lease before the image is resolved (and pulled) and its layers
+    // unpacked, held until the pin below: a concurrent `rmi` or prune must
+    // not collect the blobs or snapshots in between. A pull under the lease
+    // only ever tries the GC lock, so it cannot wait on itself.
+    let _lease = skiff_store::Store::open(layout.root())
+        .and_then(|s| s.lease())
+        .map_err(|e| Error::Store(e.to_string()))?;
     let (cfg, pins) = build(layout, image, opts, warn, fetch)?;
     let name = (!cfg.name.is_empty()).then(|| cfg.name.clone());
     let cfg = lifecycle::create(layout, cfg, name.as_deref())?;

@@ -186,11 +186,21 @@ impl ArchiveFiles {
         )))
     }
 
+    /// A JSON document of the archive, in memory: at most
+    /// [`SMALL_FILE_LIMIT`] bytes (a config named by the manifest could be
+    /// any file of the archive, a layer included).
     pub(super) fn read_small(&self, store: &Store, path: &str) -> Result<Vec<u8>> {
         let mut v = Vec::new();
         self.open(store, path)?
+            .take(SMALL_FILE_LIMIT + 1)
             .read_to_end(&mut v)
             .ctx(|| format!("reading {path} from the archive"))?;
+        if v.len() as u64 > SMALL_FILE_LIMIT {
+            return Err(Error::InvalidArchive(format!(
+                "archive file {path} is larger than {} MiB: not an image document",
+                SMALL_FILE_LIMIT >> 20
+            )));
+        }
         Ok(v)
     }
 }

@@ -16,8 +16,11 @@
 //! - hardlink targets must already exist inside this layer;
 //! - `.wh.<name>` becomes an overlayfs whiteout (char device 0/0 `<name>`),
 //!   `.wh..wh..opq` sets `trusted.overlay.opaque=y` on its directory;
-//! - owners, modes (after chown, which clears setuid), xattrs and mtimes are
-//!   applied; directory metadata last so children don't disturb it.
+//! - owners, modes (after chown, which clears setuid), allow-listed xattrs
+//!   (`xattr_allowed`) and mtimes are applied; directory metadata last so
+//!   children don't disturb it;
+//! - declared sizes are checked against the budget (`limits`) before any
+//!   data is read; GNU sparse holes are seeked over, never written.
 
 mod paths;
 mod sys;
@@ -34,6 +37,7 @@ use skiff_core::times::set_times;
 use tar::EntryType;
 
 use crate::error::{Error, Result};
+use crate::limits::Budget;
 
 pub(crate) use paths::clean_path;
 use paths::resolve_dir;
@@ -71,6 +75,7 @@ struct Unpacker<'a> {
     last_dir: Option<(Vec<OsString>, PathBuf)>,
     dirs: Vec<DirMeta>,
     stats: UnpackStats,
+    budget: Budget,
 }
 
 impl Unpacker<'_> {
@@ -119,6 +124,7 @@ struct Meta {
 }
 
 fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
+    let entry_name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
     let h = e.header();
     let mut m = Meta {
         mode: h.mode().unwrap_or(0o644) & 0o7777,
@@ -142,7 +148,11 @@ fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
                 "mtime" => m.mtime = num().unwrap_or(m.mtime),
                 k => {
                     if let Some(name) = k.strip_prefix("SCHILY.xattr.") {
-                        m.xattrs.push((name.as_bytes().to_vec(), val.to_vec()));
+                        if xattr_allowed(name) {
+                            m.xattrs.push((name.as_bytes().to_vec(), val.to_vec()));
+                        } else {
+                            tracing::debug!("{entry_name}: dropping xattr {name} from the layer");
+                        }
                     }
                 }
             }
@@ -151,10 +161,29 @@ fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
     Ok(m)
 }
 
+/// Whether a layer may set the xattr `name`. `trusted.*` (overlayfs keeps
+/// its opaque/redirect/metacopy bookkeeping there, so a layer could
+/// redirect lookups or hide directories) and every other namespace are
+/// dropped; only what images legitimately carry is applied: `user.*`, file
+/// capabilities and POSIX ACLs (docker and containerd keep the same).
+fn xattr_allowed(name: &str) -> bool {
+    name.starts_with("user.")
+        || matches!(
+            name,
+            "security.capability" | "system.posix_acl_access" | "system.posix_acl_default"
+        )
+}
+
 /// Unpack the uncompressed layer tar `r` into the empty directory `root`.
 /// `layer` names the layer in errors. The stream is read to its very end so
 /// a caller hashing it gets the whole diff ID.
-pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<UnpackStats> {
+/// `budget` caps the declared size of its regular files (see `limits`).
+pub(crate) fn unpack_tar<R: Read>(
+    r: R,
+    root: &Path,
+    layer: &str,
+    budget: Budget,
+) -> Result<UnpackStats> {
     let mut ar = tar::Archive::new(r);
     let mut u = Unpacker {
         root: Root::new(root).map_err(|e| Error::Unpack {
@@ -166,6 +195,7 @@ pub(crate) fn unpack_tar<R: Read>(r: R, root: &Path, layer: &str) -> Result<Unpa
         last_dir: None,
         dirs: Vec::new(),
         stats: UnpackStats::default(),
+        budget,
     };
     let entries = ar.entries().map_err(|source| Error::Unpack {
         layer: layer.to_string(),
@@ -311,16 +341,29 @@ impl Unpacker<'_> {
                 });
             }
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+                // The declared size (a sparse entry's apparent size) is
+                // checked before any data is read: a tiny tar can declare
+                // a petabyte.
+                self.budget.take(entry.size()).map_err(EntryError::Unsafe)?;
                 self.remove_existing(&path, true)?;
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .custom_flags(libc::O_NOFOLLOW)
-                    .open(&path)?;
-                let n = copy_sparse(entry, &mut f)?;
+                let n = if kind == EntryType::GNUSparse {
+                    // The tar crate's own unpack seeks over a sparse
+                    // entry's holes (its Read would hand them to us as
+                    // zeros, byte by byte). It creates the file with
+                    // O_EXCL, so never through a symlink; the metadata is
+                    // ours, set below.
+                    entry.unpack(&path)?;
+                    entry.size()
+                } else {
+                    let mut f = OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(0o600)
+                        .custom_flags(libc::O_NOFOLLOW)
+                        .open(&path)?;
+                    copy_sparse(entry, &mut f)?
+                };
                 self.stats.content_size += n;
-                drop(f);
                 set_meta(&path, &meta)?;
             }
             EntryType::Symlink => {
@@ -494,3 +537,6 @@ fn copy_sparse(r: &mut dyn Read, f: &mut File) -> io::Result<u64> {
     }
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests;
