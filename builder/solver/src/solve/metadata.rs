@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::{json, Value};
-use skiff_frontend::instructions::{Command, Healthcheck};
+use skiff_frontend::instructions::{Command, Healthcheck, KeyValue};
 use skiff_frontend::EnvList;
 
 use crate::copy;
@@ -70,16 +70,21 @@ fn expose_ports(word: &str) -> Result<Vec<String>> {
     Ok((start..=end).map(|p| format!("{p}/{proto}")).collect())
 }
 
+/// Keys and values of ENV or LABEL, each expanded against `env` (the
+/// environment from before the instruction).
+fn expand_pairs(sh: &Shared, kvs: &[KeyValue], env: &EnvList) -> Result<Vec<(String, String)>> {
+    kvs.iter()
+        .map(|kv| Ok((expand(sh, &kv.key, env)?, expand(sh, &kv.value, env)?)))
+        .collect()
+}
+
 /// A config-only step.
 pub(super) fn prepare(sh: &Shared, st: &State, cmd: &Command, env: &EnvList) -> Result<Prepared> {
     Ok(match cmd {
         Command::Env(kvs) => {
             // Every pair expands against the environment from before this
             // instruction: `ENV a=1 b=$a` gives b the old a (as BuildKit).
-            let mut pairs = Vec::new();
-            for kv in kvs {
-                pairs.push((expand(sh, &kv.key, env)?, expand(sh, &kv.value, env)?));
-            }
+            let pairs = expand_pairs(sh, kvs, env)?;
             let by = pairs_line("ENV", &pairs);
             meta(by.clone(), by, move |c| {
                 for (k, v) in &pairs {
@@ -88,10 +93,7 @@ pub(super) fn prepare(sh: &Shared, st: &State, cmd: &Command, env: &EnvList) -> 
             })
         }
         Command::Label(kvs) => {
-            let mut pairs = Vec::new();
-            for kv in kvs {
-                pairs.push((expand(sh, &kv.key, env)?, expand(sh, &kv.value, env)?));
-            }
+            let pairs = expand_pairs(sh, kvs, env)?;
             let by = pairs_line("LABEL", &pairs);
             meta(by.clone(), by, move |c| {
                 for (k, v) in &pairs {
