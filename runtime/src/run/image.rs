@@ -1,7 +1,7 @@
 //! The pieces of an image a container is made from: its layers and the
 //! parts of its config that `run` combines with the flags.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use skiff_store::oci_spec::image::{Config, Digest, ImageConfiguration};
 
@@ -35,16 +35,20 @@ pub(super) fn text(v: &Option<String>) -> String {
 }
 
 impl RunImage {
-    /// Resolve `source` (the store under `root`, or a rootfs directory),
+    /// Resolve `source` (an image in `store`, or a rootfs directory),
     /// pulling it through `fetch` as its `--pull` policy says and
     /// unpacking the image's layers if needed.
-    pub fn resolve(root: &Path, source: &ImageSource, fetch: &mut Fetch<'_>) -> Result<RunImage> {
+    pub fn resolve(
+        store: &skiff_store::Store,
+        source: &ImageSource,
+        fetch: &mut Fetch<'_>,
+    ) -> Result<RunImage> {
         match source {
             ImageSource::Store {
                 reference,
                 pull,
                 platform,
-            } => from_store(root, reference, *pull, platform.as_ref(), fetch),
+            } => from_store(store, reference, *pull, platform.as_ref(), fetch),
             ImageSource::RootfsDir(dir) => from_rootfs(dir),
         }
     }
@@ -66,7 +70,7 @@ fn from_rootfs(dir: &str) -> Result<RunImage> {
 /// docker's `--pull` rules: `always` pulls first; `missing` pulls when the
 /// image, or its `--platform` variant, is not in the store; `never` fails.
 fn from_store(
-    root: &Path,
+    store: &skiff_store::Store,
     reference: &str,
     pull: Pull,
     platform: Option<&Platform>,
@@ -80,12 +84,11 @@ fn from_store(
     if pull == Pull::Always {
         fetch(request(false))?;
     }
-    let store = skiff_store::Store::open(root).map_err(store_err)?;
-    let (img, config, have) = match find(&store, reference, platform)? {
+    let (img, config, have) = match find(store, reference, platform)? {
         Ok(found) => found,
         Err(_) if pull == Pull::Missing => {
             fetch(request(true))?;
-            find(&store, reference, platform)?.map_err(Error::Invalid)?
+            find(store, reference, platform)?.map_err(Error::Invalid)?
         }
         Err(absent) => return Err(Error::Invalid(absent)),
     };
@@ -194,6 +197,7 @@ mod tests {
         // An empty store: `missing` asks the fetcher once (and fails as it
         // did: nothing was stored); `never` does not ask.
         let dir = tempfile::tempdir().unwrap();
+        let store = skiff_store::Store::open(dir.path()).unwrap();
         for (pull, asked) in [(Pull::Missing, 1), (Pull::Never, 0), (Pull::Always, 1)] {
             let mut calls = Vec::new();
             let source = ImageSource::Store {
@@ -201,7 +205,7 @@ mod tests {
                 pull,
                 platform: None,
             };
-            let err = RunImage::resolve(dir.path(), &source, &mut |r: PullRequest<'_>| {
+            let err = RunImage::resolve(&store, &source, &mut |r: PullRequest<'_>| {
                 calls.push((r.reference.to_string(), r.missing));
                 Ok(())
             })

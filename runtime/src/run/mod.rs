@@ -40,17 +40,17 @@ pub fn create(
     // Lease before the image is resolved (and pulled) and its layers
     // unpacked, held until the pin below: a concurrent `rmi` or prune must
     // not collect the blobs or snapshots in between. A pull under the lease
-    // only ever tries the GC lock, so it cannot wait on itself.
-    let _lease = skiff_store::Store::open(layout.root())
-        .and_then(|s| s.lease())
-        .map_err(|e| Error::Store(e.to_string()))?;
-    let (cfg, pins) = build(layout, image, opts, warn, fetch)?;
+    // only ever tries the GC lock, so it cannot wait on itself. The store
+    // is opened once for the whole run (open makes its dirs and sweeps
+    // stale temps: start-up is a hot path).
+    let store = skiff_store::Store::open(layout.root()).map_err(|e| Error::Store(e.to_string()))?;
+    let _lease = store.lease().map_err(|e| Error::Store(e.to_string()))?;
+    let (cfg, pins) = build(layout, &store, image, opts, warn, fetch)?;
     let name = (!cfg.name.is_empty()).then(|| cfg.name.clone());
     let cfg = lifecycle::create(layout, cfg, name.as_deref())?;
     if !pins.is_empty() {
         // The image stays in the store while a container uses it.
-        let pinned = skiff_store::Store::open(layout.root())
-            .and_then(|s| s.pin("containers", &cfg.id, &pins));
+        let pinned = store.pin("containers", &cfg.id, &pins);
         if let Err(e) = pinned {
             let _ = lifecycle::remove(layout, &cfg.id, true, true);
             return Err(Error::Store(format!("cannot pin image {}: {e}", cfg.image)));
@@ -77,6 +77,7 @@ pub fn start(layout: &Layout, cfg: &ContainerConfig) -> Result<()> {
 /// always had).
 fn build(
     layout: &Layout,
+    store: &skiff_store::Store,
     source: &ImageSource,
     o: RunOptions,
     warn: &mut dyn FnMut(&str),
@@ -84,7 +85,7 @@ fn build(
 ) -> Result<(ContainerConfig, Vec<skiff_store::oci_spec::image::Digest>)> {
     let ctx = NetContext::new(layout.root()).map_err(net::net_err)?;
     let mut net = network::choose(&ctx, &o.network, warn)?;
-    let image = RunImage::resolve(layout.root(), source, fetch)?;
+    let image = RunImage::resolve(store, source, fetch)?;
     if let (ImageSource::Store { platform: None, .. }, Some(have)) = (source, &image.platform) {
         if let Some(w) = image::foreign_platform_warning(have) {
             warn(&w);
