@@ -41,7 +41,11 @@ impl Globals {
     /// The root, created if needed and made absolute (the runtime keeps
     /// absolute paths in container state).
     pub fn absolute_root(&self) -> anyhow::Result<PathBuf> {
-        crate::commands::run::absolute_root(&self.root)
+        use anyhow::Context;
+        let root = &self.root;
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
+        std::fs::canonicalize(root).with_context(|| format!("cannot resolve {}", root.display()))
     }
 }
 

@@ -18,6 +18,6 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     // `start` runs it in the background, under a monitor that keeps its
     // output for `logs` (`start -a` attaches instead).
     let cfg = create_container(g, &layout, *a.opts, true)?;
-    println!("{}", cfg.id);
+    say!("{}", cfg.id);
     Ok(0)
 }

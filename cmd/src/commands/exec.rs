@@ -3,9 +3,8 @@
 
 use clap::Args as ClapArgs;
 use skiff_runtime::run::ExecOptions;
-use skiff_runtime::Layout;
 
-use super::run::{absolute_root, runtime_failure, ProcessFlags, Target, TargetAndCommand};
+use super::run::{runtime_failure, ProcessFlags, Target, TargetAndCommand};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -32,7 +31,7 @@ impl Target for Container {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let (container, args) = a.target_and_command.split();
     let opts = ExecOptions {
         container,

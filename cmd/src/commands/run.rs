@@ -222,12 +222,12 @@ impl From<ProcessFlags> for ProcessOptions {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let layout = Layout::new(absolute_root(&g.root)?);
+    let layout = g.layout()?;
     let cfg = create_container(g, &layout, *a.opts, a.detach)?;
     // In the foreground this process becomes the container's runner, which
     // exits with the container's code: it returns only when detached.
     container::start(&layout, &cfg).map_err(runtime_failure)?;
-    println!("{}", cfg.id);
+    say!("{}", cfg.id);
     Ok(0)
 }
 
@@ -242,7 +242,7 @@ pub fn create_container(
     let quiet = flags.quiet;
     let (image, mut opts) = run_options(flags)?;
     opts.detach = detach;
-    let warn = &mut |w: &str| eprintln!("WARNING: {w}");
+    let warn = &mut |w: &str| crate::exit::warn(&format!("WARNING: {w}"));
     // The runtime decides when to pull (docker's --pull rules, beside its
     // image lookup); the registry client is the CLI's, so it comes in as
     // this callback and the runtime never depends on skiff-registry.
@@ -270,11 +270,6 @@ fn auto_pull(g: &Globals, req: PullRequest<'_>, quiet: bool) -> anyhow::Result<(
 /// the container's command could not be started).
 pub fn runtime_failure(e: skiff_runtime::Error) -> anyhow::Error {
     Failure::new(e.exit_code(), e.to_string())
-}
-
-pub fn absolute_root(root: &std::path::Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
-    std::fs::canonicalize(root).with_context(|| format!("cannot resolve {}", root.display()))
 }
 
 /// The flags as the runtime's typed options.
