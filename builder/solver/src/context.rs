@@ -20,7 +20,7 @@ use skiff_core::inroot::Root;
 use skiff_dockerignore::PatternMatcher;
 
 use crate::error::{io_at, BuildError, Result};
-use crate::tree::{hash_file, node_in_root, resolve_in_root, Node, Tree};
+use crate::tree::{hash_file, node_in_root, Node, Tree};
 
 /// Where the context and the Dockerfile come from.
 #[derive(Debug, Clone, Default)]
@@ -201,14 +201,6 @@ impl Context {
 
     pub fn is_empty(&self) -> bool {
         self.included.is_empty()
-    }
-
-    /// The host path of `rel` (symlinks followed inside the context), for a
-    /// RUN bind mount of the context. Unlike COPY it sees the whole
-    /// directory, .dockerignore'd files too, as it always did.
-    pub fn host_path(&self, rel: &str) -> io::Result<PathBuf> {
-        let resolved = resolve_in_root(&self.root, &crate::tree::clean(rel), true)?;
-        Ok(self.dir.join(resolved))
     }
 }
 

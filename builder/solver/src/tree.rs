@@ -191,11 +191,7 @@ pub(crate) fn in_root_err(e: skiff_core::inroot::InRootError) -> io::Error {
 /// components before it are resolved in root, and the host path handed
 /// back has no symlink left in it.
 pub(crate) fn node_in_root(root: &Root, rel: &str) -> Option<Node> {
-    let walk = Walk {
-        follow_last: false,
-        create_dirs: None,
-    };
-    let r = root.resolve(rel, walk).ok()?;
+    let r = root.resolve(rel, Walk::NOFOLLOW).ok()?;
     let real = root.path().join(&r.rel);
     let md = fs::symlink_metadata(&real).ok()?;
     Some(Node { real, md })
@@ -203,11 +199,7 @@ pub(crate) fn node_in_root(root: &Root, rel: &str) -> Option<Node> {
 
 /// Sorted names in the directory `rel` of `root` (resolved in root).
 pub(crate) fn children_in_root(root: &Root, rel: &str) -> Vec<String> {
-    let walk = Walk {
-        follow_last: true,
-        create_dirs: None,
-    };
-    let Ok(dir) = root.resolve(rel, walk) else {
+    let Ok(dir) = root.resolve(rel, Walk::FOLLOW) else {
         return Vec::new();
     };
     let mut v: Vec<String> = fs::read_dir(root.path().join(&dir.rel))
@@ -228,9 +220,10 @@ pub(crate) fn resolve_in_root(root: &Root, clean: &str, follow_last: bool) -> io
     if clean.is_empty() {
         return Ok(String::new());
     }
-    let walk = Walk {
-        follow_last,
-        create_dirs: None,
+    let walk = if follow_last {
+        Walk::FOLLOW
+    } else {
+        Walk::NOFOLLOW
     };
     match root.resolve(clean, walk) {
         Ok(r) => Ok(r.rel.to_string_lossy().into_owned()),

@@ -25,14 +25,6 @@ pub(crate) struct BaseImage {
     pub snapshots: Vec<PathBuf>,
 }
 
-fn store_platform(p: &skiff_core::Platform) -> Platform {
-    Platform {
-        os: p.os.clone(),
-        architecture: p.architecture.clone(),
-        variant: p.variant.clone(),
-    }
-}
-
 pub(crate) fn resolve_all(
     store: &Store,
     plan: &BuildPlan,
@@ -43,7 +35,7 @@ pub(crate) fn resolve_all(
     let mut wanted: Vec<(String, Platform)> = Vec::new();
     for &i in order {
         let s = &plan.stages[i];
-        let platform = store_platform(s.platform.as_ref().unwrap_or(&plan.target_platform));
+        let platform = s.platform.as_ref().unwrap_or(&plan.target_platform).clone();
         if let Base::Image(name) = &s.base {
             wanted.push((name.clone(), platform.clone()));
         }
