@@ -207,8 +207,7 @@ pub(crate) fn dropped_after_setup(caps: &[String]) -> Vec<u32> {
     spec::SETUP_CAPS
         .iter()
         .filter(|c| !caps.iter().any(|k| k == *c))
-        .filter_map(|c| security::ALL_CAPS.iter().position(|k| k == c))
-        .map(|i| i as u32)
+        .filter_map(|c| skiff_core::caps::number(c))
         .collect()
 }
 

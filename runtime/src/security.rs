@@ -6,10 +6,6 @@ use crate::error::{Error, Result};
 
 use skiff_core::caps::{ALL_CAPABILITIES, DEFAULT_CAPABILITIES};
 
-/// The kernel's capability list, from skiff-core (the one list), under the
-/// name launch and exec use.
-pub use skiff_core::caps::ALL_CAPABILITIES as ALL_CAPS;
-
 /// Paths docker hides from containers (bind of /dev/null or an empty ro tmpfs).
 pub const MASKED_PATHS: &[&str] = &[
     "/proc/asound",

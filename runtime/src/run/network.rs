@@ -84,6 +84,11 @@ pub(super) fn publish_exposed(
             }
         }
     }
+    // Nothing to publish: no need to take the network locks and read every
+    // endpoint on the start-up path.
+    if choice.ports.is_empty() {
+        return Ok(());
+    }
     skiff_network::check_ports(ctx, &choice.ports).map_err(net_err)
 }
 
