@@ -35,8 +35,9 @@ fn run_gets_a_typed_request_and_its_upper_dir_is_the_layer() {
     fs::write(ctx.join("a.txt"), "a").unwrap();
     fs::write(
         ctx.join("Dockerfile"),
-        "FROM scratch\nCOPY a.txt /a.txt\n\
-         RUN --network=none --mount=type=tmpfs,target=/t --mount=type=cache,target=/c,ro echo hi\n",
+        // Mount values are expanded with the stage's ARGs and ENV.
+        "FROM scratch\nARG T=/t\nENV C=/c\nCOPY a.txt /a.txt\n\
+         RUN --network=none --mount=type=tmpfs,target=$T --mount=type=cache,target=$C,ro echo hi\n",
     )
     .unwrap();
     let store = skiff_store::Store::open(&d.path().join("store")).unwrap();

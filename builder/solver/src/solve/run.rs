@@ -6,20 +6,21 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
-use skiff_frontend::instructions::{NetworkMode, RunCommand};
+use skiff_frontend::instructions::{Mount, NetworkMode, RunCommand};
+use skiff_frontend::EnvList;
 
 use crate::error::{io_at, BuildError, Result};
 use crate::progress::Event;
 use crate::run::{RunMount, RunNetwork, RunRequest};
 
 use super::commit::layer_in_temp_dir;
-use super::stage::{cmdline, Prepared, Produced, State, DEFAULT_PATH};
+use super::stage::{cmdline, expand, Prepared, Produced, State, DEFAULT_PATH};
 use super::Shared;
 
 /// Lines of output kept for the error of a failed RUN.
 const TAIL_LINES: usize = 10;
 
-pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand) -> Result<Prepared> {
+pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand, env: &EnvList) -> Result<Prepared> {
     let heredoc = super::run_heredoc::plan(&r.cmd);
     let args = match &heredoc {
         Some(h) => {
@@ -50,7 +51,16 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand) -> Result<Prepare
     } else {
         "host"
     };
-    let resolved = super::run_mounts::resolve(sh, &r.mounts)?;
+    // `--mount` values see the stage's ARGs and ENV, as BuildKit expands
+    // them (`target=$CACHE_DIR`); the frontend kept the raw specs for this.
+    let expander = |v: &str| expand(sh, v, env).map_err(|e| e.to_string());
+    let mounts = r
+        .mount_specs
+        .iter()
+        .map(|spec| Mount::parse(spec, Some(&expander)))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(BuildError::Invalid)?;
+    let resolved = super::run_mounts::resolve(sh, &mounts)?;
     let user = st.config.user();
     let workdir = st.config.workdir();
     let env_list: Vec<String> = run_env.iter().map(|(k, v)| format!("{k}={v}")).collect();

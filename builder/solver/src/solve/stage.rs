@@ -372,7 +372,7 @@ fn prepare(sh: &Shared, st: &State, ins: &Instruction, env: &EnvList) -> Result<
         Command::Add(a) => {
             super::copy::prepare(sh, st, env, super::copy::CopyLike::from_add(a), &ins.source)
         }
-        Command::Run(r) => super::run::prepare(sh, st, r),
+        Command::Run(r) => super::run::prepare(sh, st, r, env),
         Command::Workdir(w) => super::metadata::prepare_workdir(sh, st, w, env),
         other => super::metadata::prepare(sh, st, other, env),
     }
