@@ -11,7 +11,7 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use oci_spec::image::Digest;
+use oci_spec::image::{Digest, ImageConfiguration};
 
 use crate::chain::chain_ids;
 use crate::compression::decompress;
@@ -130,38 +130,29 @@ impl Store {
     /// The diff IDs of an image's layers, from its config, checked to be
     /// one per manifest layer.
     pub(crate) fn image_diff_ids(&self, img: &Image) -> Result<Vec<Digest>> {
-        let cfg = self.image_config(img)?;
-        let diffs = cfg
-            .rootfs()
-            .diff_ids()
-            .iter()
-            .map(|s| parse_digest(s))
-            .collect::<Result<Vec<_>>>()?;
-        if diffs.len() != img.manifest.layers().len() {
-            return Err(Error::InvalidImage(format!(
-                "image {}: config lists {} layers, manifest {}",
-                img.config_digest,
-                diffs.len(),
-                img.manifest.layers().len()
-            )));
-        }
-        Ok(diffs)
+        diff_ids_of(img, &self.image_config(img)?)
     }
 
     /// The image's snapshot dirs, base first (overlayfs wants the reverse in
     /// `lowerdir=`: top first). Missing snapshots are unpacked from their
     /// blobs, within the per-image size limit.
     pub fn image_layers(&self, img: &Image) -> Result<Vec<PathBuf>> {
-        let cfg = self.image_config(img)?;
-        let chains = self.image_chain_ids(img)?;
+        self.image_layers_with(img, &self.image_config(img)?)
+    }
+
+    /// [`Store::image_layers`] for a caller that already read the image's
+    /// config (`run` does, to build the container): the config blob is
+    /// read and parsed once per start, not three times.
+    pub fn image_layers_with(&self, img: &Image, cfg: &ImageConfiguration) -> Result<Vec<PathBuf>> {
+        let diffs = diff_ids_of(img, cfg)?;
+        let chains = chain_ids(&diffs);
         let mut out = Vec::with_capacity(chains.len());
         let mut used = 0u64;
-        for (i, chain) in chains.iter().enumerate() {
+        for (i, (chain, diff)) in chains.iter().zip(&diffs).enumerate() {
             let desc = &img.manifest.layers()[i];
-            let diff = parse_digest(&cfg.rootfs().diff_ids()[i])?;
             let mt = desc.media_type().to_string();
-            out.push(self.unpack_blob_within(chain, &diff, desc.digest(), Some(&mt), used)?);
-            used = used.saturating_add(self.layer_size(&diff).unwrap_or(0));
+            out.push(self.unpack_blob_within(chain, diff, desc.digest(), Some(&mt), used)?);
+            used = used.saturating_add(self.layer_size(diff).unwrap_or(0));
         }
         Ok(out)
     }
@@ -199,6 +190,26 @@ fn dir_size_inner(p: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) ->
         }
     }
     total
+}
+
+/// The diff IDs of an image's layers, from its config, checked to be one
+/// per manifest layer.
+fn diff_ids_of(img: &Image, cfg: &ImageConfiguration) -> Result<Vec<Digest>> {
+    let diffs = cfg
+        .rootfs()
+        .diff_ids()
+        .iter()
+        .map(|s| parse_digest(s))
+        .collect::<Result<Vec<_>>>()?;
+    if diffs.len() != img.manifest.layers().len() {
+        return Err(Error::InvalidImage(format!(
+            "image {}: config lists {} layers, manifest {}",
+            img.config_digest,
+            diffs.len(),
+            img.manifest.layers().len()
+        )));
+    }
+    Ok(diffs)
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ fn from_store(
         }
         Err(absent) => return Err(Error::Invalid(absent)),
     };
-    let layers = store.image_layers(&img).map_err(store_err)?;
+    let layers = store.image_layers_with(&img, &config).map_err(store_err)?;
     Ok(RunImage {
         reference: reference.to_string(),
         id: img.id().to_string(),
