@@ -39,12 +39,7 @@ pub fn create(
     }
     match name {
         Some(n) => {
-            let n = n.strip_prefix('/').unwrap_or(n);
-            if !state::valid_name(n) {
-                return Err(Error::Invalid(format!(
-                    "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-                )));
-            }
+            let n = state::checked_name(n)?;
             state::reserve_name(layout, n, &cfg.id)?;
             cfg.name = n.to_string();
         }

@@ -253,6 +253,19 @@ pub fn release_name(layout: &Layout, name: &str, id: &str) {
     }
 }
 
+/// A `--name` as docker takes it: one leading `/` dropped (docker's own
+/// spelling of names), the rest checked against [`valid_name`], the error
+/// naming the name as given.
+pub fn checked_name(given: &str) -> Result<&str> {
+    let n = given.strip_prefix('/').unwrap_or(given);
+    if !valid_name(n) {
+        return Err(Error::Invalid(format!(
+            "Invalid container name ({given}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )));
+    }
+    Ok(n)
+}
+
 /// docker's name rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
 pub fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();

@@ -124,11 +124,7 @@ fn build(
         return Err(Error::Invalid(format!("invalid signal: {stop_signal}")));
     }
     if let Some(n) = &o.name {
-        if !state::valid_name(n.trim_start_matches('/')) {
-            return Err(Error::Invalid(format!(
-                "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-            )));
-        }
+        state::checked_name(n)?;
     }
     // `-h host.example.com` sets the domain name too.
     let (hostname, domainname) = match o.hostname.as_deref().map(|h| h.split_once('.')) {
