@@ -33,11 +33,11 @@ fn apply(
     let word = |w: &str, env: &EnvList| lex.process_word(w, env).map_err(|e| e.message);
     match command {
         Command::Env(kvs) => {
-            let mut scratch = env();
+            // Every pair sees the environment from before the line, as in a
+            // Dockerfile (`ENV A=1 B=$A` gives B the old A).
+            let env = env();
             for kv in kvs {
-                let k = word(&kv.key, &scratch)?;
-                let v = word(&kv.value, &scratch)?;
-                scratch.set(&k, &v);
+                let (k, v) = (word(&kv.key, &env)?, word(&kv.value, &env)?);
                 config.set_env(&k, &v);
             }
         }
@@ -52,12 +52,10 @@ fn apply(
             let env = env();
             for p in ports {
                 for w in lex.process_words(&p, &env).map_err(|e| e.message)? {
-                    let w = if w.contains('/') {
-                        w.to_lowercase()
-                    } else {
-                        format!("{w}/tcp")
-                    };
-                    config.insert_map("ExposedPorts", &w, json!({}));
+                    // The Dockerfile's rule: ranges, protocol checked.
+                    for key in crate::solve::expose_ports(&w).map_err(|e| e.to_string())? {
+                        config.insert_map("ExposedPorts", &key, json!({}));
+                    }
                 }
             }
         }
@@ -152,6 +150,17 @@ mod tests {
         assert_eq!(v["Env"], json!(["A=1", "B=1"]));
         assert_eq!(v["WorkingDir"], json!("/w/1"));
         assert_eq!(v["Labels"], json!({"l": "1"}));
+    }
+
+    /// The Dockerfile's rules, not a second set: a same-line ENV sees the
+    /// old value, EXPOSE takes ranges and checks the protocol.
+    #[test]
+    fn same_rules_as_a_dockerfile() {
+        let v = applied(&["ENV A=old", "ENV A=new B=$A", "EXPOSE 8000-8001/UDP"]);
+        assert_eq!(v["Env"], json!(["A=new", "B=old"]));
+        assert_eq!(v["ExposedPorts"], json!({"8000/udp": {}, "8001/udp": {}}));
+        let mut c = ImageConfig::scratch("linux", "amd64", None);
+        assert!(apply_changes(&mut c, &["EXPOSE 80/xyz".to_string()]).is_err());
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn pairs_line(verb: &str, pairs: &[(String, String)]) -> String {
 /// The `port/proto` keys one EXPOSE word stands for: proto defaults to
 /// tcp and is lowercased, a range `8000-8002` is every port in it, and an
 /// `ip:host:` prefix (docker run's spec) is ignored.
-fn expose_ports(word: &str) -> Result<Vec<String>> {
+pub(crate) fn expose_ports(word: &str) -> Result<Vec<String>> {
     let bad = || BuildError::Invalid(format!("invalid EXPOSE port {word:?}"));
     let container = word.rsplit(':').next().unwrap_or(word);
     let (ports, proto) = match container.split_once('/') {

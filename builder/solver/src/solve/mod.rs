@@ -13,6 +13,8 @@ mod run_mounts;
 mod run_secret;
 mod stage;
 
+pub(crate) use metadata::expose_ports;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
