@@ -16,7 +16,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use oci_client::Reference;
 use serde::Deserialize;
 use skiff_core::digest::sha256_digest;
-use skiff_store::{media, Digest, Store};
+use skiff_store::{media, Digest, ImageBudget, Store};
 use tokio::sync::mpsc;
 
 use crate::connect::Registry;
@@ -241,8 +241,11 @@ pub async fn pull(
         jobs.push((l.clone(), have_blob, diff_ids[i].clone(), chains[i].clone()));
     }
     let fetcher = &fetcher;
+    // One per-image budget for all the layers unpacked at once.
+    let budget = store.image_budget().map_err(store_err)?;
     futures_util::stream::iter(jobs.into_iter().map(|(l, have_blob, diff, chain)| {
         let report = &report;
+        let image = budget.clone();
         async move {
             if have_blob {
                 // Only the snapshot is missing: unpack the stored blob.
@@ -250,13 +253,13 @@ pub async fn pull(
                 let blob = digest(&l.digest)?;
                 let mt = l.media_type.clone();
                 tokio::task::spawn_blocking(move || {
-                    s.unpack_layer_blob(&chain, &diff, &blob, Some(&mt))
+                    s.unpack_layer_blob_in(&chain, &diff, &blob, Some(&mt), &image)
                 })
                 .await
                 .map_err(|e| Error::Store(format!("unpacking {}: {e}", l.digest)))?
                 .map_err(store_err)?;
             } else {
-                fetch_blob(store, fetcher, &l, Some((diff, chain)), report).await?;
+                fetch_blob(store, fetcher, &l, Some((diff, chain, image)), report).await?;
             }
             layer(report, &l.digest, Status::PullComplete);
             Ok::<(), Error>(())
@@ -299,7 +302,7 @@ async fn fetch_blob(
     store: &Store,
     fetcher: &Fetcher<'_>,
     desc: &RawDescriptor,
-    unpack: Option<(Digest, Digest)>,
+    unpack: Option<(Digest, Digest, ImageBudget)>,
     report: &Reporter,
 ) -> Result<(), Error> {
     let blob = digest(&desc.digest)?;
@@ -365,12 +368,12 @@ fn write_blob(
     mut rx: mpsc::Receiver<Chunk>,
     blob: &Digest,
     media_type: &str,
-    unpack: Option<(Digest, Digest)>,
+    unpack: Option<(Digest, Digest, ImageBudget)>,
 ) -> Result<(), Error> {
     let mut writer = store.blob_writer(Some(blob)).map_err(store_err)?;
     let written = Arc::new(Written::default());
     let unpacker = match unpack {
-        Some((diff, chain)) => {
+        Some((diff, chain, image)) => {
             let file = std::fs::File::open(writer.temp_path())
                 .map_err(|e| Error::Io(format!("{}", writer.temp_path().display()), e))?;
             let follow = FollowReader::new(file, written.clone());
@@ -381,7 +384,7 @@ fn write_blob(
                 let mut r = skiff_store::decompress(follow, Some(&media_type))
                     .map_err(|e| Error::Store(format!("layer {blob}: {e}")))?;
                 store
-                    .unpack_layer(&chain, Some(&diff), &mut r)
+                    .unpack_layer_in(&chain, Some(&diff), &mut r, &image)
                     .map_err(|e| Error::Store(format!("layer {blob}: {e}")))?;
                 Ok(())
             }))

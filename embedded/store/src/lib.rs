@@ -92,7 +92,7 @@ pub use error::{Error, Result};
 pub use gc::{GcRoots, PruneReport};
 pub use images::{Image, ImageSummary, ManifestFlavor, RemovedImage};
 pub use layers::{LayerInfo, LayerWriter};
-pub use limits::{parse_size, UnpackLimits};
+pub use limits::{parse_size, ImageBudget, UnpackLimits};
 pub use reference::{familiar_name, normalize_reference, ImageRef};
 pub use skiff_core::lock::{LockError, LockGuard, LockKind};
 pub use skiff_core::platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};

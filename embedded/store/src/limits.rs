@@ -117,25 +117,55 @@ pub fn human(n: u64) -> String {
     format!("{n} bytes")
 }
 
+/// The per-image budget, one per image and shared by all its layers: a
+/// pull unpacks several layers at once, each taking from the same count.
+#[derive(Debug, Clone)]
+pub struct ImageBudget {
+    left: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    limit: u64,
+}
+
+impl ImageBudget {
+    /// The budget of an image whose layers already hold `used` bytes.
+    pub fn new(limits: UnpackLimits, used: u64) -> ImageBudget {
+        ImageBudget {
+            left: std::sync::Arc::new(limits.image.saturating_sub(used).into()),
+            limit: limits.image,
+        }
+    }
+
+    /// Take `size` bytes, or fail leaving the count as it was.
+    fn take(&self, size: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(size)
+            })
+            .is_ok()
+    }
+}
+
 /// What is left of the budgets during one layer's unpack.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Budget {
     /// Bytes this layer may still hold under the per-layer limit.
     pub layer_left: u64,
     pub layer_limit: u64,
-    /// Bytes the image may still hold (the per-image limit minus its
-    /// layers already unpacked).
-    pub image_left: u64,
-    pub image_limit: u64,
+    /// The image's budget, shared with its other layers.
+    pub image: ImageBudget,
 }
 
 impl Budget {
     pub fn new(limits: UnpackLimits, image_used: u64) -> Budget {
+        Budget::in_image(limits, ImageBudget::new(limits, image_used))
+    }
+
+    /// A layer of an image whose budget is `image`.
+    pub fn in_image(limits: UnpackLimits, image: ImageBudget) -> Budget {
         Budget {
             layer_left: limits.layer,
             layer_limit: limits.layer,
-            image_left: limits.image.saturating_sub(image_used),
-            image_limit: limits.image,
+            image,
         }
     }
 
@@ -147,14 +177,13 @@ impl Budget {
                 human(self.layer_limit)
             ));
         }
-        if size > self.image_left {
+        if !self.image.take(size) {
             return Err(format!(
                 "its {size} bytes exceed the per-image limit of {} ({IMAGE_VAR} or \"{IMAGE_KEY}\" in /etc/skiff/config.json)",
-                human(self.image_limit)
+                human(self.image.limit)
             ));
         }
         self.layer_left -= size;
-        self.image_left -= size;
         Ok(())
     }
 }

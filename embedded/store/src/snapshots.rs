@@ -18,7 +18,7 @@ use crate::compression::decompress;
 use crate::digest::{digest_hex, hashed, parse_digest, HashingReader};
 use crate::error::{Error, IoPath, Result};
 use crate::images::Image;
-use crate::limits::Budget;
+use crate::limits::{Budget, ImageBudget};
 use crate::Store;
 use crate::{lock_file, LockKind};
 
@@ -42,17 +42,23 @@ impl Store {
         diff_id: Option<&Digest>,
         tar: &mut dyn Read,
     ) -> Result<PathBuf> {
-        self.unpack_layer_within(chain_id, diff_id, tar, 0)
+        self.unpack_layer_in(chain_id, diff_id, tar, &self.image_budget()?)
     }
 
-    /// [`Store::unpack_layer`] for a layer of an image whose other layers
-    /// already hold `image_used` bytes (counted against the per-image limit).
-    fn unpack_layer_within(
+    /// A fresh per-image budget: give the same one to every layer of one
+    /// image (a pull's concurrent unpacks included).
+    pub fn image_budget(&self) -> Result<ImageBudget> {
+        Ok(ImageBudget::new(crate::UnpackLimits::current()?, 0))
+    }
+
+    /// [`Store::unpack_layer`] for a layer of an image whose budget is
+    /// `image` (shared with its other layers).
+    pub fn unpack_layer_in(
         &self,
         chain_id: &Digest,
         diff_id: Option<&Digest>,
         tar: &mut dyn Read,
-        image_used: u64,
+        image: &ImageBudget,
     ) -> Result<PathBuf> {
         let dest = self.snapshot_path(chain_id);
         if dest.is_dir() {
@@ -69,7 +75,7 @@ impl Store {
         let tmp = self.create_temp_dir("unpack")?;
         let result = (|| -> Result<()> {
             let mut hr = HashingReader::new(tar);
-            let budget = Budget::new(crate::UnpackLimits::current()?, image_used);
+            let budget = Budget::in_image(crate::UnpackLimits::current()?, image.clone());
             let stats = crate::unpack::unpack_tar(&mut hr, &tmp, &layer_name, budget)?;
             let (_, got, _) = hr.finish();
             let got = hashed(got);
@@ -103,23 +109,24 @@ impl Store {
         blob: &Digest,
         media_type: Option<&str>,
     ) -> Result<PathBuf> {
-        self.unpack_blob_within(chain_id, diff_id, blob, media_type, 0)
+        self.unpack_layer_blob_in(chain_id, diff_id, blob, media_type, &self.image_budget()?)
     }
 
-    fn unpack_blob_within(
+    /// [`Store::unpack_layer_blob`] within an image's shared budget.
+    pub fn unpack_layer_blob_in(
         &self,
         chain_id: &Digest,
         diff_id: &Digest,
         blob: &Digest,
         media_type: Option<&str>,
-        image_used: u64,
+        image: &ImageBudget,
     ) -> Result<PathBuf> {
         if self.has_snapshot(chain_id) {
             return Ok(self.snapshot_path(chain_id));
         }
         let f = self.open_blob(blob)?;
         let mut r = decompress(f, media_type).at(self.blob_path(blob))?;
-        self.unpack_layer_within(chain_id, Some(diff_id), &mut r, image_used)
+        self.unpack_layer_in(chain_id, Some(diff_id), &mut r, image)
     }
 
     /// The image's chain IDs, base first (from the config's diff IDs).
@@ -147,12 +154,30 @@ impl Store {
         let diffs = diff_ids_of(img, cfg)?;
         let chains = chain_ids(&diffs);
         let mut out = Vec::with_capacity(chains.len());
-        let mut used = 0u64;
+        // Made only when a layer must be unpacked (a run of an unpacked
+        // image reads no limits and no layer sizes); the layers below,
+        // already unpacked, count against it.
+        let mut budget: Option<ImageBudget> = None;
         for (i, (chain, diff)) in chains.iter().zip(&diffs).enumerate() {
+            if self.has_snapshot(chain) {
+                out.push(self.snapshot_path(chain));
+                continue;
+            }
+            let image = match &budget {
+                Some(b) => b.clone(),
+                None => {
+                    let below: u64 = diffs[..i]
+                        .iter()
+                        .map(|d| self.layer_size(d).unwrap_or(0))
+                        .fold(0, u64::saturating_add);
+                    let b = ImageBudget::new(crate::UnpackLimits::current()?, below);
+                    budget = Some(b.clone());
+                    b
+                }
+            };
             let desc = &img.manifest.layers()[i];
             let mt = desc.media_type().to_string();
-            out.push(self.unpack_blob_within(chain, diff, desc.digest(), Some(&mt), used)?);
-            used = used.saturating_add(self.layer_size(diff).unwrap_or(0));
+            out.push(self.unpack_layer_blob_in(chain, diff, desc.digest(), Some(&mt), &image)?);
         }
         Ok(out)
     }
@@ -226,6 +251,41 @@ mod tests {
         h.set_cksum();
         b.append_data(&mut h, "etc/x", &b"hi"[..]).unwrap();
         b.into_inner().unwrap()
+    }
+
+    // A pull unpacks an image's layers one by one (or at once) through
+    // unpack_layer_in: the per-image limit must count them together. It
+    // used to start from zero for every layer, so it never fired there.
+    #[test]
+    fn layers_of_one_image_share_the_image_budget() {
+        let (_dir, s) = temp_store();
+        let layer = |name: &str| {
+            let mut b = tar::Builder::new(Vec::new());
+            let mut h = tar::Header::new_gnu();
+            h.set_size(600);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, &[b'x'; 600][..]).unwrap();
+            b.into_inner().unwrap()
+        };
+        let limits = crate::UnpackLimits {
+            layer: 1000,
+            image: 1000,
+        };
+        let image = ImageBudget::new(limits, 0);
+        let (a, b) = (layer("a"), layer("b"));
+        let (da, db) = (sha256_digest(&a), sha256_digest(&b));
+        s.unpack_layer_in(&da, Some(&da), &mut &a[..], &image)
+            .unwrap();
+        let e = s
+            .unpack_layer_in(&db, Some(&db), &mut &b[..], &image)
+            .unwrap_err();
+        assert!(e.to_string().contains("per-image limit"), "{e}");
+        assert!(!s.has_snapshot(&db));
+        // Another image starts from its own budget.
+        let other = ImageBudget::new(limits, 0);
+        s.unpack_layer_in(&db, Some(&db), &mut &b[..], &other)
+            .unwrap();
     }
 
     #[test]
