@@ -71,10 +71,12 @@ impl Registry {
         let host = reference.resolve_registry().to_string();
         let scheme = endpoint::choose(&host, &opts.insecure_registries);
         tracing::debug!(registry = %host, ?scheme, "registry endpoint");
-        let config = client_config(&host, scheme);
+        // The system bundle plus certs.d, read once for both clients.
+        let roots = tls::roots_for(&host);
+        let http = http_client(&host, scheme, &roots)?;
+        let config = client_config(&host, scheme, roots);
         let client = Client::try_from(config)
             .map_err(|e| crate::error::from_oci(&host, "setting up the registry client", e))?;
-        let http = http_client(&host, scheme)?;
         Ok(Registry {
             host,
             scheme,
@@ -101,9 +103,13 @@ impl Registry {
 
 /// A reqwest client with the registry's TLS set-up and skiff's limits:
 /// connect timeout, idle timeout, redirect policy (see `limits`).
-fn http_client(host: &str, scheme: Scheme) -> Result<reqwest::Client, Error> {
+fn http_client(
+    host: &str,
+    scheme: Scheme,
+    roots: &[oci_client::client::Certificate],
+) -> Result<reqwest::Client, Error> {
     let mut certs = Vec::new();
-    for c in tls::roots_for(host) {
+    for c in roots {
         if let Ok(c) = reqwest::Certificate::from_der(&c.data) {
             certs.push(c);
         }
@@ -121,14 +127,18 @@ fn http_client(host: &str, scheme: Scheme) -> Result<reqwest::Client, Error> {
 
 pub const USER_AGENT: &str = concat!("skiff/", env!("CARGO_PKG_VERSION"));
 
-fn client_config(host: &str, scheme: Scheme) -> ClientConfig {
+fn client_config(
+    host: &str,
+    scheme: Scheme,
+    roots: Vec<oci_client::client::Certificate>,
+) -> ClientConfig {
     ClientConfig {
         protocol: match scheme {
             Scheme::Http => ClientProtocol::HttpsExcept(vec![host.to_string()]),
             _ => ClientProtocol::Https,
         },
         accept_invalid_certificates: scheme == Scheme::HttpsUnverified,
-        tls_certs_only: tls::roots_for(host),
+        tls_certs_only: roots,
         // skiff reads indexes itself (see platform.rs).
         platform_resolver: None,
         connect_timeout: Some(limits::CONNECT_TIMEOUT),
