@@ -16,6 +16,7 @@
 pub mod atomic;
 pub mod caps;
 pub mod digest;
+pub mod go_duration;
 pub mod inroot;
 pub mod lock;
 pub mod platform;

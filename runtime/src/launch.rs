@@ -72,6 +72,7 @@ fn prepare_and_start(
     rootfs::write_etc_files(dir, cfg)?;
     // After the etc files: attach rewrites resolv.conf and adds peers to hosts.
     crate::net::attach(layout, cfg)?;
+    rootfs::apply_dns_flags(dir, cfg)?;
 
     let mut sources = Vec::with_capacity(cfg.mounts.len());
     let mut targets: Vec<(String, bool)> = vec![

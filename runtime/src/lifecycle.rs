@@ -186,6 +186,9 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
             "Cannot kill container: {id}: container {id} is not running"
         )));
     }
+    if !rec.config.host.restart.is_none() {
+        mark_stopped_by_user(layout, id)?;
+    }
     if !sig::send(rec.state.pid, signal) {
         return Err(io(
             format!("cannot signal container {id}"),
@@ -209,6 +212,21 @@ pub fn stop_with(
     signal: Option<&str>,
 ) -> Result<()> {
     let rec = state::load(layout, id)?;
+    if !rec.config.host.restart.is_none() {
+        // First, so a monitor between the exit and its back-off (or in
+        // it) sees it and does not restart.
+        mark_stopped_by_user(layout, id)?;
+    }
+    if rec.is_restarting() {
+        // Waiting out the back-off: end the monitor, so nothing restarts.
+        sig::send(rec.state.monitor_pid, libc::SIGKILL);
+        wait_pid_exit(rec.state.monitor_pid, Some(Duration::from_secs(5)));
+        return state::update_state(&layout.container(id), true, |s| {
+            s.restarting = false;
+            s.monitor_pid = 0;
+        })
+        .map(|_| ());
+    }
     if !rec.is_running() {
         return Ok(());
     }
@@ -233,6 +251,11 @@ pub fn stop_with(
     Ok(())
 }
 
+/// docker's "manually stopped": the restart policy no longer applies.
+fn mark_stopped_by_user(layout: &Layout, id: &str) -> Result<()> {
+    state::update_state(&layout.container(id), true, |s| s.stopped_by_user = true).map(|_| ())
+}
+
 /// Check that a stored container can be started again; false when it is
 /// already running (docker's `start` is then a no-op).
 pub fn prepare_start(layout: &Layout, id: &str) -> Result<bool> {
@@ -244,6 +267,10 @@ pub fn prepare_start(layout: &Layout, id: &str) -> Result<bool> {
         return Err(Error::Invalid(format!(
             "container {id} is marked for removal and cannot be started"
         )));
+    }
+    if rec.state.stopped_by_user {
+        // A start by the user puts the restart policy back in force.
+        state::update_state(&layout.container(id), true, |s| s.stopped_by_user = false)?;
     }
     Ok(true)
 }
@@ -270,6 +297,15 @@ pub fn wait(layout: &Layout, id: &str) -> Result<i32> {
 /// docker rm: refuse a running container unless `force` (then SIGKILL).
 pub fn remove(layout: &Layout, id: &str, force: bool, volumes: bool) -> Result<()> {
     let rec = state::load(layout, id)?;
+    if rec.is_restarting() {
+        if !force {
+            return Err(Error::Invalid(format!(
+                "cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove",
+                rec.config.name
+            )));
+        }
+        stop_with(layout, id, Some(0), None)?;
+    }
     if rec.is_running() {
         if !force {
             return Err(Error::Invalid(format!(

@@ -55,6 +55,17 @@ pub struct State {
     /// as unexpected.
     #[serde(default)]
     pub stopping: bool,
+    /// `stop` or `kill` ended the container: its restart policy no longer
+    /// applies (docker's "manually stopped"). Cleared by the user's next
+    /// `start` (not by the monitor's restarts).
+    #[serde(default)]
+    pub stopped_by_user: bool,
+    /// The monitor (`monitor_pid`) is waiting out the restart back-off.
+    #[serde(default)]
+    pub restarting: bool,
+    /// The health check's state, when the container has one.
+    #[serde(default)]
+    pub health: Option<crate::health::Health>,
 }
 
 /// A container as stored: its config and its current state.
@@ -74,10 +85,17 @@ impl Record {
             && process_alive(self.state.monitor_pid)
     }
 
+    /// Between two runs under a restart policy, while its monitor waits.
+    pub fn is_restarting(&self) -> bool {
+        self.state.restarting && process_alive(self.state.monitor_pid)
+    }
+
     /// docker's status word for `ps` and `inspect`.
     pub fn status_word(&self) -> &'static str {
         if self.is_running() {
             "running"
+        } else if self.is_restarting() {
+            "restarting"
         } else if self.state.status == Status::Created {
             "created"
         } else if self.state.status == Status::Removing {

@@ -30,6 +30,7 @@ pub mod push;
 pub mod rm;
 pub mod rmi;
 pub mod run;
+pub mod run_host;
 pub mod save;
 pub mod start;
 pub mod stats;
