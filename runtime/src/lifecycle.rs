@@ -303,7 +303,14 @@ pub fn remove(layout: &Layout, id: &str, force: bool, volumes: bool) -> Result<(
                 rec.config.name
             )));
         }
-        stop_with(layout, id, Some(0), None)?;
+        stop(
+            layout,
+            id,
+            StopOptions {
+                timeout: Some(0),
+                signal: None,
+            },
+        )?;
     }
     if rec.is_running() {
         if !force {
