@@ -170,26 +170,7 @@ fn add_url_refuses_https_to_http_redirect() {
     let http = serve(routes(), None);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    run_ok(std::process::Command::new("openssl").current_dir(d).args([
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.pem",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-    ]));
-    let port = free_port();
+    let (_server, port) = openssl_https_files(d);
     let redirect = format!(
         "HTTP/1.0 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n",
         http.url("/files/data.txt")
@@ -200,19 +181,6 @@ fn add_url_refuses_https_to_http_redirect() {
         "ok.txt",
         "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nTLS",
     );
-    let _server = Child(
-        std::process::Command::new("openssl")
-            .current_dir(d)
-            .args([
-                "s_server", "-quiet", "-HTTP", "-cert", "cert.pem", "-key", "key.pem",
-            ])
-            .args(["-accept", &format!("127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_port(port);
     let certs = tempfile::tempdir().unwrap();
     let host_dir = certs.path().join(format!("127.0.0.1:{port}"));
     std::fs::create_dir_all(&host_dir).unwrap();

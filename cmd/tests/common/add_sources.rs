@@ -234,3 +234,44 @@ pub fn wait_port(port: u16) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// An https server on 127.0.0.1 (`openssl s_server -HTTP`: each file under
+/// `dir` is sent as the whole reply, headers included) with a fresh
+/// self-signed certificate for 127.0.0.1 in `dir/cert.pem`, usable as its
+/// own CA. Returns the server and its port, once it listens.
+pub fn openssl_https_files(dir: &Path) -> (Child, u16) {
+    run_ok(Command::new("openssl").current_dir(dir).args([
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+    ]));
+    let port = free_port();
+    let server = Child(
+        Command::new("openssl")
+            .current_dir(dir)
+            .args([
+                "s_server", "-quiet", "-HTTP", "-cert", "cert.pem", "-key", "key.pem",
+            ])
+            .args(["-accept", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port);
+    (server, port)
+}

@@ -141,6 +141,22 @@ impl Common {
     }
 }
 
+impl Common {
+    /// The plan of a remote part: `name` in its own tree, owned by root
+    /// (BuildKit's http and git sources make root's files).
+    fn plan_remote(
+        &self,
+        ctx: &dyn Tree,
+        tree: &SourceTree,
+        name: String,
+        image: &dyn Tree,
+        unpack: bool,
+    ) -> Result<CopyPlan> {
+        let req = self.request(vec![name], tree.tree(ctx), image, false, unpack);
+        copy::plan(&req).map_err(|e| BuildError::Invalid(format!("{e}")))
+    }
+}
+
 /// One part of the copy: planned now, or fetched and planned when the step
 /// runs (a git commit or a checksum-pinned download: its key is known
 /// without the content, so a cached build needs no network, as BuildKit).
@@ -286,14 +302,8 @@ pub(super) fn prepare(
                 flush_locals(&mut locals, &mut parts, &mut keys)?;
                 match add_remote::prepare(sh, remote, checksum.as_deref(), c.keep_git_dir)? {
                     add_remote::Prepared::Now { key, tree, name } => {
-                        let req = common.request(
-                            vec![name],
-                            tree.tree(&sh.ctx),
-                            &image,
-                            false,
-                            unpack_remote,
-                        );
-                        let plan = copy::plan(&req).map_err(plan_err)?;
+                        let plan =
+                            common.plan_remote(&sh.ctx, &tree, name, &image, unpack_remote)?;
                         keys.push(format!("{key} digest={}", plan.digest));
                         parts.push(Part::Now(tree, plan));
                     }
@@ -356,14 +366,8 @@ pub(super) fn prepare(
                         }
                         Part::Later(later) => {
                             let (tree, name) = later.fetch(sh)?;
-                            let req = common.request(
-                                vec![name],
-                                tree.tree(&sh.ctx),
-                                &image,
-                                false,
-                                unpack_remote,
-                            );
-                            let plan = copy::plan(&req).map_err(plan_err)?;
+                            let plan =
+                                common.plan_remote(&sh.ctx, &tree, name, &image, unpack_remote)?;
                             copy::execute(&plan, &image, upper).map_err(io_at(upper))?;
                         }
                     }
