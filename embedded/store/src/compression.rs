@@ -117,4 +117,29 @@ mod tests {
         .unwrap();
         assert_eq!(out, "plain");
     }
+
+    #[test]
+    fn sniffs_what_go_archive_detects() {
+        assert_eq!(Compression::sniff(b"BZh91AY&SY"), Compression::Bzip2);
+        assert_eq!(
+            Compression::sniff(&[0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4]),
+            Compression::Xz
+        );
+        assert_eq!(
+            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]),
+            Compression::Zstd
+        );
+        // A skippable frame first (0x184D2A5?, little endian).
+        assert_eq!(
+            Compression::sniff(&[0x5e, 0x2a, 0x4d, 0x18, 4, 0, 0, 0]),
+            Compression::Zstd
+        );
+        assert_eq!(Compression::sniff(b"BZ"), Compression::None);
+        // Garbage after a bzip2 magic is an error when read, not a panic.
+        let mut out = Vec::new();
+        let r = decompress(&b"BZh9 not really bzip2 data"[..], None)
+            .unwrap()
+            .read_to_end(&mut out);
+        assert!(r.is_err());
+    }
 }
