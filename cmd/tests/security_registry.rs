@@ -376,16 +376,6 @@ fn redirect_loop_stops_after_ten_hops() {
     );
 }
 
-/// An `openssl s_server` child, stopped when dropped.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 #[ignore = "needs the test ground's openssl: scripts/test"]
 fn https_registry_cannot_redirect_to_plain_http() {
@@ -397,53 +387,13 @@ fn https_registry_cannot_redirect_to_plain_http() {
     // whose manifest is a redirect to the plain-HTTP side.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    run_ok(std::process::Command::new("openssl").current_dir(d).args([
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.pem",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-    ]));
     let path = format!("v2/{REPO}/manifests/latest");
     let redirect = format!(
         "HTTP/1.0 302 Found\r\nLocation: http://127.0.0.1:{http_port}/{path}\r\nContent-Length: 0\r\n\r\n"
     );
     write(d, &path, &redirect);
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_server, port) = common::add_sources::openssl_https_files(d);
     let accept = format!("127.0.0.1:{port}");
-    let _server = Child(
-        std::process::Command::new("openssl")
-            .current_dir(d)
-            .args([
-                "s_server", "-quiet", "-HTTP", "-cert", "cert.pem", "-key", "key.pem",
-            ])
-            .args(["-accept", &accept])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let start = Instant::now();
-    while TcpStream::connect(&accept).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "s_server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let store = Store::new();
     // Listed insecure: TLS without verification, so the self-signed
     // certificate is accepted; the downgrade must still be refused.

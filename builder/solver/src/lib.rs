@@ -14,20 +14,21 @@
 //! - `layer`: directory → deterministic tar → compressed blob with digests.
 //! - `cache`: step cache records under `<store>/buildcache/`.
 //! - `imageconfig`: docker-format image config edits.
-//! - `squash`, `fetch`: `--squash`, ADD of URLs.
+//! - `squash`: `--squash`.
+//! - `add_source`: ADD's remote sources (http(s) downloads, git checkouts).
 //! - `progress`: plain / tty / quiet output.
 //!
 //! Export:
 //! - `export`: where the result goes: the image store, local, tar, oci,
 //!   docker, registry.
 
+pub mod add_source;
 pub mod cache;
 pub mod change;
 pub mod context;
 pub mod copy;
 pub mod error;
 pub mod export;
-pub mod fetch;
 pub mod imageconfig;
 pub mod layer;
 pub mod progress;

@@ -3,9 +3,10 @@
 //! (registries, the busybox rootfs) reads what `scripts/test` exported.
 //! The submodules hold what the tests of one area share: `tar` (a writer
 //! for hand-made layers), `build`, `container` (`skiff run`), `net`,
-//! `podman` and `registry`.
+//! `podman`, `registry` and `add_sources` (servers and readers for ADD).
 #![allow(dead_code)]
 
+pub mod add_sources;
 pub mod build;
 pub mod container;
 pub mod net;

@@ -6,10 +6,12 @@
 //! - `endpoint`, `settings`, `tls`: transport security, docker's rules.
 //! - `platform`: choosing a manifest in an index.
 //! - `fetch`, `token`, `limits`: pull's bounded HTTP (sizes, time, redirects).
+//! - `download`: the same bounds for a plain GET (`ADD <url>`).
 
 pub mod auth;
 pub mod connect;
 pub mod dockerconfig;
+pub mod download;
 pub mod endpoint;
 mod error;
 pub mod events;

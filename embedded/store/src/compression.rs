@@ -1,6 +1,8 @@
-//! Layer decompression by media type or by magic bytes: gzip (flate2 on
-//! zlib-rs), zstd (pure-Rust ruzstd, keeping the static build C-free) or a
-//! plain tar.
+//! Layer and archive decompression by media type or by magic bytes: gzip
+//! (flate2 on zlib-rs), zstd (ruzstd), bzip2 (bzip2 on the pure-Rust
+//! libbz2-rs-sys), xz (lzma-rust2) or a plain tar. All pure Rust, keeping
+//! the static build C-free. The magic bytes are moby/go-archive's
+//! `compression.Detect`, which BuildKit's `ADD` uses.
 
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -10,6 +12,8 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+    Bzip2,
+    Xz,
 }
 
 impl Compression {
@@ -30,12 +34,26 @@ impl Compression {
     pub fn sniff(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || zstd_skippable(head) {
             Compression::Zstd
+        } else if head.starts_with(b"BZh") {
+            Compression::Bzip2
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Compression::Xz
         } else {
             Compression::None
         }
     }
+}
+
+/// The most memory an xz stream may make the decoder take (KiB).
+const XZ_MEM_LIMIT_KIB: u32 = 512 << 10;
+
+/// A zstd skippable frame (magic 0x184D2A50..=0x184D2A5F, little endian)
+/// may come first; go-archive counts it as zstd.
+fn zstd_skippable(head: &[u8]) -> bool {
+    head.len() >= 8
+        && u32::from_le_bytes([head[0], head[1], head[2], head[3]]) & 0xFFFF_FFF0 == 0x184D_2A50
 }
 
 /// Wrap `r` in the right decompressor. The magic bytes win over the media
@@ -61,6 +79,15 @@ pub fn decompress<'a, R: Read + 'a>(
             ruzstd::decoding::StreamingDecoder::new(br)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?,
         ),
+        // Multi: `pbzip2` and `cat a.bz2 b.bz2` make several streams.
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(br)),
+        // A hostile header may ask for a 4 GiB dictionary; real xz presets
+        // need at most 64 MiB.
+        Compression::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
+            br,
+            true,
+            XZ_MEM_LIMIT_KIB,
+        )),
     })
 }
 
@@ -89,5 +116,30 @@ mod tests {
         .read_to_string(&mut out)
         .unwrap();
         assert_eq!(out, "plain");
+    }
+
+    #[test]
+    fn sniffs_what_go_archive_detects() {
+        assert_eq!(Compression::sniff(b"BZh91AY&SY"), Compression::Bzip2);
+        assert_eq!(
+            Compression::sniff(&[0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4]),
+            Compression::Xz
+        );
+        assert_eq!(
+            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]),
+            Compression::Zstd
+        );
+        // A skippable frame first (0x184D2A5?, little endian).
+        assert_eq!(
+            Compression::sniff(&[0x5e, 0x2a, 0x4d, 0x18, 4, 0, 0, 0]),
+            Compression::Zstd
+        );
+        assert_eq!(Compression::sniff(b"BZ"), Compression::None);
+        // Garbage after a bzip2 magic is an error when read, not a panic.
+        let mut out = Vec::new();
+        let r = decompress(&b"BZh9 not really bzip2 data"[..], None)
+            .unwrap()
+            .read_to_end(&mut out);
+        assert!(r.is_err());
     }
 }

@@ -97,6 +97,7 @@ pub use reference::{familiar_name, normalize_reference, ImageRef};
 pub use skiff_core::lock::{LockError, LockGuard, LockKind};
 pub use skiff_core::platform::{arm_variant_from_cpuinfo, host_arm_variant, Platform};
 pub use snapshots::dir_size;
+pub use unpack::{is_tar_archive, unpack_add_archive};
 
 /// Block until the lock at `path` is held ([`skiff_core::lock::lock_file`]
 /// with the store's error).

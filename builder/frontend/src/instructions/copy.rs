@@ -120,12 +120,7 @@ pub(super) fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String
         excludes: f.strings("exclude"),
     };
     check_chmod(&c.chmod)?;
-    if let Some(sum) = &c.checksum {
-        if !sum.contains('$') && !sum.contains(':') {
-            return Err(format!(
-                "invalid checksum digest format \"{sum}\": expected algorithm:hex"
-            ));
-        }
-    }
+    // --checksum is checked by the solver, which knows the source: a digest
+    // for a URL, a commit (prefix) in hex for a git reference.
     Ok(c)
 }

@@ -187,24 +187,17 @@ fn remove_existing(p: &Path) -> io::Result<()> {
     }
 }
 
+/// ADD of a local archive: skiff-store's hostile-safe unpacker (paths
+/// resolved in `dest`, the layer size budget), then --chown over it.
 fn unpack_archive(src: &Path, dest: &Path, chown: Option<(u32, u32)>) -> io::Result<()> {
-    use std::io::Read;
-    let mut magic = [0u8; 2];
-    fs::File::open(src)?.read_exact(&mut magic)?;
-    let f = fs::File::open(src)?;
-    let r: Box<dyn Read> = if magic == [0x1f, 0x8b] {
-        Box::new(flate2::read::GzDecoder::new(f))
-    } else {
-        Box::new(f)
-    };
-    let mut ar = tar::Archive::new(r);
-    ar.set_preserve_permissions(true);
-    ar.set_preserve_ownerships(true);
-    ar.set_preserve_mtime(true);
-    ar.set_unpack_xattrs(true);
-    ar.unpack(dest)?;
+    let name = src.file_name().unwrap_or_default().to_string_lossy();
+    skiff_store::unpack_add_archive(src, dest, &name).map_err(io::Error::other)?;
     if let Some((uid, gid)) = chown {
-        chown_tree(dest, uid, gid)?;
+        // `dest` is a /proc/self/fd path (a symlink to the directory): walk
+        // its entries; the directory itself was made with the copy's owner.
+        for e in fs::read_dir(dest)? {
+            chown_tree(&e?.path(), uid, gid)?;
+        }
     }
     Ok(())
 }

@@ -127,7 +127,9 @@ pub fn plan(req: &CopyRequest) -> io::Result<CopyPlan> {
             }
             let kind = kind_of(req.src, &src_rel, &node)?;
             let kind = match kind {
-                Kind::File { hash } if req.unpack_archives && is_tar_archive(&node.real) => {
+                Kind::File { hash }
+                    if req.unpack_archives && skiff_store::is_tar_archive(&node.real) =>
+                {
                     // Extracted into the destination directory.
                     let dest_dir = if dir_dest { base.clone() } else { dest.clone() };
                     p.items.push(Item {
@@ -261,29 +263,4 @@ fn expand(tree: &dyn Tree, pattern: &str) -> Vec<String> {
         cur = next;
     }
     cur
-}
-
-fn is_tar_archive(path: &Path) -> bool {
-    use std::io::Read;
-    let Ok(f) = fs::File::open(path) else {
-        return false;
-    };
-    let mut head = Vec::with_capacity(512);
-    let mut r: Box<dyn Read> = Box::new(f);
-    let mut magic = [0u8; 2];
-    if r.read_exact(&mut magic).is_err() {
-        return false;
-    }
-    let Ok(f) = fs::File::open(path) else {
-        return false;
-    };
-    let mut r: Box<dyn Read> = if magic == [0x1f, 0x8b] {
-        Box::new(flate2::read::GzDecoder::new(f))
-    } else {
-        Box::new(f)
-    };
-    if r.by_ref().take(512).read_to_end(&mut head).is_err() || head.len() < 512 {
-        return false;
-    }
-    &head[257..262] == b"ustar"
 }

@@ -3,6 +3,7 @@
 //! its own thread as soon as the stages it reads from are done, and each
 //! step is looked up in the cache by a key chained from its parent's.
 
+mod add_remote;
 mod base;
 mod commit;
 mod copy;

@@ -22,6 +22,7 @@
 //! - declared sizes are checked against the budget (`limits`) before any
 //!   data is read; GNU sparse holes are seeked over, never written.
 
+mod add_archive;
 mod paths;
 mod sys;
 
@@ -39,6 +40,7 @@ use tar::EntryType;
 use crate::error::{Error, Result};
 use crate::limits::Budget;
 
+pub use add_archive::{is_tar_archive, unpack_add_archive};
 pub(crate) use paths::clean_path;
 use paths::resolve_dir;
 

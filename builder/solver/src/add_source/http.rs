@@ -1,0 +1,164 @@
+//! `ADD <http(s) url>` as BuildKit's http source does it: the file is named
+//! by the dockerfile frontend from the URL path (`path.Base`, else
+//! `__unnamed__`; Content-Disposition is not asked because the frontend
+//! always names the file), written 0600 and owned by root, its mtime the
+//! `Last-Modified` header (the epoch without one), and `--checksum`
+//! compared with the sha256 of the body. The transfer itself is
+//! skiff-registry's bounded GET: the layer size limit caps the body.
+
+use std::fs::OpenOptions;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use skiff_registry::download::{download, DownloadLimits};
+
+/// The whole download, however much it progresses: an hour.
+const DEADLINE: Duration = Duration::from_secs(3600);
+
+/// What a download produced.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The file's name in the download dir.
+    pub name: String,
+    /// `sha256:<hex>` of its content.
+    pub digest: String,
+    pub last_modified: Option<String>,
+}
+
+/// True for the URLs BuildKit downloads (git URLs were taken before).
+pub fn is_http(src: &str) -> bool {
+    src.starts_with("http://") || src.starts_with("https://")
+}
+
+/// The file name BuildKit's frontend gives a URL: the last element of its
+/// (decoded) path, `__unnamed__` when there is none.
+pub fn file_name(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+    let decoded = percent_decode(path);
+    // Go's path.Base: trailing slashes dropped, then the last element.
+    let trimmed = decoded.trim_end_matches('/');
+    match trimmed.rsplit('/').next() {
+        Some(b) if !b.is_empty() && b != "." => b.to_string(),
+        _ => "__unnamed__".to_string(),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Download `url` into `dir`. `auth` is an Authorization header value;
+/// `max_bytes` the size cap; `checksum` the `--checksum` value.
+pub fn fetch(
+    url: &str,
+    dir: &Path,
+    auth: Option<String>,
+    max_bytes: u64,
+    checksum: Option<&str>,
+) -> Result<Fetched, String> {
+    let name = file_name(url);
+    let path = dir.join(&name);
+    let f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut w = BufWriter::new(f);
+    let headers: Vec<(String, String)> = auth
+        .map(|a| vec![("Authorization".to_string(), a)])
+        .unwrap_or_default();
+    let got = download(
+        url,
+        &headers,
+        &mut w,
+        DownloadLimits {
+            max_bytes,
+            deadline: DEADLINE,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    w.flush()
+        .and_then(|()| w.get_ref().sync_all())
+        .map_err(|e: io::Error| format!("{}: {e}", path.display()))?;
+    drop(w);
+    if let Some(want) = checksum {
+        if want != got.digest {
+            return Err(format!(
+                "digest mismatch for {url}: {} (expected: {want})",
+                got.digest
+            ));
+        }
+    }
+    // The file mode stays 0600 whatever the umask: set it explicitly.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mtime = got
+        .last_modified
+        .as_deref()
+        .and_then(parse_http_date)
+        .unwrap_or(0);
+    skiff_core::times::set_times(&path, mtime, 0)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Fetched {
+        name,
+        digest: got.digest,
+        last_modified: got.last_modified,
+    })
+}
+
+/// An HTTP date (RFC 7231: IMF-fixdate, RFC 850 or asctime) as Unix seconds.
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    use chrono::{NaiveDateTime, TimeZone, Utc};
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc2822(s) {
+        return Some(t.timestamp());
+    }
+    for fmt in ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Utc.from_utc_datetime(&t).timestamp());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_frontend() {
+        assert_eq!(file_name("http://h/a/b.tar.gz?x=1#f"), "b.tar.gz");
+        assert_eq!(file_name("http://h/dir/"), "dir");
+        assert_eq!(file_name("http://h/"), "__unnamed__");
+        assert_eq!(file_name("http://h"), "__unnamed__");
+        assert_eq!(file_name("https://h:8080/a%20b"), "a b");
+    }
+
+    #[test]
+    fn http_dates() {
+        let t = 784111777;
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(t));
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
+}
