@@ -12,7 +12,7 @@ use crate::error::{io_at, BuildError, Result};
 use crate::tree::{self, DirTree, LayerTree, Tree};
 
 use super::commit::layer_in_temp_dir;
-use super::stage::{expand, one_line, Prepared, Produced, State};
+use super::stage::{expand, expand_raw, one_line, Prepared, Produced, State};
 use super::Shared;
 
 /// COPY and ADD share everything but a few flags.
@@ -145,7 +145,7 @@ pub(super) fn prepare(
         let mut names = Vec::new();
         for (path, data, exp) in &c.contents {
             let data = if *exp {
-                expand(sh, data, env)?
+                expand_raw(sh, data, env)?
             } else {
                 data.clone()
             };
