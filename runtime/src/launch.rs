@@ -106,7 +106,9 @@ fn prepare_and_start(
         };
         targets.push((
             m.destination.clone(),
-            m.kind != MountKind::Tmpfs && Path::new(&src).is_file(),
+            // A file target for anything that is no directory: files and
+            // sockets (a build's ssh agent) alike.
+            m.kind != MountKind::Tmpfs && std::fs::metadata(&src).is_ok_and(|md| !md.is_dir()),
         ));
         sources.push(src);
     }

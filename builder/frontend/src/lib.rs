@@ -45,6 +45,7 @@ pub mod plan;
 pub mod quote;
 pub mod shell;
 mod suggest;
+pub mod syntax;
 
 pub use error::{Error, LineRange, Result};
 pub use parser::{parse, parse_str, Ast};

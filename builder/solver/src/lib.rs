@@ -37,6 +37,7 @@ pub mod runtime_runner;
 pub mod secrets;
 pub mod solve;
 pub mod squash;
+pub mod ssh_agent;
 pub mod tree;
 pub mod usage;
 

@@ -62,6 +62,29 @@ pub struct RunRequest {
     pub mounts: Vec<RunMount>,
     /// `--add-host` entries as (host, address).
     pub add_hosts: Vec<(String, String)>,
+    /// The build's limits and security options.
+    pub sandbox: RunSandbox,
+}
+
+/// What `skiff build` flags ask of every RUN's container: limits and
+/// security options, already validated by the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSandbox {
+    /// `--ulimit`: (name as docker spells it, soft, hard).
+    pub ulimits: Vec<(String, u64, u64)>,
+    /// `--shm-size` in bytes: the size of /dev/shm (docker's 64 MiB when None).
+    pub shm_size: Option<u64>,
+    /// `--memory` in bytes (0: none).
+    pub memory: i64,
+    /// `--memory-swap` as docker means it (memory + swap; -1 unlimited).
+    pub memory_swap: i64,
+    /// `--cpu-shares` (0: the default weight).
+    pub cpu_shares: u64,
+    /// `--security-opt` values (seccomp=, no-new-privileges, apparmor=, label=).
+    pub security_opts: Vec<String>,
+    /// `RUN --security=insecure` with `--allow security.insecure`: every
+    /// capability, no seccomp, all devices (docker's `--privileged`).
+    pub privileged: bool,
 }
 
 /// How a RUN ended.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Mutex;
 
+use skiff_runtime::config::{Resources, Security, Ulimit};
 use skiff_runtime::{ContainerConfig, Layout, MountKind, MountSpec, Network};
 
 use crate::run::{RunError, RunExecutor, RunMount, RunNetwork, RunOutcome, RunRequest};
@@ -57,7 +58,21 @@ impl RunExecutor for RuntimeRunner {
             ));
         }
         let layout = Layout::new(&self.root);
-        let mounts = req.mounts.iter().map(mount_spec).collect();
+        let mut mounts: Vec<MountSpec> = req.mounts.iter().map(mount_spec).collect();
+        let sb = &req.sandbox;
+        if let Some(size) = sb.shm_size {
+            // Mounted over the runtime's default /dev/shm.
+            mounts.push(MountSpec {
+                kind: MountKind::Tmpfs,
+                source: String::new(),
+                destination: "/dev/shm".into(),
+                readonly: false,
+                options: vec!["noexec".into(), "mode=1777".into(), format!("size={size}")],
+                anonymous: false,
+            });
+        }
+        let opts = skiff_runtime::flags::parse_security_opts(&sb.security_opts)
+            .map_err(|e| RunError(e.to_string()))?;
         let cfg = ContainerConfig {
             layers: req.lower.clone(),
             args: req.args.clone(),
@@ -68,6 +83,27 @@ impl RunExecutor for RuntimeRunner {
             network: runtime_network(req.network),
             mounts,
             add_hosts: req.add_hosts.clone(),
+            ulimits: sb
+                .ulimits
+                .iter()
+                .map(|(name, soft, hard)| Ulimit {
+                    name: name.clone(),
+                    soft: *soft,
+                    hard: *hard,
+                })
+                .collect(),
+            resources: Resources {
+                memory: sb.memory,
+                memory_swap: sb.memory_swap,
+                cpu_shares: sb.cpu_shares,
+                ..Default::default()
+            },
+            security: Security {
+                privileged: sb.privileged,
+                seccomp: opts.seccomp.unwrap_or_default(),
+                no_new_privileges: opts.no_new_privileges,
+                ..Default::default()
+            },
             auto_remove: false,
             ..Default::default()
         };

@@ -12,7 +12,7 @@ use skiff_solver::export::{self, Output};
 use skiff_solver::progress::{Plain, Progress, Quiet, Tty};
 use skiff_solver::{BuildError, BuildOptions};
 
-use crate::exit::{unsupported, Failure};
+use crate::exit::Failure;
 use crate::globals::Globals;
 
 #[derive(Debug, Default, Clone, ClapArgs)]
@@ -117,11 +117,16 @@ pub struct Args {
     /// Layer compression ("gzip" or "zstd")
     #[arg(long, default_value = "gzip", value_parser = ["gzip", "zstd"])]
     pub compression: String,
+
+    /// docker's flags beyond these: applied, accepted or refused by name
+    /// in build_flags.rs.
+    #[command(flatten)]
+    pub docker: super::build_flags::DockerFlags,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    refuse_unsupported(&a)?;
-    if a.check {
+    super::build_flags::refuse_unsupported(&a.docker)?;
+    if a.check || a.docker.is_check()? {
         return super::build_check::run(g, &a);
     }
     check_network(&a.network)?;
@@ -162,7 +167,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         source_date_epoch: epoch,
         network: a.network.clone(),
         secrets: secrets.secrets.clone(),
-        add_hosts: a.add_hosts.clone(),
+        add_hosts: super::build_flags::add_hosts(&a.add_hosts)?,
+        ssh: skiff_solver::ssh_agent::parse_ssh(&a.ssh)?,
+        sandbox: super::build_flags::sandbox(&a)?,
+        allow_insecure: a.docker.allow_insecure()?,
     };
     let quiet = a.quiet || a.progress == "quiet";
     let progress: Arc<dyn Progress> = if quiet {
@@ -223,6 +231,9 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             }
         }
     }
+    if let Some(p) = &a.docker.metadata_file {
+        super::build_flags::write_metadata(p, &result, &a.tags)?;
+    }
     if let Some(p) = &a.iidfile {
         std::fs::write(p, &result.image_id)
             .with_context(|| format!("writing --iidfile {}", p.display()))?;
@@ -259,30 +270,6 @@ fn render_failure(e: BuildError) -> anyhow::Error {
         BuildError::Dockerfile(m) => Failure::new(1, format!("failed to solve: {m}")),
         other => anyhow::Error::new(other),
     }
-}
-
-/// Flags docker has that skiff's builder cannot honour yet: an error naming
-/// the flag, never a build that silently differs.
-fn refuse_unsupported(a: &Args) -> anyhow::Result<()> {
-    if !a.ssh.is_empty() {
-        return Err(unsupported(
-            "--ssh",
-            "RUN --mount=type=ssh is not available yet",
-        ));
-    }
-    if a.shm_size.is_some() {
-        return Err(unsupported(
-            "--shm-size",
-            "RUN steps get the default /dev/shm",
-        ));
-    }
-    if !a.ulimits.is_empty() {
-        return Err(unsupported(
-            "--ulimit",
-            "RUN steps get skiff's default limits",
-        ));
-    }
-    Ok(())
 }
 
 /// One platform only: several are the multi-arch work still to come.

@@ -22,6 +22,8 @@ pub use options::{
     ExecOptions, Fetch, HealthOptions, HostOptions, ImageSource, MountOptions, NetworkOptions,
     Platform, ProcessOptions, Pull, PullRequest, ResourceOptions, RunOptions, SecurityOptions,
 };
+/// docker's rules for --memory, --memory-swap, --ulimit..., for `skiff build` too.
+pub use resources::resolve as resolve_resources;
 
 use crate::config::{ContainerConfig, Seccomp, Security};
 use crate::error::{Error, Result};

@@ -9,7 +9,7 @@ use crate::flags;
 /// docker's smallest memory limit (a smaller one would kill the init).
 const MIN_MEMORY: i64 = 6 << 20;
 
-pub(super) fn resolve(o: &ResourceOptions) -> Result<(Resources, Vec<Ulimit>)> {
+pub fn resolve(o: &ResourceOptions) -> Result<(Resources, Vec<Ulimit>)> {
     let mut r = Resources::default();
     if let Some(m) = &o.memory {
         r.memory = flags::parse_size("--memory", m)?;

@@ -103,6 +103,8 @@ pub struct BuildPlan {
     /// The escape token, for the [`ShellLex`] the solver uses.
     pub escape: char,
     pub warnings: Vec<Warning>,
+    /// What to tell the user about the `# syntax=` line (see [`crate::syntax`]).
+    pub syntax_note: Option<String>,
 }
 
 /// Build args any Dockerfile may use without declaring them.
@@ -180,6 +182,7 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
         .target_platform
         .clone()
         .unwrap_or_else(|| opts.build_platform.clone());
+    let syntax_note = crate::syntax::check(ast)?;
     let auto = automatic_args(&target_platform, &opts.build_platform);
     let mut w = Walker {
         lex: ShellLex::new(ast.escape),
@@ -476,5 +479,6 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
         build_platform: opts.build_platform.clone(),
         escape: ast.escape,
         warnings: w.warnings,
+        syntax_note,
     })
 }

@@ -16,7 +16,7 @@ use crate::tree::{self, DirTree, LayerTree, Tree};
 
 use super::add_remote::{self, Later};
 use super::commit::layer_in_temp_dir;
-use super::stage::{expand, one_line, Prepared, Produced, State};
+use super::stage::{expand, expand_raw, one_line, Prepared, Produced, State};
 use super::Shared;
 
 /// COPY and ADD share everything but a few flags.
@@ -326,7 +326,7 @@ pub(super) fn prepare(
         let mut names = Vec::new();
         for (path, data, exp) in &c.contents {
             let data = if *exp {
-                expand(sh, data, env)?
+                expand_raw(sh, data, env)?
             } else {
                 data.clone()
             };

@@ -12,6 +12,7 @@ mod run;
 mod run_heredoc;
 mod run_mounts;
 mod run_secret;
+mod run_ssh;
 mod stage;
 
 pub(crate) use metadata::expose_ports;
@@ -61,6 +62,12 @@ pub struct BuildOptions {
     pub network: String,
     pub secrets: Vec<Secret>,
     pub add_hosts: Vec<String>,
+    /// `--ssh` agents for `RUN --mount=type=ssh`.
+    pub ssh: Vec<crate::ssh_agent::SshAgent>,
+    /// `--ulimit`, `--shm-size`, `--memory`... for every RUN.
+    pub sandbox: crate::run::RunSandbox,
+    /// `--allow security.insecure`: `RUN --security=insecure` may run.
+    pub allow_insecure: bool,
 }
 
 /// A built image.
@@ -206,6 +213,9 @@ pub fn build(
     };
     let plan = skiff_frontend::parse_and_plan(&ctx.dockerfile, &plan_opts)
         .map_err(|e| BuildError::Dockerfile(e.with_file(&ctx.dockerfile_name)))?;
+    if let Some(note) = &plan.syntax_note {
+        progress.event(Event::Info(note.clone()));
+    }
 
     let order = plan.build_order();
     let compression = opts.compression.unwrap_or_default();

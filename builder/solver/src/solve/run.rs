@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
-use skiff_frontend::instructions::{Mount, NetworkMode, RunCommand};
+use skiff_frontend::instructions::{Mount, NetworkMode, RunCommand, Security};
 use skiff_frontend::EnvList;
 
 use crate::error::{io_at, BuildError, Result};
 use crate::progress::Event;
-use crate::run::{RunMount, RunNetwork, RunRequest};
+use crate::run::{RunMount, RunNetwork, RunRequest, RunSandbox};
 
 use super::commit::layer_in_temp_dir;
 use super::stage::{cmdline, expand, Prepared, Produced, State, DEFAULT_PATH};
@@ -61,11 +61,34 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand, env: &EnvList) ->
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(BuildError::Invalid)?;
     let resolved = super::run_mounts::resolve(sh, &mounts)?;
+    if let Some(sock) = &resolved.ssh_auth_sock {
+        run_env
+            .entry("SSH_AUTH_SOCK".to_string())
+            .or_insert_with(|| sock.clone());
+    }
+    let mut sandbox = sh.opts.sandbox.clone();
+    if r.security == Some(Security::Insecure) {
+        if !sh.opts.allow_insecure {
+            return Err(BuildError::Invalid(
+                "RUN --security=insecure needs the security.insecure entitlement: \
+                 build with --allow security.insecure"
+                    .into(),
+            ));
+        }
+        sandbox.privileged = true;
+    }
+    // Limits and security options change what a RUN may do, so they are
+    // in the key; the default sandbox adds nothing, keeping older keys.
+    let sandbox_key = if sandbox == RunSandbox::default() {
+        String::new()
+    } else {
+        format!(" sandbox={sandbox:?}")
+    };
     let user = st.config.user();
     let workdir = st.config.workdir();
     let env_list: Vec<String> = run_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let material = format!(
-        "RUN args={args:?} env={env_list:?} user={user} workdir={workdir} network={key_network} mounts={:?} heredocs={:?}",
+        "RUN args={args:?} env={env_list:?} user={user} workdir={workdir} network={key_network} mounts={:?} heredocs={:?}{sandbox_key}",
         resolved.key, r.cmd.files
     );
     let by = format!("RUN {} # buildkit", args.join(" "));
@@ -75,7 +98,8 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand, env: &EnvList) ->
         work: Box::new(move |sh, st, id| {
             let mut resolved = resolved;
             resolved.fill()?;
-            let _keep = resolved.temps;
+            // The agent proxies end before the dirs holding their sockets.
+            let _keep = (resolved.proxies, resolved.temps);
             // Secrets given as variables join the environment here, after
             // the cache key was made.
             let mut env_list = env_list;
@@ -96,6 +120,7 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand, env: &EnvList) ->
                 network,
                 mounts: resolved.mounts,
                 add_hosts: add_hosts(&sh.opts.add_hosts),
+                sandbox,
             };
             // A shebang heredoc runs as an executable file.
             let _script_dir = match &heredoc_file {

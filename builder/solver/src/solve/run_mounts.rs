@@ -13,7 +13,9 @@ use crate::run::RunMount;
 use crate::tree::{self, DirTree, LayerTree, Tree};
 
 use super::run_secret::SecretMount;
+use super::run_ssh::{PendingSsh, SshMount};
 use super::Shared;
+use crate::ssh_agent::AgentProxy;
 
 /// A RUN's mounts, ready for the runtime.
 #[derive(Default)]
@@ -30,6 +32,12 @@ pub(super) struct ResolvedMounts {
     /// Stage subtrees materialised for binds and secret copies; alive
     /// until the RUN is done.
     pub temps: Vec<tempfile::TempDir>,
+    /// The first ssh mount's target, for `SSH_AUTH_SOCK`.
+    pub ssh_auth_sock: Option<String>,
+    /// Agent proxies to start when the RUN runs ([`Self::fill`]).
+    pub(super) ssh: Vec<PendingSsh>,
+    /// The running agent proxies; alive until the RUN is done.
+    pub proxies: Vec<AgentProxy>,
 }
 
 impl ResolvedMounts {
@@ -39,12 +47,18 @@ impl ResolvedMounts {
             let dest = DirTree::new(&dir).map_err(io_at(&dir))?;
             copy::execute(&plan, &dest, &dir).map_err(io_at(&dir))?;
         }
+        for p in self.ssh.drain(..) {
+            let proxy = AgentProxy::start(&p.upstream, &p.socket, p.mode, p.owner)
+                .map_err(io_at(&p.socket))?;
+            self.proxies.push(proxy);
+        }
         Ok(())
     }
 }
 
 pub(super) fn resolve(sh: &Shared, mounts: &[Mount]) -> Result<ResolvedMounts> {
     let mut out = ResolvedMounts::default();
+    let mut ssh_index = 0;
     for m in mounts {
         let target = m.target().unwrap_or_default().to_string();
         match m {
@@ -115,10 +129,24 @@ pub(super) fn resolve(sh: &Shared, mounts: &[Mount]) -> Result<ResolvedMounts> {
                 *read_only,
                 target,
             )?,
-            Mount::Ssh { .. } => {
-                return Err(BuildError::Unsupported(
-                    "RUN --mount=type=ssh is not supported yet".into(),
-                ));
+            Mount::Ssh {
+                id,
+                target,
+                required,
+                mode,
+                uid,
+                gid,
+            } => {
+                let how = SshMount {
+                    id: id.as_deref(),
+                    target: target.as_deref(),
+                    required: *required,
+                    // BuildKit's socket defaults: 0600, root.
+                    mode: mode.unwrap_or(0o600),
+                    owner: (uid.unwrap_or(0), gid.unwrap_or(0)),
+                };
+                super::run_ssh::resolve(sh, &mut out, ssh_index, how)?;
+                ssh_index += 1;
             }
         }
     }

@@ -280,6 +280,15 @@ pub(super) fn expand(sh: &Shared, word: &str, env: &dyn EnvGetter) -> Result<Str
         .map_err(|e| BuildError::Invalid(e.message))
 }
 
+/// Expand variables in a `COPY <<EOF` body (unquoted delimiter): quotes are
+/// ordinary characters there and stay, as BuildKit's `ExpandRaw`.
+pub(super) fn expand_raw(sh: &Shared, text: &str, env: &dyn EnvGetter) -> Result<String> {
+    let mut lex = lex(sh);
+    lex.skip_process_quotes = true;
+    lex.process_word(text, env)
+        .map_err(|e| BuildError::Invalid(e.message))
+}
+
 /// Apply a cache record or do the work; returns whether it was cached.
 fn run_step(
     sh: &Shared,
