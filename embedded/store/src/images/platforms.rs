@@ -146,7 +146,7 @@ impl Store {
                     present: self.manifest_present(m.digest()),
                     digest: m.digest().clone(),
                     media_type: m.media_type().to_string(),
-                    size: u64::try_from(m.size()).unwrap_or(0),
+                    size: m.size(),
                     platform,
                 }
             })
