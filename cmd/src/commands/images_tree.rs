@@ -19,7 +19,7 @@ pub fn print(store: &Store, rows: &[ImageSummary], all: bool) -> anyhow::Result<
     )];
     for r in rows {
         let name = match r.tag.as_str() {
-            "<none>" => format!("{}@{}", r.repository, short(&r.digest.to_string())),
+            "<none>" => format!("{}@{}", r.repository, short(&r.digest)),
             t => format!("{}:{t}", r.repository),
         };
         let entries = store.image_platforms(&r.digest)?;
@@ -45,14 +45,14 @@ pub fn print(store: &Store, rows: &[ImageSummary], all: bool) -> anyhow::Result<
             content += c;
             children.push(Line(
                 format!("{branch} {platform}"),
-                short(&e.digest.to_string()),
+                short(&e.digest),
                 human_size_prec(d as f64, 3),
                 human_size_prec(c as f64, 3),
             ));
         }
         lines.push(Line(
             name,
-            short(&r.digest.to_string()),
+            short(&r.digest),
             human_size_prec(disk as f64, 3),
             human_size_prec(content as f64, 3),
         ));
@@ -88,8 +88,6 @@ fn sizes(store: &Store, top: &Digest, p: &Platform) -> anyhow::Result<(u64, u64)
     Ok((store.image_size(&img).unwrap_or(0), content))
 }
 
-fn short(digest: &str) -> String {
-    skiff_store::parse_digest(digest)
-        .map(|d| digest_hex(&d)[..12].to_string())
-        .unwrap_or_default()
+fn short(digest: &Digest) -> String {
+    digest_hex(digest).chars().take(12).collect()
 }

@@ -114,3 +114,41 @@ fn a_single_platform_image_of_another_arch_is_refused_when_asked_for() {
     assert!(s.resolve_for("one", &p("linux/amd64")).is_ok());
     assert!(s.write_index(&[]).is_err());
 }
+
+#[test]
+fn the_id_follows_the_platform_resolution_picks() {
+    let (_dir, s) = temp_store();
+    let host = Platform::host();
+    let other = if host.architecture == "amd64" {
+        "arm64"
+    } else {
+        "amd64"
+    };
+    let (mine, mine_id) = image(&s, &host.architecture, b"host");
+    let (theirs, theirs_id) = image(&s, other, b"other");
+    let ix = s
+        .write_index(&[
+            PlatformManifest {
+                digest: mine.clone(),
+                platform: host.clone(),
+            },
+            PlatformManifest {
+                digest: theirs,
+                platform: p(&format!("linux/{other}")),
+            },
+        ])
+        .unwrap();
+    s.tag("x", &ix).unwrap();
+    // Only the other platform here (`pull --platform other`): its ID.
+    let kept = s.read_blob(&mine).unwrap();
+    std::fs::remove_file(s.blob_path(&mine)).unwrap();
+    s.add_image(&ix).unwrap();
+    let hex = |d: &Digest| d.digest()[..12].to_string();
+    assert_eq!(s.resolve(&hex(&theirs_id)).unwrap().digest, ix);
+    // Then the host's platform is pulled too: the ID `images` shows (the
+    // host's) is the one `rmi <id>` finds.
+    s.put_blob(&kept, Some(&mine)).unwrap();
+    s.add_image(&ix).unwrap();
+    assert_eq!(s.resolve("x").unwrap().id(), &mine_id);
+    assert_eq!(s.resolve(&hex(&mine_id)).unwrap().digest, ix);
+}

@@ -203,22 +203,16 @@ fn find_by_id_prefix(idx: &IndexFile, hex: &str, name: &str) -> Result<String> {
         })
         .map(|(d, r)| (d, &r.id))
         .collect();
-    found.dedup_by(|a, b| a.1 == b.1);
-    match found.len() {
+    // Several records with one ID (the same image as docker and OCI
+    // manifests, or a manifest and an index holding it) are one image to
+    // the user: take the tagged one.
+    let ids: BTreeSet<&String> = found.iter().map(|f| f.1).collect();
+    match ids.len() {
         0 => Err(Error::ImageNotFound(name.to_string())),
-        1 => Ok(found[0].0.clone()),
-        _ => {
-            // Several records with one ID (the same image as docker and OCI
-            // manifests) are one image to the user: take the tagged one.
-            let ids: BTreeSet<&String> = found.iter().map(|f| f.1).collect();
-            if ids.len() == 1 {
-                let tagged = found
-                    .iter()
-                    .find(|(d, _)| idx.refs.values().any(|v| v == *d));
-                Ok(tagged.unwrap_or(&found[0]).0.clone())
-            } else {
-                Err(Error::AmbiguousId(name.to_string()))
-            }
+        1 => {
+            found.sort_by_key(|(d, _)| !idx.refs.values().any(|v| v == *d));
+            Ok(found[0].0.clone())
         }
+        _ => Err(Error::AmbiguousId(name.to_string())),
     }
 }
