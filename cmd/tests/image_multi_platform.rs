@@ -23,18 +23,15 @@ fn unique(name: &str) -> String {
     format!("{name}-{}-{nanos}", std::process::id())
 }
 
+/// `run --rm --pull never --platform PLATFORM IMAGE CMD...` arguments.
+fn never<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["run", "--rm", "--pull", "never", "--platform"];
+    v.extend_from_slice(rest);
+    v
+}
+
 fn uname(s: &Store, platform: &str) -> String {
-    let out = s.run(&[
-        "run",
-        "--rm",
-        "--pull",
-        "never",
-        "--platform",
-        platform,
-        MULTI,
-        "uname",
-        "-m",
-    ]);
+    let out = s.run(&never(&[platform, MULTI, "uname", "-m"]));
     assert_success(&out, &["run", "--platform", platform]);
     stdout(&out).trim().to_string()
 }
@@ -122,16 +119,7 @@ fn a_platform_the_image_lacks_is_an_error_naming_its_platforms() {
         text(&out)
     );
     // Without pulling: the store's own words, never another architecture.
-    let out = s.run(&[
-        "run",
-        "--rm",
-        "--pull",
-        "never",
-        "--platform",
-        "linux/s390x",
-        MULTI,
-        "true",
-    ]);
+    let out = s.run(&never(&["linux/s390x", MULTI, "true"]));
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     assert!(
         stderr(&out).contains(
@@ -141,16 +129,7 @@ fn a_platform_the_image_lacks_is_an_error_naming_its_platforms() {
         text(&out)
     );
     // In the index but not pulled, with --pull never: not a fallback to arm64.
-    let out = s.run(&[
-        "run",
-        "--rm",
-        "--pull",
-        "never",
-        "--platform",
-        "linux/arm/v7",
-        MULTI,
-        "true",
-    ]);
+    let out = s.run(&never(&["linux/arm/v7", MULTI, "true"]));
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     assert!(
         stderr(&out)
@@ -181,16 +160,7 @@ fn a_foreign_single_platform_image_is_refused_or_needs_emulation() {
     // claims a platform no handler serves.
     s.ok(&["import", "--platform", "linux/s390x", &bb, "bb390:1"]);
     s.ok(&["import", &bb, "bbhost:1"]);
-    let out = s.run(&[
-        "run",
-        "--rm",
-        "--pull",
-        "never",
-        "--platform",
-        "linux/s390x",
-        "bb390:1",
-        "true",
-    ]);
+    let out = s.run(&never(&["linux/s390x", "bb390:1", "true"]));
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     assert!(
         stderr(&out).contains("cannot run linux/s390x binaries on this linux/")
@@ -200,16 +170,7 @@ fn a_foreign_single_platform_image_is_refused_or_needs_emulation() {
         text(&out)
     );
     // A single-platform image asked for as another platform: docker's words.
-    let out = s.run(&[
-        "run",
-        "--rm",
-        "--pull",
-        "never",
-        "--platform",
-        "linux/s390x",
-        "bbhost:1",
-        "true",
-    ]);
+    let out = s.run(&never(&["linux/s390x", "bbhost:1", "true"]));
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     assert!(
         stderr(&out).contains(

@@ -1,7 +1,6 @@
 //! `skiff image inspect`: docker's JSON shape for images. `inspect_images`
 //! is reused by the generic `skiff inspect`.
 
-use anyhow::Context;
 use clap::Args as ClapArgs;
 use serde_json::{json, Map, Value};
 use skiff_store::{familiar_name, Image, Platform, Store};
@@ -23,12 +22,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let platform = a
-        .platform
-        .as_deref()
-        .map(Platform::parse)
-        .transpose()
-        .context("--platform")?;
+    let platform = super::transfer::platform_flag(a.platform.as_deref())?;
     let store = Store::open(&g.root)?;
     let (found, errors) = inspect_images_for(&store, &a.images, platform.as_ref());
     super::inspect::print_values(&found, a.format.as_deref())?;

@@ -1,9 +1,7 @@
 //! `skiff push`: upload an image of the store to a registry (see
 //! skiff-registry's `push`), printing docker's lines.
 
-use anyhow::Context;
 use clap::Args as ClapArgs;
-use skiff_registry::Platform;
 
 use super::transfer::{ProgressMode, TransferArgs};
 use crate::globals::Globals;
@@ -24,12 +22,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let platform = a
-        .platform
-        .as_deref()
-        .map(Platform::parse)
-        .transpose()
-        .context("--platform")?;
+    let platform = super::transfer::platform_flag(a.platform.as_deref())?;
     let t = a.transfer.prepare(g, &a.name, "push")?;
     let (reference, store, mode) = (&t.reference, &t.store, t.mode);
     // Fail on a missing image before touching the network.

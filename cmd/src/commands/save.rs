@@ -5,7 +5,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
-use skiff_store::{ArchiveFormat, Platform, Store};
+use skiff_store::{ArchiveFormat, Store};
 
 use crate::globals::Globals;
 
@@ -31,12 +31,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         "oci" | "oci-archive" => ArchiveFormat::Oci,
         other => bail!("--format {other:?}: expected docker or oci"),
     };
-    let platform = a
-        .platform
-        .as_deref()
-        .map(Platform::parse)
-        .transpose()
-        .context("--platform")?;
+    let platform = super::transfer::platform_flag(a.platform.as_deref())?;
     let platform = platform.as_ref();
     let store = Store::open(&g.root)?;
     // Resolve first so a typo (or a platform the image lacks) fails before
