@@ -129,13 +129,7 @@ fn prepare_and_start(
     })?;
     let spec_path = dir.join("config.json");
     let data = serde_json::to_vec(&spec).map_err(|e| Error::Runtime(e.to_string()))?;
-    // Root only: the spec carries the container's environment (`-e`).
-    skiff_core::atomic::atomic_write_mode(
-        &spec_path,
-        &data,
-        0o600,
-        skiff_core::atomic::Durability::Volatile,
-    )?;
+    crate::state::write_private(&spec_path, &data, false)?;
     crate::mark("spec written");
 
     let executor = SkiffExecutor {

@@ -195,19 +195,18 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
     Ok(())
 }
 
-/// docker stop: the stop signal, then SIGKILL after the timeout; returns
-/// once the runtime process has recorded the exit.
-pub fn stop(layout: &Layout, id: &str, timeout: Option<i64>) -> Result<()> {
-    stop_with(layout, id, timeout, None)
+/// `stop -t` and `-s`; what is `None` comes from the container's own
+/// `--stop-timeout` / `--stop-signal` (else 10 s and SIGTERM).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StopOptions<'a> {
+    pub timeout: Option<i64>,
+    pub signal: Option<&'a str>,
 }
 
-/// [`stop`] with an explicit signal (`stop -s`).
-pub fn stop_with(
-    layout: &Layout,
-    id: &str,
-    timeout: Option<i64>,
-    signal: Option<&str>,
-) -> Result<()> {
+/// docker stop: the stop signal, then SIGKILL after the timeout; returns
+/// once the runtime process has recorded the exit.
+pub fn stop(layout: &Layout, id: &str, how: StopOptions) -> Result<()> {
+    let StopOptions { timeout, signal } = how;
     let rec = state::load(layout, id)?;
     if !rec.is_running() {
         return Ok(());

@@ -206,11 +206,11 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skiff_core::testing::temp_path;
 
     #[test]
     fn lines_round_trip() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("log");
+        let (_dir, p) = temp_path("log");
         let mut w = LogWriter::open(&p);
         w.write(0, b"hello\nwor");
         w.write(1, b"oops \"quoted\"\n");
@@ -247,8 +247,7 @@ mod tests {
 
     #[test]
     fn a_line_being_written_is_left_for_follow() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("log");
+        let (_dir, p) = temp_path("log");
         let a = r#"{"log":"a\n","stream":"stdout","time":"2024-01-01T00:00:00Z"}"#;
         let b = r#"{"log":"b\n","stream":"stdout","time":"2024-01-01T00:00:01Z"}"#;
         std::fs::write(&p, format!("{a}\nnot json\n{}", &b[..10])).unwrap();

@@ -234,11 +234,9 @@ mod tests {
     /// A rootfs with a chain of 41 symlinks `/l41` → ... → `/l0` → a canary
     /// directory outside it, by its host path.
     fn chained() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
-        let d = tempfile::tempdir().unwrap();
+        let d = skiff_core::testing::temp_tree(&[("rootfs/", ""), ("canary/", "")]);
         let root = d.path().join("rootfs");
         let canary = d.path().join("canary");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::create_dir_all(&canary).unwrap();
         symlink(&canary, root.join("l0")).unwrap();
         for i in 1..=41 {
             symlink(format!("/l{}", i - 1), root.join(format!("l{i}"))).unwrap();

@@ -105,7 +105,7 @@ pub fn load_config(dir: &Path) -> Result<ContainerConfig> {
 
 pub fn save_config(dir: &Path, cfg: &ContainerConfig, durable: bool) -> Result<()> {
     let data = serde_json::to_vec_pretty(cfg).map_err(|e| Error::Runtime(e.to_string()))?;
-    write(&dir.join("container.json"), &data, durable)
+    write_private(&dir.join("container.json"), &data, durable)
 }
 
 pub fn load_state(dir: &Path) -> Result<State> {
@@ -120,7 +120,7 @@ pub fn load_state(dir: &Path) -> Result<State> {
 
 pub fn save_state(dir: &Path, st: &State, durable: bool) -> Result<()> {
     let data = serde_json::to_vec(st).map_err(|e| Error::Runtime(e.to_string()))?;
-    write(&dir.join("state.json"), &data, durable)
+    write_private(&dir.join("state.json"), &data, durable)
 }
 
 /// Take the container's exclusive lock (`<dir>/lock`), held by whoever
@@ -129,10 +129,10 @@ pub fn lock(dir: &Path) -> Result<LockGuard> {
     Ok(lock_file(&dir.join("lock"), LockKind::Exclusive)?)
 }
 
-/// Atomic replace, readable by root only (container.json holds `-e`
-/// values); `durable` adds the fsyncs, which `--rm` containers skip
-/// because their state dies with the process anyway.
-fn write(path: &Path, data: &[u8], durable: bool) -> Result<()> {
+/// Atomic replace, readable by root only (container.json and the OCI spec
+/// hold `-e` values); `durable` adds the fsyncs, which `--rm` containers
+/// skip because their state dies with the process anyway.
+pub(crate) fn write_private(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     let durability = if durable {
         Durability::Durable
     } else {
