@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let platform = a.platform.as_deref().map(Platform::parse).transpose()?;
+    let platform = super::transfer::platform_flag(a.platform.as_deref())?;
     let t = a.transfer.prepare(g, &a.name, "pull")?;
     let last = a.name.rsplit('/').next().unwrap_or(&a.name);
     if t.mode != ProgressMode::Quiet && !last.contains(':') && !a.name.contains('@') {

@@ -4,10 +4,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args as ClapArgs;
 use skiff_runtime::run::{
-    self as container, ImageSource, MountOptions, NetworkOptions, Platform, ProcessOptions, Pull,
+    self as container, ImageSource, MountOptions, NetworkOptions, ProcessOptions, Pull,
     PullRequest, ResourceOptions, RunOptions, SecurityOptions,
 };
 use skiff_runtime::Layout;
@@ -290,12 +289,7 @@ fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
         ImageSource::RootfsDir(reference)
     } else {
         let pull: Pull = a.pull.parse()?;
-        let platform = a
-            .platform
-            .as_deref()
-            .map(Platform::parse)
-            .transpose()
-            .context("--platform")?;
+        let platform = super::transfer::platform_flag(a.platform.as_deref())?;
         ImageSource::Store {
             reference,
             pull,

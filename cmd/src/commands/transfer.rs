@@ -279,3 +279,11 @@ fn tty_text(s: &Status) -> String {
         other => other.text(),
     }
 }
+
+/// The `--platform` flag of run, create, pull, push, save and image
+/// inspect: skiff-core's one parser, the flag named in its error.
+pub fn platform_flag(v: Option<&str>) -> anyhow::Result<Option<skiff_store::Platform>> {
+    v.map(skiff_store::Platform::parse)
+        .transpose()
+        .context("--platform")
+}

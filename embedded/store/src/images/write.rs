@@ -41,6 +41,10 @@ impl Store {
         self.update_index(|idx| {
             idx.images
                 .entry(digest.to_string())
+                // The ID follows the manifest resolution picks: a later pull
+                // of the host's platform of an index changes it, and ID
+                // lookups (`rmi <id>`) must find what `images` shows.
+                .and_modify(|r| r.id.clone_from(&id))
                 .or_insert_with(|| ImageRecord {
                     media_type: mt.clone(),
                     id: id.clone(),
