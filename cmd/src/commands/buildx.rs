@@ -91,12 +91,14 @@ pub struct InspectArgs {
     pub bootstrap: bool,
 }
 
-fn host_platform() -> String {
-    let p = skiff_store::Platform::host();
-    match p.variant {
-        Some(v) => format!("{}/{}/{}", p.os, p.architecture, v),
-        None => format!("{}/{}", p.os, p.architecture),
-    }
+/// What this host builds for, as buildx lists a node's platforms: the
+/// native ones first, then each a registered qemu handler emulates.
+fn platforms() -> String {
+    skiff_core::emulation::runnable_platforms()
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
@@ -113,19 +115,22 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
             say!("{BUILDER}*       skiff                                  ");
             say!(
                 " \\_ {BUILDER}    \\_ local         running   skiff      {}",
-                host_platform()
+                platforms()
             );
             Ok(0)
         }
-        Command::Inspect(_) => {
-            say!("Name:          {BUILDER}");
+        Command::Inspect(a) => {
+            // One builder, whatever it was created as: a name faas-cli gave
+            // `create --name` is this one.
+            let name = a.name.unwrap_or_else(|| BUILDER.to_string());
+            say!("Name:          {name}");
             say!("Driver:        skiff (built in, no daemon)");
             say!();
             say!("Nodes:");
-            say!("Name:          {BUILDER}");
+            say!("Name:          {name}");
             say!("Endpoint:      local");
             say!("Status:        running");
-            say!("Platforms:     {}", host_platform());
+            say!("Platforms:     {}", platforms());
             Ok(0)
         }
         Command::Version => {

@@ -62,3 +62,47 @@ pub(crate) fn write_image(
     }
     Ok(manifest)
 }
+
+/// Store an OCI image index over the platforms' manifests (in the order
+/// built) and point every tag at it; returns the index digest. Entries
+/// carry the platform asked for, arm64 with its implied `v8` as BuildKit
+/// and the registries' own indexes spell it.
+pub(crate) fn write_index(
+    store: &Store,
+    images: &[crate::solve::PlatformBuild],
+    tags: &[String],
+) -> Result<Digest> {
+    let mut manifests = Vec::new();
+    for img in images {
+        let digest = skiff_store::parse_digest(&img.result.manifest_digest)?;
+        let bytes = store.read_blob(&digest)?;
+        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["mediaType"].as_str().map(str::to_string))
+            .unwrap_or_else(|| skiff_store::media::OCI_MANIFEST.to_string());
+        let p = &img.platform;
+        let mut platform = serde_json::json!({"architecture": p.architecture, "os": p.os});
+        if let Some(v) = p.variant_or_implied() {
+            platform["variant"] = serde_json::json!(v);
+        }
+        manifests.push(serde_json::json!({
+            "mediaType": media_type,
+            "digest": digest.to_string(),
+            "size": bytes.len(),
+            "platform": platform,
+        }));
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": skiff_store::media::OCI_INDEX,
+        "manifests": manifests,
+    });
+    let bytes = serde_json::to_vec_pretty(&index)
+        .map_err(|e| crate::error::BuildError::Invalid(format!("image index: {e}")))?;
+    let d = store.put_blob(&bytes, None)?.digest;
+    store.add_image(&d)?;
+    for t in tags {
+        store.tag(t, &d)?;
+    }
+    Ok(d)
+}
