@@ -275,7 +275,9 @@ pub(super) fn render_failure(e: BuildError) -> anyhow::Error {
             }
             Failure::new(1, msg)
         }
-        BuildError::Dockerfile(m) => Failure::new(1, format!("failed to solve: {m}")),
+        BuildError::Dockerfile(m) | BuildError::NoMatchingPlatform(m) => {
+            Failure::new(1, format!("failed to solve: {m}"))
+        }
         other => anyhow::Error::new(other),
     }
 }

@@ -163,7 +163,7 @@ fn resolve_one(
             };
             if let Some(have) = image_platform(store, &img)? {
                 if !platform.matches(&have) {
-                    return Err(BuildError::Registry(format!(
+                    return Err(BuildError::NoMatchingPlatform(format!(
                         "{name}: no match for platform in manifest: {platform} wanted, the image is only for {have}"
                     )));
                 }
@@ -205,7 +205,12 @@ fn pull_image(
     progress: &Arc<dyn Progress>,
     id: usize,
 ) -> Result<String> {
-    let reg_err = |e: skiff_registry::Error| BuildError::Registry(format!("{name}: {e}"));
+    let reg_err = |e: skiff_registry::Error| match e {
+        skiff_registry::Error::Platform(m) => {
+            BuildError::NoMatchingPlatform(format!("{name}: {m}"))
+        }
+        e => BuildError::Registry(format!("{name}: {e}")),
+    };
     let (r, reg) = crate::export::registry::connect(name).map_err(reg_err)?;
     let rt = skiff_registry::runtime().map_err(reg_err)?;
     let p = Arc::clone(progress);
