@@ -49,6 +49,7 @@ pub mod cgroups;
 pub mod config;
 mod copyup;
 mod devices;
+pub mod emulation;
 pub mod error;
 pub mod exec;
 pub mod executor;

@@ -1,9 +1,10 @@
 //! `skiff image inspect`: docker's JSON shape for images. `inspect_images`
 //! is reused by the generic `skiff inspect`.
 
+use anyhow::Context;
 use clap::Args as ClapArgs;
 use serde_json::{json, Map, Value};
-use skiff_store::{familiar_name, Image, Store};
+use skiff_store::{familiar_name, Image, Platform, Store};
 
 use crate::exit::Batch;
 use crate::globals::Globals;
@@ -13,14 +14,23 @@ pub struct Args {
     /// Format output using a custom template ('json' or a Go-style template such as '{{.Id}}')
     #[arg(short = 'f', long, value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Inspect this platform's variant of a multi-platform image (os/arch[/variant])
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
     /// Images to inspect (name, ID or name@digest)
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let platform = a
+        .platform
+        .as_deref()
+        .map(Platform::parse)
+        .transpose()
+        .context("--platform")?;
     let store = Store::open(&g.root)?;
-    let (found, errors) = inspect_images(&store, &a.images);
+    let (found, errors) = inspect_images_for(&store, &a.images, platform.as_ref());
     super::inspect::print_values(&found, a.format.as_deref())?;
     let mut batch = Batch::default();
     for e in &errors {
@@ -31,12 +41,21 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
 
 /// Inspect each name; results in order for those found, plus one error per
 /// name that is not an image (docker prints both and exits 1).
-pub fn inspect_images(store: &Store, names: &[String]) -> (Vec<Value>, Vec<anyhow::Error>) {
+/// With `platform`, that platform of each image (strict: an image without
+/// it is an error); otherwise the host's, or what is present.
+pub fn inspect_images_for(
+    store: &Store,
+    names: &[String],
+    platform: Option<&Platform>,
+) -> (Vec<Value>, Vec<anyhow::Error>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for n in names {
-        match store
-            .resolve(n)
+        let resolved = match platform {
+            Some(p) => store.resolve_for(n, p),
+            None => store.resolve(n),
+        };
+        match resolved
             .map_err(anyhow::Error::from)
             .and_then(|img| inspect_image(store, &img))
         {

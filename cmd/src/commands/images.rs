@@ -11,7 +11,8 @@ use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
-    /// Show all images (skiff keeps no intermediate images: the same list)
+    /// Show all images (skiff keeps no intermediate images: the same list;
+    /// with --tree, also the platforms not in the store)
     #[arg(short = 'a', long)]
     pub all: bool,
     /// Show digests
@@ -29,6 +30,10 @@ pub struct Args {
     /// Only show image IDs
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// List multi-platform images as a tree (with --all: also the platforms
+    /// not in the store)
+    #[arg(long)]
+    pub tree: bool,
     /// Only images of this repository (REPOSITORY[:TAG])
     #[arg(value_name = "REPOSITORY[:TAG]")]
     pub repository: Option<String>,
@@ -41,6 +46,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     rows.retain(|r| filters.keep(r));
     if let Some(repo) = &a.repository {
         rows.retain(|r| matches_repository(r, repo));
+    }
+
+    if a.tree {
+        super::images_tree::print(&store, &rows, a.all)?;
+        return Ok(0);
     }
 
     if a.quiet {

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod image_inspect;
 pub mod image_prune;
 pub mod images;
+pub mod images_tree;
 pub mod import;
 pub mod inspect;
 pub mod kill;

@@ -1,7 +1,9 @@
 //! `skiff push`: upload an image of the store to a registry (see
 //! skiff-registry's `push`), printing docker's lines.
 
+use anyhow::Context;
 use clap::Args as ClapArgs;
+use skiff_registry::Platform;
 
 use super::transfer::{ProgressMode, TransferArgs};
 use crate::globals::Globals;
@@ -12,11 +14,22 @@ pub struct Args {
     #[arg(value_name = "NAME[:TAG]")]
     pub name: String,
 
+    /// Push a platform-specific manifest as a single-platform image to the
+    /// registry (os/arch[/variant]); the image index is not pushed
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
     #[command(flatten)]
     pub transfer: TransferArgs,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let platform = a
+        .platform
+        .as_deref()
+        .map(Platform::parse)
+        .transpose()
+        .context("--platform")?;
     let t = a.transfer.prepare(g, &a.name, "push")?;
     let (reference, store, mode) = (&t.reference, &t.store, t.mode);
     // Fail on a missing image before touching the network.
@@ -24,7 +37,15 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .lookup(&reference.whole())
         .map_err(|_| anyhow::anyhow!("An image does not exist locally with the tag: {}", a.name))?;
     let result = t.run(|reg, reporter| async move {
-        skiff_registry::push::push(store, &reg, &reference.whole(), reference, reporter).await
+        skiff_registry::push::push_platform(
+            store,
+            &reg,
+            &reference.whole(),
+            reference,
+            platform.as_ref(),
+            reporter,
+        )
+        .await
     })?;
     if mode == ProgressMode::Quiet {
         say!("{}", reference.whole());

@@ -5,7 +5,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
-use skiff_store::{ArchiveFormat, Store};
+use skiff_store::{ArchiveFormat, Platform, Store};
 
 use crate::globals::Globals;
 
@@ -17,6 +17,9 @@ pub struct Args {
     /// Archive format: docker (docker-archive, default) or oci (OCI layout)
     #[arg(long, default_value = "docker", value_name = "FORMAT")]
     pub format: String,
+    /// Save only the given platform's variant (os/arch[/variant])
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
     /// Images to save (name, ID or name@digest)
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
@@ -28,10 +31,21 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         "oci" | "oci-archive" => ArchiveFormat::Oci,
         other => bail!("--format {other:?}: expected docker or oci"),
     };
+    let platform = a
+        .platform
+        .as_deref()
+        .map(Platform::parse)
+        .transpose()
+        .context("--platform")?;
+    let platform = platform.as_ref();
     let store = Store::open(&g.root)?;
-    // Resolve first so a typo fails before any file is created.
+    // Resolve first so a typo (or a platform the image lacks) fails before
+    // any file is created.
     for i in &a.images {
-        store.resolve(i)?;
+        match platform {
+            Some(p) => store.resolve_for(i, p)?,
+            None => store.resolve(i)?,
+        };
     }
     match &a.output {
         Some(path) if path != "-" => {
@@ -41,7 +55,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             let result = (|| -> anyhow::Result<()> {
                 let f = File::create(&tmp).with_context(|| format!("create {tmp}"))?;
                 let mut w = BufWriter::with_capacity(1 << 20, f);
-                store.save(&a.images, format, &mut w)?;
+                store.save_platform(&a.images, format, platform, &mut w)?;
                 let f = w.into_inner().map_err(|e| e.into_error())?;
                 f.sync_all()?;
                 fs::rename(&tmp, path).with_context(|| format!("rename {tmp} to {path}"))?;
@@ -58,7 +72,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
             }
             let mut w = BufWriter::with_capacity(1 << 20, stdout.lock());
-            store.save(&a.images, format, &mut w)?;
+            store.save_platform(&a.images, format, platform, &mut w)?;
             w.flush()?;
         }
     }

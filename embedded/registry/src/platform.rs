@@ -46,7 +46,10 @@ pub fn choose<'a>(entries: &'a [IndexEntry], want: &Platform) -> Option<&'a Inde
 pub fn offered(entries: &[IndexEntry]) -> String {
     let v: Vec<String> = entries
         .iter()
-        .filter_map(|e| e.platform.as_ref().map(|p| p.platform().to_string()))
+        .filter_map(|e| e.platform.as_ref().map(EntryPlatform::platform))
+        // Attestation manifests (`unknown/unknown`) are no platform.
+        .filter(|p| p.os != "unknown")
+        .map(|p| skiff_store::spelled(&p))
         .collect();
     v.join(", ")
 }

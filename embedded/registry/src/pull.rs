@@ -86,6 +86,12 @@ struct RawManifest {
 #[derive(Deserialize)]
 struct RawConfig {
     rootfs: RawRootfs,
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +210,17 @@ pub async fn pull(
             "{what}: image config {config_digest} is invalid: {e}"
         ))
     })?;
+    // A single-platform image asked for another platform: refused rather
+    // than stored and tagged as if it were that platform (it would run, or
+    // be built on, as the wrong architecture).
+    if let (false, Some(want)) = (is_index, &opts.platform) {
+        let have = Platform::new(&config.os, &config.architecture, config.variant.as_deref());
+        if !want.matches(&have) {
+            return Err(Error::Platform(format!(
+                "no matching manifest for {want} in {whole}: it is a single-platform image for {have}"
+            )));
+        }
+    }
     if config.rootfs.diff_ids.len() != manifest.layers.len() {
         return Err(Error::Registry(format!(
             "{what}: the config lists {} layers, the manifest {}",
@@ -276,17 +293,31 @@ pub async fn pull(
             .put_blob(&manifest_bytes, Some(&md))
             .map_err(store_err)?;
     }
-    store.add_image(&md).map_err(store_err)?;
+    // The tag points at what the registry's tag points at: for a
+    // multi-platform image its index, kept byte for byte (so its digest is
+    // the registry's), with only the platforms pulled present in the store
+    // (see skiff-store's images/platforms.rs). A second `--platform` pull
+    // then adds its platform beside the first instead of re-pointing the
+    // tag at one manifest. The index is stored after the manifest it
+    // names, so a killed pull never leaves a tag on a half-pulled platform.
+    let top_d = digest(&top_digest)?;
+    if is_index && !store.has_blob(&top_d) {
+        downloaded = true;
+        store.put_blob(&top, Some(&top_d)).map_err(store_err)?;
+    }
+    // The platform manifest of an index is no image of its own (it would
+    // be a dangling row in `images`): the index is.
+    store.add_image(&top_d).map_err(store_err)?;
     if r.tag().is_some() && r.digest().is_none() {
         let before = store.lookup(&whole).ok();
-        if before.as_ref() != Some(&md) {
+        if before.as_ref() != Some(&top_d) {
             downloaded = true;
         }
-        store.tag(&whole, &md).map_err(store_err)?;
+        store.tag(&whole, &top_d).map_err(store_err)?;
     }
     let name = format!("{}/{}", r.registry(), r.repository());
     store
-        .add_repo_digest(&md, &name, &digest(&top_digest)?)
+        .add_repo_digest(&top_d, &name, &top_d)
         .map_err(store_err)?;
     Ok(PullResult {
         digest: top_digest,

@@ -15,6 +15,7 @@ use skiff_store::{media, Digest, Store};
 use crate::connect::Registry;
 use crate::error::from_oci;
 use crate::events::{layer, Event, Reporter, Status};
+use crate::platform::Platform;
 use crate::transfer::file_stream;
 use crate::Error;
 
@@ -39,7 +40,8 @@ struct Blob {
     shown: bool,
 }
 
-/// Push the store image `source` (any name the store resolves) to `target`.
+/// Push the store image `source` (any name the store resolves) to `target`:
+/// a multi-platform image as its index and every manifest.
 pub async fn push(
     store: &Store,
     reg: &Registry,
@@ -47,10 +49,29 @@ pub async fn push(
     target: &Reference,
     report: Reporter,
 ) -> Result<PushResult, Error> {
-    let img = store.resolve(source).map_err(|e| match e {
+    push_platform(store, reg, source, target, None, report).await
+}
+
+/// [`push`]; with `platform` (docker's `push --platform`) only that
+/// platform's manifest is pushed, as a single-platform image: the index is
+/// not.
+pub async fn push_platform(
+    store: &Store,
+    reg: &Registry,
+    source: &str,
+    target: &Reference,
+    platform: Option<&Platform>,
+    report: Reporter,
+) -> Result<PushResult, Error> {
+    let resolved = match platform {
+        Some(p) => store.resolve_for(source, p),
+        None => store.resolve(source),
+    };
+    let img = resolved.map_err(|e| match e {
         skiff_store::Error::ImageNotFound(_) => Error::NotFound(format!(
             "An image does not exist locally with the tag: {source}"
         )),
+        e @ skiff_store::Error::NoMatchingPlatform { .. } => Error::Platform(e.to_string()),
         other => Error::Store(other.to_string()),
     })?;
     let host = reg.host.clone();
@@ -59,20 +80,31 @@ pub async fn push(
         "The push refers to repository [{repo_name}]"
     )));
 
-    // The manifests to send: the image's own, or every locally present
-    // manifest of an index, then the index.
+    // The manifests to send: the chosen platform's, the image's own, or
+    // every manifest of an index, then the index. docker's containerd
+    // store refuses an index whose manifests are neither here nor in the
+    // target repository (the registry would refuse the index anyway).
+    let whole_index = platform.is_none() && media::is_index(&img.media_type);
+    let top = if whole_index {
+        img.digest.clone()
+    } else {
+        img.manifest_digest.clone()
+    };
     let mut manifests: Vec<Digest> = Vec::new();
-    if media::is_index(&img.media_type) {
-        let idx = store
-            .read_index_blob(&img.digest)
+    let mut absent: Vec<Digest> = Vec::new();
+    if whole_index {
+        let entries = store
+            .image_platforms(&img.digest)
             .map_err(|e| Error::Store(e.to_string()))?;
-        for m in idx.manifests() {
-            if store.has_blob(m.digest()) {
-                manifests.push(m.digest().clone());
+        for e in entries {
+            if e.present {
+                manifests.push(e.digest);
+            } else {
+                absent.push(e.digest);
             }
         }
     } else {
-        manifests.push(img.digest.clone());
+        manifests.push(top.clone());
     }
 
     let mut blobs: Vec<Blob> = Vec::new();
@@ -99,7 +131,7 @@ pub async fn push(
     for b in &blobs {
         if !store.has_blob(&parse(&b.digest)?) {
             return Err(Error::Store(format!(
-                "blob {} of {source} is not in the store (was the image pulled for another platform?)",
+                "blob {} of {source} is not in the store",
                 b.digest
             )));
         }
@@ -110,6 +142,21 @@ pub async fn push(
         .auth(target, &reg.auth, RegistryOperation::Push)
         .await
         .map_err(|e| from_oci(&host, &format!("pushing to {repo_name}"), e))?;
+    for d in &absent {
+        let there = reg
+            .client
+            .fetch_manifest_digest(&target.clone_with_digest(d.to_string()), &reg.auth)
+            .await
+            .is_ok();
+        if !there {
+            return Err(Error::NotFound(format!(
+                "missing content: manifest {d} of {source} is not in the store\n\
+                 Note: You're trying to push a manifest list/index which references multiple platform specific manifests, but not all of them are available locally or available to the remote repository.\n\
+                 Make sure you have all the referenced content and try again.\n\
+                 You can also push only a single platform specific manifest directly by specifying the platform you want to push with the --platform flag."
+            )));
+        }
+    }
     let config = blobs
         .last()
         .expect("a manifest has a config")
@@ -138,7 +185,7 @@ pub async fn push(
     // digest in the registry is the digest in the store.
     let mut last = None;
     let mut order = manifests.clone();
-    if media::is_index(&img.media_type) {
+    if whole_index {
         order.push(img.digest.clone());
     }
     for md in &order {
@@ -146,7 +193,7 @@ pub async fn push(
             .read_blob(md)
             .map_err(|e| Error::Store(e.to_string()))?;
         let mt = media_type_of(&bytes);
-        let dest = if md == &img.digest {
+        let dest = if md == &top {
             target.clone()
         } else {
             target.clone_with_digest(md.to_string())
@@ -163,7 +210,9 @@ pub async fn push(
     let (digest, size) = last.expect("at least one manifest");
     // Remember where the image lives, for `images --digests` and mounts.
     if let Ok(d) = parse(&digest) {
-        let _ = store.add_repo_digest(&img.digest, &repo_name, &d);
+        if whole_index || !media::is_index(&img.media_type) {
+            let _ = store.add_repo_digest(&img.digest, &repo_name, &d);
+        }
     }
     let tag = target
         .tag()

@@ -62,12 +62,16 @@ pub enum Error {
     #[error("{0}")]
     InvalidImage(String),
 
-    /// No manifest in an image index matches the wanted platform.
-    #[error("image {reference}: no manifest for platform {platform} (available: {available})")]
+    /// No manifest of the image for the wanted platform is in the store:
+    /// `listed` when its index names one (pull it), otherwise the image has
+    /// none (`available` lists what it has; never a fallback to another
+    /// architecture).
+    #[error("{}", no_platform_text(reference, platform, available, *listed))]
     NoMatchingPlatform {
         reference: String,
         platform: String,
         available: String,
+        listed: bool,
     },
 
     /// A layer entry that would write outside the snapshot, or that cannot be
@@ -95,6 +99,16 @@ pub enum Error {
     /// The image cannot be removed (in use, or tagged in several repositories).
     #[error("{0}")]
     Conflict(String),
+}
+
+fn no_platform_text(reference: &str, platform: &str, available: &str, listed: bool) -> String {
+    if listed {
+        format!(
+            "image {reference}: platform {platform} is not in the store (present: {available}); pull it with --platform {platform}"
+        )
+    } else {
+        format!("image {reference} has no manifest for platform {platform} (it has: {available})")
+    }
 }
 
 /// Result alias of the store.

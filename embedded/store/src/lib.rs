@@ -34,7 +34,8 @@
 //!   (register a stored manifest/index), [`Store::tag`], [`Store::untag`],
 //!   [`Store::resolve`], [`Store::resolve_for`], [`Store::list`],
 //!   [`Store::remove_image`], [`Store::image_config`], [`Store::manifest`],
-//!   [`Store::add_repo_digest`].
+//!   [`Store::add_repo_digest`]; multi-platform: [`Store::write_index`],
+//!   [`Store::tag_index`], [`Store::image_platforms`] (see `images/platforms.rs`).
 //! - Snapshots: [`Store::unpack_layer`], [`Store::image_layers`],
 //!   [`Store::snapshot_path`], [`Store::has_snapshot`].
 //! - GC: [`Store::prune`] with [`GcRoots`] from other crates
@@ -90,7 +91,10 @@ pub use digest::{
 };
 pub use error::{Error, Result};
 pub use gc::{GcRoots, PruneReport};
-pub use images::{Image, ImageSummary, ManifestFlavor, RemovedImage};
+pub use images::{
+    platform_list, spelled, Image, ImageSummary, ManifestFlavor, PlatformEntry, PlatformManifest,
+    RemovedImage,
+};
 pub use layers::{LayerInfo, LayerWriter};
 pub use limits::{parse_size, ImageBudget, UnpackLimits};
 pub use reference::{familiar_name, normalize_reference, ImageRef};

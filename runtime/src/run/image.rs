@@ -86,8 +86,16 @@ fn from_store(
     }
     let (img, config, have) = match find(store, reference, platform)? {
         Ok(found) => found,
-        Err(_) if pull == Pull::Missing => {
-            fetch(request(true))?;
+        Err(absent) if pull == Pull::Missing => {
+            // docker pulls an image here only for another platform too; when
+            // that fails (a locally built index, no registry), the store's
+            // reason (the platforms the image has) is the useful one.
+            if let Err(e) = fetch(request(true)) {
+                return Err(match store.lookup(reference) {
+                    Ok(_) if platform.is_some() => Error::Invalid(absent),
+                    _ => e,
+                });
+            }
             find(store, reference, platform)?.map_err(Error::Invalid)?
         }
         Err(absent) => return Err(Error::Invalid(absent)),
@@ -120,8 +128,13 @@ fn find(
     let img = match looked_up {
         Ok(img) => img,
         Err(e @ skiff_store::Error::ImageNotFound(_)) => return Ok(Err(e.to_string())),
-        Err(skiff_store::Error::NoMatchingPlatform { .. }) => {
-            return Ok(Err(mismatch(reference, platform, None)))
+        Err(e @ skiff_store::Error::NoMatchingPlatform { .. }) => {
+            return Ok(Err(match single_platform(store, reference) {
+                // docker's words for a single-platform image of another arch.
+                Some(have) => mismatch(reference, platform, Some(&have)),
+                // An index: the store's error names the platforms it has.
+                None => e.to_string(),
+            }));
         }
         Err(e) => return Err(store_err(e)),
     };
@@ -137,6 +150,15 @@ fn find(
         }
     }
     Ok(Ok((img, config, have)))
+}
+
+/// The platform of `reference` when it is a single-platform image.
+fn single_platform(store: &skiff_store::Store, reference: &str) -> Option<Platform> {
+    let top = store.lookup(reference).ok()?;
+    match store.image_platforms(&top).ok()?.as_slice() {
+        [one] if one.digest == top => one.platform.clone(),
+        _ => None,
+    }
 }
 
 /// docker's warning for an image of another platform run without

@@ -86,9 +86,20 @@ fn build(
     let ctx = NetContext::new(layout.root()).map_err(net::net_err)?;
     let mut net = network::choose(&ctx, &o.network, warn)?;
     let image = RunImage::resolve(store, source, fetch)?;
-    if let (ImageSource::Store { platform: None, .. }, Some(have)) = (source, &image.platform) {
-        if let Some(w) = image::foreign_platform_warning(have) {
-            warn(&w);
+    if let (ImageSource::Store { platform, .. }, Some(have)) = (source, &image.platform) {
+        if platform.is_none() {
+            if let Some(w) = image::foreign_platform_warning(have) {
+                warn(&w);
+            }
+        }
+        // A foreign platform asked for must be runnable here (natively or
+        // by a binfmt handler); without --platform the image's config may
+        // just name the wrong platform, so that only warns.
+        if let Err(e) = crate::emulation::check(have) {
+            if platform.is_some() {
+                return Err(Error::Invalid(e.to_string()));
+            }
+            warn(&e.to_string());
         }
     }
     let argv = process::argv(&o, &image)?;

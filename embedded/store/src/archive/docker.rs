@@ -18,11 +18,23 @@ use crate::layers::LayerInfo;
 use crate::media;
 use crate::reference::normalize_reference;
 use crate::Store;
+use skiff_core::Platform;
 
 impl Store {
     /// Write the images `names` as a docker-archive tar.
     pub fn save_docker_archive(&self, names: &[String], out: &mut dyn Write) -> Result<()> {
-        let images = self.images_to_save(names)?;
+        self.save_docker_archive_for(names, None, out)
+    }
+
+    /// [`Store::save_docker_archive`] of `platform`'s manifests (the host's,
+    /// or what is present, without it).
+    pub(super) fn save_docker_archive_for(
+        &self,
+        names: &[String],
+        platform: Option<&Platform>,
+        out: &mut dyn Write,
+    ) -> Result<()> {
+        let images = self.images_to_save(names, platform)?;
         let mut b = tar::Builder::new(out);
         let mut written: HashSet<String> = HashSet::new();
         let mut manifest: Vec<ArchiveManifest> = Vec::new();

@@ -26,6 +26,7 @@ use crate::error::{Error, IoPath, Result};
 use crate::images::Image;
 use crate::reference::normalize_reference;
 use crate::Store;
+use skiff_core::Platform;
 
 /// Archive formats `save` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,17 +102,37 @@ pub(super) fn json_bytes(v: &impl Serialize, what: &str) -> Result<Vec<u8>> {
 impl Store {
     /// Write a docker-archive or OCI-layout tar of the images `names`.
     pub fn save(&self, names: &[String], format: ArchiveFormat, out: &mut dyn Write) -> Result<()> {
+        self.save_platform(names, format, None, out)
+    }
+
+    /// [`Store::save`]; with `platform` (docker's `save --platform`) each
+    /// image is saved as that platform's manifest alone, and an image
+    /// without it is an error naming the platforms it has.
+    pub fn save_platform(
+        &self,
+        names: &[String],
+        format: ArchiveFormat,
+        platform: Option<&Platform>,
+        out: &mut dyn Write,
+    ) -> Result<()> {
         match format {
-            ArchiveFormat::Docker => self.save_docker_archive(names, out),
-            ArchiveFormat::Oci => self.save_oci_archive(names, out),
+            ArchiveFormat::Docker => self.save_docker_archive_for(names, platform, out),
+            ArchiveFormat::Oci => self.save_oci_archive_for(names, platform, out),
         }
     }
 
     /// Resolve the names to save, with the tags each should carry.
-    fn images_to_save(&self, names: &[String]) -> Result<Vec<(Image, Vec<String>)>> {
+    fn images_to_save(
+        &self,
+        names: &[String],
+        platform: Option<&Platform>,
+    ) -> Result<Vec<(Image, Vec<String>)>> {
         let mut out: Vec<(Image, Vec<String>)> = Vec::new();
         for n in names {
-            let img = self.resolve(n)?;
+            let img = match platform {
+                Some(p) => self.resolve_for(n, p)?,
+                None => self.resolve(n)?,
+            };
             let tags: Vec<String> = match normalize_reference(n) {
                 Ok(r) if r.digest.is_none() && img.references.contains(&r) => vec![r.to_string()],
                 _ if n.contains('@') || n.starts_with("sha256:") || img.references.is_empty() => {

@@ -18,25 +18,39 @@ use crate::images::sniff_media_type;
 use crate::media;
 use crate::reference::normalize_reference;
 use crate::Store;
+use skiff_core::Platform;
 
 impl Store {
     /// Write the images `names` as an OCI-layout tar.
     pub fn save_oci_archive(&self, names: &[String], out: &mut dyn Write) -> Result<()> {
-        let images = self.images_to_save(names)?;
+        self.save_oci_archive_for(names, None, out)
+    }
+
+    /// [`Store::save_oci_archive`] of one platform's manifests, with `platform`.
+    pub(super) fn save_oci_archive_for(
+        &self,
+        names: &[String],
+        platform: Option<&Platform>,
+        out: &mut dyn Write,
+    ) -> Result<()> {
+        let images = self.images_to_save(names, platform)?;
         let mut b = tar::Builder::new(out);
         tar_append_bytes(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
         let mut written: HashSet<String> = HashSet::new();
         let mut manifests = Vec::new();
         for (img, tags) in &images {
             // A multi-platform index is kept only when every platform's
-            // content is here; otherwise the host manifest alone.
-            let (top, top_mt) =
-                if media::is_index(&img.media_type) && self.index_complete(&img.digest) {
-                    (img.digest.clone(), img.media_type.clone())
-                } else {
-                    let mt = sniff_media_type(&self.read_blob(&img.manifest_digest)?, "manifest")?;
-                    (img.manifest_digest.clone(), mt)
-                };
+            // content is here and no platform was asked for; otherwise the
+            // chosen manifest alone.
+            let (top, top_mt) = if platform.is_none()
+                && media::is_index(&img.media_type)
+                && self.index_complete(&img.digest)
+            {
+                (img.digest.clone(), img.media_type.clone())
+            } else {
+                let mt = sniff_media_type(&self.read_blob(&img.manifest_digest)?, "manifest")?;
+                (img.manifest_digest.clone(), mt)
+            };
             self.append_blob_tree(&mut b, &top, &mut written)?;
             let size = self.blob_size(&top)?;
             let refs: Vec<Option<String>> = if tags.is_empty() {

@@ -3,10 +3,15 @@
 //! (`list`). This file holds the types and the manifest readers.
 
 mod list;
+#[cfg(test)]
+mod platform_tests;
+mod platforms;
 mod resolve;
 #[cfg(test)]
 mod tests;
 mod write;
+
+pub use platforms::{platform_list, spelled, PlatformEntry, PlatformManifest};
 
 use chrono::{DateTime, Utc};
 use oci_spec::image::{Digest, ImageIndex, ImageManifest};

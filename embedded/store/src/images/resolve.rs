@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use oci_spec::image::{Digest, ImageManifest};
 
+use super::platforms::{platform_list, spelled, PlatformEntry};
 use super::Image;
 use crate::digest::{is_full_hex, parse_digest};
 use crate::error::{Error, Result};
@@ -15,48 +16,48 @@ use crate::Store;
 use skiff_core::Platform;
 
 impl Store {
-    /// Choose the manifest for `platform` from a stored index. Prefers
-    /// entries whose manifest blob is present (a pull fetches one platform).
+    /// Choose the manifest for `platform` from a stored index: the best
+    /// ranked entry whose content is in the store. An index that lists the
+    /// platform without its content here, or that has no such platform,
+    /// is [`Error::NoMatchingPlatform`] (`listed` tells which).
     pub fn select_manifest(
         &self,
         index_digest: &Digest,
         platform: &Platform,
         what: &str,
     ) -> Result<Digest> {
-        let idx = self.read_index_blob(index_digest)?;
-        let mut candidates = Vec::new();
-        let mut available = Vec::new();
-        for m in idx.manifests() {
-            let Some(p) = m.platform() else { continue };
-            let os = p.os().to_string();
-            let arch = p.architecture().to_string();
-            let variant = p.variant().clone();
-            available.push(match &variant {
-                Some(v) => format!("{os}/{arch}/{v}"),
-                None => format!("{os}/{arch}"),
-            });
-            let entry = Platform::new(&os, &arch, variant.as_deref());
-            if let Some(rank) = platform.rank(&entry) {
-                candidates.push((rank, m.digest().clone()));
-            }
-        }
+        let entries = self.image_platforms(index_digest)?;
+        let mut candidates: Vec<(u32, &PlatformEntry)> = entries
+            .iter()
+            .filter_map(|e| Some((platform.rank(e.platform.as_ref()?)?, e)))
+            .collect();
         // Best rank first; among equals, index order (stable sort).
         candidates.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
-        let candidates: Vec<Digest> = candidates.into_iter().map(|(_, d)| d).collect();
-        if let Some(d) = candidates.iter().find(|d| self.has_blob(d)) {
-            return Ok(d.clone());
+        if let Some((_, e)) = candidates.iter().find(|(_, e)| e.present) {
+            return Ok(e.digest.clone());
         }
-        candidates
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NoMatchingPlatform {
-                reference: what.to_string(),
-                platform: platform.to_string(),
-                available: available.join(", "),
-            })
+        let listed = !candidates.is_empty();
+        let shown: Vec<PlatformEntry> = entries
+            .iter()
+            .filter(|e| !listed || e.present)
+            .cloned()
+            .collect();
+        Err(Error::NoMatchingPlatform {
+            reference: what.to_string(),
+            platform: platform.to_string(),
+            available: match platform_list(&shown) {
+                s if s.is_empty() => "none".into(),
+                s => s,
+            },
+            listed,
+        })
     }
 
-    /// Resolve a top-level digest to its platform manifest.
+    /// Resolve a top-level digest to its platform manifest. `lenient`
+    /// (no `--platform` given): an index without the host's platform here
+    /// gives the first platform present, as docker's containerd store
+    /// prefers the host but takes what was pulled. Strict: a
+    /// single-platform image of another platform is refused too.
     pub(super) fn platform_manifest(
         &self,
         top: &Digest,
@@ -68,14 +69,11 @@ impl Store {
         let md = if media::is_index(media_type) {
             match self.select_manifest(top, platform, what) {
                 Ok(d) => d,
-                // Only another platform's content is here (`pull --platform`):
-                // show and run that rather than call the image missing.
                 Err(e @ Error::NoMatchingPlatform { .. }) if lenient => self
-                    .read_index_blob(top)?
-                    .manifests()
-                    .iter()
-                    .map(|m| m.digest().clone())
-                    .find(|d| self.has_blob(d))
+                    .image_platforms(top)?
+                    .into_iter()
+                    .find(|e| e.present && e.platform.is_some())
+                    .map(|e| e.digest)
                     .ok_or(e)?,
                 Err(e) => return Err(e),
             }
@@ -83,6 +81,17 @@ impl Store {
             top.clone()
         };
         let m = self.read_manifest(&md)?;
+        if !lenient && !media::is_index(media_type) {
+            let have = self.config_platform(m.config().digest())?;
+            if !platform.matches(&have) {
+                return Err(Error::NoMatchingPlatform {
+                    reference: what.to_string(),
+                    platform: platform.to_string(),
+                    available: spelled(&have),
+                    listed: false,
+                });
+            }
+        }
         Ok((md, m))
     }
 
@@ -98,7 +107,8 @@ impl Store {
     }
 
     /// [`Store::resolve`] for a given platform, strictly: an index without a
-    /// manifest for `platform` is [`Error::NoMatchingPlatform`].
+    /// manifest for `platform` here, or a single-platform image of another
+    /// platform, is [`Error::NoMatchingPlatform`].
     pub fn resolve_for(&self, name: &str, platform: &Platform) -> Result<Image> {
         let idx = self.read_index()?;
         let top = find_top_digest(&idx, name)?;

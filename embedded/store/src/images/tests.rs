@@ -9,7 +9,7 @@ use skiff_core::Platform;
 use std::io::Write;
 
 /// A one-layer image for `arch`, registered but untagged.
-fn image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
+pub(super) fn image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
     let mut lw = s.layer_writer(None).unwrap();
     let mut tar = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
