@@ -328,6 +328,12 @@ fn buildx_push_of_three_platforms_gives_an_index_in_the_registry() {
         &image,
         ctx.path().to_str().unwrap(),
     ]);
+    // One image in the store, as docker's containerd store shows it: the
+    // platforms' manifests are its entries, not dangling images.
+    let images = s.ok(&["images"]);
+    assert!(!images.contains("<none>"), "{images}");
+    let tree = s.ok(&["images", "--tree"]);
+    assert!(tree.contains("linux/arm/v7"), "{tree}");
     let raw = run_ok(Command::new("skopeo").args([
         "inspect",
         "--raw",

@@ -3,8 +3,6 @@
 //!
 //! - [`platform`]: the one `Platform` type (`linux/arm/v7`), containerd's
 //!   normalisation and the one matcher that picks an index entry.
-//! - [`emulation`]: which platforms this host executes, natively or
-//!   through binfmt_misc (qemu-user) handlers.
 //! - [`lock`]: the one advisory file lock (flock) for concurrent processes.
 //! - [`atomic`]: the one atomic file write (temp, fsync, rename, fsync dir).
 //! - [`inroot`]: the one resolve-in-root: paths inside a container rootfs or
@@ -18,7 +16,6 @@
 pub mod atomic;
 pub mod caps;
 pub mod digest;
-pub mod emulation;
 pub mod inroot;
 pub mod lock;
 pub mod platform;

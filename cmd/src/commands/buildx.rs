@@ -94,8 +94,29 @@ pub struct InspectArgs {
 /// What this host builds for, as buildx lists a node's platforms: the
 /// native ones first, then each a registered qemu handler emulates.
 fn platforms() -> String {
-    skiff_core::emulation::runnable_platforms()
-        .iter()
+    let host = skiff_store::Platform::host();
+    let mut out = vec![host.clone()];
+    // The platforms buildx's binfmt installer knows, in its order.
+    for p in [
+        "linux/amd64",
+        "linux/386",
+        "linux/arm64",
+        "linux/riscv64",
+        "linux/ppc64le",
+        "linux/s390x",
+        "linux/mips64le",
+        "linux/loong64",
+        "linux/arm/v7",
+        "linux/arm/v6",
+    ] {
+        let Ok(p) = skiff_store::Platform::parse(p) else {
+            continue;
+        };
+        if !out.contains(&p) && skiff_runtime::emulation::check(&p).is_ok() {
+            out.push(p);
+        }
+    }
+    out.iter()
         .map(|p| p.to_string())
         .collect::<Vec<_>>()
         .join(", ")

@@ -125,9 +125,9 @@ pub(crate) fn resolve_all(
 }
 
 /// The image `name` for `platform`: from the store when it holds that
-/// platform, else pulled. Never another platform's image: a single-platform
-/// image of another architecture is an error, as BuildKit's "no match for
-/// platform in manifest".
+/// platform, else pulled. Never another platform's image: an index without
+/// the platform, or a single-platform image of another architecture, is
+/// BuildKit's "no match for platform in manifest" naming what it has.
 fn resolve_one(
     store: &Store,
     name: &str,
@@ -136,41 +136,45 @@ fn resolve_one(
     progress: &Arc<dyn Progress>,
     id: usize,
 ) -> Result<BaseImage> {
-    let found = if pull {
-        None
-    } else {
+    use skiff_store::Error::{ImageNotFound, NoMatchingPlatform};
+    let no_match = |e: &dyn std::fmt::Display| {
+        BuildError::NoMatchingPlatform(format!("{name}: no match for platform in manifest: {e}"))
+    };
+    // Why the store's copy does not do, when it has one: the registry may
+    // hold the platform; if it cannot be asked, this is the error to show.
+    let mut local_mismatch = None;
+    if !pull {
         match store.resolve_for(name, platform) {
-            Ok(img) if image_platform(store, &img)?.is_none_or(|p| platform.matches(&p)) => {
-                Some(img)
-            }
-            // Another platform's image under this name: the registry may
-            // hold the wanted one.
-            Ok(_)
-            | Err(skiff_store::Error::ImageNotFound(_))
-            | Err(skiff_store::Error::NoMatchingPlatform { .. }) => None,
+            Ok(img) => return base_image(store, name, img),
+            Err(e @ NoMatchingPlatform { .. }) => local_mismatch = Some(e),
+            Err(ImageNotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
-    };
-    let img = match found {
-        Some(img) => img,
-        None => {
-            // By the digest pulled, not by name: a concurrent pull of another
-            // platform may move the tag meanwhile.
-            let digest = pull_image(store, name, platform, progress, id)?;
-            let img = match store.resolve_for(&digest, platform) {
-                Err(skiff_store::Error::ImageNotFound(_)) => store.resolve_for(name, platform)?,
-                other => other?,
-            };
-            if let Some(have) = image_platform(store, &img)? {
-                if !platform.matches(&have) {
-                    return Err(BuildError::NoMatchingPlatform(format!(
-                        "{name}: no match for platform in manifest: {platform} wanted, the image is only for {have}"
-                    )));
-                }
-            }
-            img
+    }
+    let top = match pull_image(store, name, platform, progress, id) {
+        Ok(top) => top,
+        Err(e @ BuildError::Registry(_)) => {
+            return Err(match local_mismatch {
+                Some(m) => no_match(&m),
+                None => e,
+            })
         }
+        Err(e) => return Err(e),
     };
+    // By the digest pulled, not by name: a concurrent pull may move the tag.
+    let img = match store.resolve_for(&top, platform) {
+        Err(ImageNotFound(_)) => store.resolve_for(name, platform),
+        other => other,
+    }
+    .map_err(|e| match e {
+        e @ NoMatchingPlatform { .. } => no_match(&e),
+        e => e.into(),
+    })?;
+    base_image(store, name, img)
+}
+
+/// A resolved image as a stage starts from it.
+fn base_image(store: &Store, name: &str, img: skiff_store::Image) -> Result<BaseImage> {
     let raw = store.image_config_raw(&img)?;
     let config =
         ImageConfig::from_bytes(&raw).map_err(|e| BuildError::Invalid(format!("{name}: {e}")))?;
@@ -206,9 +210,9 @@ fn pull_image(
     id: usize,
 ) -> Result<String> {
     let reg_err = |e: skiff_registry::Error| match e {
-        skiff_registry::Error::Platform(m) => {
-            BuildError::NoMatchingPlatform(format!("{name}: {m}"))
-        }
+        skiff_registry::Error::Platform(m) => BuildError::NoMatchingPlatform(format!(
+            "{name}: no match for platform in manifest: {m}"
+        )),
         e => BuildError::Registry(format!("{name}: {e}")),
     };
     let (r, reg) = crate::export::registry::connect(name).map_err(reg_err)?;
@@ -231,18 +235,5 @@ fn pull_image(
             store, &reg, &r, &popts, reporter,
         ))
         .map_err(reg_err)?;
-    Ok(pulled.manifest_digest)
-}
-
-/// The platform an image's config declares (`None` when it names none).
-fn image_platform(store: &Store, img: &skiff_store::Image) -> Result<Option<Platform>> {
-    let raw = store.image_config_raw(img)?;
-    let v: serde_json::Value = serde_json::from_slice(&raw)
-        .map_err(|e| BuildError::Invalid(format!("image config {}: {e}", img.config_digest)))?;
-    Ok(match (v["os"].as_str(), v["architecture"].as_str()) {
-        (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => {
-            Some(Platform::new(os, arch, v["variant"].as_str()))
-        }
-        _ => None,
-    })
+    Ok(pulled.digest)
 }

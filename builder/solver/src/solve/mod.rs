@@ -108,6 +108,8 @@ pub(crate) struct Shared {
     /// `"linux/arm64 "` in step titles of a multi-platform build, as
     /// BuildKit shows them; empty otherwise.
     pub title_prefix: String,
+    /// One platform of a multi-platform build: its image is an index entry.
+    pub in_index: bool,
     results: Mutex<Vec<Option<StageResult>>>,
     done: Condvar,
     pub bases: base::Bases,
@@ -203,6 +205,7 @@ pub fn build(
         ids: Arc::new(AtomicUsize::new(2)),
         title_prefix: String::new(),
         tags: opts.tags.clone(),
+        in_index: false,
     };
     solve(store, ctx, opts, &progress, runner, run)
 }
@@ -233,6 +236,7 @@ struct PlatformRun {
     /// Tags the image gets (none for one platform of several: the index
     /// gets them).
     tags: Vec<String>,
+    in_index: bool,
 }
 
 /// Plan and run the stages for one platform, then store the image.
@@ -273,6 +277,7 @@ fn solve(
         compression,
         next_id: run.ids,
         title_prefix: run.title_prefix,
+        in_index: run.in_index,
         results: Mutex::new(vec![None; n]),
         done: Condvar::new(),
         bases,
@@ -345,7 +350,8 @@ fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
         config.clamp_created(&t);
     }
     let bytes = config.to_bytes();
-    let manifest = crate::export::image::write_image(&sh.store, &bytes, &layers, &sh.opts.tags)?;
+    let manifest =
+        crate::export::image::write_image(&sh.store, &bytes, &layers, &sh.opts.tags, sh.in_index)?;
     let image_id = skiff_store::sha256_digest(&bytes).to_string();
     Ok(BuildResult {
         image_id,

@@ -47,6 +47,9 @@ pub fn build_platforms(
     stdin: &mut dyn Read,
 ) -> Result<MultiPlatformResult> {
     let ctx = Arc::new(load_context(store, opts, &progress, stdin)?);
+    // The platforms' manifests are no images of their own until the index
+    // naming them is written: no prune may collect them before.
+    let _lease = store.lease()?;
     let ids = Arc::new(AtomicUsize::new(2));
     // Every stage has its own thread already; more platforms at once than
     // cores only adds contention (emulated RUNs are CPU-bound).
@@ -75,6 +78,7 @@ pub fn build_platforms(
                     ids: Arc::clone(&ids),
                     title_prefix: format!("{p} "),
                     tags: Vec::new(),
+                    in_index: true,
                 };
                 let r = solve(store, Arc::clone(&ctx), &o, &progress, runner.clone(), run)
                     .map_err(|e| name_platform(e, p));
