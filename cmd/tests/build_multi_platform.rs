@@ -373,3 +373,32 @@ fn buildx_push_of_three_platforms_gives_an_index_in_the_registry() {
         assert_eq!(cfg["architecture"], arch, "{cfg}");
     }
 }
+
+#[test]
+#[ignore = "needs the test ground (scripts/test)"]
+fn a_build_platform_stage_without_target_args_runs_once_for_all_targets() {
+    let s = Store::new();
+    let ctx = dockerfile_context(&format!(
+        "FROM --platform=$BUILDPLATFORM {MULTI} AS build\n\
+         RUN echo built > /b\n\
+         FROM {MULTI}\n\
+         COPY --from=build /b /b\n"
+    ));
+    let (progress, _) = build(
+        &s,
+        &[
+            "--platform",
+            "linux/arm64,linux/arm/v7",
+            ctx.path().to_str().unwrap(),
+        ],
+    );
+    let runs: Vec<bool> = steps(&progress)
+        .into_iter()
+        .filter(|(title, _)| title.contains("RUN echo built"))
+        .map(|(_, cached)| cached)
+        .collect();
+    // Both platforms' builds reach the step; one makes it, the other waits
+    // for it and takes it from the cache.
+    assert_eq!(runs.len(), 2, "{progress}");
+    assert_eq!(runs.iter().filter(|c| !**c).count(), 1, "{progress}");
+}

@@ -119,23 +119,9 @@ pub fn build_platforms(
 }
 
 /// A failed step says which platform's build it was.
-fn name_platform(e: BuildError, p: &Platform) -> BuildError {
-    match e {
-        BuildError::Step {
-            file,
-            line,
-            instruction,
-            message,
-            exit_code,
-            output_tail,
-        } => BuildError::Step {
-            file,
-            line,
-            instruction: format!("[{p}] {instruction}"),
-            message,
-            exit_code,
-            output_tail,
-        },
-        other => other,
+fn name_platform(mut e: BuildError, p: &Platform) -> BuildError {
+    if let BuildError::Step { instruction, .. } = &mut e {
+        *instruction = format!("[{p}] {instruction}");
     }
+    e
 }
