@@ -36,6 +36,11 @@ pub enum BuildError {
     Invalid(String),
     #[error("{0}")]
     Registry(String),
+    /// A base image has no manifest for the platform built for (BuildKit's
+    /// "no match for platform in manifest"): a failed solve, not a skiff
+    /// error.
+    #[error("{0}")]
+    NoMatchingPlatform(String),
     #[error("{0}")]
     Unsupported(String),
 }

@@ -42,4 +42,6 @@ pub mod tree;
 pub mod usage;
 
 pub use error::{BuildError, Result};
-pub use solve::{build, BuildOptions, BuildResult, Secret};
+pub use solve::{
+    build, build_platforms, BuildOptions, BuildResult, MultiPlatformResult, PlatformBuild, Secret,
+};

@@ -51,6 +51,23 @@ pub trait Tree: Send + Sync {
     }
 }
 
+/// A shared tree is that tree: the build context is shared by the builds
+/// of every platform of one command.
+impl<T: Tree + ?Sized> Tree for std::sync::Arc<T> {
+    fn node(&self, rel: &str) -> Option<Node> {
+        (**self).node(rel)
+    }
+    fn children(&self, rel: &str) -> Vec<String> {
+        (**self).children(rel)
+    }
+    fn content_hash(&self, rel: &str, node: &Node) -> io::Result<String> {
+        (**self).content_hash(rel, node)
+    }
+    fn resolve(&self, path: &str, follow_last: bool) -> io::Result<String> {
+        (**self).resolve(path, follow_last)
+    }
+}
+
 pub fn hash_file(path: &Path) -> io::Result<String> {
     let mut f = fs::File::open(path)?;
     let mut h = Sha256::new();

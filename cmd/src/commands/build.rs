@@ -130,8 +130,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         return super::build_check::run(g, &a);
     }
     check_network(&a.network)?;
-    let platform = single_platform(&a.platform)?;
+    let platforms = super::build_platforms::parse_platforms(&a.platform)?;
+    let platform = platforms.first().map(|p| p.to_string());
     let outputs = export::parse_outputs(&a.outputs, a.push)?;
+    if platforms.len() > 1 {
+        super::build_platforms::check_outputs(&outputs)?;
+    }
     let store = skiff_store::Store::open(&g.root)
         .with_context(|| format!("opening the store at {}", g.root.display()))?;
     // Owns the files env secrets were written to: removed when dropped.
@@ -183,6 +187,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let runner: Option<Arc<dyn skiff_solver::run::RunExecutor>> = Some(Arc::new(
         skiff_solver::runtime_runner::RuntimeRunner::new(&g.root)?,
     ));
+    if platforms.len() > 1 {
+        let r =
+            super::build_platforms::run(&store, &a, &opts, &platforms, &outputs, progress, runner);
+        drop(secrets);
+        return finish(&a, &r?, quiet);
+    }
     let result = skiff_solver::build(
         &store,
         &opts,
@@ -201,10 +211,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             Output::Image { push } => {
                 info(format!("writing image {} done", result.image_id));
                 for t in &a.tags {
-                    let full = skiff_store::normalize_reference(t)
-                        .map(|r| format!("{}:{}", r.name(), r.tag.as_deref().unwrap_or("latest")))
-                        .unwrap_or_else(|_| t.clone());
-                    info(format!("naming to {full} done"));
+                    info(format!("naming to {} done", full_tag(t)));
                 }
                 if *push {
                     export::push(&store, &a.tags, &progress)?;
@@ -234,18 +241,30 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     if let Some(p) = &a.docker.metadata_file {
         super::build_flags::write_metadata(p, &result, &a.tags)?;
     }
+    finish(&a, &result.image_id, quiet)
+}
+
+/// `--iidfile` and `-q`: the image ID (the index digest of a
+/// multi-platform build, as buildx).
+fn finish(a: &Args, id: &str, quiet: bool) -> anyhow::Result<i32> {
     if let Some(p) = &a.iidfile {
-        std::fs::write(p, &result.image_id)
-            .with_context(|| format!("writing --iidfile {}", p.display()))?;
+        std::fs::write(p, id).with_context(|| format!("writing --iidfile {}", p.display()))?;
     }
     if quiet {
-        say!("{}", result.image_id);
+        say!("{id}");
     }
     Ok(0)
 }
 
+/// A tag as BuildKit's "naming to" line shows it.
+pub(super) fn full_tag(t: &str) -> String {
+    skiff_store::normalize_reference(t)
+        .map(|r| format!("{}:{}", r.name(), r.tag.as_deref().unwrap_or("latest")))
+        .unwrap_or_else(|_| t.to_string())
+}
+
 /// docker BuildKit exits 1 for a failed build, with the failing instruction.
-fn render_failure(e: BuildError) -> anyhow::Error {
+pub(super) fn render_failure(e: BuildError) -> anyhow::Error {
     match e {
         BuildError::Step {
             file,
@@ -267,28 +286,13 @@ fn render_failure(e: BuildError) -> anyhow::Error {
             }
             Failure::new(1, msg)
         }
-        BuildError::Dockerfile(m) => Failure::new(1, format!("failed to solve: {m}")),
+        BuildError::Dockerfile(m) | BuildError::NoMatchingPlatform(m) => {
+            Failure::new(1, format!("failed to solve: {m}"))
+        }
         other => anyhow::Error::new(other),
     }
 }
 
-/// One platform only: several are the multi-arch work still to come.
-fn single_platform(list: &[String]) -> anyhow::Result<Option<String>> {
-    let all: Vec<&str> = list
-        .iter()
-        .flat_map(|p| p.split(','))
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    match all.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one.to_string())),
-        _ => Err(anyhow::anyhow!(
-            "multi-platform builds are not supported yet ({}): build one --platform at a time",
-            all.join(",")
-        )),
-    }
-}
 
 /// `K=V` pairs; with `from_env`, a bare `K` takes K from the environment
 /// (skipped when unset), as docker does for --build-arg.

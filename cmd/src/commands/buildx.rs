@@ -91,12 +91,35 @@ pub struct InspectArgs {
     pub bootstrap: bool,
 }
 
-fn host_platform() -> String {
-    let p = skiff_store::Platform::host();
-    match p.variant {
-        Some(v) => format!("{}/{}/{}", p.os, p.architecture, v),
-        None => format!("{}/{}", p.os, p.architecture),
+/// What this host builds for, as buildx lists a node's platforms: the
+/// native ones first, then each a registered qemu handler emulates.
+fn platforms() -> String {
+    let host = skiff_store::Platform::host();
+    let mut out = vec![host.clone()];
+    // The platforms buildx's binfmt installer knows, in its order.
+    for p in [
+        "linux/amd64",
+        "linux/386",
+        "linux/arm64",
+        "linux/riscv64",
+        "linux/ppc64le",
+        "linux/s390x",
+        "linux/mips64le",
+        "linux/loong64",
+        "linux/arm/v7",
+        "linux/arm/v6",
+    ] {
+        let Ok(p) = skiff_store::Platform::parse(p) else {
+            continue;
+        };
+        if !out.contains(&p) && skiff_runtime::emulation::check(&p).is_ok() {
+            out.push(p);
+        }
     }
+    out.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
@@ -113,19 +136,22 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
             say!("{BUILDER}*       skiff                                  ");
             say!(
                 " \\_ {BUILDER}    \\_ local         running   skiff      {}",
-                host_platform()
+                platforms()
             );
             Ok(0)
         }
-        Command::Inspect(_) => {
-            say!("Name:          {BUILDER}");
+        Command::Inspect(a) => {
+            // One builder, whatever it was created as: a name faas-cli gave
+            // `create --name` is this one.
+            let name = a.name.unwrap_or_else(|| BUILDER.to_string());
+            say!("Name:          {name}");
             say!("Driver:        skiff (built in, no daemon)");
             say!();
             say!("Nodes:");
-            say!("Name:          {BUILDER}");
+            say!("Name:          {name}");
             say!("Endpoint:      local");
             say!("Status:        running");
-            say!("Platforms:     {}", host_platform());
+            say!("Platforms:     {}", platforms());
             Ok(0)
         }
         Command::Version => {

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod build_check;
 pub mod build_flags;
+pub mod build_platforms;
 pub mod builder;
 pub mod buildx;
 pub mod completion;

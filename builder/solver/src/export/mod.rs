@@ -1,12 +1,14 @@
 //! Where a build's result goes (`-o`/`--output`, `--push`), one exporter a
 //! file: `image` (the store and its tags, always written), `local` (the
 //! rootfs into a directory), `tar` (the rootfs as a tar), `oci` and `docker`
-//! (image archives), `registry` (push every tag).
+//! (image archives), `registry` (push every tag); `platforms` does the
+//! same for a multi-platform build.
 
 mod docker;
 pub(crate) mod image;
 mod local;
 mod oci;
+mod platforms;
 pub(crate) mod registry;
 mod tar;
 
@@ -22,6 +24,10 @@ use crate::solve::BuildResult;
 pub use docker::export_docker;
 pub use local::export_rootfs;
 pub use oci::export_oci;
+pub use platforms::{
+    export_oci_platforms, export_rootfs_platforms, export_tar_platforms, platform_dir,
+    refuse_docker_platforms,
+};
 pub use registry::push;
 pub use tar::export_tar;
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use skiff_frontend::{Base, BuildPlan};
@@ -25,17 +26,53 @@ pub(crate) struct BaseImage {
     pub snapshots: Vec<PathBuf>,
 }
 
+/// The resolved bases of one build, by image name and platform: a stage
+/// `FROM --platform=$BUILDPLATFORM golang` and a stage `FROM golang` need
+/// two different images of one name.
+#[derive(Debug, Clone)]
+pub(crate) struct Bases {
+    by_platform: BTreeMap<(String, Platform), BaseImage>,
+    target: Platform,
+}
+
+impl Bases {
+    /// `name` for `platform`.
+    pub fn get_for(&self, name: &str, platform: &Platform) -> Option<&BaseImage> {
+        self.by_platform.get(&(name.to_string(), platform.clone()))
+    }
+
+    /// `name` for the build's target platform, else for whichever platform
+    /// a stage needed it (`COPY --from=image` in a stage of another platform).
+    pub fn get(&self, name: &str) -> Option<&BaseImage> {
+        self.get_for(name, &self.target).or_else(|| {
+            self.by_platform
+                .iter()
+                .find(|((n, _), _)| n == name)
+                .map(|(_, b)| b)
+        })
+    }
+}
+
+/// The platform stage `i` builds for: its `FROM --platform`, else the target.
+pub(crate) fn stage_platform(plan: &BuildPlan, i: usize) -> Platform {
+    plan.stages[i]
+        .platform
+        .clone()
+        .unwrap_or_else(|| plan.target_platform.clone())
+}
+
 pub(crate) fn resolve_all(
     store: &Store,
     plan: &BuildPlan,
     order: &[usize],
     opts: &BuildOptions,
     progress: &Arc<dyn Progress>,
-) -> Result<BTreeMap<String, BaseImage>> {
+    ids: &AtomicUsize,
+) -> Result<Bases> {
     let mut wanted: Vec<(String, Platform)> = Vec::new();
     for &i in order {
         let s = &plan.stages[i];
-        let platform = s.platform.as_ref().unwrap_or(&plan.target_platform).clone();
+        let platform = stage_platform(plan, i);
         if let Base::Image(name) = &s.base {
             wanted.push((name.clone(), platform.clone()));
         }
@@ -45,21 +82,24 @@ pub(crate) fn resolve_all(
             }
         }
     }
-    wanted.sort_by(|a, b| a.0.cmp(&b.0));
-    wanted.dedup_by(|a, b| a.0 == b.0);
+    wanted.sort();
+    wanted.dedup();
 
-    let mut out = BTreeMap::new();
+    let mut out = Bases {
+        by_platform: BTreeMap::new(),
+        target: plan.target_platform.clone(),
+    };
     let mut threads = Vec::new();
-    for (k, (name, platform)) in wanted.into_iter().enumerate() {
+    for (name, platform) in wanted {
         let store = store.clone();
         let progress = Arc::clone(progress);
         let pull = opts.pull;
+        let id = ids.fetch_add(1, Ordering::SeqCst);
         threads.push(std::thread::spawn(move || {
-            let id = 2 + k;
             let start = std::time::Instant::now();
             progress.event(Event::Start {
                 id,
-                title: format!("[internal] load metadata for {name}"),
+                title: format!("[internal] load metadata for {name} ({platform})"),
             });
             let r = resolve_one(&store, &name, &platform, pull, &progress, id);
             match &r {
@@ -72,18 +112,22 @@ pub(crate) fn resolve_all(
                     message: e.to_string(),
                 }),
             }
-            (name, r)
+            (name, platform, r)
         }));
     }
     for t in threads {
-        let (name, r) = t
+        let (name, platform, r) = t
             .join()
             .map_err(|_| BuildError::Invalid("base image thread panicked".into()))?;
-        out.insert(name, r?);
+        out.by_platform.insert((name, platform), r?);
     }
     Ok(out)
 }
 
+/// The image `name` for `platform`: from the store when it holds that
+/// platform, else pulled. Never another platform's image: an index without
+/// the platform, or a single-platform image of another architecture, is
+/// BuildKit's "no match for platform in manifest" naming what it has.
 fn resolve_one(
     store: &Store,
     name: &str,
@@ -92,23 +136,45 @@ fn resolve_one(
     progress: &Arc<dyn Progress>,
     id: usize,
 ) -> Result<BaseImage> {
-    let found = if pull {
-        None
-    } else {
+    use skiff_store::Error::{ImageNotFound, NoMatchingPlatform};
+    let no_match = |e: &dyn std::fmt::Display| {
+        BuildError::NoMatchingPlatform(format!("{name}: no match for platform in manifest: {e}"))
+    };
+    // Why the store's copy does not do, when it has one: the registry may
+    // hold the platform; if it cannot be asked, this is the error to show.
+    let mut local_mismatch = None;
+    if !pull {
         match store.resolve_for(name, platform) {
-            Ok(img) => Some(img),
-            Err(skiff_store::Error::ImageNotFound(_))
-            | Err(skiff_store::Error::NoMatchingPlatform { .. }) => None,
+            Ok(img) => return base_image(store, name, img),
+            Err(e @ NoMatchingPlatform { .. }) => local_mismatch = Some(e),
+            Err(ImageNotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
-    };
-    let img = match found {
-        Some(img) => img,
-        None => {
-            pull_image(store, name, platform, progress, id)?;
-            store.resolve_for(name, platform)?
+    }
+    let top = match pull_image(store, name, platform, progress, id) {
+        Ok(top) => top,
+        Err(e @ BuildError::Registry(_)) => {
+            return Err(match local_mismatch {
+                Some(m) => no_match(&m),
+                None => e,
+            })
         }
+        Err(e) => return Err(e),
     };
+    // By the digest pulled, not by name: a concurrent pull may move the tag.
+    let img = match store.resolve_for(&top, platform) {
+        Err(ImageNotFound(_)) => store.resolve_for(name, platform),
+        other => other,
+    }
+    .map_err(|e| match e {
+        e @ NoMatchingPlatform { .. } => no_match(&e),
+        e => e.into(),
+    })?;
+    base_image(store, name, img)
+}
+
+/// A resolved image as a stage starts from it.
+fn base_image(store: &Store, name: &str, img: skiff_store::Image) -> Result<BaseImage> {
     let raw = store.image_config_raw(&img)?;
     let config =
         ImageConfig::from_bytes(&raw).map_err(|e| BuildError::Invalid(format!("{name}: {e}")))?;
@@ -142,8 +208,13 @@ fn pull_image(
     platform: &Platform,
     progress: &Arc<dyn Progress>,
     id: usize,
-) -> Result<()> {
-    let reg_err = |e: skiff_registry::Error| BuildError::Registry(format!("{name}: {e}"));
+) -> Result<String> {
+    let reg_err = |e: skiff_registry::Error| match e {
+        skiff_registry::Error::Platform(m) => BuildError::NoMatchingPlatform(format!(
+            "{name}: no match for platform in manifest: {m}"
+        )),
+        e => BuildError::Registry(format!("{name}: {e}")),
+    };
     let (r, reg) = crate::export::registry::connect(name).map_err(reg_err)?;
     let rt = skiff_registry::runtime().map_err(reg_err)?;
     let p = Arc::clone(progress);
@@ -159,9 +230,10 @@ fn pull_image(
             variant: platform.variant.clone(),
         }),
     };
-    rt.block_on(skiff_registry::pull::pull(
-        store, &reg, &r, &popts, reporter,
-    ))
-    .map_err(reg_err)?;
-    Ok(())
+    let pulled = rt
+        .block_on(skiff_registry::pull::pull(
+            store, &reg, &r, &popts, reporter,
+        ))
+        .map_err(reg_err)?;
+    Ok(pulled.digest)
 }

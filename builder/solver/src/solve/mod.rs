@@ -8,6 +8,7 @@ mod base;
 mod commit;
 mod copy;
 mod metadata;
+mod platforms;
 mod run;
 mod run_heredoc;
 mod run_mounts;
@@ -16,6 +17,7 @@ mod run_ssh;
 mod stage;
 
 pub(crate) use metadata::expose_ports;
+pub use platforms::{build_platforms, MultiPlatformResult, PlatformBuild};
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -48,7 +50,8 @@ pub struct BuildOptions {
     pub tags: Vec<String>,
     pub build_args: BTreeMap<String, String>,
     pub target: Option<String>,
-    /// One `os/arch[/variant]`; the host's when None.
+    /// One `os/arch[/variant]`; the host's when None. Several platforms
+    /// are [`build_platforms`]'s, which sets this for each.
     pub platform: Option<String>,
     pub no_cache: bool,
     pub no_cache_filter: Vec<String>,
@@ -102,15 +105,22 @@ pub(crate) struct Shared {
     pub store: Store,
     pub cache: BuildCache,
     pub plan: BuildPlan,
-    pub ctx: Context,
+    /// Loaded once, shared by the builds of every platform.
+    pub ctx: Arc<Context>,
     pub opts: BuildOptions,
     pub progress: Arc<dyn Progress>,
     pub runner: Option<Arc<dyn RunExecutor>>,
     pub compression: Compression,
-    pub next_id: AtomicUsize,
+    /// Progress step ids, shared by the builds of every platform.
+    pub next_id: Arc<AtomicUsize>,
+    /// `"linux/arm64 "` in step titles of a multi-platform build, as
+    /// BuildKit shows them; empty otherwise.
+    pub title_prefix: String,
+    /// One platform of a multi-platform build: its image is an index entry.
+    pub in_index: bool,
     results: Mutex<Vec<Option<StageResult>>>,
     done: Condvar,
-    pub bases: BTreeMap<String, base::BaseImage>,
+    pub bases: base::Bases,
 }
 
 impl Shared {
@@ -182,7 +192,8 @@ impl Shared {
     }
 }
 
-/// Build. `stdin` is read when the context or Dockerfile is "-".
+/// Build for one platform (`opts.platform`, else the host's). `stdin` is
+/// read when the context or Dockerfile is "-".
 pub fn build(
     store: &Store,
     opts: &BuildOptions,
@@ -190,7 +201,30 @@ pub fn build(
     runner: Option<Arc<dyn RunExecutor>>,
     stdin: &mut dyn Read,
 ) -> Result<BuildResult> {
-    let cache = BuildCache::open(store)?;
+    let ctx = Arc::new(load_context(store, opts, &progress, stdin)?);
+    let platform = match &opts.platform {
+        Some(p) => {
+            Some(skiff_core::Platform::parse(p).map_err(|e| BuildError::Invalid(e.to_string()))?)
+        }
+        None => None,
+    };
+    let run = PlatformRun {
+        platform,
+        ids: Arc::new(AtomicUsize::new(2)),
+        title_prefix: String::new(),
+        tags: opts.tags.clone(),
+        in_index: false,
+    };
+    solve(store, ctx, opts, &progress, runner, run)
+}
+
+/// The context and Dockerfile, read once per build command.
+fn load_context(
+    store: &Store,
+    opts: &BuildOptions,
+    progress: &Arc<dyn Progress>,
+    stdin: &mut dyn Read,
+) -> Result<Context> {
     let ctx = Context::load(&opts.context, &store.buildcache_dir(), stdin)?;
     let id = 1;
     progress.event(Event::Start {
@@ -198,17 +232,35 @@ pub fn build(
         title: "[internal] load build definition from ".to_string() + &ctx.dockerfile_name,
     });
     progress.event(Event::Done { id, secs: 0.0 });
+    Ok(ctx)
+}
 
-    let target_platform = match &opts.platform {
-        Some(p) => {
-            Some(skiff_core::Platform::parse(p).map_err(|e| BuildError::Invalid(e.to_string()))?)
-        }
-        None => None,
-    };
+/// What differs between the builds of one command's platforms.
+struct PlatformRun {
+    /// The target platform; `None` is the host's.
+    platform: Option<skiff_core::Platform>,
+    ids: Arc<AtomicUsize>,
+    title_prefix: String,
+    /// Tags the image gets (none for one platform of several: the index
+    /// gets them).
+    tags: Vec<String>,
+    in_index: bool,
+}
+
+/// Plan and run the stages for one platform, then store the image.
+fn solve(
+    store: &Store,
+    ctx: Arc<Context>,
+    opts: &BuildOptions,
+    progress: &Arc<dyn Progress>,
+    runner: Option<Arc<dyn RunExecutor>>,
+    run: PlatformRun,
+) -> Result<BuildResult> {
+    let cache = BuildCache::open(store)?;
     let plan_opts = PlanOptions {
         build_args: opts.build_args.clone(),
         target: opts.target.clone(),
-        target_platform,
+        target_platform: run.platform,
         ..Default::default()
     };
     let plan = skiff_frontend::parse_and_plan(&ctx.dockerfile, &plan_opts)
@@ -221,23 +273,26 @@ pub fn build(
     let compression = opts.compression.unwrap_or_default();
     let _lease = store.lease()?;
     // Bases first, all at once: pulls overlap.
-    let bases = base::resolve_all(store, &plan, &order, opts, &progress)?;
+    let bases = base::resolve_all(store, &plan, &order, opts, progress, &run.ids)?;
     let n = plan.stages.len();
+    let mut opts = opts.clone();
+    opts.tags = run.tags;
     let shared = Arc::new(Shared {
         store: store.clone(),
         cache,
         plan,
         ctx,
-        opts: opts.clone(),
-        progress: Arc::clone(&progress),
+        opts,
+        progress: Arc::clone(progress),
         runner,
         compression,
-        next_id: AtomicUsize::new(2 + bases.len()),
+        next_id: run.ids,
+        title_prefix: run.title_prefix,
+        in_index: run.in_index,
         results: Mutex::new(vec![None; n]),
         done: Condvar::new(),
         bases,
     });
-
     // One thread per needed stage; each waits for what it reads.
     let mut handles = Vec::new();
     for &i in &order {
@@ -306,7 +361,8 @@ fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
         config.clamp_created(&t);
     }
     let bytes = config.to_bytes();
-    let manifest = crate::export::image::write_image(&sh.store, &bytes, &layers, &sh.opts.tags)?;
+    let manifest =
+        crate::export::image::write_image(&sh.store, &bytes, &layers, &sh.opts.tags, sh.in_index)?;
     let image_id = skiff_store::sha256_digest(&bytes).to_string();
     Ok(BuildResult {
         image_id,

@@ -104,6 +104,10 @@ pub(super) fn prepare(sh: &Shared, st: &State, r: &RunCommand, env: &EnvList) ->
             // the cache key was made.
             let mut env_list = env_list;
             env_list.extend(resolved.env);
+            // A foreign platform's RUN needs the host's emulator: say which
+            // platform and how to get one, not "exec format error".
+            skiff_runtime::emulation::check(&st.platform)
+                .map_err(|e| BuildError::Unsupported(e.to_string()))?;
             let runner = sh.runner.clone().ok_or_else(|| {
                 BuildError::Unsupported(
                     "RUN needs the container runtime, which this skiff cannot use yet".into(),

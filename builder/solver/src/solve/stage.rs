@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 use skiff_frontend::instructions::{Command, CommandLine, Instruction};
-use skiff_frontend::{Base, EnvGetter, EnvList, ShellLex};
+use skiff_frontend::{Base, EnvGetter, EnvList, Platform, ShellLex};
 use skiff_store::{Digest, LayerInfo};
 
 use crate::cache::{self, LayerRecord, Record};
@@ -34,6 +34,8 @@ pub(super) struct State {
     /// Not the target stage: its layers are never exported, so they are
     /// compressed at the fastest level.
     pub(super) intermediate: bool,
+    /// The platform the stage builds for: what its RUNs must execute.
+    pub(super) platform: Platform,
 }
 
 impl State {
@@ -44,6 +46,7 @@ impl State {
         snapshots: &[PathBuf],
         key: String,
         intermediate: bool,
+        platform: &Platform,
     ) -> State {
         State {
             config: config.clone(),
@@ -55,6 +58,7 @@ impl State {
             base_layers: layers.len(),
             cmd_set: false,
             intermediate,
+            platform: platform.clone(),
         }
     }
 }
@@ -103,11 +107,8 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
     let stage = &sh.plan.stages[i];
     let sname = stage.name.clone().unwrap_or_else(|| format!("stage-{i}"));
     let total = stage.instructions.len() + 1;
-    let platform = stage
-        .platform
-        .as_ref()
-        .unwrap_or(&sh.plan.target_platform)
-        .clone();
+    let platform = super::base::stage_platform(&sh.plan, i);
+    let prefix = &sh.title_prefix;
 
     // FROM
     let id = sh.step_id();
@@ -119,25 +120,47 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
     };
     sh.progress.event(Event::Start {
         id,
-        title: format!("[{sname} 1/{total}] FROM {from_title}"),
+        title: format!("[{prefix}{sname} 1/{total}] FROM {from_title}"),
     });
     // Layers made under SOURCE_DATE_EPOCH differ (clamped mtimes): never
     // mix them with layers made without it.
     let epoch = format!("{:?}", sh.opts.source_date_epoch);
     let mut st = match &stage.base {
         Base::Image(name) => {
-            let b = sh.bases.get(name).ok_or_else(|| {
+            let b = sh.bases.get_for(name, &platform).ok_or_else(|| {
                 BuildError::Invalid(format!("base image {name} was not resolved"))
             })?;
             let key = cache::key(&[cache::FORMAT, &epoch, "from", &b.id, &platform.to_string()]);
             let mut config = b.config.clone();
             config.normalize_platform();
-            State::on(&config, &b.layers, &b.snapshots, key, i != sh.plan.target)
+            let intermediate = i != sh.plan.target;
+            State::on(
+                &config,
+                &b.layers,
+                &b.snapshots,
+                key,
+                intermediate,
+                &platform,
+            )
         }
         Base::Stage(j) => {
             let o = sh.wait_stage(*j)?;
             let key = cache::key(&[cache::FORMAT, "from-stage", &o.key]);
-            State::on(&o.config, &o.layers, &o.snapshots, key, i != sh.plan.target)
+            let intermediate = i != sh.plan.target;
+            // The files are the parent stage's: its RUNs execute what it
+            // built for, unless this FROM names a platform itself.
+            let runs_as = match &stage.platform {
+                Some(p) => p.clone(),
+                None => super::base::stage_platform(&sh.plan, *j),
+            };
+            State::on(
+                &o.config,
+                &o.layers,
+                &o.snapshots,
+                key,
+                intermediate,
+                &runs_as,
+            )
         }
         Base::Scratch => State {
             config: ImageConfig::scratch(
@@ -153,6 +176,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
             base_layers: 0,
             cmd_set: false,
             intermediate: i != sh.plan.target,
+            platform: platform.clone(),
         },
     };
     if !st.config.env().iter().any(|(k, _)| k == "PATH") {
@@ -197,7 +221,11 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
         let t0 = Instant::now();
         sh.progress.event(Event::Start {
             id,
-            title: format!("[{sname} {}/{total}] {}", k + 2, one_line(&ins.source)),
+            title: format!(
+                "[{prefix}{sname} {}/{total}] {}",
+                k + 2,
+                one_line(&ins.source)
+            ),
         });
         match run_step(sh, &mut st, ins, id, use_cache) {
             Ok(cached) => {

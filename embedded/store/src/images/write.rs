@@ -77,6 +77,21 @@ impl Store {
         layers: &[LayerInfo],
         flavor: ManifestFlavor,
     ) -> Result<Digest> {
+        let d = self.put_manifest_raw(config, layers, flavor)?;
+        self.add_image(&d)?;
+        Ok(d)
+    }
+
+    /// Store a config and a manifest over stored layers without making the
+    /// manifest an image of its own: one platform of a multi-platform
+    /// image, which the index written next registers (the caller holds a
+    /// [`Store::lease`] until then).
+    pub fn put_manifest_raw(
+        &self,
+        config: &[u8],
+        layers: &[LayerInfo],
+        flavor: ManifestFlavor,
+    ) -> Result<Digest> {
         let cfg = self.put_blob(config, None)?;
         let (manifest_mt, config_mt) = match flavor {
             ManifestFlavor::Docker => (media::DOCKER_MANIFEST, media::DOCKER_CONFIG),
@@ -105,9 +120,7 @@ impl Store {
             what: "image manifest".into(),
             source,
         })?;
-        let m = self.put_blob(&bytes, None)?;
-        self.add_image(&m.digest)?;
-        Ok(m.digest)
+        Ok(self.put_blob(&bytes, None)?.digest)
     }
 
     /// Point `reference` (e.g. `busybox`, `127.0.0.1:5000/x:1`) at a stored
