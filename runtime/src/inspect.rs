@@ -58,7 +58,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
         "State": {
             "Status": r.status_word(),
             "Running": running,
-            "Paused": false,
+            "Paused": r.status_word() == "paused",
             "Restarting": false,
             "OOMKilled": s.oom_killed,
             "Dead": false,

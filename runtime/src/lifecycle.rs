@@ -192,6 +192,9 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
             std::io::Error::last_os_error(),
         ));
     }
+    if signal == libc::SIGKILL || sig::parse(&rec.config.stop_signal) == Some(signal) {
+        crate::pause::resume_to_deliver(id);
+    }
     Ok(())
 }
 
@@ -221,6 +224,7 @@ pub fn stop_with(
     let secs = timeout.or(rec.config.stop_timeout).unwrap_or(10);
     let monitor = rec.state.monitor_pid;
     sig::send(rec.state.pid, signal);
+    crate::pause::resume_to_deliver(id);
     let limit = if secs < 0 {
         None
     } else {
@@ -278,6 +282,7 @@ pub fn remove(layout: &Layout, id: &str, force: bool, volumes: bool) -> Result<(
             )));
         }
         sig::send(rec.state.pid, libc::SIGKILL);
+        crate::pause::resume_to_deliver(id);
         wait_pid_exit(rec.state.monitor_pid, Some(Duration::from_secs(30)));
         if !layout.container(id).exists() {
             return Ok(()); // it was --rm and its monitor removed it

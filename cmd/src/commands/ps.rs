@@ -136,6 +136,7 @@ fn row(r: &Record, no_trunc: bool) -> Value {
     let ago = |t: &str| since_rfc3339(t).unwrap_or_else(|| "Less than a second".into());
     let status = match r.status_word() {
         "running" => format!("Up {}", ago(&r.state.started_at)),
+        "paused" => format!("Up {} (Paused)", ago(&r.state.started_at)),
         "created" => "Created".to_string(),
         "exited" => format!(
             "Exited ({}) {} ago",
