@@ -48,7 +48,9 @@
 pub mod cgroups;
 pub mod config;
 mod copyup;
+pub mod cp;
 mod devices;
+pub mod diff;
 pub mod error;
 pub mod exec;
 pub mod executor;
@@ -65,8 +67,10 @@ pub mod monitor;
 pub mod net;
 mod netlo;
 pub mod paths;
+pub mod pause;
 pub mod record;
 pub mod remove;
+pub mod rename;
 pub mod restart;
 pub mod rootfs;
 pub mod run;
@@ -80,6 +84,7 @@ pub mod top;
 pub mod tty;
 pub mod usage;
 pub mod user;
+pub mod view;
 pub mod volumes;
 
 /// Re-exported for the CLI's time formatting.
