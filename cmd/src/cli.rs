@@ -173,6 +173,8 @@ pub enum ContainerOps {
     Export(export::Args),
     /// Copy files/folders between a container and the local filesystem
     Cp(cp::Args),
+    /// Create a new image from a container's changes
+    Commit(commit::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +329,7 @@ impl ContainerOps {
             ContainerOps::Diff(a) => diff::run(g, a),
             ContainerOps::Export(a) => export::run(g, a),
             ContainerOps::Cp(a) => cp::run(g, a),
+            ContainerOps::Commit(a) => commit::run(g, a),
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod build;
 pub mod build_check;
 pub mod builder;
 pub mod buildx;
+pub mod commit;
 pub mod completion;
 pub mod container_prune;
 pub mod cp;

@@ -5,6 +5,8 @@
 
 mod base;
 mod commit;
+pub use base::image_layer_infos;
+pub use commit::commit_dir;
 mod copy;
 mod metadata;
 mod run;
