@@ -14,6 +14,8 @@ pub enum Command {
     Df(DfArgs),
     /// Remove unused data
     Prune(PruneArgs),
+    /// Display system-wide information
+    Info(super::info::Args),
 }
 
 #[derive(Debug, Default, Args)]
@@ -43,6 +45,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
     match c {
         Command::Df(a) => df(g, a),
         Command::Prune(a) => prune(g, a),
+        Command::Info(a) => super::info::run(g, a),
     }
 }
 
