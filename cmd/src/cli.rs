@@ -175,6 +175,8 @@ pub enum ContainerOps {
     Cp(cp::Args),
     /// Create a new image from a container's changes
     Commit(commit::Args),
+    /// Update configuration of one or more containers
+    Update(update::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -330,6 +332,7 @@ impl ContainerOps {
             ContainerOps::Export(a) => export::run(g, a),
             ContainerOps::Cp(a) => cp::run(g, a),
             ContainerOps::Commit(a) => commit::run(g, a),
+            ContainerOps::Update(a) => update::run(g, a),
         }
     }
 }

@@ -82,6 +82,7 @@ pub mod state;
 pub mod stats;
 pub mod top;
 pub mod tty;
+pub mod update;
 pub mod usage;
 pub mod user;
 pub mod view;

@@ -48,6 +48,7 @@ pub mod system;
 pub mod tag;
 pub mod top;
 pub mod transfer;
+pub mod update;
 pub mod version;
 pub mod volume;
 pub mod wait;
