@@ -86,6 +86,8 @@ pub enum Command {
     Version(version::Args),
     /// Display system-wide information
     Info(info::Args),
+    /// Get real time events from skiff's event log
+    Events(events::Args),
     /// Generate the autocompletion script for the specified shell
     Completion(completion::Args),
     /// Developer tools (`debug parse FILE` dumps a Dockerfile's parse tree)
@@ -292,6 +294,7 @@ fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
         Command::System(c) => system::run(g, c),
         Command::Version(a) => version::run(g, a),
         Command::Info(a) => info::run(g, a),
+        Command::Events(a) => events::run(g, a),
         Command::Completion(a) => completion::run(g, a),
         Command::Debug(c) => debug::run(g, c),
     }

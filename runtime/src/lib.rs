@@ -52,6 +52,7 @@ pub mod cp;
 mod devices;
 pub mod diff;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod executor;
 pub mod flags;

@@ -71,6 +71,7 @@ pub fn create(
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);
     }
+    crate::events::container(layout, &cfg, "create", &[]);
     Ok(cfg)
 }
 
@@ -192,6 +193,12 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
             std::io::Error::last_os_error(),
         ));
     }
+    crate::events::container(
+        layout,
+        &rec.config,
+        "kill",
+        &[("signal", &signal.to_string())],
+    );
     if signal == libc::SIGKILL || sig::parse(&rec.config.stop_signal) == Some(signal) {
         crate::pause::resume_to_deliver(id);
     }

@@ -91,6 +91,7 @@ pub fn pause(layout: &Layout, id: &str) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    crate::events::container(layout, &rec.config, "pause", &[]);
     Ok(())
 }
 
@@ -101,7 +102,9 @@ pub fn unpause(layout: &Layout, id: &str) -> Result<()> {
         return Err(Error::Invalid(format!("Container {id} is not paused")));
     }
     let (path, _, thawed) = control(id);
-    write(&path, thawed)
+    write(&path, thawed)?;
+    crate::events::container(layout, &rec.config, "unpause", &[]);
+    Ok(())
 }
 
 /// Thaw a container that was just sent a signal that must end it (SIGKILL,

@@ -28,5 +28,6 @@ pub fn rename(layout: &Layout, id: &str, new_name: &str) -> Result<()> {
         return Err(e);
     }
     state::release_name(layout, &old, id);
+    crate::events::container(layout, &cfg, "rename", &[("oldName", &format!("/{old}"))]);
     Ok(())
 }

@@ -63,7 +63,9 @@ pub fn update(layout: &Layout, id: &str, l: &Limits) -> Result<()> {
     if running {
         apply_cgroup(id, &res, l)?;
     }
-    state::save_config(&dir, &cfg, true)
+    state::save_config(&dir, &cfg, true)?;
+    crate::events::container(layout, &cfg, "update", &[]);
+    Ok(())
 }
 
 fn write(path: &Path, value: &str) -> Result<()> {

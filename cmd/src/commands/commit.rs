@@ -148,5 +148,11 @@ fn commit(
     if let Some(r) = &a.reference {
         store.tag(r, &digest)?;
     }
+    skiff_runtime::events::container(
+        layout,
+        &rec.config,
+        "commit",
+        &[("comment", a.message.as_deref().unwrap_or(""))],
+    );
     Ok(skiff_store::sha256_digest(&bytes).to_string())
 }

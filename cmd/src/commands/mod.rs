@@ -13,6 +13,7 @@ pub mod create;
 pub mod debug;
 pub mod diff;
 pub mod each;
+pub mod events;
 pub mod exec;
 pub mod export;
 pub mod history;

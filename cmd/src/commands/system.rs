@@ -16,6 +16,8 @@ pub enum Command {
     Prune(PruneArgs),
     /// Display system-wide information
     Info(super::info::Args),
+    /// Get real time events from skiff's event log
+    Events(super::events::Args),
 }
 
 #[derive(Debug, Default, Args)]
@@ -46,6 +48,7 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
         Command::Df(a) => df(g, a),
         Command::Prune(a) => prune(g, a),
         Command::Info(a) => super::info::run(g, a),
+        Command::Events(a) => super::events::run(g, a),
     }
 }
 

@@ -57,6 +57,7 @@ mod chain;
 mod compression;
 mod digest;
 mod error;
+pub mod events;
 mod gc;
 mod images;
 mod index;
