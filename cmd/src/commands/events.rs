@@ -30,40 +30,12 @@ pub struct Args {
     pub until: Option<String>,
 }
 
-/// docker's time arguments: RFC 3339 (date, or date and time), Unix
-/// seconds (with a fraction), or a duration before now (`10m`, `1h30m`).
+/// docker's time arguments, read as `logs --since` reads them: RFC 3339,
+/// Unix seconds (with a fraction), or a duration before now (`10m`).
 fn parse_time(flag: &str, s: &str) -> anyhow::Result<i64> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_nanos_opt().unwrap_or(0));
-    }
-    if let Ok(d) = skiff_store::chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let t = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        return Ok(t.timestamp_nanos_opt().unwrap_or(0));
-    }
-    if let Ok(secs) = s.parse::<f64>() {
-        return Ok((secs * 1e9) as i64);
-    }
-    let now = Utc::now().timestamp_nanos_opt().unwrap_or(0);
-    let mut total = 0f64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().map_err(|_| bad_time(flag, s))?;
-        num.clear();
-        total += n * match c {
-            's' => 1.0,
-            'm' => 60.0,
-            'h' => 3600.0,
-            _ => return Err(bad_time(flag, s)),
-        };
-    }
-    if !num.is_empty() || s.is_empty() {
-        return Err(bad_time(flag, s));
-    }
-    Ok(now - (total * 1e9) as i64)
+    skiff_runtime::logs::parse_time(s)
+        .and_then(|t| t.timestamp_nanos_opt())
+        .ok_or_else(|| bad_time(flag, s))
 }
 
 fn bad_time(flag: &str, s: &str) -> anyhow::Error {
