@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::container::{busybox, is_full_id};
+use common::container::{busybox, created_id};
 use common::*;
 
 #[test]
@@ -204,9 +204,7 @@ fn boolean_flags_take_an_optional_value() {
     assert_eq!(names.trim(), "kept", "{names}");
     // -d=true detaches (only the id on stdout); -t=false is no tty.
     let out = s.run(&["run", "-d=true", "-t=false", img, "true"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let id = stdout(&out).trim().to_string();
-    assert!(is_full_id(&id), "{}", text(&out));
+    let id = created_id(&out);
     let tty = s.ok(&["inspect", "--format", "{{.Config.Tty}}", &id]);
     assert_eq!(tty.trim(), "false");
     // Not a boolean: refused with 125, nothing created.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::container::{busybox, is_full_id};
+use common::container::{busybox, created_after_pull, created_id};
 use common::*;
 
 #[test]
@@ -23,9 +23,7 @@ fn create_then_start_then_wait() {
         "-c",
         "echo $K; exit 3",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let id = stdout(&out).trim().to_string();
-    assert!(is_full_id(&id), "{}", text(&out));
+    let id = created_id(&out);
 
     // Not started.
     let ps = s.ok(&["ps", "-a", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
@@ -60,8 +58,7 @@ fn create_pulls_a_missing_image_and_says_so_on_stderr() {
     let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
     let s = Store::new();
     let out = s.run(&["create", "--rm", &image, "true"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(is_full_id(stdout(&out).trim()), "{}", text(&out));
+    let id = created_after_pull(&out);
     let err = stderr(&out);
     assert!(
         err.starts_with(&format!("Unable to find image '{image}' locally\n")),
@@ -69,7 +66,6 @@ fn create_pulls_a_missing_image_and_says_so_on_stderr() {
     );
     assert!(err.contains("Status: Downloaded newer image for"), "{err}");
     // --rm: gone once it ran.
-    let id = stdout(&out).trim().to_string();
     s.ok(&["start", &id]);
     for _ in 0..100 {
         if s.ok(&["ps", "-aq"]).trim().is_empty() {

@@ -20,13 +20,9 @@ fn vfs_podman(dir: &Path) -> Command {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn save_is_loadable_by_podman_and_podman_save_by_skiff() {
-    let bb = ground("SKIFF_TEST_BUSYBOX_TAR");
     let tmp = tempfile::tempdir().unwrap();
     let s = Store::new();
-    let id = s
-        .ok(&["import", "-c", "CMD [\"sh\"]", &bb, "bbsave:1"])
-        .trim()
-        .to_string();
+    let id = s.import_busybox(&["-c", "CMD [\"sh\"]"], "bbsave:1");
     let x = tmp.path().join("x.tar");
     s.ok(&["save", "-o", x.to_str().unwrap(), "bbsave:1"]);
 
@@ -58,10 +54,9 @@ fn save_is_loadable_by_podman_and_podman_save_by_skiff() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn oci_archives_round_trip_through_skopeo_with_the_same_digests() {
-    let bb = ground("SKIFF_TEST_BUSYBOX_TAR");
     let tmp = tempfile::tempdir().unwrap();
     let s = Store::new();
-    s.ok(&["import", &bb, "bboci:1"]);
+    s.import_busybox(&[], "bboci:1");
     let d = tmp.path().join("d.tar");
     s.ok(&["save", "-o", d.to_str().unwrap(), "bboci:1"]);
     // skopeo turns skiff's docker-archive into an OCI archive...

@@ -8,9 +8,8 @@ use common::*;
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn tag_and_rmi_behave_like_docker() {
-    let bb = ground("SKIFF_TEST_BUSYBOX_TAR");
     let s = Store::new();
-    let id = s.ok(&["import", &bb, "busybox:1"]).trim().to_string();
+    let id = s.import_busybox(&[], "busybox:1");
     s.ok(&["tag", "busybox:1", "127.0.0.1:5000/bb:x"]);
     s.ok(&["tag", &id[7..19], "other"]);
     let repos = s.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
@@ -48,13 +47,9 @@ fn tag_and_rmi_behave_like_docker() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn image_prune_removes_dangling_then_all() {
-    let bb = ground("SKIFF_TEST_BUSYBOX_TAR");
     let s = Store::new();
-    let id1 = s.ok(&["import", &bb, "keep"]).trim().to_string();
-    let id2 = s
-        .ok(&["import", "-m", "second", &bb, "keep"])
-        .trim()
-        .to_string();
+    let id1 = s.import_busybox(&[], "keep");
+    let id2 = s.import_busybox(&["-m", "second"], "keep");
     assert_ne!(id1, id2);
     // id1 lost its tag: dangling.
     let out = s.ok(&["image", "prune", "-f"]);

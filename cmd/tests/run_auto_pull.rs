@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::container::is_full_id;
+use common::container::created_after_pull;
 use common::registry::*;
 use common::*;
 
@@ -54,15 +54,7 @@ fn run_of_an_unpulled_image_pulls_it_then_runs() {
 fn detached_run_prints_only_the_id_on_stdout() {
     let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
     let store = Store::new();
-    let out = store.run(&["run", "-d", &image, "true"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let id = stdout(&out).trim().to_string();
-    assert!(is_full_id(&id), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("Unable to find image"),
-        "{}",
-        text(&out)
-    );
+    let id = created_after_pull(&store.run(&["run", "-d", &image, "true"]));
     assert_eq!(store.ok(&["wait", &id]).trim(), "0");
     store.ok(&["rm", &id]);
 }

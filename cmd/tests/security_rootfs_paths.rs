@@ -4,79 +4,13 @@
 //! /etc/passwd belongs. Each test imports a busybox image with the hostile
 //! entries added (the test ground's busybox tar, as root) into its own store.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-/// A fresh, empty skiff store, removed when dropped (as cmd/tests/common).
-struct Store {
-    dir: tempfile::TempDir,
-}
-
-impl Store {
-    fn new() -> Store {
-        let base =
-            std::env::var_os("SKIFF_TEST_TMP").map_or_else(std::env::temp_dir, PathBuf::from);
-        std::fs::create_dir_all(&base).unwrap();
-        let mut dir = tempfile::Builder::new();
-        Store {
-            dir: dir.prefix("skiff-test-").tempdir_in(base).unwrap(),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn skiff(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_skiff"));
-        c.arg("--root").arg(self.root());
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.skiff().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "skiff {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Run skiff, killing it after `limit` (a hang is a failure, not a
-    /// stuck test run); returns the output and how long it took.
-    fn run_within(&self, args: &[&str], limit: Duration) -> (Output, Duration) {
-        let t = Instant::now();
-        let mut child = self
-            .skiff()
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        while child.try_wait().unwrap().is_none() {
-            if t.elapsed() > limit {
-                let _ = child.kill();
-                let out = child.wait_with_output().unwrap();
-                panic!(
-                    "skiff {args:?} still running after {limit:?}; stderr:\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let elapsed = t.elapsed();
-        (child.wait_with_output().unwrap(), elapsed)
-    }
-}
-
-fn ground(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run the integration tests through scripts/test")
-    })
-}
+use common::{ground, stderr, Store};
 
 /// The busybox rootfs with `hostile` applied, imported as `name` (with the
 /// `-c` changes given). Returns the temp dir holding the rootfs tree.
@@ -161,8 +95,13 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// `run` failed as a skiff error (125) whose message names `what` and
+/// says `why`.
+fn assert_refused(out: &Output, what: &str, why: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains(what), "the error names {what}: {err}");
+    assert!(err.contains(why), "and says why: {err}");
 }
 
 #[test]
@@ -175,10 +114,7 @@ fn a_volume_path_of_41_symlinks_copies_nothing_from_the_host() {
         &["run", "--rm", "chainvol", "true"],
         Duration::from_secs(60),
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(125), "{err}");
-    assert!(err.contains("/l41"), "the error names the path: {err}");
-    assert!(err.contains("symbolic links"), "and says why: {err}");
+    assert_refused(&out, "/l41", "symbolic links");
     let leaked: Vec<_> = files_under(&s.root().join("volumes"))
         .into_iter()
         .filter(|p| p.file_name().is_some_and(|n| n == "host-secret"))
@@ -203,13 +139,7 @@ fn a_workdir_of_41_symlinks_creates_nothing_on_the_host() {
         &["run", "--rm", "-w", "/l41/other", "chainwd", "true"][..],
     ] {
         let (out, _) = s.run_within(args, Duration::from_secs(60));
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(125), "{args:?}: {err}");
-        assert!(
-            err.contains("/l41/"),
-            "{args:?}: the error names the path: {err}"
-        );
-        assert!(err.contains("symbolic links"), "{args:?}: {err}");
+        assert_refused(&out, "/l41/", "symbolic links");
         canary_untouched(&c);
     }
     // A chain the kernel does follow ends inside the rootfs, where the
@@ -234,13 +164,7 @@ fn a_fifo_at_etc_passwd_is_a_clear_error_not_a_hang() {
         &["run", "--rm", "-u", "nobody", "fifopw", "true"],
         Duration::from_secs(30),
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(125), "{err}");
-    assert!(
-        err.contains("/etc/passwd"),
-        "the error names the file: {err}"
-    );
-    assert!(err.contains("not a regular file"), "and says why: {err}");
+    assert_refused(&out, "/etc/passwd", "not a regular file");
     // The read itself fails at once (runtime/src/user.rs pins < 1 s); the
     // whole `run` also mounts the rootfs on a shared 2-core machine.
     assert!(took < Duration::from_secs(5), "took {took:?}");

@@ -138,6 +138,19 @@ fn seen_dev_ino(logs: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What a grab that held the process' exe (`logs`: the container's, with
+/// `stat -L` of it) and then tried to write it (`outcome`) must have found:
+/// `who` did not run the host's skiff binary, which kept its `before` hash.
+fn assert_not_exposed(s: &Skiff, before: &str, who: &str, logs: &str, outcome: &str) {
+    assert_ne!(
+        seen_dev_ino(logs),
+        s.dev_ino(),
+        "{who} runs the host's skiff binary ({outcome}): {logs}"
+    );
+    assert_ne!(outcome, "WRITTEN", "the container overwrote skiff's binary");
+    assert_eq!(s.hash(), before, "skiff's binary changed ({outcome})");
+}
+
 const GRAB: &str =
     "stat -L -c 'exe %d:%i' /proc/$P/exe; exec 3</proc/$P/exe; echo held; exec sleep 1000";
 
@@ -154,16 +167,9 @@ fn init_as_pid1_does_not_expose_the_host_binary() {
     let id = s.ok(&[&flags[..], &["sh", "-c", &script]].concat());
     let id = id.trim();
     let logs = s.logs_with(id, "held");
-    let seen = seen_dev_ino(&logs);
     let holder = child_of(s.init_pid(id));
     let outcome = write_after_exit(&s, holder, id);
-    assert_ne!(
-        seen,
-        s.dev_ino(),
-        "PID 1 runs the host's skiff binary ({outcome}): {logs}"
-    );
-    assert_ne!(outcome, "WRITTEN", "the container overwrote skiff's binary");
-    assert_eq!(s.hash(), before, "skiff's binary changed ({outcome})");
+    assert_not_exposed(&s, &before, "PID 1", &logs, &outcome);
 }
 
 /// ldd's view of the binary's libraries, as `-v` bind mounts, so a
@@ -211,18 +217,11 @@ fn exec_helper_does_not_expose_the_host_binary() {
     let mut out = String::new();
     let _ = exec.stdout.take().unwrap().read_to_string(&mut out);
     let _ = exec.wait();
-    let seen = seen_dev_ino(&logs);
     // PID 1 itself holds the descriptor (its shell exec'd sleep).
     let outcome = write_after_exit(&s, s.init_pid(id), id);
     assert!(
         out.contains("Username"),
         "the script did not run skiff: {out}"
     );
-    assert_ne!(
-        seen,
-        s.dev_ino(),
-        "the exec helper runs the host's skiff binary ({outcome}): {logs}"
-    );
-    assert_ne!(outcome, "WRITTEN", "the container overwrote skiff's binary");
-    assert_eq!(s.hash(), before, "skiff's binary changed ({outcome})");
+    assert_not_exposed(&s, &before, "the exec helper", &logs, &outcome);
 }

@@ -102,12 +102,12 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::temp_path;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn replaces_with_the_mode_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("f");
+        let (dir, p) = temp_path("f");
         atomic_write(&p, b"one", Durability::Durable).unwrap();
         atomic_write_mode(&p, b"two", 0o600, Durability::Volatile).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");

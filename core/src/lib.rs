@@ -10,15 +10,20 @@
 //! - [`caps`]: docker's default capability set and the kernel's full list.
 //! - [`digest`]: sha256 hashing readers and writers.
 //! - [`times`]: set a file's timestamps without following a symlink.
+//! - `testing` (feature `testing`, for other crates' tests): temporary
+//!   paths and directory trees as fixtures.
 //!
 //! It depends on no other skiff crate and on nothing with C code.
 
 pub mod atomic;
 pub mod caps;
 pub mod digest;
+pub mod go_duration;
 pub mod inroot;
 pub mod lock;
 pub mod platform;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod times;
 
 pub use platform::Platform;

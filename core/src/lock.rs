@@ -105,11 +105,11 @@ pub fn try_lock_file(path: &Path, kind: LockKind) -> Result<Option<LockGuard>, L
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::temp_path;
 
     #[test]
     fn exclusive_excludes_and_shared_shares() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.lock");
+        let (dir, p) = temp_path("x.lock");
         let a = lock_file(&p, LockKind::Shared).unwrap();
         let b = try_lock_file(&p, LockKind::Shared).unwrap();
         assert!(b.is_some(), "two shared holders");

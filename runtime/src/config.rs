@@ -57,6 +57,56 @@ pub struct ContainerConfig {
     /// `-p`/`-P`, host port 0 for a random one.
     #[serde(default)]
     pub ports: Vec<skiff_network::PortMapping>,
+    /// Restart policy, logging, DNS, sysctls, /dev/shm, shared namespaces.
+    #[serde(default)]
+    pub host: HostConfig,
+    /// The health check: the image's HEALTHCHECK under `--health-*`.
+    #[serde(default)]
+    pub healthcheck: Option<crate::health::Healthcheck>,
+}
+
+/// docker's HostConfig settings that are neither resources nor mounts:
+/// what the monitor does when the container exits, where its output
+/// goes, and the kernel knobs of its namespaces.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HostConfig {
+    pub restart: crate::restart_policy::RestartPolicy,
+    pub log: LogConfig,
+    /// `--dns`, `--dns-search`, `--dns-option`: replace the host's.
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    /// `--sysctl` (namespaced ones only, as docker checks).
+    pub sysctls: Vec<(String, String)>,
+    /// `--shm-size` in bytes; 0 = docker's 64 MiB.
+    pub shm_size: i64,
+    pub oom_score_adj: i32,
+    /// `--pid host`, `--ipc host`, `--uts host`: share the host's.
+    pub pid_host: bool,
+    pub ipc_host: bool,
+    pub uts_host: bool,
+}
+
+/// `--log-driver` and its `--log-opt`s.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogConfig {
+    /// `json-file` (docker's default), `local` (json-file lines with
+    /// local's rotation defaults) or `none`.
+    pub driver: String,
+    /// Rotate when the current file reaches this many bytes; 0 = never.
+    pub max_size: u64,
+    /// Files kept, the current one included (docker's max-file).
+    pub max_file: u32,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            driver: "json-file".into(),
+            max_size: 0,
+            max_file: 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

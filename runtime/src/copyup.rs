@@ -191,13 +191,13 @@ mod tests {
     use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 
     fn image() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
-        let d = tempfile::tempdir().unwrap();
+        let d = skiff_core::testing::temp_tree(&[
+            ("rootfs/data/a", "alpha"),
+            ("rootfs/data/sub/b", "beta"),
+            ("volume/", ""),
+        ]);
         let root = d.path().join("rootfs");
         let vol = d.path().join("volume");
-        std::fs::create_dir_all(root.join("data/sub")).unwrap();
-        std::fs::create_dir_all(&vol).unwrap();
-        std::fs::write(root.join("data/a"), b"alpha").unwrap();
-        std::fs::write(root.join("data/sub/b"), b"beta").unwrap();
         std::fs::set_permissions(root.join("data/a"), std::fs::Permissions::from_mode(0o4751))
             .unwrap();
         symlink("/etc/shadow", root.join("data/link")).unwrap();

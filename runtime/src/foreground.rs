@@ -52,6 +52,7 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
     let code = launch::exit_code(status);
     let ended = launch::teardown(layout, &cfg, Some(launched.container));
     record.exited(layout, &cfg, code, ended);
+    crate::restart_policy::hand_over(layout, &cfg, code);
     code
 }
 

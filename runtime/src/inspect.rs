@@ -8,6 +8,37 @@ use crate::paths::Layout;
 use crate::state::Record;
 use crate::volumes;
 
+/// HostConfig's restart, logging, DNS, sysctl and namespace keys (a
+/// separate object: one json! of every key passes the macro's recursion
+/// limit).
+fn host_extras(c: &crate::config::ContainerConfig) -> Value {
+    json!({
+            "RestartPolicy": {"Name": c.host.restart.name(), "MaximumRetryCount": c.host.restart.max_retries},
+        "LogConfig": {"Type": c.host.log.driver, "Config": log_opts(&c.host.log)},
+        "Dns": c.host.dns,
+        "DnsSearch": c.host.dns_search,
+        "DnsOptions": c.host.dns_options,
+        "Sysctls": c.host.sysctls.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<String, Value>>(),
+        "ShmSize": if c.host.shm_size > 0 { c.host.shm_size } else { 64 << 20 },
+        "OomScoreAdj": c.host.oom_score_adj,
+        "PidMode": if c.host.pid_host { "host" } else { "" },
+        "IpcMode": if c.host.ipc_host { "host" } else { "private" },
+        "UTSMode": if c.host.uts_host { "host" } else { "" },
+    })
+}
+
+/// `--log-opt`s as docker shows them (only those that were set).
+fn log_opts(l: &crate::config::LogConfig) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    if l.max_size > 0 {
+        m.insert("max-size".into(), json!(l.max_size.to_string()));
+    }
+    if l.max_file > 1 {
+        m.insert("max-file".into(), json!(l.max_file.to_string()));
+    }
+    m
+}
+
 fn zero_time(s: &str) -> &str {
     if s.is_empty() {
         "0001-01-01T00:00:00Z"
@@ -50,7 +81,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
         None => (String::new(), Vec::new()),
     };
     let dir = layout.container(&c.id);
-    json!({
+    let mut v = json!({
         "Id": c.id,
         "Created": c.created,
         "Path": path,
@@ -59,7 +90,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
             "Status": r.status_word(),
             "Running": running,
             "Paused": r.status_word() == "paused",
-            "Restarting": false,
+            "Restarting": r.is_restarting(),
             "OOMKilled": s.oom_killed,
             "Dead": false,
             "Pid": if running { s.pid } else { 0 },
@@ -67,6 +98,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
             "Error": s.error,
             "StartedAt": zero_time(&s.started_at),
             "FinishedAt": zero_time(&s.finished_at),
+            "Health": s.health,
         },
         "Image": c.image_id,
         "ResolvConfPath": dir.join("resolv.conf"),
@@ -119,7 +151,14 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
             "StopTimeout": c.stop_timeout,
         },
         "NetworkSettings": crate::net::settings_json(layout, &c.id),
-    })
+    });
+    if let (Some(h), Value::Object(extra)) = (v["HostConfig"].as_object_mut(), host_extras(c)) {
+        h.extend(extra);
+    }
+    if let Some(hc) = &c.healthcheck {
+        v["Config"]["Healthcheck"] = json!(hc);
+    }
+    v
 }
 
 fn security_opts(c: &crate::ContainerConfig) -> Vec<String> {

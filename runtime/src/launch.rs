@@ -72,6 +72,7 @@ fn prepare_and_start(
     rootfs::write_etc_files(dir, cfg)?;
     // After the etc files: attach rewrites resolv.conf and adds peers to hosts.
     crate::net::attach(layout, cfg)?;
+    rootfs::apply_dns_flags(dir, cfg)?;
 
     let mut sources = Vec::with_capacity(cfg.mounts.len());
     let mut targets: Vec<(String, bool)> = vec![
@@ -129,13 +130,7 @@ fn prepare_and_start(
     })?;
     let spec_path = dir.join("config.json");
     let data = serde_json::to_vec(&spec).map_err(|e| Error::Runtime(e.to_string()))?;
-    // Root only: the spec carries the container's environment (`-e`).
-    skiff_core::atomic::atomic_write_mode(
-        &spec_path,
-        &data,
-        0o600,
-        skiff_core::atomic::Durability::Volatile,
-    )?;
+    crate::state::write_private(&spec_path, &data, false)?;
     crate::mark("spec written");
 
     let executor = SkiffExecutor {

@@ -187,6 +187,9 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
             "Cannot kill container: {id}: container {id} is not running"
         )));
     }
+    if !rec.config.host.restart.is_none() {
+        mark_stopped_by_user(layout, id)?;
+    }
     if !sig::send(rec.state.pid, signal) {
         return Err(io(
             format!("cannot signal container {id}"),
@@ -205,20 +208,34 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
     Ok(())
 }
 
-/// docker stop: the stop signal, then SIGKILL after the timeout; returns
-/// once the runtime process has recorded the exit.
-pub fn stop(layout: &Layout, id: &str, timeout: Option<i64>) -> Result<()> {
-    stop_with(layout, id, timeout, None)
+/// `stop -t` and `-s`; what is `None` comes from the container's own
+/// `--stop-timeout` / `--stop-signal` (else 10 s and SIGTERM).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StopOptions<'a> {
+    pub timeout: Option<i64>,
+    pub signal: Option<&'a str>,
 }
 
-/// [`stop`] with an explicit signal (`stop -s`).
-pub fn stop_with(
-    layout: &Layout,
-    id: &str,
-    timeout: Option<i64>,
-    signal: Option<&str>,
-) -> Result<()> {
+/// docker stop: the stop signal, then SIGKILL after the timeout; returns
+/// once the runtime process has recorded the exit.
+pub fn stop(layout: &Layout, id: &str, how: StopOptions) -> Result<()> {
+    let StopOptions { timeout, signal } = how;
     let rec = state::load(layout, id)?;
+    if !rec.config.host.restart.is_none() {
+        // First, so a monitor between the exit and its back-off (or in
+        // it) sees it and does not restart.
+        mark_stopped_by_user(layout, id)?;
+    }
+    if rec.is_restarting() {
+        // Waiting out the back-off: end the monitor, so nothing restarts.
+        sig::send(rec.state.monitor_pid, libc::SIGKILL);
+        wait_pid_exit(rec.state.monitor_pid, Some(Duration::from_secs(5)));
+        return state::update_state(&layout.container(id), true, |s| {
+            s.restarting = false;
+            s.monitor_pid = 0;
+        })
+        .map(|_| ());
+    }
     if !rec.is_running() {
         return Ok(());
     }
@@ -244,6 +261,11 @@ pub fn stop_with(
     Ok(())
 }
 
+/// docker's "manually stopped": the restart policy no longer applies.
+fn mark_stopped_by_user(layout: &Layout, id: &str) -> Result<()> {
+    state::update_state(&layout.container(id), true, |s| s.stopped_by_user = true).map(|_| ())
+}
+
 /// Check that a stored container can be started again; false when it is
 /// already running (docker's `start` is then a no-op).
 pub fn prepare_start(layout: &Layout, id: &str) -> Result<bool> {
@@ -255,6 +277,10 @@ pub fn prepare_start(layout: &Layout, id: &str) -> Result<bool> {
         return Err(Error::Invalid(format!(
             "container {id} is marked for removal and cannot be started"
         )));
+    }
+    if rec.state.stopped_by_user {
+        // A start by the user puts the restart policy back in force.
+        state::update_state(&layout.container(id), true, |s| s.stopped_by_user = false)?;
     }
     Ok(true)
 }
@@ -281,6 +307,22 @@ pub fn wait(layout: &Layout, id: &str) -> Result<i32> {
 /// docker rm: refuse a running container unless `force` (then SIGKILL).
 pub fn remove(layout: &Layout, id: &str, force: bool, volumes: bool) -> Result<()> {
     let rec = state::load(layout, id)?;
+    if rec.is_restarting() {
+        if !force {
+            return Err(Error::Invalid(format!(
+                "cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove",
+                rec.config.name
+            )));
+        }
+        stop(
+            layout,
+            id,
+            StopOptions {
+                timeout: Some(0),
+                signal: None,
+            },
+        )?;
+    }
     if rec.is_running() {
         if !force {
             return Err(Error::Invalid(format!(

@@ -4,32 +4,69 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::config::LogConfig;
 
 /// docker splits lines longer than 16 KiB into several entries.
 const MAX_LINE: usize = 16 * 1024;
 
-/// The monitor's side: buffers partial lines per stream, appends entries.
+/// The monitor's side: buffers partial lines per stream, appends entries,
+/// rotates the file as `--log-opt max-size/max-file` say.
 pub struct LogWriter {
     file: Option<File>,
     partial: [Vec<u8>; 2],
     line: Vec<u8>,
+    path: PathBuf,
+    /// Bytes in the current file.
+    written: u64,
+    config: LogConfig,
 }
 
 impl LogWriter {
     pub fn open(path: &Path) -> LogWriter {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .ok();
+        LogWriter::open_with(path, &LogConfig::default())
+    }
+
+    /// A writer for `config`'s driver: the `none` driver keeps nothing.
+    pub fn open_with(path: &Path, config: &LogConfig) -> LogWriter {
+        let file = if config.driver == "none" {
+            None
+        } else {
+            open_append(path)
+        };
+        let written = file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| m.len())
+            .unwrap_or(0);
         LogWriter {
             file,
             partial: [Vec::new(), Vec::new()],
             line: Vec::with_capacity(512),
+            path: path.to_path_buf(),
+            written,
+            config: config.clone(),
         }
+    }
+
+    /// docker's json-file rotation: `ctr.log` becomes `ctr.log.1`, `.1`
+    /// becomes `.2`, and so on up to max-file files in all; with
+    /// max-file 1 the file starts over.
+    fn rotate(&mut self) {
+        let keep = self.config.max_file.max(1);
+        if keep > 1 {
+            for i in (1..keep - 1).rev() {
+                let _ = std::fs::rename(rotated(&self.path, i), rotated(&self.path, i + 1));
+            }
+            let _ = std::fs::rename(&self.path, rotated(&self.path, 1));
+        } else {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        self.file = open_append(&self.path);
+        self.written = 0;
     }
 
     pub fn write(&mut self, stream: usize, mut data: &[u8]) {
@@ -70,7 +107,26 @@ impl LogWriter {
         self.line.extend_from_slice(crate::now_rfc3339().as_bytes());
         self.line.extend_from_slice(b"\"}\n");
         let _ = f.write_all(&self.line);
+        self.written += self.line.len() as u64;
+        if self.config.max_size > 0 && self.written >= self.config.max_size {
+            self.rotate();
+        }
     }
+}
+
+fn open_append(path: &Path) -> Option<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
+}
+
+/// The `n`th rotated file beside `path` (`ctr.log.1` is the newest).
+fn rotated(path: &Path, n: u32) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{n}"));
+    PathBuf::from(p)
 }
 
 /// JSON string escaping of possibly non-UTF-8 bytes (invalid sequences
@@ -121,10 +177,24 @@ fn keep(e: &Entry, o: &ReadOptions) -> bool {
 /// Read the entries selected by `o`; returns them and the byte offset where
 /// reading stopped (for `-f`).
 pub fn read(path: &Path, o: &ReadOptions) -> (Vec<Entry>, u64) {
-    let Ok(f) = File::open(path) else {
-        return (Vec::new(), 0);
-    };
     let mut out = Vec::new();
+    // Rotated files first, oldest (highest number) to newest.
+    let mut n = 1;
+    while rotated(path, n).exists() {
+        n += 1;
+    }
+    for i in (1..n).rev() {
+        if let Ok(f) = File::open(rotated(path, i)) {
+            each_entry(BufReader::new(f), 0, |e| {
+                if keep(&e, o) {
+                    out.push(e);
+                }
+            });
+        }
+    }
+    let Ok(f) = File::open(path) else {
+        return (out, 0);
+    };
     let offset = each_entry(BufReader::new(f), 0, |e| {
         if keep(&e, o) {
             out.push(e);
@@ -206,11 +276,11 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skiff_core::testing::temp_path;
 
     #[test]
     fn lines_round_trip() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("log");
+        let (_dir, p) = temp_path("log");
         let mut w = LogWriter::open(&p);
         w.write(0, b"hello\nwor");
         w.write(1, b"oops \"quoted\"\n");
@@ -246,9 +316,55 @@ mod tests {
     }
 
     #[test]
-    fn a_line_being_written_is_left_for_follow() {
+    fn rotates_at_max_size_and_keeps_max_file() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("log");
+        let p = d.path().join("ctr.log");
+        let cfg = LogConfig {
+            driver: "json-file".into(),
+            max_size: 200,
+            max_file: 3,
+        };
+        let mut w = LogWriter::open_with(&p, &cfg);
+        for i in 0..40 {
+            w.write(0, format!("line {i}\n").as_bytes());
+        }
+        assert!(rotated(&p, 1).exists() && rotated(&p, 2).exists());
+        assert!(!rotated(&p, 3).exists(), "max-file 3 = current + 2");
+        for f in [p.clone(), rotated(&p, 1), rotated(&p, 2)] {
+            assert!(std::fs::metadata(&f).unwrap().len() < 300);
+        }
+        let all = ReadOptions {
+            tail: None,
+            since: None,
+            until: None,
+        };
+        let (got, _) = read(&p, &all);
+        assert_eq!(got.last().unwrap().log, "line 39\n");
+        let nums: Vec<u32> = got
+            .iter()
+            .map(|e| e.log.trim()[5..].parse().unwrap())
+            .collect();
+        assert!(
+            nums.windows(2).all(|w| w[1] == w[0] + 1),
+            "in order: {nums:?}"
+        );
+        assert!(nums[0] > 0, "the oldest lines were rotated away");
+
+        let none = d.path().join("none.log");
+        let mut w = LogWriter::open_with(
+            &none,
+            &LogConfig {
+                driver: "none".into(),
+                ..LogConfig::default()
+            },
+        );
+        w.write(0, b"dropped\n");
+        assert!(!none.exists());
+    }
+
+    #[test]
+    fn a_line_being_written_is_left_for_follow() {
+        let (_dir, p) = temp_path("log");
         let a = r#"{"log":"a\n","stream":"stdout","time":"2024-01-01T00:00:00Z"}"#;
         let b = r#"{"log":"b\n","stream":"stdout","time":"2024-01-01T00:00:01Z"}"#;
         std::fs::write(&p, format!("{a}\nnot json\n{}", &b[..10])).unwrap();

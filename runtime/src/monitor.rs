@@ -152,23 +152,31 @@ pub fn supervise_entry(layout: &Layout, id: &str, spec: &str) -> i32 {
 /// tear down (or remove a `--rm` container).
 fn supervise(layout: &Layout, id: &str, pid: i32, out_fd: i32, err_fd: i32, sfd: i32) -> i32 {
     let dir = layout.container(id);
+    let cfg = match state::load_config(&dir) {
+        Ok(c) => c,
+        Err(_) => return 125,
+    };
     let log_path = dir.join("ctr.log");
-    let mut log = LogWriter::open(&log_path);
+    let mut log = LogWriter::open_with(&log_path, &cfg.host.log);
     let mut sources: Vec<(i32, usize)> = vec![(out_fd, 0)];
     if err_fd >= 0 {
         sources.push((err_fd, 1));
     }
     shed_file_pages();
-    let status = pump(pid, (sfd >= 0).then_some(sfd), &sources, &mut log);
+    let mut health = crate::health::Checker::new(layout, &cfg);
+    let status = pump(
+        pid,
+        (sfd >= 0).then_some(sfd),
+        &sources,
+        &mut log,
+        health.as_mut(),
+    );
     let code = launch::exit_code(status);
-    let cfg = match state::load_config(&dir) {
-        Ok(c) => c,
-        Err(_) => return 125,
-    };
     let container =
         libcontainer::container::Container::load(layout.libcontainer_root().join(id)).ok();
     let ended = launch::teardown(layout, &cfg, container);
     RECORD.exited(layout, &cfg, code, ended);
+    crate::restart_policy::after_exit(layout, &cfg, code);
     0
 }
 
@@ -203,24 +211,43 @@ fn shed_file_pages() {
 }
 
 /// Copy container output to the log until the process exits and the
-/// outputs are drained; returns the wait status.
-fn pump(pid: i32, sigfd: Option<i32>, sources: &[(i32, usize)], log: &mut LogWriter) -> i32 {
+/// outputs are drained, running the health check's probes on the way;
+/// returns the wait status.
+fn pump(
+    pid: i32,
+    sigfd: Option<i32>,
+    sources: &[(i32, usize)],
+    log: &mut LogWriter,
+    mut health: Option<&mut crate::health::Checker>,
+) -> i32 {
     let mut buf = [0u8; 16384];
     let mut open = [true; 2];
     let mut status: Option<i32> = None;
     loop {
-        if status.is_none() {
-            status = sig::reap(pid);
+        // Reap every child: the container's init, and health probes.
+        while let Some((child, st)) = sig::reap_any() {
+            if child == pid {
+                status = Some(st);
+            } else if let Some(h) = health.as_deref_mut() {
+                h.reaped(child, st);
+            }
+        }
+        if status.is_some() {
+            health = None;
+        }
+        if let Some(h) = health.as_deref_mut() {
+            h.tick();
         }
         let mut fds = [libc::pollfd {
             fd: -1,
             events: libc::POLLIN,
             revents: 0,
-        }; 3];
+        }; 4];
         fds[0].fd = sigfd.unwrap_or(-1);
         for (i, (fd, _)) in sources.iter().enumerate() {
             fds[i + 1].fd = if open[i] { *fd } else { -1 };
         }
+        fds[3].fd = health.as_deref().map(|h| h.fd()).unwrap_or(-1);
         let any_open = open.iter().take(sources.len()).any(|o| *o);
         if status.is_some() && !any_open {
             break;
@@ -234,14 +261,24 @@ fn pump(pid: i32, sigfd: Option<i32>, sources: &[(i32, usize)], log: &mut LogWri
         } else {
             -1
         };
+        let timeout = match health.as_deref() {
+            Some(h) if timeout < 0 => h.wait_ms(),
+            Some(h) => timeout.min(h.wait_ms()),
+            None => timeout,
+        };
         // SAFETY: poll over our fixed array.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 4, timeout) };
         if n == 0 && status.is_some() {
             break;
         }
         if fds[0].revents != 0 {
             if let Some(fd) = sigfd {
                 sig::drain(fd);
+            }
+        }
+        if fds[3].revents != 0 {
+            if let Some(h) = health.as_deref_mut() {
+                h.read();
             }
         }
         for (i, (fd, stream)) in sources.iter().enumerate() {

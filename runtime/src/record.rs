@@ -44,7 +44,9 @@ impl Recorder {
     pub fn running(&self, layout: &Layout, cfg: &ContainerConfig, pid: i32) {
         let me = std::process::id() as i32;
         let started = now_rfc3339();
+        let health = crate::health::starting(cfg);
         let _ = state::update_state(&layout.container(&cfg.id), self.durable, |s| {
+            s.health = health;
             s.status = Status::Running;
             s.pid = pid;
             s.monitor_pid = me;
@@ -53,6 +55,7 @@ impl Recorder {
             s.error.clear();
             s.oom_killed = false;
             s.stopping = false;
+            s.restarting = false;
         });
         crate::events::container(layout, cfg, "start", &[]);
     }

@@ -2,16 +2,12 @@
 //! restart, start detached again. One call for the CLI, so it does not
 //! reach into container state itself.
 
-use crate::{lifecycle, state, Error, Layout, Result};
+use crate::lifecycle::{self, StopOptions};
+use crate::{state, Error, Layout, Result};
 
-/// Restart container `id`; `timeout` and `signal` are those of `stop`.
-pub fn restart(
-    layout: &Layout,
-    id: &str,
-    timeout: Option<i64>,
-    signal: Option<&str>,
-) -> Result<()> {
-    lifecycle::stop_with(layout, id, timeout, signal)?;
+/// Restart container `id`, stopping it as `stop` would.
+pub fn restart(layout: &Layout, id: &str, how: StopOptions) -> Result<()> {
+    lifecycle::stop(layout, id, how)?;
     if !lifecycle::prepare_start(layout, id)? {
         return Err(Error::Invalid(format!("container {id} did not stop")));
     }

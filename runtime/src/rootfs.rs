@@ -123,7 +123,8 @@ pub fn write_etc_files(dir: &Path, cfg: &ContainerConfig) -> Result<()> {
     let host_name = nix::unistd::gethostname()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_else(|_| "localhost".into());
-    let hostname = if cfg.network == Network::Host && cfg.hostname.is_empty() {
+    let hostname = if (cfg.network == Network::Host || cfg.host.uts_host) && cfg.hostname.is_empty()
+    {
         host_name
     } else {
         cfg.hostname.clone()
@@ -153,6 +154,39 @@ pub fn write_etc_files(dir: &Path, cfg: &ContainerConfig) -> Result<()> {
     };
     write(dir, "resolv.conf", &resolv)?;
     write(dir, "hostname", &format!("{hostname}\n"))
+}
+
+/// `--dns`, `--dns-search`, `--dns-option` replace the matching lines of
+/// the resolv.conf written for the network mode, as docker's do; the rest
+/// is kept.
+pub fn apply_dns_flags(dir: &Path, cfg: &ContainerConfig) -> Result<()> {
+    let h = &cfg.host;
+    if h.dns.is_empty() && h.dns_search.is_empty() && h.dns_options.is_empty() {
+        return Ok(());
+    }
+    let p = dir.join("resolv.conf");
+    let old = std::fs::read_to_string(&p).unwrap_or_default();
+    let mut out = String::new();
+    for line in old.lines() {
+        let key = line.split_whitespace().next().unwrap_or("");
+        let replaced = (key == "nameserver" && !h.dns.is_empty())
+            || ((key == "search" || key == "domain") && !h.dns_search.is_empty())
+            || (key == "options" && !h.dns_options.is_empty());
+        if !replaced {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if !h.dns_search.is_empty() && h.dns_search != ["."] {
+        out.push_str(&format!("search {}\n", h.dns_search.join(" ")));
+    }
+    for ns in &h.dns {
+        out.push_str(&format!("nameserver {ns}\n"));
+    }
+    if !h.dns_options.is_empty() {
+        out.push_str(&format!("options {}\n", h.dns_options.join(" ")));
+    }
+    write(dir, "resolv.conf", &out)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
@@ -243,11 +277,9 @@ mod tests {
     /// A rootfs with a chain of 41 symlinks `/l41` → ... → `/l0` → a canary
     /// directory outside it, by its host path.
     fn chained() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
-        let d = tempfile::tempdir().unwrap();
+        let d = skiff_core::testing::temp_tree(&[("rootfs/", ""), ("canary/", "")]);
         let root = d.path().join("rootfs");
         let canary = d.path().join("canary");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::create_dir_all(&canary).unwrap();
         symlink(&canary, root.join("l0")).unwrap();
         for i in 1..=41 {
             symlink(format!("/l{}", i - 1), root.join(format!("l{i}"))).unwrap();

@@ -143,6 +143,14 @@ pub fn drain(fd: i32) -> Vec<i32> {
 }
 
 /// Reap exited children; returns the status of `pid` if it was among them.
+/// Reap one exited child, any: its pid and wait status.
+pub fn reap_any() -> Option<(i32, i32)> {
+    let mut status = 0;
+    // SAFETY: waitpid with a valid status pointer.
+    let r = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    (r > 0).then_some((r, status))
+}
+
 pub fn reap(pid: i32) -> Option<i32> {
     let mut found = None;
     loop {

@@ -85,10 +85,10 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
         },
         "rlimits": rlimits,
         "noNewPrivileges": cfg.security.no_new_privileges,
-        "oomScoreAdj": 0,
+        "oomScoreAdj": cfg.host.oom_score_adj,
     });
 
-    let mut mounts = default_mounts(privileged);
+    let mut mounts = default_mounts(privileged, cfg.host.shm_size);
     let dir = inp.dir;
     // docker mounts these read-only with a read-only rootfs: `--read-only`
     // means nothing under / is writable but volumes and tmpfs mounts.
@@ -136,12 +136,14 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
     user.sort_by_key(|(depth, _)| *depth);
     mounts.extend(user.into_iter().map(|(_, v)| v));
 
-    let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "mount"}),
-        json!({"type": "cgroup"}),
-    ];
+    // `--pid host` / `--ipc host` share the host's: no namespace of its own.
+    let mut namespaces = vec![json!({"type": "mount"}), json!({"type": "cgroup"})];
+    if !cfg.host.pid_host {
+        namespaces.push(json!({"type": "pid"}));
+    }
+    if !cfg.host.ipc_host {
+        namespaces.push(json!({"type": "ipc"}));
+    }
     match cfg.network {
         Network::None => namespaces.push(json!({"type": "network"})),
         Network::Default => {}
@@ -156,7 +158,7 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
         Network::Host => {}
     }
     // UTS: private unless `--network host` asked for the host's identity.
-    if cfg.network != Network::Host || !cfg.hostname.is_empty() {
+    if !cfg.host.uts_host && (cfg.network != Network::Host || !cfg.hostname.is_empty()) {
         namespaces.push(json!({"type": "uts"}));
     }
 
@@ -165,6 +167,15 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
         "namespaces": namespaces,
         "resources": resources(cfg),
     });
+    if !cfg.host.sysctls.is_empty() {
+        let sysctl: serde_json::Map<String, Value> = cfg
+            .host
+            .sysctls
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        linux["sysctl"] = Value::Object(sysctl);
+    }
     if !privileged {
         linux["maskedPaths"] = json!(security::MASKED_PATHS);
         linux["readonlyPaths"] = json!(security::READONLY_PATHS);
@@ -172,7 +183,8 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
         linux["devices"] = json!(host_devices());
     }
 
-    let hostname = if cfg.network == Network::Host && cfg.hostname.is_empty() {
+    let hostname = if (cfg.network == Network::Host || cfg.host.uts_host) && cfg.hostname.is_empty()
+    {
         Value::Null
     } else {
         json!(cfg.hostname)
@@ -196,7 +208,9 @@ pub fn build(inp: &SpecInputs) -> Result<Value> {
     Ok(spec)
 }
 
-fn default_mounts(privileged: bool) -> Vec<Value> {
+fn default_mounts(privileged: bool, shm_size: i64) -> Vec<Value> {
+    // docker's 64 MiB /dev/shm unless `--shm-size` says otherwise.
+    let shm_size = if shm_size > 0 { shm_size } else { 64 << 20 };
     let sys_opts: Vec<&str> = if privileged {
         vec!["nosuid", "noexec", "nodev"]
     } else {
@@ -222,9 +236,8 @@ fn default_mounts(privileged: bool) -> Vec<Value> {
                "options": cgroup_opts}),
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                "options": ["nosuid", "noexec", "nodev"]}),
-        // docker's 64 MiB /dev/shm.
         json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-               "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"]}),
+               "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={shm_size}")]}),
     ]
 }
 

@@ -55,6 +55,17 @@ pub struct State {
     /// as unexpected.
     #[serde(default)]
     pub stopping: bool,
+    /// `stop` or `kill` ended the container: its restart policy no longer
+    /// applies (docker's "manually stopped"). Cleared by the user's next
+    /// `start` (not by the monitor's restarts).
+    #[serde(default)]
+    pub stopped_by_user: bool,
+    /// The monitor (`monitor_pid`) is waiting out the restart back-off.
+    #[serde(default)]
+    pub restarting: bool,
+    /// The health check's state, when the container has one.
+    #[serde(default)]
+    pub health: Option<crate::health::Health>,
 }
 
 /// A container as stored: its config and its current state.
@@ -74,6 +85,11 @@ impl Record {
             && process_alive(self.state.monitor_pid)
     }
 
+    /// Between two runs under a restart policy, while its monitor waits.
+    pub fn is_restarting(&self) -> bool {
+        self.state.restarting && process_alive(self.state.monitor_pid)
+    }
+
     /// docker's status word for `ps` and `inspect`.
     pub fn status_word(&self) -> &'static str {
         if self.is_running() {
@@ -82,6 +98,8 @@ impl Record {
             } else {
                 "running"
             }
+        } else if self.is_restarting() {
+            "restarting"
         } else if self.state.status == Status::Created {
             "created"
         } else if self.state.status == Status::Removing {
@@ -109,7 +127,7 @@ pub fn load_config(dir: &Path) -> Result<ContainerConfig> {
 
 pub fn save_config(dir: &Path, cfg: &ContainerConfig, durable: bool) -> Result<()> {
     let data = serde_json::to_vec_pretty(cfg).map_err(|e| Error::Runtime(e.to_string()))?;
-    write(&dir.join("container.json"), &data, durable)
+    write_private(&dir.join("container.json"), &data, durable)
 }
 
 pub fn load_state(dir: &Path) -> Result<State> {
@@ -124,7 +142,7 @@ pub fn load_state(dir: &Path) -> Result<State> {
 
 pub fn save_state(dir: &Path, st: &State, durable: bool) -> Result<()> {
     let data = serde_json::to_vec(st).map_err(|e| Error::Runtime(e.to_string()))?;
-    write(&dir.join("state.json"), &data, durable)
+    write_private(&dir.join("state.json"), &data, durable)
 }
 
 /// Take the container's exclusive lock (`<dir>/lock`), held by whoever
@@ -133,10 +151,10 @@ pub fn lock(dir: &Path) -> Result<LockGuard> {
     Ok(lock_file(&dir.join("lock"), LockKind::Exclusive)?)
 }
 
-/// Atomic replace, readable by root only (container.json holds `-e`
-/// values); `durable` adds the fsyncs, which `--rm` containers skip
-/// because their state dies with the process anyway.
-fn write(path: &Path, data: &[u8], durable: bool) -> Result<()> {
+/// Atomic replace, readable by root only (container.json and the OCI spec
+/// hold `-e` values); `durable` adds the fsyncs, which `--rm` containers
+/// skip because their state dies with the process anyway.
+pub(crate) fn write_private(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     let durability = if durable {
         Durability::Durable
     } else {

@@ -173,19 +173,16 @@ mod tests {
     use super::*;
 
     fn rootfs() -> tempfile::TempDir {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir(d.path().join("etc")).unwrap();
-        std::fs::write(
-            d.path().join("etc/passwd"),
-            "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:u:/home/user:/bin/sh\nnobody:x:65534:65534:n:/nonexistent:/bin/false\n",
-        )
-        .unwrap();
-        std::fs::write(
-            d.path().join("etc/group"),
-            "root:x:0:\nwheel:x:10:root,user\nuser:x:1000:\naudio:x:29:user\nnogroup:x:65534:\n",
-        )
-        .unwrap();
-        d
+        skiff_core::testing::temp_tree(&[
+            (
+                "etc/passwd",
+                "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:u:/home/user:/bin/sh\nnobody:x:65534:65534:n:/nonexistent:/bin/false\n",
+            ),
+            (
+                "etc/group",
+                "root:x:0:\nwheel:x:10:root,user\nuser:x:1000:\naudio:x:29:user\nnogroup:x:65534:\n",
+            ),
+        ])
     }
 
     #[test]

@@ -55,12 +55,7 @@ pub fn ensure(
         anonymous,
     };
     let json = serde_json::to_vec_pretty(&v).map_err(|e| Error::Runtime(e.to_string()))?;
-    skiff_core::atomic::atomic_write_mode(
-        &meta,
-        &json,
-        0o600,
-        skiff_core::atomic::Durability::Durable,
-    )?;
+    crate::state::write_private(&meta, &json, true)?;
     Ok(true)
 }
 

@@ -43,20 +43,25 @@ pub enum Error {
 /// matcher, clean the path, and check the path plus the one ancestor at the
 /// pattern's depth. `.` never matches.
 pub fn matches(file: &str, patterns: &[&str]) -> Result<bool, Error> {
-    let pm = PatternMatcher::new(patterns)?;
-    let file = clean_path(file);
-    if file == "." {
-        return Ok(false);
-    }
-    pm.matches(&file)
+    package_level(file, patterns, PatternMatcher::matches)
 }
 
 /// Package-level `MatchesOrParentMatches`.
 pub fn matches_or_parent_matches(file: &str, patterns: &[&str]) -> Result<bool, Error> {
+    package_level(file, patterns, PatternMatcher::matches_or_parent_matches)
+}
+
+/// What both package-level functions do around `check`: build the matcher,
+/// clean the path; `.` never matches.
+fn package_level(
+    file: &str,
+    patterns: &[&str],
+    check: fn(&PatternMatcher, &str) -> Result<bool, Error>,
+) -> Result<bool, Error> {
     let pm = PatternMatcher::new(patterns)?;
     let file = clean_path(file);
     if file == "." {
         return Ok(false);
     }
-    pm.matches_or_parent_matches(&file)
+    check(&pm, &file)
 }

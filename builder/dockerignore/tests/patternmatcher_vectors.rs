@@ -11,12 +11,13 @@ fn data() -> PathBuf {
     p
 }
 
-/// Rows of a TSV file as maps from header to field.
-fn rows(name: &str) -> Vec<std::collections::HashMap<String, String>> {
+/// Rows of a TSV file as maps from header to field. The table must hold
+/// `count` rows: a truncated table must not pass by testing less.
+fn rows(name: &str, count: usize) -> Vec<std::collections::HashMap<String, String>> {
     let text = std::fs::read_to_string(data().join(name)).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    lines
+    let rows = lines
         .filter(|l| !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
@@ -26,7 +27,9 @@ fn rows(name: &str) -> Vec<std::collections::HashMap<String, String>> {
                 .map(|(i, h)| (h.to_string(), f.get(i).unwrap_or(&"").to_string()))
                 .collect()
         })
-        .collect()
+        .collect::<Vec<_>>();
+    assert_eq!(rows.len(), count, "{name}");
+    rows
 }
 
 /// Walk the path's ancestors the way a tree walker would, feeding each
@@ -96,8 +99,7 @@ fn check_row(patterns: &[String], path: &str, expected: &str, api: &str, id: &st
 
 #[test]
 fn single_pattern_rows() {
-    let rows = rows("patterns.tsv");
-    assert_eq!(rows.len(), 128);
+    let rows = rows("patterns.tsv", 128);
     for r in &rows {
         check_row(
             &[r["pattern"].clone()],
@@ -109,20 +111,23 @@ fn single_pattern_rows() {
     }
 }
 
+/// A row's `patterns_json` column: the patterns as a JSON array.
+fn json_patterns(row: &std::collections::HashMap<String, String>) -> Vec<String> {
+    serde_json::from_str(&row["patterns_json"]).unwrap()
+}
+
 #[test]
 fn multi_pattern_rows() {
-    let rows = rows("patterns-multi.tsv");
-    assert_eq!(rows.len(), 10);
+    let rows = rows("patterns-multi.tsv", 10);
     for r in &rows {
-        let patterns: Vec<String> = serde_json::from_str(&r["patterns_json"]).unwrap();
+        let patterns = json_patterns(r);
         check_row(&patterns, &r["path"], &r["expected"], &r["api"], &r["id"]);
     }
 }
 
 #[test]
 fn compile_types_and_regexps() {
-    let rows = rows("compile.tsv");
-    assert_eq!(rows.len(), 21);
+    let rows = rows("compile.tsv", 21);
     for r in &rows {
         let pm = PatternMatcher::new(&[r["pattern"].as_str()]).unwrap();
         let p = &pm.patterns()[0];
@@ -141,10 +146,9 @@ fn compile_types_and_regexps() {
 
 #[test]
 fn new_cleaning_and_validation() {
-    let rows = rows("new.tsv");
-    assert_eq!(rows.len(), 7);
+    let rows = rows("new.tsv", 7);
     for r in &rows {
-        let patterns: Vec<String> = serde_json::from_str(&r["patterns_json"]).unwrap();
+        let patterns = json_patterns(r);
         let pm = PatternMatcher::new(&patterns);
         if r["new_result"] == "error" {
             assert!(pm.is_err(), "{}", r["source_test"]);

@@ -384,20 +384,20 @@ impl HashCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skiff_core::testing::temp_tree;
 
     #[test]
     fn ignores_and_caches() {
-        let d = tempfile::tempdir().unwrap();
+        let d = temp_tree(&[
+            ("ctx/Dockerfile", "FROM scratch\n"),
+            ("ctx/.dockerignore", "secret\n*.log\n"),
+            ("ctx/a.txt", "a"),
+            ("ctx/x.log", "x"),
+            ("ctx/sub/b", "b"),
+            ("ctx/secret/key", "k"),
+        ]);
         let c = d.path().join("ctx");
         let cache = d.path().join("cache");
-        fs::create_dir_all(c.join("sub")).unwrap();
-        fs::create_dir_all(c.join("secret")).unwrap();
-        fs::write(c.join("Dockerfile"), "FROM scratch\n").unwrap();
-        fs::write(c.join(".dockerignore"), "secret\n*.log\n").unwrap();
-        fs::write(c.join("a.txt"), "a").unwrap();
-        fs::write(c.join("x.log"), "x").unwrap();
-        fs::write(c.join("sub/b"), "b").unwrap();
-        fs::write(c.join("secret/key"), "k").unwrap();
         let spec = ContextSpec {
             context: c.display().to_string(),
             file: None,

@@ -383,6 +383,7 @@ pub fn read_small(tree: &dyn Tree, path: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skiff_core::testing::{escape_tree, temp_tree};
     use std::os::unix::fs::symlink;
 
     #[test]
@@ -394,16 +395,14 @@ mod tests {
 
     #[test]
     fn merged_layers_and_symlinks() {
-        let d = tempfile::tempdir().unwrap();
+        let d = temp_tree(&[
+            ("base/etc/passwd", "root:x:0:0::/root:/bin/sh\n"),
+            ("base/data/old", "1"),
+            ("top/data/new", "2"),
+        ]);
         let base = d.path().join("base");
         let top = d.path().join("top");
-        fs::create_dir_all(base.join("etc")).unwrap();
-        fs::create_dir_all(base.join("data")).unwrap();
-        fs::write(base.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
-        fs::write(base.join("data/old"), "1").unwrap();
         symlink("/data", base.join("link")).unwrap();
-        fs::create_dir_all(top.join("data")).unwrap();
-        fs::write(top.join("data/new"), "2").unwrap();
         let t = LayerTree::new(&[base.clone(), top.clone()]);
         assert_eq!(t.children("data"), vec!["new", "old"]);
         assert_eq!(t.resolve("/link/new", true).unwrap(), "data/new");
@@ -420,13 +419,7 @@ mod tests {
     // inside it: an absolute target never reaches the host's file.
     #[test]
     fn dir_tree_symlinks_stay_inside() {
-        let d = tempfile::tempdir().unwrap();
-        let root = d.path().join("ctx");
-        let outside = d.path().join("outside");
-        fs::create_dir_all(&root).unwrap();
-        fs::create_dir_all(&outside).unwrap();
-        fs::write(outside.join("secret"), "host").unwrap();
-        symlink(&outside, root.join("link")).unwrap();
+        let (_d, root, _) = escape_tree("link");
         symlink("../../outside", root.join("rel")).unwrap();
         let t = DirTree::new(&root).unwrap();
         assert!(t.node("link/secret").is_none());

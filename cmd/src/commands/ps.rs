@@ -135,9 +135,23 @@ fn row(r: &Record, no_trunc: bool) -> Value {
         .unwrap_or_default();
     let ago = |t: &str| since_rfc3339(t).unwrap_or_else(|| "Less than a second".into());
     let status = match r.status_word() {
-        "running" => format!("Up {}", ago(&r.state.started_at)),
+        "running" => format!(
+            "Up {}{}",
+            ago(&r.state.started_at),
+            match r.state.health.as_ref().map(|h| h.status.as_str()) {
+                Some("starting") => " (health: starting)",
+                Some("healthy") => " (healthy)",
+                Some("unhealthy") => " (unhealthy)",
+                _ => "",
+            }
+        ),
         "paused" => format!("Up {} (Paused)", ago(&r.state.started_at)),
         "created" => "Created".to_string(),
+        "restarting" => format!(
+            "Restarting ({}) {} ago",
+            r.state.exit_code,
+            ago(&r.state.finished_at)
+        ),
         "exited" => format!(
             "Exited ({}) {} ago",
             r.state.exit_code,

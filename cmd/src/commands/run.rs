@@ -137,6 +137,8 @@ pub struct Options {
     #[arg(short = 'q', long)]
     pub quiet: bool,
     #[command(flatten)]
+    pub host: super::run_host::HostFlags,
+    #[command(flatten)]
     pub image_and_command: TargetAndCommand<Image>,
 }
 
@@ -236,12 +238,19 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
 pub fn create_container(
     g: &Globals,
     layout: &Layout,
-    flags: Options,
+    mut flags: Options,
     detach: bool,
 ) -> anyhow::Result<skiff_runtime::ContainerConfig> {
     let quiet = flags.quiet;
+    flags.host.check()?;
+    flags.host.check_cidfile()?;
+    let host = std::mem::take(&mut flags.host);
     let (image, mut opts) = run_options(flags)?;
     opts.detach = detach;
+    opts.host = host.options();
+    let mut labels = host.file_labels()?;
+    labels.append(&mut opts.labels);
+    opts.labels = labels;
     let warn = &mut |w: &str| crate::exit::warn(&format!("WARNING: {w}"));
     // The runtime decides when to pull (docker's --pull rules, beside its
     // image lookup); the registry client is the CLI's, so it comes in as
@@ -249,7 +258,9 @@ pub fn create_container(
     let fetch = &mut |req: PullRequest<'_>| {
         auto_pull(g, req, quiet).map_err(|e| skiff_runtime::Error::Invalid(format!("{e:#}")))
     };
-    container::create(layout, &image, opts, warn, fetch).map_err(runtime_failure)
+    let cfg = container::create(layout, &image, opts, warn, fetch).map_err(runtime_failure)?;
+    host.write_cidfile(&cfg.id)?;
+    Ok(cfg)
 }
 
 /// docker run's pull: "Unable to find image 'X' locally" when it is
@@ -332,6 +343,7 @@ fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
             publish_all: a.publish_all,
             aliases: a.network_alias,
         },
+        host: Default::default(),
     };
     Ok((image, opts))
 }

@@ -2,7 +2,7 @@
 //! `skiff restart`: the same stop, then a detached start.
 
 use clap::Args as ClapArgs;
-use skiff_runtime::lifecycle;
+use skiff_runtime::lifecycle::{self, StopOptions};
 
 use super::each::{each_container, name, Containers, Order, StopArgs};
 use crate::globals::Globals;
@@ -38,11 +38,14 @@ fn stop_then(g: &Globals, a: Args, start_again: bool) -> anyhow::Result<i32> {
         &a.containers,
         order,
         |layout, id| {
-            let (time, signal) = (a.stop.time, a.stop.signal.as_deref());
+            let how = StopOptions {
+                timeout: a.stop.time,
+                signal: a.stop.signal.as_deref(),
+            };
             if start_again {
-                skiff_runtime::restart::restart(layout, id, time, signal)
+                skiff_runtime::restart::restart(layout, id, how)
             } else {
-                lifecycle::stop_with(layout, id, time, signal)
+                lifecycle::stop(layout, id, how)
             }
         },
         name,

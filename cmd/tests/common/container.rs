@@ -4,13 +4,13 @@
 use std::path::Path;
 use std::process::Output;
 
-use super::{assert_success, ground, stdout, Store};
+use super::{assert_success, stderr, stdout, text, Store};
 
 /// The image args for busybox, imported into `store` on first use.
 pub fn busybox(store: &Store) -> Vec<String> {
     let marker = store.root().join(".busybox-imported");
     if !marker.exists() {
-        store.ok(&["import", &ground("SKIFF_TEST_BUSYBOX_TAR"), "busybox"]);
+        store.import_busybox(&[], "busybox");
         std::fs::write(&marker, "").unwrap();
     }
     vec!["busybox".into()]
@@ -61,7 +61,24 @@ pub fn assert_no_leftovers(store: &Store, id: &str) {
     );
 }
 
-/// A full container id as `run -d` and `create` print it: 64 hex digits.
-pub fn is_full_id(s: &str) -> bool {
-    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
+/// `create` or `run -d`: it succeeded and printed a full container id (64
+/// hex digits) alone on stdout. Returns the id.
+pub fn created_id(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(0), "{}", text(out));
+    let id = stdout(out).trim().to_string();
+    let full = id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit());
+    assert!(full, "not a full container id: {}", text(out));
+    id
+}
+
+/// [`created_id`] for an image the store lacked: stderr also says that it
+/// pulls.
+pub fn created_after_pull(out: &Output) -> String {
+    let id = created_id(out);
+    assert!(
+        stderr(out).contains("Unable to find image"),
+        "{}",
+        text(out)
+    );
+    id
 }

@@ -17,6 +17,7 @@ pub mod tar;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A fresh, empty skiff store that is removed when dropped.
 pub struct Store {
@@ -58,6 +59,41 @@ impl Store {
     /// Run skiff with ARGS and return the whole output, success or not.
     pub fn run(&self, args: &[&str]) -> Output {
         self.skiff().args(args).output().unwrap()
+    }
+
+    /// `skiff import FLAGS <the test ground's busybox tar> NAME`; returns
+    /// the image ID.
+    pub fn import_busybox(&self, flags: &[&str], name: &str) -> String {
+        let tar = ground("SKIFF_TEST_BUSYBOX_TAR");
+        let args = [&["import"][..], flags, &[tar.as_str(), name]].concat();
+        self.ok(&args).trim().to_string()
+    }
+
+    /// Run skiff, killing it after `limit` (a hang is a failure, not a
+    /// stuck test run); returns the output and how long it took.
+    pub fn run_within(&self, args: &[&str], limit: Duration) -> (Output, Duration) {
+        let t = Instant::now();
+        let mut child = self
+            .skiff()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        while child.try_wait().unwrap().is_none() {
+            if t.elapsed() > limit {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "skiff {args:?} still running after {limit:?}; stderr:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let elapsed = t.elapsed();
+        (child.wait_with_output().unwrap(), elapsed)
     }
 
     /// Start `n` skiff processes at once, the i-th with `args(i)`, and

@@ -173,12 +173,12 @@ fn auths(config: &mut Map<String, Value>) -> &mut Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skiff_core::testing::temp_path;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn store_and_erase_keep_other_keys() {
-        let d = tempfile::tempdir().unwrap();
-        let path = d.path().join("sub/config.json");
+        let (_dir, path) = temp_path("sub/config.json");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(
             &path,

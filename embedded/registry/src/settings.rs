@@ -140,8 +140,7 @@ mod tests {
 
     #[test]
     fn config_file_errors_name_the_line() {
-        let d = tempfile::tempdir().unwrap();
-        let f = d.path().join("config.json");
+        let (_dir, f) = skiff_core::testing::temp_path("config.json");
         assert!(Settings::load_from(&f)
             .unwrap()
             .insecure_registries

@@ -170,12 +170,12 @@ impl Read for FollowReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skiff_core::testing::temp_path;
 
     #[test]
     fn follow_reader_waits_for_the_writer() {
         use std::io::Write;
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("blob");
+        let (_dir, p) = temp_path("blob");
         let mut w = std::fs::File::create(&p).unwrap();
         let written = Arc::new(Written::default());
         let mut r = FollowReader::new(std::fs::File::open(&p).unwrap(), written.clone());
@@ -194,8 +194,7 @@ mod tests {
 
     #[test]
     fn follow_reader_reports_failure() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("blob");
+        let (_dir, p) = temp_path("blob");
         std::fs::write(&p, b"abc").unwrap();
         let written = Arc::new(Written::default());
         written.advance(3);
@@ -208,8 +207,7 @@ mod tests {
     #[test]
     fn file_stream_chunks() {
         use futures_util::StreamExt;
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("blob");
+        let (_dir, p) = temp_path("blob");
         std::fs::write(&p, vec![7u8; PUSH_CHUNK + 10]).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()

@@ -3,7 +3,8 @@
 //! This is moby's `seccomp.Seccomp` type: the OCI `linux.seccomp` fields plus
 //! docker's extensions (`archMap`, per-rule `includes`/`excludes`, `name`,
 //! `comment`). An OCI runtime-spec `linux.seccomp` object is a valid profile
-//! too. Unknown fields are ignored, as Go's `encoding/json` does.
+//! too. Unknown fields are ignored, as Go's `encoding/json` does, and a
+//! missing `Option` field is `None` (serde's rule, no attribute needed).
 
 use serde::Deserialize;
 
@@ -19,7 +20,6 @@ pub const DOCKER_DEFAULT_JSON: &str = include_str!("../profiles/docker-default.j
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     pub default_action: Action,
-    #[serde(default)]
     pub default_errno_ret: Option<u32>,
     /// Explicit list of libseccomp arch names (`SCMP_ARCH_X86_64`...).
     /// docker refuses a profile with both this and `archMap`.
@@ -31,7 +31,6 @@ pub struct Profile {
     /// seccomp(2) filter flags by name (`SECCOMP_FILTER_FLAG_LOG`...).
     #[serde(default, deserialize_with = "null_as_empty")]
     pub flags: Vec<String>,
-    #[serde(default)]
     pub listener_path: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub syscalls: Vec<SyscallRule>,
@@ -52,18 +51,13 @@ pub struct SyscallRule {
     #[serde(default, deserialize_with = "null_as_empty")]
     pub names: Vec<String>,
     /// Legacy single-name form; docker refuses it together with `names`.
-    #[serde(default)]
     pub name: Option<String>,
     pub action: Action,
-    #[serde(default)]
     pub errno_ret: Option<u32>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub args: Vec<ArgRule>,
-    #[serde(default)]
     pub comment: Option<String>,
-    #[serde(default)]
     pub includes: Option<Filter>,
-    #[serde(default)]
     pub excludes: Option<Filter>,
 }
 
@@ -78,7 +72,6 @@ pub struct Filter {
     #[serde(default, deserialize_with = "null_as_empty")]
     pub arches: Vec<String>,
     /// `"4.8"`: matched against the running kernel.
-    #[serde(default)]
     pub min_kernel: Option<String>,
 }
 

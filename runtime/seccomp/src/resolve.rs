@@ -51,22 +51,10 @@ fn normalize_cap(cap: &str) -> String {
 }
 
 pub(crate) fn resolve(profile: &Profile, opts: &CompileOptions<'_>) -> Result<Resolved, Error> {
-    let caps: Vec<String> = opts.capabilities.iter().map(|c| normalize_cap(c)).collect();
-    let has_cap = |c: &String| caps.contains(&normalize_cap(c));
-    let go_arch = opts.arch.go_name();
-    // Looked up only if a rule has minKernel: uname may be unavailable in tests.
-    let mut kernel = opts.kernel;
-    let mut kernel_at_least = |min: &str, field: &str| -> Result<bool, Error> {
-        let min = KernelVersion::parse(min).map_err(|m| Error::invalid(field, m))?;
-        let k = match kernel {
-            Some(k) => k,
-            None => {
-                let k = KernelVersion::running().map_err(|m| Error::invalid(field, m))?;
-                kernel = Some(k);
-                k
-            }
-        };
-        Ok(k >= min)
+    let mut host = Host {
+        caps: opts.capabilities.iter().map(|c| normalize_cap(c)).collect(),
+        go_arch: opts.arch.go_name(),
+        kernel: opts.kernel,
     };
 
     let default_ret = profile
@@ -78,16 +66,12 @@ pub(crate) fn resolve(profile: &Profile, opts: &CompileOptions<'_>) -> Result<Re
     for (i, rule) in profile.syscalls.iter().enumerate() {
         let field = |f: &str| format!("syscalls[{i}].{f}");
         if let Some(ex) = &rule.excludes {
-            if excluded(ex, go_arch, &has_cap, |m| {
-                kernel_at_least(m, &field("excludes.minKernel"))
-            })? {
+            if host.excluded(ex, &field("excludes.minKernel"))? {
                 continue;
             }
         }
         if let Some(inc) = &rule.includes {
-            if !included(inc, go_arch, &has_cap, |m| {
-                kernel_at_least(m, &field("includes.minKernel"))
-            })? {
+            if !host.included(inc, &field("includes.minKernel"))? {
                 continue;
             }
         }
@@ -147,36 +131,57 @@ fn unsupported_notify(field: &str) -> Error {
     )
 }
 
-fn excluded(
-    f: &Filter,
-    go_arch: &str,
-    has_cap: &impl Fn(&String) -> bool,
-    mut kernel_at_least: impl FnMut(&str) -> Result<bool, Error>,
-) -> Result<bool, Error> {
-    if f.arches.iter().any(|a| a == go_arch) || f.caps.iter().any(has_cap) {
-        return Ok(true);
-    }
-    match &f.min_kernel {
-        Some(m) => kernel_at_least(m),
-        None => Ok(false),
-    }
+/// What a rule's `includes` / `excludes` test: the container's
+/// capabilities (normalized), the native arch and the running kernel.
+struct Host {
+    caps: Vec<String>,
+    go_arch: &'static str,
+    /// Looked up only if a rule has minKernel: uname may be unavailable in
+    /// tests.
+    kernel: Option<KernelVersion>,
 }
 
-fn included(
-    f: &Filter,
-    go_arch: &str,
-    has_cap: &impl Fn(&String) -> bool,
-    mut kernel_at_least: impl FnMut(&str) -> Result<bool, Error>,
-) -> Result<bool, Error> {
-    if !f.arches.is_empty() && !f.arches.iter().any(|a| a == go_arch) {
-        return Ok(false);
+impl Host {
+    fn has_cap(&self, cap: &str) -> bool {
+        self.caps.contains(&normalize_cap(cap))
     }
-    if !f.caps.iter().all(has_cap) {
-        return Ok(false);
+
+    /// `excludes`: any listed arch or cap, or a kernel at least minKernel.
+    fn excluded(&mut self, f: &Filter, field: &str) -> Result<bool, Error> {
+        if f.arches.iter().any(|a| a == self.go_arch) || f.caps.iter().any(|c| self.has_cap(c)) {
+            return Ok(true);
+        }
+        self.min_kernel(f, field, false)
     }
-    match &f.min_kernel {
-        Some(m) => kernel_at_least(m),
-        None => Ok(true),
+
+    /// `includes`: the arch listed (if any are), every cap held, and a
+    /// kernel at least minKernel.
+    fn included(&mut self, f: &Filter, field: &str) -> Result<bool, Error> {
+        if !f.arches.is_empty() && !f.arches.iter().any(|a| a == self.go_arch) {
+            return Ok(false);
+        }
+        if !f.caps.iter().all(|c| self.has_cap(c)) {
+            return Ok(false);
+        }
+        self.min_kernel(f, field, true)
+    }
+
+    /// The filter's minKernel against the running kernel; `unset` when it
+    /// names none.
+    fn min_kernel(&mut self, f: &Filter, field: &str, unset: bool) -> Result<bool, Error> {
+        let Some(min) = &f.min_kernel else {
+            return Ok(unset);
+        };
+        let min = KernelVersion::parse(min).map_err(|m| Error::invalid(field, m))?;
+        let running = match self.kernel {
+            Some(k) => k,
+            None => {
+                let k = KernelVersion::running().map_err(|m| Error::invalid(field, m))?;
+                self.kernel = Some(k);
+                k
+            }
+        };
+        Ok(running >= min)
     }
 }
 

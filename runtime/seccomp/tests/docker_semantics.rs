@@ -2,6 +2,8 @@
 //! docker's does (checked through the BPF interpreter, so it runs for ARM
 //! programs on an x86_64 host).
 
+mod common;
+
 use skiff_seccomp::action::{RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS};
 use skiff_seccomp::arch::{AUDIT_ARCH_ARM, AUDIT_ARCH_X86_64};
 use skiff_seccomp::{Abi, Arch, CompileOptions, KernelVersion, Profile, Program, SeccompData};
@@ -191,14 +193,7 @@ fn other_abis_are_killed_and_x32_cannot_bypass() {
 
     // A deny-list profile that covers only x86_64: x32 and i386 syscalls
     // must not get the default ALLOW.
-    let deny = Profile::from_json(
-        br#"{"defaultAction": "SCMP_ACT_ALLOW",
-             "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
-    )
-    .unwrap();
-    let p = deny
-        .compile(&CompileOptions::new(Arch::X86_64, &[]))
-        .unwrap();
+    let p = common::x86_64_all_but_mount();
     assert_eq!(p.abis(), &[Abi::X86_64]);
     assert_eq!(raw(&p, AUDIT_ARCH_X86_64, 165), EPERM);
     assert_eq!(raw(&p, AUDIT_ARCH_X86_64, 39), RET_ALLOW);
@@ -273,13 +268,7 @@ fn syscalls_newer_than_the_profile_get_enosys_as_under_runc() {
     assert_eq!(raw(&p, Abi::Arm, 600), EPERM);
     assert_eq!(raw(&p, Abi::Arm, 0xf_0006), ENOSYS);
     // Not for permissive defaults (runc skips its stub then).
-    let allow = Profile::from_json(
-        br#"{"defaultAction": "SCMP_ACT_ALLOW",
-             "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
-    )
-    .unwrap()
-    .compile(&CompileOptions::new(Arch::X86_64, &[]))
-    .unwrap();
+    let allow = common::x86_64_all_but_mount();
     assert_eq!(raw(&allow, Abi::X86_64, 600), RET_ALLOW);
 }
 

@@ -3,6 +3,8 @@
 //! through the interpreter in the other tests).
 #![cfg(target_arch = "x86_64")]
 
+mod common;
+
 use skiff_seccomp::{
     install, set_no_new_privs, Arch, CompileOptions, KernelVersion, Profile, Program,
 };
@@ -388,13 +390,7 @@ fn abis_a_profile_does_not_cover_are_killed() {
         "this kernel runs no i386 syscalls (CONFIG_IA32_EMULATION)"
     );
     // A deny-list for x86_64 only: other ABIs must not inherit its ALLOW.
-    let program = Profile::from_json(
-        br#"{"defaultAction": "SCMP_ACT_ALLOW",
-             "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}]}"#,
-    )
-    .unwrap()
-    .compile(&CompileOptions::new(Arch::X86_64, &[]))
-    .unwrap();
+    let program = common::x86_64_all_but_mount();
     let i386 = in_child(|r| unsafe {
         if install(&program).is_ok() {
             r.sys(libc::syscall(libc::SYS_getpid).min(1));

@@ -5,6 +5,8 @@
 //! `resources.rs`, `network.rs`), what is refused, what happens to a
 //! container whose runtime process cannot be started.
 
+mod health;
+mod host;
 mod image;
 mod mounts;
 mod network;
@@ -17,8 +19,8 @@ use skiff_network::NetContext;
 pub use image::RunImage;
 use image::{list, text};
 pub use options::{
-    ExecOptions, Fetch, ImageSource, MountOptions, NetworkOptions, Platform, ProcessOptions, Pull,
-    PullRequest, ResourceOptions, RunOptions, SecurityOptions,
+    ExecOptions, Fetch, HealthOptions, HostOptions, ImageSource, MountOptions, NetworkOptions,
+    Platform, ProcessOptions, Pull, PullRequest, ResourceOptions, RunOptions, SecurityOptions,
 };
 
 use crate::config::{ContainerConfig, Seccomp, Security};
@@ -132,6 +134,8 @@ fn build(
         Some(None) => (o.hostname.clone().unwrap_or_default(), String::new()),
         None => (String::new(), String::new()),
     };
+    let host = host::resolve(&o.host, o.auto_remove, net.network, o.hostname.is_some())?;
+    let healthcheck = health::resolve(&o.host.health, health::of_image(store, &image).as_ref())?;
     let exposed = list(image.config.exposed_ports());
     network::publish_exposed(&ctx, &mut net, o.network.publish_all, &exposed)?;
     let cfg = ContainerConfig {
@@ -166,6 +170,8 @@ fn build(
         network_name: net.name,
         network_aliases: o.network.aliases,
         ports: net.ports,
+        host,
+        healthcheck,
         ..Default::default()
     };
     Ok((cfg, image.pins))

@@ -156,6 +156,41 @@ pub struct MountOptions {
     pub read_only: bool,
 }
 
+/// docker's HostConfig flags that are neither resources nor mounts:
+/// `--restart`, `--log-driver`, `--log-opt`, `--dns`, `--dns-search`,
+/// `--dns-option`, `--sysctl`, `--shm-size`, `--oom-score-adj`, `--pid`,
+/// `--ipc`, `--uts`.
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    pub restart: Option<String>,
+    pub log_driver: Option<String>,
+    pub log_opts: Vec<String>,
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    pub sysctls: Vec<String>,
+    pub shm_size: Option<String>,
+    pub oom_score_adj: Option<i32>,
+    pub pid: Option<String>,
+    pub ipc: Option<String>,
+    pub uts: Option<String>,
+    pub health: HealthOptions,
+}
+
+/// `--health-cmd`, `--health-interval`, `--health-timeout`,
+/// `--health-start-period`, `--health-start-interval` (Go durations),
+/// `--health-retries`, `--no-healthcheck`.
+#[derive(Debug, Clone, Default)]
+pub struct HealthOptions {
+    pub cmd: Option<String>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub start_period: Option<String>,
+    pub start_interval: Option<String>,
+    pub retries: Option<i64>,
+    pub disable: bool,
+}
+
 /// Everything `docker run` takes besides the global options and the image.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -184,6 +219,7 @@ pub struct RunOptions {
     pub resources: ResourceOptions,
     pub security: SecurityOptions,
     pub network: NetworkOptions,
+    pub host: HostOptions,
 }
 
 /// Everything `docker exec` takes (and, resolved, what the CLI hands the

@@ -273,76 +273,79 @@ impl ShellWord<'_> {
         Ok((result, words.finish()))
     }
 
-    fn process_single_quote(&mut self) -> Result<String, LexError> {
-        let mut result = String::new();
+    /// Takes the quote at the cursor (opening or closing); it stays in the
+    /// word only when quotes are kept raw.
+    fn take_quote(&mut self, result: &mut String) {
         let q = self.next();
         if self.lex.raw_quotes {
             result.extend(q);
         }
+    }
+
+    /// A quoted span: the quote framing (kept only with raw quotes; an
+    /// error when never closed) around what `piece` reads, one piece a call.
+    fn quoted(
+        &mut self,
+        quote: char,
+        name: &str,
+        piece: fn(&mut Self, &mut String) -> Result<(), LexError>,
+    ) -> Result<String, LexError> {
+        let mut result = String::new();
+        self.take_quote(&mut result);
         loop {
-            match self.next() {
+            match self.peek() {
                 None => {
-                    return err(
-                        "unexpected end of statement while looking for matching single-quote",
-                    )
+                    return err(format!(
+                        "unexpected end of statement while looking for matching {name}"
+                    ))
                 }
-                Some('\'') => {
-                    if self.lex.raw_quotes {
-                        result.push('\'');
-                    }
+                Some(c) if c == quote => {
+                    self.take_quote(&mut result);
                     return Ok(result);
                 }
-                Some(c) => result.push(c),
+                Some(_) => piece(self, &mut result)?,
             }
         }
     }
 
+    fn process_single_quote(&mut self) -> Result<String, LexError> {
+        // Nothing is special inside single quotes.
+        self.quoted('\'', "single-quote", |lexer, result| {
+            result.extend(lexer.next());
+            Ok(())
+        })
+    }
+
     fn process_double_quote(&mut self) -> Result<String, LexError> {
-        let mut result = String::new();
-        let q = self.next();
-        if self.lex.raw_quotes {
-            result.extend(q);
+        self.quoted('"', "double-quote", Self::double_quoted_piece)
+    }
+
+    /// One piece inside double quotes: a `$` expansion, or a character.
+    fn double_quoted_piece(&mut self, result: &mut String) -> Result<(), LexError> {
+        if self.peek() == Some('$') {
+            let v = self.process_dollar()?;
+            result.push_str(&v);
+            return Ok(());
         }
-        loop {
+        let mut ch = self.next().unwrap_or_default();
+        if ch == self.lex.escape {
+            if self.raw_escapes {
+                result.push(ch);
+            }
             match self.peek() {
-                None => {
-                    return err(
-                        "unexpected end of statement while looking for matching double-quote",
-                    )
-                }
-                Some('"') => {
+                // An escape token right before the end is dropped.
+                None => return Ok(()),
+                // Inside double quotes only ", $ and the escape token
+                // itself can be escaped.
+                Some(c) if c == '"' || c == '$' || c == self.lex.escape => {
                     self.next();
-                    if self.lex.raw_quotes {
-                        result.push('"');
-                    }
-                    return Ok(result);
+                    ch = c;
                 }
-                Some('$') => {
-                    let v = self.process_dollar()?;
-                    result.push_str(&v);
-                }
-                Some(_) => {
-                    let mut ch = self.next().unwrap_or_default();
-                    if ch == self.lex.escape {
-                        if self.raw_escapes {
-                            result.push(ch);
-                        }
-                        match self.peek() {
-                            // An escape token right before the end is dropped.
-                            None => continue,
-                            // Inside double quotes only ", $ and the escape
-                            // token itself can be escaped.
-                            Some(c) if c == '"' || c == '$' || c == self.lex.escape => {
-                                self.next();
-                                ch = c;
-                            }
-                            Some(_) => {}
-                        }
-                    }
-                    result.push(ch);
-                }
+                Some(_) => {}
             }
         }
+        result.push(ch);
+        Ok(())
     }
 
     fn get_env(&mut self, name: &str) -> Option<String> {
@@ -408,15 +411,7 @@ impl ShellWord<'_> {
         if null_is_unset && raw {
             return err(format!("unsupported modifier ({chs}) in substitution"));
         }
-        let word = match self.process_stop_on(Some('}'), raw) {
-            Ok((w, _)) => w,
-            Err(e) => {
-                if self.peek().is_none() {
-                    return err("syntax error: missing '}'");
-                }
-                return Err(e);
-            }
-        };
+        let word = self.word_until('}', raw, "syntax error: missing '}'")?;
         let value = self.get_env(&name);
         let value = match value {
             None if self.lex.skip_unset_env => return Ok(format!("${{{name}{chs}{word}}}")),
@@ -468,29 +463,22 @@ impl ShellWord<'_> {
         }
     }
 
+    /// The word up to `stop`; running out of input first is `missing`.
+    fn word_until(&mut self, stop: char, raw: bool, missing: &str) -> Result<String, LexError> {
+        match self.process_stop_on(Some(stop), raw) {
+            Ok((w, _)) => Ok(w),
+            Err(_) if self.peek().is_none() => err(missing),
+            Err(e) => Err(e),
+        }
+    }
+
     fn process_replace(&mut self, name: &str) -> Result<String, LexError> {
         let all = self.peek() == Some('/');
         if all {
             self.next();
         }
-        let pattern = match self.process_stop_on(Some('/'), true) {
-            Ok((w, _)) => w,
-            Err(e) => {
-                if self.peek().is_none() {
-                    return err("syntax error: missing '/' in ${}");
-                }
-                return Err(e);
-            }
-        };
-        let replacement = match self.process_stop_on(Some('}'), true) {
-            Ok((w, _)) => w,
-            Err(e) => {
-                if self.peek().is_none() {
-                    return err("syntax error: missing '}'");
-                }
-                return Err(e);
-            }
-        };
+        let pattern = self.word_until('/', true, "syntax error: missing '/' in ${}")?;
+        let replacement = self.word_until('}', true, "syntax error: missing '}'")?;
         let value = match self.get_env(name) {
             None if self.lex.skip_unset_env => {
                 return Ok(format!("${{{name}/{pattern}/{replacement}}}"))

@@ -52,17 +52,17 @@ fn lookup_group(groups: &str, name: &str) -> Option<u32> {
 mod tests {
     use super::*;
     use crate::tree::DirTree;
+    use skiff_core::testing::temp_tree;
 
     #[test]
     fn names_from_the_image() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::create_dir(d.path().join("etc")).unwrap();
-        std::fs::write(
-            d.path().join("etc/passwd"),
-            "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n",
-        )
-        .unwrap();
-        std::fs::write(d.path().join("etc/group"), "root:x:0:\nstaff:x:50:\n").unwrap();
+        let d = temp_tree(&[
+            (
+                "etc/passwd",
+                "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n",
+            ),
+            ("etc/group", "root:x:0:\nstaff:x:50:\n"),
+        ]);
         let t = DirTree::new(d.path()).unwrap();
         assert_eq!(resolve("app", &t).unwrap(), (1000, 1001));
         assert_eq!(resolve("app:staff", &t).unwrap(), (1000, 50));

@@ -238,17 +238,13 @@ fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skiff_core::testing::escape_tree;
 
     // COPY writes into its upper dir through resolve-in-root: a symlink
     // there (made by an earlier item) never leads a write to the host.
     #[test]
     fn writes_stay_in_upper() {
-        let d = tempfile::tempdir().unwrap();
-        let upper = d.path().join("upper");
-        let outside = d.path().join("outside");
-        fs::create_dir_all(&upper).unwrap();
-        fs::create_dir_all(&outside).unwrap();
-        symlink(&outside, upper.join("esc")).unwrap();
+        let (_d, upper, outside) = escape_tree("esc");
         let root = Root::new(&upper).unwrap();
         let t = InUpper::new(&root, "esc/f");
         if let Ok(t) = t {

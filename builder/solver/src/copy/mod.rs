@@ -126,24 +126,26 @@ mod tests {
     }
 
     fn setup() -> Setup {
-        let d = tempfile::tempdir().unwrap();
-        let ctx = d.path().join("ctx");
-        let img = d.path().join("img");
-        let upper = d.path().join("upper");
-        for p in [&ctx, &img, &upper] {
-            fs::create_dir_all(p).unwrap();
-        }
-        fs::create_dir_all(ctx.join("src/sub")).unwrap();
-        fs::write(ctx.join("src/a.txt"), "a").unwrap();
-        fs::write(ctx.join("src/b.txt"), "b").unwrap();
-        fs::write(ctx.join("src/sub/c.go"), "c").unwrap();
-        fs::write(ctx.join("main.go"), "m").unwrap();
-        fs::create_dir_all(img.join("app")).unwrap();
+        let d = skiff_core::testing::temp_tree(&[
+            ("ctx/src/a.txt", "a"),
+            ("ctx/src/b.txt", "b"),
+            ("ctx/src/sub/c.go", "c"),
+            ("ctx/main.go", "m"),
+            ("img/app/", ""),
+            ("upper/", ""),
+        ]);
         Setup {
-            ctx: DirTree::new(&ctx).unwrap(),
-            img: DirTree::new(&img).unwrap(),
-            upper,
+            ctx: DirTree::new(&d.path().join("ctx")).unwrap(),
+            img: DirTree::new(&d.path().join("img")).unwrap(),
+            upper: d.path().join("upper"),
             _d: d,
+        }
+    }
+
+    impl Setup {
+        /// Plans and runs `r` into the upper dir.
+        fn copy(&self, r: &CopyRequest) {
+            execute(&plan(r).unwrap(), &self.img, &self.upper).unwrap();
         }
     }
 
@@ -176,8 +178,7 @@ mod tests {
     #[test]
     fn dir_contents_not_the_dir() {
         let s = setup();
-        let p = plan(&req(&s, &["src"], "/dst")).unwrap();
-        execute(&p, &s.img, &s.upper).unwrap();
+        s.copy(&req(&s, &["src"], "/dst"));
         assert_eq!(
             files(&s.upper),
             vec!["dst", "dst/a.txt", "dst/b.txt", "dst/sub", "dst/sub/c.go"]
@@ -187,19 +188,16 @@ mod tests {
     #[test]
     fn file_into_existing_dir_and_renamed() {
         let s = setup();
-        let p = plan(&req(&s, &["main.go"], "/app")).unwrap();
-        execute(&p, &s.img, &s.upper).unwrap();
+        s.copy(&req(&s, &["main.go"], "/app"));
         assert!(s.upper.join("app/main.go").is_file());
-        let p = plan(&req(&s, &["main.go"], "/bin/server")).unwrap();
-        execute(&p, &s.img, &s.upper).unwrap();
+        s.copy(&req(&s, &["main.go"], "/bin/server"));
         assert!(s.upper.join("bin/server").is_file());
     }
 
     #[test]
     fn wildcards_need_slash_and_match() {
         let s = setup();
-        let p = plan(&req(&s, &["src/*.txt"], "/out/")).unwrap();
-        execute(&p, &s.img, &s.upper).unwrap();
+        s.copy(&req(&s, &["src/*.txt"], "/out/"));
         assert_eq!(files(&s.upper), vec!["out", "out/a.txt", "out/b.txt"]);
         let e = plan(&req(&s, &["main.go", "src/a.txt"], "/x")).unwrap_err();
         assert!(e.to_string().contains("must be a directory"), "{e}");
@@ -212,8 +210,7 @@ mod tests {
         let s = setup();
         let mut r = req(&s, &["main.go"], ".");
         r.workdir = "/app".into();
-        let p = plan(&r).unwrap();
-        execute(&p, &s.img, &s.upper).unwrap();
+        s.copy(&r);
         assert!(s.upper.join("app/main.go").is_file());
     }
 
@@ -224,8 +221,7 @@ mod tests {
         r.chmod = Some(Chmod::Octal(0o600));
         r.chown = Some((1000, 1000));
         r.excludes = vec!["*.txt".into()];
-        let p = plan(&r).unwrap();
-        execute(&p, &s.img, &s.upper).unwrap();
+        s.copy(&r);
         assert_eq!(files(&s.upper), vec!["d", "d/sub", "d/sub/c.go"]);
         let md = fs::metadata(s.upper.join("d/sub/c.go")).unwrap();
         assert_eq!(md.permissions().mode() & 0o7777, 0o600);
@@ -235,8 +231,7 @@ mod tests {
         let s = setup();
         let mut r = req(&s, &["src/sub/*.go"], "/p/");
         r.parents = true;
-        let p = plan(&r).unwrap();
-        execute(&p, &s.img, &s.upper).unwrap();
+        s.copy(&r);
         assert!(s.upper.join("p/src/sub/c.go").is_file());
     }
 

@@ -19,13 +19,26 @@ use crate::media;
 use crate::reference::normalize_reference;
 use crate::Store;
 
+/// The OCI-layout tar being written and the blobs already in it: images
+/// share blobs, and each goes in once.
+struct BlobTar<'w> {
+    tar: tar::Builder<&'w mut dyn Write>,
+    written: HashSet<String>,
+}
+
 impl Store {
     /// Write the images `names` as an OCI-layout tar.
     pub fn save_oci_archive(&self, names: &[String], out: &mut dyn Write) -> Result<()> {
         let images = self.images_to_save(names)?;
-        let mut b = tar::Builder::new(out);
-        tar_append_bytes(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
-        let mut written: HashSet<String> = HashSet::new();
+        let mut out = BlobTar {
+            tar: tar::Builder::new(out),
+            written: HashSet::new(),
+        };
+        tar_append_bytes(
+            &mut out.tar,
+            "oci-layout",
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )?;
         let mut manifests = Vec::new();
         for (img, tags) in &images {
             // A multi-platform index is kept only when every platform's
@@ -37,7 +50,7 @@ impl Store {
                     let mt = sniff_media_type(&self.read_blob(&img.manifest_digest)?, "manifest")?;
                     (img.manifest_digest.clone(), mt)
                 };
-            self.append_blob_tree(&mut b, &top, &mut written)?;
+            self.append_blob_tree(&mut out, &top)?;
             let size = self.blob_size(&top)?;
             let refs: Vec<Option<String>> = if tags.is_empty() {
                 vec![None]
@@ -60,8 +73,14 @@ impl Store {
             "mediaType": media::OCI_INDEX,
             "manifests": manifests,
         });
-        tar_append_bytes(&mut b, "index.json", &json_bytes(&index, "index.json")?)?;
-        b.into_inner().ctx(|| "finishing the archive".into())?;
+        tar_append_bytes(
+            &mut out.tar,
+            "index.json",
+            &json_bytes(&index, "index.json")?,
+        )?;
+        out.tar
+            .into_inner()
+            .ctx(|| "finishing the archive".into())?;
         Ok(())
     }
 
@@ -80,18 +99,13 @@ impl Store {
     }
 
     /// Append a manifest or index and everything it references.
-    pub(super) fn append_blob_tree(
-        &self,
-        b: &mut tar::Builder<&mut dyn Write>,
-        d: &Digest,
-        written: &mut HashSet<String>,
-    ) -> Result<()> {
+    fn append_blob_tree(&self, out: &mut BlobTar, d: &Digest) -> Result<()> {
         let mut children = Vec::new();
         let bytes = self.read_blob(d)?;
         let mt = sniff_media_type(&bytes, &format!("blob {d}"))?;
         if media::is_index(&mt) {
             for m in self.read_index_blob(d)?.manifests() {
-                self.append_blob_tree(b, m.digest(), written)?;
+                self.append_blob_tree(out, m.digest())?;
             }
         } else {
             let m = self.read_manifest(d)?;
@@ -99,24 +113,19 @@ impl Store {
             children.extend(m.layers().iter().map(|l| l.digest().clone()));
         }
         for c in children {
-            self.append_blob(b, &c, written)?;
+            self.append_blob(out, &c)?;
         }
-        self.append_blob(b, d, written)
+        self.append_blob(out, d)
     }
 
-    pub(super) fn append_blob(
-        &self,
-        b: &mut tar::Builder<&mut dyn Write>,
-        d: &Digest,
-        written: &mut HashSet<String>,
-    ) -> Result<()> {
+    fn append_blob(&self, out: &mut BlobTar, d: &Digest) -> Result<()> {
         let name = format!("blobs/sha256/{}", digest_hex(d));
-        if !written.insert(name.clone()) {
+        if !out.written.insert(name.clone()) {
             return Ok(());
         }
         let size = self.blob_size(d)?;
         let f = self.open_blob(d)?;
-        tar_append(b, &name, size, &mut io::BufReader::new(f))
+        tar_append(&mut out.tar, &name, size, &mut io::BufReader::new(f))
     }
 
     pub(super) fn load_oci_entries(&self, files: &ArchiveFiles) -> Result<Vec<LoadedImage>> {

@@ -1,0 +1,260 @@
+//! `run`/`create` flags beyond the process, mounts, resources and network:
+//! docker's HostConfig extras (restart policy, logging, DNS, sysctls, ...),
+//! the flags that only the CLI handles (`--cidfile`, `--label-file`), and
+//! every other `docker run` flag, refused by name with the reason, so no
+//! flag docker takes is ever mistaken for the image or silently dropped.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args as ClapArgs;
+use skiff_runtime::run::{HealthOptions, HostOptions};
+
+#[derive(Debug, Default, ClapArgs)]
+pub struct HostFlags {
+    /// Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Logging driver for the container (json-file, local, none)
+    #[arg(long = "log-driver")]
+    pub log_driver: Option<String>,
+    /// Log driver options (max-size, max-file)
+    #[arg(long = "log-opt")]
+    pub log_opt: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options
+    #[arg(long = "dns-option", alias = "dns-opt")]
+    pub dns_option: Vec<String>,
+    /// Sysctl options (namespaced ones: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size")]
+    pub shm_size: Option<String>,
+    /// Tune host's OOM preferences (-1000 to 1000)
+    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
+    pub oom_score_adj: Option<i32>,
+    /// PID namespace to use (host)
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// IPC mode to use (host, private, shareable)
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// UTS namespace to use (host)
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Command to run to check health
+    #[arg(long = "health-cmd")]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(long = "health-interval")]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(long = "health-timeout")]
+    pub health_timeout: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
+    #[arg(long = "health-start-period")]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 0s)
+    #[arg(long = "health-start-interval")]
+    pub health_start_interval: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long = "health-retries", allow_hyphen_values = true)]
+    pub health_retries: Option<i64>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
+    /// Write the container ID to the file
+    #[arg(long)]
+    pub cidfile: Option<PathBuf>,
+    /// Read in a line delimited file of labels
+    #[arg(long = "label-file")]
+    pub label_file: Vec<PathBuf>,
+    /// Proxy received signals to the process (only true: skiff always does)
+    #[arg(long = "sig-proxy", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub sig_proxy: Option<String>,
+    /// Skip image verification (skiff verifies digests, not signatures)
+    #[arg(long = "disable-content-trust", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub disable_content_trust: Option<String>,
+    #[command(flatten)]
+    pub refused: RefusedFlags,
+}
+
+impl HostFlags {
+    /// Refuse what skiff does not do, naming the flag (exit 125).
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.refused.check()?;
+        if self.sig_proxy.as_deref().is_some_and(|v| v != "true") {
+            return Err(crate::exit::Failure::new(
+                125,
+                "--sig-proxy=false is not supported by skiff (a foreground container always gets the signals)",
+            ));
+        }
+        if self
+            .disable_content_trust
+            .as_deref()
+            .is_some_and(|v| v != "true")
+        {
+            return Err(crate::exit::Failure::new(
+                125,
+                "--disable-content-trust=false is not supported by skiff (no content trust; images are verified by digest)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The runtime's options; the CLI-only flags stay here.
+    pub fn options(&self) -> HostOptions {
+        HostOptions {
+            restart: self.restart.clone(),
+            log_driver: self.log_driver.clone(),
+            log_opts: self.log_opt.clone(),
+            dns: self.dns.clone(),
+            dns_search: self.dns_search.clone(),
+            dns_options: self.dns_option.clone(),
+            sysctls: self.sysctl.clone(),
+            shm_size: self.shm_size.clone(),
+            oom_score_adj: self.oom_score_adj,
+            pid: self.pid.clone(),
+            ipc: self.ipc.clone(),
+            uts: self.uts.clone(),
+            health: HealthOptions {
+                cmd: self.health_cmd.clone(),
+                interval: self.health_interval.clone(),
+                timeout: self.health_timeout.clone(),
+                start_period: self.health_start_period.clone(),
+                start_interval: self.health_start_interval.clone(),
+                retries: self.health_retries,
+                disable: self.no_healthcheck,
+            },
+        }
+    }
+
+    /// Labels from `--label-file`s (docker: one `key=value` a line, `#`
+    /// comments and blank lines skipped), before the `--label`s.
+    pub fn file_labels(&self) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for f in &self.label_file {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("--label-file: cannot read {}", f.display()))?;
+            out.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_string),
+            );
+        }
+        Ok(out)
+    }
+
+    /// docker refuses to overwrite a cidfile before anything is created.
+    pub fn check_cidfile(&self) -> anyhow::Result<()> {
+        if let Some(p) = &self.cidfile {
+            if p.exists() {
+                bail!(
+                    "Container ID file found, make sure the other container isn't running or delete {}",
+                    p.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn write_cidfile(&self, id: &str) -> anyhow::Result<()> {
+        if let Some(p) = &self.cidfile {
+            write_new(p, id).with_context(|| {
+                format!("failed to create the container ID file {}", p.display())
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn write_new(p: &Path, id: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(p)?;
+    f.write_all(id.as_bytes())
+}
+
+/// Declares the `docker run` flags skiff does not implement, each with the
+/// reason it gives when one is used.
+macro_rules! refused_flags {
+    ($( $field:ident = $name:literal $(, short = $short:literal)? => $why:literal ;)*) => {
+        /// `docker run` flags skiff refuses (hidden from help).
+        #[derive(Debug, Default, ClapArgs)]
+        pub struct RefusedFlags {
+            $(
+                #[arg(long = $name, hide = true $(, short = $short)?, num_args = 0..=1, default_missing_value = "", action = clap::ArgAction::Append)]
+                $field: Vec<String>,
+            )*
+        }
+
+        impl RefusedFlags {
+            /// The first refused flag given, as docker's usage error.
+            pub fn check(&self) -> anyhow::Result<()> {
+                $(
+                    if !self.$field.is_empty() {
+                        return Err(crate::exit::Failure::new(
+                            125,
+                            format!("--{} is not supported by skiff ({})", $name, $why),
+                        ));
+                    }
+                )*
+                Ok(())
+            }
+
+        }
+    };
+}
+
+refused_flags! {
+    attach = "attach", short = 'a' => "foreground containers always get stdout and stderr; choosing streams is not supported";
+    blkio_weight = "blkio-weight" => "block I/O limits are not supported";
+    blkio_weight_device = "blkio-weight-device" => "block I/O limits are not supported";
+    device_read_bps = "device-read-bps" => "block I/O limits are not supported";
+    device_read_iops = "device-read-iops" => "block I/O limits are not supported";
+    device_write_bps = "device-write-bps" => "block I/O limits are not supported";
+    device_write_iops = "device-write-iops" => "block I/O limits are not supported";
+    io_maxbandwidth = "io-maxbandwidth" => "Windows only";
+    io_maxiops = "io-maxiops" => "Windows only";
+    cpu_count = "cpu-count" => "Windows only";
+    cpu_percent = "cpu-percent" => "Windows only";
+    isolation = "isolation" => "Windows only";
+    cgroup_parent = "cgroup-parent" => "containers live under skiff's own cgroup";
+    cgroupns = "cgroupns" => "containers always get a private cgroup namespace";
+    cpu_rt_period = "cpu-rt-period" => "real-time scheduling is not supported";
+    cpu_rt_runtime = "cpu-rt-runtime" => "real-time scheduling is not supported";
+    detach_keys = "detach-keys" => "detaching from a foreground container is not supported; use -d and logs -f";
+    device = "device" => "device passthrough is not supported yet; --privileged gives the host's devices";
+    device_cgroup_rule = "device-cgroup-rule" => "device passthrough is not supported yet";
+    gpus = "gpus" => "GPU passthrough is not supported";
+    ip = "ip" => "static container addresses are not supported";
+    ip6 = "ip6" => "static container addresses are not supported";
+    link_local_ip = "link-local-ip" => "static container addresses are not supported";
+    mac_address = "mac-address" => "static container addresses are not supported";
+    kernel_memory = "kernel-memory" => "deprecated by docker and unsupported by the kernel";
+    link = "link" => "legacy links are not supported; use a user network (network create) and --network";
+    oom_kill_disable = "oom-kill-disable" => "not supported";
+    runtime = "runtime" => "skiff is its own runtime";
+    storage_opt = "storage-opt" => "per-container storage options are not supported";
+    userns = "userns" => "user namespace remapping is not supported";
+    volume_driver = "volume-driver" => "only the local volume driver exists";
+    volumes_from = "volumes-from" => "not supported yet; name the volumes with -v";
+    use_api_socket = "use-api-socket" => "skiff has no daemon API socket";
+    cpuset_cpus = "cpuset-cpus" => "not supported yet";
+    cpuset_mems = "cpuset-mems" => "not supported yet";
+    cpu_period = "cpu-period" => "not supported yet; use --cpus";
+    cpu_quota = "cpu-quota" => "not supported yet; use --cpus";
+    memory_swappiness = "memory-swappiness" => "not supported yet";
+    annotation = "annotation" => "not supported yet; use --label";
+    expose = "expose" => "not supported yet; publish with -p";
+    domainname = "domainname" => "not supported yet; -h host.domain sets it";
+}
