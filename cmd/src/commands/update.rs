@@ -1,7 +1,7 @@
 //! `skiff update`: change containers' resource limits (`--cpus`,
 //! `--cpu-shares`, `--memory`, `--memory-swap`, `--memory-reservation`,
 //! `--pids-limit`), at once in a running container's cgroup and for its
-//! next starts. skiff has no restart policy, so there is no `--restart`.
+//! next starts. `--restart` is not handled yet.
 
 use clap::Args as ClapArgs;
 use skiff_runtime::{flags, update};
