@@ -39,6 +39,8 @@ pub enum Command {
     Images(images::Args),
     /// Remove one or more images
     Rmi(rmi::Args),
+    /// Show the history of an image
+    History(history::Args),
     /// Log in to a registry
     Login(login::Args),
     /// Log out from a registry
@@ -82,6 +84,10 @@ pub enum Command {
     System(system::Command),
     /// Show the skiff version information
     Version(version::Args),
+    /// Display system-wide information
+    Info(info::Args),
+    /// Get real time events from skiff's event log
+    Events(events::Args),
     /// Generate the autocompletion script for the specified shell
     Completion(completion::Args),
     /// Developer tools (`debug parse FILE` dumps a Dockerfile's parse tree)
@@ -124,6 +130,8 @@ pub enum ImageCommand {
     Rm(rmi::Args),
     /// Display detailed information on one or more images
     Inspect(image_inspect::Args),
+    /// Show the history of an image
+    History(history::Args),
     /// Remove unused images
     Prune(image_prune::Args),
 }
@@ -155,6 +163,22 @@ pub enum ContainerOps {
     Top(top::Args),
     /// Display a live stream of container(s) resource usage statistics
     Stats(stats::Args),
+    /// Rename a container
+    Rename(rename::Args),
+    /// Pause all processes within one or more containers
+    Pause(pause::Args),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::Args),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(diff::Args),
+    /// Export a container's filesystem as a tar archive
+    Export(export::Args),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::Args),
+    /// Create a new image from a container's changes
+    Commit(commit::Args),
+    /// Update configuration of one or more containers
+    Update(update::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,6 +264,7 @@ fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
         Command::ImageOps(c) => c.run(g),
         Command::Images(a) => images::run(g, a),
         Command::Rmi(a) => rmi::run(g, a),
+        Command::History(a) => history::run(g, a),
         Command::Login(a) => login::run(g, a),
         Command::Logout(a) => logout::run(g, a),
         Command::Image(c) => match c {
@@ -247,6 +272,7 @@ fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
             ImageCommand::Ops(c) => c.run(g),
             ImageCommand::Rm(a) => rmi::run(g, a),
             ImageCommand::Inspect(a) => image_inspect::run(g, a),
+            ImageCommand::History(a) => history::run(g, a),
             ImageCommand::Prune(a) => image_prune::run(g, a),
         },
         Command::Builder(c) => builder::run(g, c),
@@ -267,6 +293,8 @@ fn dispatch(g: &Globals, command: Command) -> anyhow::Result<i32> {
         Command::Inspect(a) => inspect::run(g, a),
         Command::System(c) => system::run(g, c),
         Command::Version(a) => version::run(g, a),
+        Command::Info(a) => info::run(g, a),
+        Command::Events(a) => events::run(g, a),
         Command::Completion(a) => completion::run(g, a),
         Command::Debug(c) => debug::run(g, c),
     }
@@ -300,6 +328,14 @@ impl ContainerOps {
             ContainerOps::Wait(a) => wait::run(g, a),
             ContainerOps::Top(a) => top::run(g, a),
             ContainerOps::Stats(a) => stats::run(g, a),
+            ContainerOps::Rename(a) => rename::run(g, a),
+            ContainerOps::Pause(a) => pause::run(g, a),
+            ContainerOps::Unpause(a) => pause::unpause(g, a),
+            ContainerOps::Diff(a) => diff::run(g, a),
+            ContainerOps::Export(a) => export::run(g, a),
+            ContainerOps::Cp(a) => cp::run(g, a),
+            ContainerOps::Commit(a) => commit::run(g, a),
+            ContainerOps::Update(a) => update::run(g, a),
         }
     }
 }

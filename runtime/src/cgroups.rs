@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 const ROOT: &str = "/sys/fs/cgroup";
 
-fn unified() -> bool {
+pub(crate) fn unified() -> bool {
     Path::new(ROOT).join("cgroup.controllers").exists()
 }
 
@@ -20,7 +20,7 @@ fn rel(id: &str) -> String {
 
 /// The directory holding `controller`'s files for the container (v1), or
 /// the unified directory (v2).
-fn dir(id: &str, controller: &str) -> PathBuf {
+pub(crate) fn dir(id: &str, controller: &str) -> PathBuf {
     if unified() {
         Path::new(ROOT).join(rel(id))
     } else {

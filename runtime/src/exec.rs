@@ -35,6 +35,11 @@ fn resolve(layout: &Layout, mut o: ExecOptions) -> Result<(String, ExecOptions)>
     if !state::load(layout, &id)?.is_running() {
         return Err(Error::Invalid(format!("container {id} is not running")));
     }
+    if crate::pause::is_paused(&id) {
+        return Err(Error::Invalid(format!(
+            "Container {id} is paused, unpause the container before exec"
+        )));
+    }
     o.process.env = o.process.env_overrides()?;
     o.process.env_files.clear();
     o.process.checked_workdir()?;

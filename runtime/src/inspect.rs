@@ -89,7 +89,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
         "State": {
             "Status": r.status_word(),
             "Running": running,
-            "Paused": false,
+            "Paused": r.status_word() == "paused",
             "Restarting": r.is_restarting(),
             "OOMKilled": s.oom_killed,
             "Dead": false,

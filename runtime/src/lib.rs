@@ -48,9 +48,12 @@
 pub mod cgroups;
 pub mod config;
 mod copyup;
+pub mod cp;
 mod devices;
+pub mod diff;
 pub mod emulation;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod executor;
 pub mod flags;
@@ -67,8 +70,10 @@ pub mod monitor;
 pub mod net;
 mod netlo;
 pub mod paths;
+pub mod pause;
 pub mod record;
 pub mod remove;
+pub mod rename;
 pub mod restart;
 pub mod restart_policy;
 pub mod rootfs;
@@ -81,8 +86,10 @@ pub mod state;
 pub mod stats;
 pub mod top;
 pub mod tty;
+pub mod update;
 pub mod usage;
 pub mod user;
+pub mod view;
 pub mod volumes;
 
 /// Re-exported for the CLI's time formatting.

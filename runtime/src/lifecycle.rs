@@ -71,6 +71,7 @@ pub fn create(
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);
     }
+    crate::events::container(layout, &cfg, "create", &[]);
     Ok(cfg)
 }
 
@@ -195,6 +196,15 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
             std::io::Error::last_os_error(),
         ));
     }
+    crate::events::container(
+        layout,
+        &rec.config,
+        "kill",
+        &[("signal", &signal.to_string())],
+    );
+    if signal == libc::SIGKILL || sig::parse(&rec.config.stop_signal) == Some(signal) {
+        crate::pause::resume_to_deliver(id);
+    }
     Ok(())
 }
 
@@ -238,6 +248,7 @@ pub fn stop(layout: &Layout, id: &str, how: StopOptions) -> Result<()> {
     let secs = timeout.or(rec.config.stop_timeout).unwrap_or(10);
     let monitor = rec.state.monitor_pid;
     sig::send(rec.state.pid, signal);
+    crate::pause::resume_to_deliver(id);
     let limit = if secs < 0 {
         None
     } else {
@@ -320,6 +331,7 @@ pub fn remove(layout: &Layout, id: &str, force: bool, volumes: bool) -> Result<(
             )));
         }
         sig::send(rec.state.pid, libc::SIGKILL);
+        crate::pause::resume_to_deliver(id);
         wait_pid_exit(rec.state.monitor_pid, Some(Duration::from_secs(30)));
         if !layout.container(id).exists() {
             return Ok(()); // it was --rm and its monitor removed it

@@ -57,10 +57,12 @@ impl Recorder {
             s.stopping = false;
             s.restarting = false;
         });
+        crate::events::container(layout, cfg, "start", &[]);
     }
 
     /// The container's process exited with `code` and was torn down.
     pub fn exited(&self, layout: &Layout, cfg: &ContainerConfig, code: i32, ended: Ended) {
+        crate::events::container(layout, cfg, "die", &[("exitCode", &code.to_string())]);
         if cfg.auto_remove {
             let _ = remove::remove_files_with(layout, cfg, true, self.background_remove);
             crate::mark("removed");

@@ -20,6 +20,7 @@ pub fn remove_files_with(
     volumes: bool,
     background: bool,
 ) -> Result<()> {
+    crate::events::container(layout, cfg, "destroy", &[]);
     let dir = layout.container(&cfg.id);
     let lc = layout.libcontainer_root().join(&cfg.id);
     if lc.exists() {

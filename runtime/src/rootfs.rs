@@ -36,23 +36,7 @@ pub fn mount_overlay(dir: &Path, layers: &[std::path::PathBuf], volatile: bool) 
         let p = dir.join(sub);
         std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create", &p, e))?;
     }
-    let mut lower = String::new();
-    // overlayfs lists the top-most lower dir first; layers are base first.
-    for (i, layer) in layers.iter().enumerate().rev() {
-        let link = dir.join("l").join(i.to_string());
-        match std::fs::read_link(&link) {
-            Ok(t) if t == *layer => {}
-            _ => {
-                let _ = std::fs::remove_file(&link);
-                std::os::unix::fs::symlink(layer, &link)
-                    .map_err(|e| io_at("cannot link layer", &link, e))?;
-            }
-        }
-        if !lower.is_empty() {
-            lower.push(':');
-        }
-        lower.push_str(&format!("l/{i}"));
-    }
+    let lower = link_layers(dir, layers)?;
     let data = format!("lowerdir={lower},upperdir=upper,workdir=work");
     let prev = std::env::current_dir().ok();
     std::env::set_current_dir(dir).map_err(|e| io_at("cannot enter", dir, e))?;
@@ -81,6 +65,31 @@ pub fn mount_overlay(dir: &Path, layers: &[std::path::PathBuf], volatile: bool) 
             e,
         )
     })
+}
+
+/// Link the layers as `<dir>/l/0`, `l/1`... (kept when already right) and
+/// return them as overlayfs's `lowerdir` list, relative to `dir`.
+pub(crate) fn link_layers(dir: &Path, layers: &[std::path::PathBuf]) -> Result<String> {
+    let l = dir.join("l");
+    std::fs::create_dir_all(&l).map_err(|e| io_at("cannot create", &l, e))?;
+    let mut lower = String::new();
+    // overlayfs lists the top-most lower dir first; layers are base first.
+    for (i, layer) in layers.iter().enumerate().rev() {
+        let link = l.join(i.to_string());
+        match std::fs::read_link(&link) {
+            Ok(t) if t == *layer => {}
+            _ => {
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(layer, &link)
+                    .map_err(|e| io_at("cannot link layer", &link, e))?;
+            }
+        }
+        if !lower.is_empty() {
+            lower.push(':');
+        }
+        lower.push_str(&format!("l/{i}"));
+    }
+    Ok(lower)
 }
 
 /// Unmount the rootfs if mounted (lazily, so a process still holding it

@@ -93,7 +93,11 @@ impl Record {
     /// docker's status word for `ps` and `inspect`.
     pub fn status_word(&self) -> &'static str {
         if self.is_running() {
-            "running"
+            if crate::pause::is_paused(&self.config.id) {
+                "paused"
+            } else {
+                "running"
+            }
         } else if self.is_restarting() {
             "restarting"
         } else if self.state.status == Status::Created {

@@ -145,6 +145,7 @@ fn row(r: &Record, no_trunc: bool) -> Value {
                 _ => "",
             }
         ),
+        "paused" => format!("Up {} (Paused)", ago(&r.state.started_at)),
         "created" => "Created".to_string(),
         "restarting" => format!(
             "Restarting ({}) {} ago",

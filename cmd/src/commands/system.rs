@@ -14,6 +14,10 @@ pub enum Command {
     Df(DfArgs),
     /// Remove unused data
     Prune(PruneArgs),
+    /// Display system-wide information
+    Info(super::info::Args),
+    /// Get real time events from skiff's event log
+    Events(super::events::Args),
 }
 
 #[derive(Debug, Default, Args)]
@@ -43,6 +47,8 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
     match c {
         Command::Df(a) => df(g, a),
         Command::Prune(a) => prune(g, a),
+        Command::Info(a) => super::info::run(g, a),
+        Command::Events(a) => super::events::run(g, a),
     }
 }
 

@@ -58,6 +58,7 @@ mod chain;
 mod compression;
 mod digest;
 mod error;
+pub mod events;
 mod gc;
 mod images;
 mod index;

@@ -179,6 +179,24 @@ fn base_image(store: &Store, name: &str, img: skiff_store::Image) -> Result<Base
     let config =
         ImageConfig::from_bytes(&raw).map_err(|e| BuildError::Invalid(format!("{name}: {e}")))?;
     let snapshots = store.image_layers(&img)?;
+    let layers = image_layer_infos(store, &img, &config, name)?;
+    Ok(BaseImage {
+        id: img.config_digest.to_string(),
+        config,
+        layers,
+        snapshots,
+    })
+}
+
+/// The layers of a stored image as a new image built on it lists them
+/// (blob digest, size, media type, diff_id); `name` is for errors. Used for
+/// FROM and by `skiff commit`.
+pub fn image_layer_infos(
+    store: &Store,
+    img: &skiff_store::Image,
+    config: &ImageConfig,
+    name: &str,
+) -> Result<Vec<LayerInfo>> {
     let diff_ids = config.diff_ids();
     let mut layers = Vec::new();
     for (i, d) in img.manifest.layers().iter().enumerate() {
@@ -194,12 +212,7 @@ fn base_image(store: &Store, name: &str, img: skiff_store::Image) -> Result<Base
             media_type: d.media_type().to_string(),
         });
     }
-    Ok(BaseImage {
-        id: img.config_digest.to_string(),
-        config,
-        layers,
-        snapshots,
-    })
+    Ok(layers)
 }
 
 fn pull_image(

@@ -41,14 +41,27 @@ pub(crate) fn commit_layer(
     upper: &Path,
     compression: Compression,
 ) -> Result<Option<LayerInfo>> {
+    commit_dir(&sh.store, upper, compression, sh.opts.source_date_epoch)
+}
+
+/// The one path from an overlay upper dir to a layer blob in `store`, for
+/// build steps and `skiff commit`: overlay whiteouts become `.wh.` entries;
+/// None when the directory is empty. The caller keeps `upper` from
+/// changing while it is read.
+pub fn commit_dir(
+    store: &skiff_store::Store,
+    upper: &Path,
+    compression: Compression,
+    source_date_epoch: Option<i64>,
+) -> Result<Option<LayerInfo>> {
     if tarball::dir_is_empty(upper)? {
         return Ok(None);
     }
-    let bw = sh.store.blob_writer(None)?;
+    let bw = store.blob_writer(None)?;
     let tmp_path = bw.temp_path().to_path_buf();
     let enc = LayerEncoder::new(bw, compression).map_err(io_at(&tmp_path))?;
     let opts = TarOptions {
-        source_date_epoch: sh.opts.source_date_epoch,
+        source_date_epoch,
         overlay_whiteouts: true,
     };
     let (enc, _) = tarball::write_dir_tar(upper, enc, &opts)?;

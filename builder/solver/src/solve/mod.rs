@@ -6,6 +6,8 @@
 mod add_remote;
 mod base;
 mod commit;
+pub use base::image_layer_infos;
+pub use commit::commit_dir;
 mod copy;
 mod metadata;
 mod platforms;

@@ -141,6 +141,13 @@ impl Store {
             idx.refs.insert(r.to_string(), digest.to_string());
             Ok(())
         })?;
+        crate::events::record(
+            self.root(),
+            "image",
+            "tag",
+            digest.as_ref(),
+            &[("name", &r.to_string())],
+        );
         Ok(r)
     }
 
@@ -153,6 +160,7 @@ impl Store {
                 .remove(&key)
                 .ok_or_else(|| Error::ImageNotFound(reference.to_string()))
         })?;
+        crate::events::record(self.root(), "image", "untag", &d, &[("name", &key)]);
         parse_digest(&d)
     }
 

@@ -1,0 +1,188 @@
+//! `skiff cp` (docker cp), both directions, with docker's archive rules
+//! (file into a directory, onto a new name, a directory's contents with
+//! `/.`), `-L`, `-a`, and `-` for a tar on stdout or stdin; a running and a
+//! stopped container alike. The container is hostile: symlinks it plants
+//! (absolute ones to host paths, `..` chains) and a tar on stdin that
+//! writes through its own symlink or climbs with `..` must never reach a
+//! host file.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::container::{busybox, run_detached};
+use common::*;
+
+fn cp_stdin(s: &Store, args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut c = s
+        .skiff()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(input).unwrap();
+    c.wait_with_output().unwrap()
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn cp_follows_docker_archive_rules_both_ways() {
+    let s = Store::new();
+    let img = &busybox(&s)[0];
+    s.ok(&["run", "--name", "src", img, "sh", "-c", "mkdir -p /d/sub && echo f > /d/sub/f && echo top > /d/top && ln -s /d/top /link && chown 1000:1000 /d/top"]);
+    let host = tempfile::tempdir().unwrap();
+    let h = |p: &str| host.path().join(p);
+    let hs = |p: &str| h(p).to_str().unwrap().to_string();
+
+    // Container to host, stopped container.
+    assert_eq!(s.ok(&["cp", "src:/d/top", &hs("")]), "");
+    assert_eq!(std::fs::read_to_string(h("top")).unwrap(), "top\n");
+    s.ok(&["cp", "src:/d", &hs("copy")]); // a new name: the dir becomes it
+    assert_eq!(std::fs::read_to_string(h("copy/sub/f")).unwrap(), "f\n");
+    s.ok(&["cp", "src:/d", &hs("copy")]); // an existing dir: lands inside
+    assert!(h("copy/d/sub/f").exists());
+    std::fs::create_dir(h("contents")).unwrap();
+    s.ok(&["cp", "src:/d/.", &hs("contents")]);
+    assert!(h("contents/top").exists() && h("contents/sub/f").exists());
+    s.ok(&["cp", "src:/link", &hs("asis")]);
+    assert_eq!(
+        std::fs::read_link(h("asis")).unwrap().to_str(),
+        Some("/d/top")
+    );
+    s.ok(&["cp", "-L", "src:/link", &hs("followed")]);
+    assert_eq!(std::fs::read_to_string(h("followed")).unwrap(), "top\n");
+    s.ok(&["cp", "-a", "src:/d/top", &hs("owned")]);
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(h("owned")).unwrap().uid(), 1000);
+
+    // A tar on stdout, named from the source's base name.
+    let out = s.run(&["cp", "src:/d", "-"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::write(h("d.tar"), &out.stdout).unwrap();
+    let names = common::build::tar_names(&h("d.tar"));
+    assert_eq!(names, ["d", "d/sub", "d/sub/f", "d/top"]);
+
+    // Host to a running container: root-owned, in place at once.
+    let id = run_detached(&s, &[], &["sleep", "60"]);
+    s.ok(&["cp", &hs("top"), &format!("{id}:/tmp/")]);
+    s.ok(&["cp", &hs("copy"), &format!("{id}:/copied")]);
+    let seen = s.ok(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "cat /tmp/top /copied/sub/f; stat -c %u /tmp/top",
+    ]);
+    assert_eq!(seen, "top\nf\n0\n");
+    // A tar on stdin into a directory.
+    let out = cp_stdin(
+        &s,
+        &["cp", "-", &format!("{id}:/tmp")],
+        &std::fs::read(h("d.tar")).unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(s.ok(&["exec", &id, "cat", "/tmp/d/sub/f"]), "f\n");
+    // ... and into a stopped one, seen when it runs next.
+    s.ok(&["cp", &hs("top"), "src:/fromhost"]);
+    assert_eq!(
+        s.ok(&["diff", "src"])
+            .lines()
+            .filter(|l| *l == "A /fromhost")
+            .count(),
+        1
+    );
+    s.ok(&["rm", "-f", &id]);
+
+    // docker's refusals, exit 1.
+    for (args, msg) in [
+        (
+            vec!["cp", "src:/nope", &hs("x")],
+            "Error response from daemon: Could not find the file /nope in container src",
+        ),
+        (
+            vec!["cp", "nosuch:/etc", &hs("x")],
+            "Error response from daemon: No such container: nosuch",
+        ),
+        (
+            vec!["cp", "src:/d", "src:/e"],
+            "Error: copying between containers is not supported",
+        ),
+        (
+            vec!["cp", &hs("top"), &hs("x")],
+            "Error: must specify at least one container source",
+        ),
+        (
+            vec!["cp", "src:/d", &hs("top")],
+            "Error: cannot copy a directory to a file",
+        ),
+    ] {
+        let out = s.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(stderr(&out).starts_with(msg), "{args:?}: {}", text(&out));
+    }
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn cp_never_follows_a_hostile_containers_links_out_of_it() {
+    let s = Store::new();
+    busybox(&s);
+    let host = tempfile::tempdir().unwrap();
+    let hostdir = host.path().join("hostdir");
+    std::fs::create_dir(&hostdir).unwrap();
+    let secret = host.path().join("secret");
+    std::fs::write(&secret, "host only\n").unwrap();
+    let (hd, sec) = (hostdir.to_str().unwrap(), secret.to_str().unwrap());
+    let plant = format!(
+        "ln -s {hd} /evil; ln -s {hd}/planted /evilfile; ln -s {sec} /leak; \
+         ln -s ../../../../../.. /up; sleep 60"
+    );
+    let id = run_detached(&s, &[], &["sh", "-c", &plant]);
+    let file = host.path().join("in.txt");
+    std::fs::write(&file, "payload\n").unwrap();
+    let f = file.to_str().unwrap();
+    for _ in 0..100 {
+        if s.run(&["exec", &id, "test", "-L", "/up"]).status.success() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Into the container through its links: stays inside it.
+    for dst in ["/evil/", "/evilfile", &format!("/up{hd}/")] {
+        let _ = s.run(&["cp", f, &format!("{id}:{dst}")]);
+    }
+    // A tar whose symlink entry points at the host and whose next entry
+    // writes through it, and an entry that climbs with `..`.
+    let mut t = common::tar::Tar::default();
+    t.symlink("l", hd)
+        .file("l/pwned", b"pwned")
+        .file(&format!("../../../../..{hd}/dotdot"), b"pwned");
+    let _ = cp_stdin(&s, &["cp", "-", &format!("{id}:/tmp")], &t.finish());
+    let left: Vec<_> = std::fs::read_dir(&hostdir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "cp wrote into the host: {left:?}");
+
+    // Out of the container: a link to a host file is copied as a link, and
+    // followed (-L) it resolves inside the container, where there is none.
+    let out_dir = tempfile::tempdir().unwrap();
+    let o = out_dir.path().to_str().unwrap();
+    s.ok(&["cp", &format!("{id}:/leak"), o]);
+    assert!(std::fs::symlink_metadata(out_dir.path().join("leak"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let out = s.run(&["cp", "-L", &format!("{id}:/leak"), &format!("{o}/followed")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = s.run(&["cp", &format!("{id}:/up{sec}"), &format!("{o}/climbed")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let tar = s.run(&["cp", "-L", &format!("{id}:/leak"), "-"]);
+    assert!(!String::from_utf8_lossy(&tar.stdout).contains("host only"));
+    assert!(!out_dir.path().join("followed").exists() && !out_dir.path().join("climbed").exists());
+    s.ok(&["rm", "-f", &id]);
+}

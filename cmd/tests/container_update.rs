@@ -1,0 +1,92 @@
+//! `skiff update` (docker update): new limits reach a running container's
+//! cgroup at once (v1 controllers or v2 files, whichever the host has) and
+//! its stored config, so `inspect` and later starts see them; refusals
+//! exit 1 as docker's.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::container::{busybox, run_detached};
+use common::*;
+
+/// The file holding a limit of container `id`, on v2 or v1.
+fn cg(id: &str, v2: &str, v1: (&str, &str)) -> String {
+    let unified = PathBuf::from("/sys/fs/cgroup/cgroup.controllers").exists();
+    let p = if unified {
+        PathBuf::from(format!("/sys/fs/cgroup/skiff/{id}/{v2}"))
+    } else {
+        PathBuf::from(format!("/sys/fs/cgroup/{}/skiff/{id}/{}", v1.0, v1.1))
+    };
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .trim()
+        .to_string()
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn update_changes_a_running_containers_limits() {
+    let s = Store::new();
+    busybox(&s);
+    let id = run_detached(&s, &["--memory", "64m"], &["sleep", "60"]);
+    let out = s.ok(&[
+        "update",
+        "--memory",
+        "128m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "50",
+        &id,
+    ]);
+    assert_eq!(out.trim(), id);
+    assert_eq!(
+        cg(&id, "memory.max", ("memory", "memory.limit_in_bytes")),
+        "134217728"
+    );
+    let quota = cg(&id, "cpu.max", ("cpu", "cpu.cfs_quota_us"));
+    assert!(quota == "50000" || quota == "50000 100000", "{quota}");
+    assert_eq!(cg(&id, "pids.max", ("pids", "pids.max")), "50");
+    let hc = s.ok(&[
+        "inspect",
+        "-f",
+        "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}",
+        &id,
+    ]);
+    assert_eq!(hc.trim(), "134217728 500000000 50");
+    // A lower limit than before, and back to unlimited pids.
+    s.ok(&["update", "-m", "32m", "--pids-limit", "-1", &id]);
+    assert_eq!(
+        cg(&id, "memory.max", ("memory", "memory.limit_in_bytes")),
+        "33554432"
+    );
+    assert_eq!(cg(&id, "pids.max", ("pids", "pids.max")), "max");
+    // Kept for the next start.
+    s.ok(&["stop", "-t", "0", &id]);
+    s.ok(&["start", &id]);
+    assert_eq!(
+        cg(&id, "memory.max", ("memory", "memory.limit_in_bytes")),
+        "33554432"
+    );
+
+    for (args, msg) in [
+        (
+            vec!["update", &id],
+            "Error: you must provide one or more flags",
+        ),
+        (
+            vec!["update", "-m", "1m", &id],
+            "Error response from daemon: Minimum memory limit allowed is 6MB",
+        ),
+        (
+            vec!["update", "-m", "8m", "nosuch"],
+            "Error response from daemon: No such container: nosuch",
+        ),
+    ] {
+        let out = s.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(stderr(&out).starts_with(msg), "{args:?}: {}", text(&out));
+    }
+    s.ok(&["rm", "-f", &id]);
+}

@@ -1,0 +1,126 @@
+//! `skiff events` (docker events) from the store's event log: container
+//! and image operations of any skiff process are recorded; `--since`,
+//! `--until`, `--filter` and `--format` as docker's; without `--until` it
+//! follows new events as they happen.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::container::busybox;
+use common::*;
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn events_record_container_and_image_operations() {
+    let s = Store::new();
+    let img = &busybox(&s)[0];
+    let id = s
+        .ok(&["create", "--name", "ev", img, "sh", "-c", "exit 3"])
+        .trim()
+        .to_string();
+    assert_eq!(s.run(&["start", "-a", "ev"]).status.code(), Some(3));
+    s.ok(&["rename", "ev", "ev2"]);
+    s.ok(&["tag", "busybox", "evtag:1"]);
+    s.ok(&["rm", "ev2"]);
+
+    let all = s.ok(&[
+        "events",
+        "--since",
+        "5m",
+        "--until",
+        "0s",
+        "--filter",
+        "type=container",
+        "--format",
+        "{{.Type}} {{.Action}} {{.ID}} {{.Actor.Attributes.name}}",
+    ]);
+    let want: Vec<String> = [
+        "create ev",
+        "start ev",
+        "die ev",
+        "rename ev2",
+        "destroy ev2",
+    ]
+    .iter()
+    .map(|w| {
+        let (action, name) = w.split_once(' ').unwrap();
+        format!("container {action} {id} {name}")
+    })
+    .collect();
+    assert_eq!(all.lines().collect::<Vec<_>>(), want, "{all}");
+
+    let die = s.ok(&[
+        "events",
+        "--since",
+        "5m",
+        "--until",
+        "0s",
+        "-f",
+        "event=die",
+        "-f",
+        "container=ev",
+        "--format",
+        "{{.Status}} {{.Actor.Attributes.exitCode}}",
+    ]);
+    assert_eq!(die, "die 3\n");
+    // docker's default line: time, type, action, id, (sorted attributes).
+    let line = s.ok(&[
+        "events",
+        "--since",
+        "5m",
+        "--until",
+        "0s",
+        "--filter",
+        "event=tag",
+    ]);
+    assert!(
+        line.trim_end()
+            .ends_with("(name=docker.io/library/evtag:1)"),
+        "{line}"
+    );
+    assert!(line.contains("Z image tag sha256:"), "{line}");
+    let json = s.ok(&[
+        "events",
+        "--since",
+        "5m",
+        "--until",
+        "0s",
+        "--filter",
+        "event=rename",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["Actor"]["Attributes"]["oldName"], "/ev");
+    assert_eq!(v["status"], "rename");
+    // --until before everything: nothing.
+    assert_eq!(s.ok(&["events", "--since", "5m", "--until", "1"]), "");
+
+    // Following: a container made after `events` started shows up.
+    let follower = s
+        .skiff()
+        .args([
+            "events",
+            "--filter",
+            "event=create",
+            "--format",
+            "{{.Actor.Attributes.name}}",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    s.ok(&["create", "--name", "later", img, "true"]);
+    std::thread::sleep(Duration::from_millis(700));
+    unsafe { libc::kill(follower.id() as i32, libc::SIGTERM) };
+    let out = follower.wait_with_output().unwrap();
+    assert_eq!(stdout(&out), "later\n", "{}", text(&out));
+
+    let bad = s.run(&["events", "--since", "yesterday-ish"]);
+    assert_eq!(bad.status.code(), Some(125), "{}", text(&bad));
+    let bad = s.run(&["events", "--filter", "colour=red", "--until", "0s"]);
+    assert_eq!(bad.status.code(), Some(125), "{}", text(&bad));
+}

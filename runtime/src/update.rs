@@ -1,0 +1,172 @@
+//! `docker update`: change a container's resource limits. The new values
+//! are stored in `container.json` (so the next start applies them) and, for
+//! a running container, written to its cgroup at once: v1 controllers
+//! (the hybrid layout included) or the v2 unified files.
+
+use std::path::Path;
+
+use crate::cgroups;
+use crate::error::{io_at, Error, Result};
+use crate::paths::Layout;
+use crate::state;
+
+/// The limits `update` changes; None leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    pub memory: Option<i64>,
+    pub memory_swap: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    pub nano_cpus: Option<i64>,
+    pub cpu_shares: Option<u64>,
+    pub pids_limit: Option<i64>,
+}
+
+/// docker's smallest memory limit.
+const MIN_MEMORY: i64 = 6 << 20;
+const CFS_PERIOD: i64 = 100_000;
+
+/// Apply `l` to container `id`.
+pub fn update(layout: &Layout, id: &str, l: &Limits) -> Result<()> {
+    let dir = layout.container(id);
+    let _lock = state::lock(&dir)?;
+    let mut cfg = state::load_config(&dir)?;
+    let r = &mut cfg.resources;
+    if let Some(m) = l.memory {
+        if m > 0 && m < MIN_MEMORY {
+            return Err(Error::Invalid("Minimum memory limit allowed is 6MB".into()));
+        }
+        r.memory = m;
+    }
+    if let Some(s) = l.memory_swap {
+        r.memory_swap = s;
+    }
+    if r.memory_swap > 0 && r.memory_swap < r.memory {
+        return Err(Error::Invalid(
+            "Minimum memoryswap limit should be larger than memory limit, see usage".into(),
+        ));
+    }
+    if let Some(m) = l.memory_reservation {
+        r.memory_reservation = m;
+    }
+    if let Some(c) = l.nano_cpus {
+        r.nano_cpus = c;
+    }
+    if let Some(s) = l.cpu_shares {
+        r.cpu_shares = s;
+    }
+    if let Some(p) = l.pids_limit {
+        r.pids_limit = p.max(0);
+    }
+    let res = r.clone();
+    let running = state::load_state(&dir)?.status == state::Status::Running
+        && crate::lifecycle::is_mounted(&dir.join("rootfs"));
+    if running {
+        apply_cgroup(id, &res, l)?;
+    }
+    state::save_config(&dir, &cfg, true)?;
+    crate::events::container(layout, &cfg, "update", &[]);
+    Ok(())
+}
+
+fn write(path: &Path, value: &str) -> Result<()> {
+    std::fs::write(path, value).map_err(|e| io_at(&format!("cannot write {value} to"), path, e))
+}
+
+/// Write what changed into the running container's cgroup.
+fn apply_cgroup(id: &str, r: &crate::Resources, l: &Limits) -> Result<()> {
+    let mem_changed = l.memory.is_some() || l.memory_swap.is_some();
+    if cgroups::unified() {
+        let d = cgroups::dir(id, "");
+        if mem_changed {
+            let max = if r.memory > 0 {
+                r.memory.to_string()
+            } else {
+                "max".into()
+            };
+            write(&d.join("memory.max"), &max)?;
+            let swap_file = d.join("memory.swap.max");
+            if swap_file.exists() {
+                let swap = match (r.memory, r.memory_swap) {
+                    (0, _) | (_, -1) => "max".to_string(),
+                    (m, 0) => m.to_string(),
+                    (m, s) => (s - m).max(0).to_string(),
+                };
+                write(&swap_file, &swap)?;
+            }
+        }
+        if l.memory_reservation.is_some() {
+            write(&d.join("memory.low"), &r.memory_reservation.to_string())?;
+        }
+        if l.nano_cpus.is_some() {
+            let quota = if r.nano_cpus > 0 {
+                (r.nano_cpus * CFS_PERIOD / 1_000_000_000).to_string()
+            } else {
+                "max".into()
+            };
+            write(&d.join("cpu.max"), &format!("{quota} {CFS_PERIOD}"))?;
+        }
+        if let Some(s) = l.cpu_shares.filter(|s| *s > 0) {
+            // runc's conversion of shares (2..262144) to weight (1..10000).
+            let weight = 1 + ((s.clamp(2, 262_144) - 2) * 9999) / 262_142;
+            write(&d.join("cpu.weight"), &weight.to_string())?;
+        }
+        if l.pids_limit.is_some() {
+            let max = if r.pids_limit > 0 {
+                r.pids_limit.to_string()
+            } else {
+                "max".into()
+            };
+            write(&d.join("pids.max"), &max)?;
+        }
+        return Ok(());
+    }
+    if mem_changed {
+        let m = cgroups::dir(id, "memory");
+        let limit = if r.memory > 0 { r.memory } else { -1 };
+        let memsw = m.join("memory.memsw.limit_in_bytes");
+        let swap = match (r.memory, r.memory_swap) {
+            (0, _) | (_, -1) => -1,
+            (m, 0) => m * 2,
+            (_, s) => s,
+        };
+        // memory may never exceed memory+swap: raise whichever has to
+        // move first.
+        if write(&m.join("memory.limit_in_bytes"), &limit.to_string()).is_err() && memsw.exists() {
+            write(&memsw, &swap.to_string())?;
+            write(&m.join("memory.limit_in_bytes"), &limit.to_string())?;
+        } else if memsw.exists() {
+            write(&memsw, &swap.to_string())?;
+        }
+    }
+    if l.memory_reservation.is_some() {
+        let m = cgroups::dir(id, "memory");
+        let v = if r.memory_reservation > 0 {
+            r.memory_reservation
+        } else {
+            -1
+        };
+        write(&m.join("memory.soft_limit_in_bytes"), &v.to_string())?;
+    }
+    let cpu = cgroups::dir(id, "cpu");
+    if l.nano_cpus.is_some() {
+        write(&cpu.join("cpu.cfs_period_us"), &CFS_PERIOD.to_string())?;
+        let quota = if r.nano_cpus > 0 {
+            r.nano_cpus * CFS_PERIOD / 1_000_000_000
+        } else {
+            -1
+        };
+        write(&cpu.join("cpu.cfs_quota_us"), &quota.to_string())?;
+    }
+    if let Some(s) = l.cpu_shares.filter(|s| *s > 0) {
+        write(&cpu.join("cpu.shares"), &s.to_string())?;
+    }
+    if l.pids_limit.is_some() {
+        let max = if r.pids_limit > 0 {
+            r.pids_limit.to_string()
+        } else {
+            "max".into()
+        };
+        write(&cgroups::dir(id, "pids").join("pids.max"), &max)?;
+    }
+    Ok(())
+}
