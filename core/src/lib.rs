@@ -10,6 +10,7 @@
 //! - [`caps`]: docker's default capability set and the kernel's full list.
 //! - [`digest`]: sha256 hashing readers and writers.
 //! - [`times`]: set a file's timestamps without following a symlink.
+//! - [`timing`]: the one `--debug-timing` phase report.
 //!
 //! It depends on no other skiff crate and on nothing with C code.
 
@@ -20,5 +21,6 @@ pub mod inroot;
 pub mod lock;
 pub mod platform;
 pub mod times;
+pub mod timing;
 
 pub use platform::Platform;

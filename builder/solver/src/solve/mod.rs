@@ -182,8 +182,11 @@ pub fn build(
     runner: Option<Arc<dyn RunExecutor>>,
     stdin: &mut dyn Read,
 ) -> Result<BuildResult> {
+    let mark = skiff_core::timing::mark;
     let cache = BuildCache::open(store)?;
+    mark("build cache opened");
     let ctx = Context::load(&opts.context, &store.buildcache_dir(), stdin)?;
+    mark("context loaded");
     let id = 1;
     progress.event(Event::Start {
         id,
@@ -210,7 +213,9 @@ pub fn build(
     let compression = opts.compression.unwrap_or_default();
     let _lease = store.lease()?;
     // Bases first, all at once: pulls overlap.
+    mark("planned");
     let bases = base::resolve_all(store, &plan, &order, opts, &progress)?;
+    mark("bases resolved");
     let n = plan.stages.len();
     let shared = Arc::new(Shared {
         store: store.clone(),
@@ -265,7 +270,10 @@ pub fn build(
     }
     let target = shared.plan.target;
     let out = shared.wait_stage(target)?;
-    finish_image(&shared, &out)
+    mark("stages done");
+    let done = finish_image(&shared, &out);
+    mark("image written");
+    done
 }
 
 /// Labels, squash, timestamps; write config + manifest into the store.
