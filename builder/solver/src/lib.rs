@@ -23,6 +23,7 @@
 
 pub mod cache;
 pub mod change;
+mod contenthash;
 pub mod context;
 pub mod copy;
 pub mod error;
