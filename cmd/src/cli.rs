@@ -242,8 +242,13 @@ fn invoked_as() -> Option<String> {
 }
 
 impl Invocation {
-    pub fn run(self) -> anyhow::Result<i32> {
+    /// `started`: when main began, the zero of `--debug-timing`.
+    pub fn run(self, started: u64) -> anyhow::Result<i32> {
         let cli = self.cli;
+        if cli.global.debug_timing {
+            skiff_core::timing::enable_from(started);
+        }
+        skiff_core::timing::mark("command line parsed");
         cli.global.init_logging()?;
         let g = cli.global.resolve();
         if cli.version {

@@ -23,6 +23,12 @@ pub struct GlobalArgs {
     /// Enable debug mode (same as --log-level debug)
     #[arg(short = 'D', long, global = true)]
     pub debug: bool,
+
+    /// Print how long each phase took (ms since start, + since the last
+    /// mark) to stderr, e.g. a container start's store lookup, rootfs,
+    /// spec, namespaces, network, cgroups, seccomp and exec
+    #[arg(long, global = true)]
+    pub debug_timing: bool,
 }
 
 /// Resolved global settings handed to every command.

@@ -34,8 +34,9 @@ fn main() -> ExitCode {
     if let Some(code) = skiff_runtime::reexec_entry() {
         return ExitCode::from(code);
     }
+    let started = skiff_core::timing::now_ns();
     let code = match cli::parse() {
-        Ok(invocation) => match invocation.run() {
+        Ok(invocation) => match invocation.run(started) {
             Ok(code) => code,
             Err(err) => exit::report(&err),
         },

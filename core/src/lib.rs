@@ -10,6 +10,7 @@
 //! - [`caps`]: docker's default capability set and the kernel's full list.
 //! - [`digest`]: sha256 hashing readers and writers.
 //! - [`times`]: set a file's timestamps without following a symlink.
+//! - [`timing`]: the one `--debug-timing` phase report.
 //! - `testing` (feature `testing`, for other crates' tests): temporary
 //!   paths and directory trees as fixtures.
 //!
@@ -25,5 +26,6 @@ pub mod platform;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod times;
+pub mod timing;
 
 pub use platform::Platform;

@@ -145,16 +145,11 @@ pub fn reexec_entry() -> Option<u8> {
     Some(code.clamp(0, 255) as u8)
 }
 
-/// `SKIFF_RUNTIME_TIMING=1` prints how long each start/teardown step took
-/// (for scripts/bench and for finding what a slow host spends time on).
+/// A phase mark for `--debug-timing` (skiff_core::timing): how long each
+/// start/teardown step took, for scripts/bench and for finding what a slow
+/// host spends its time on.
 pub fn mark(step: &str) {
-    use std::sync::OnceLock;
-    static ON: OnceLock<Option<std::time::Instant>> = OnceLock::new();
-    if let Some(t0) = ON
-        .get_or_init(|| std::env::var_os("SKIFF_RUNTIME_TIMING").map(|_| std::time::Instant::now()))
-    {
-        eprintln!("[{:>8.3} ms] {step}", t0.elapsed().as_secs_f64() * 1000.0);
-    }
+    skiff_core::timing::mark(step);
 }
 
 /// The current time as docker prints it (RFC 3339, nanoseconds, UTC).

@@ -3,22 +3,23 @@
 //! (`-f` anywhere, `-f -`).
 //!
 //! The context is walked once per build. Content hashes of regular files
-//! come from a cache keyed by (path, size, mtime, inode, ctime), kept under
-//! `<store>/buildcache/filehash/`, so an unchanged context is verified with
-//! stat calls only; touching a file (new mtime, same bytes) re-hashes it and
-//! finds the same digest, so the build cache still hits.
+//! come from [`crate::contenthash`] (keyed by path, size, mtime, inode,
+//! ctime), so an unchanged context is verified with stat calls only;
+//! touching a file (new mtime, same bytes) re-hashes it and finds the same
+//! digest, so the build cache still hits. Loading the context also opens
+//! the store's snapshot-file hash cache for the build; dropping it (the
+//! build is over) saves that.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use skiff_core::inroot::Root;
 use skiff_dockerignore::PatternMatcher;
 
+use crate::contenthash::HashCache;
 use crate::error::{io_at, BuildError, Result};
 use crate::tree::{hash_file, node_in_root, Node, Tree};
 
@@ -183,7 +184,9 @@ impl Context {
             dockerfile,
             dockerfile_name,
         };
-        let mut cache = HashCache::load(cache_dir, &ctx.dir);
+        let key = hex::encode(Sha256::digest(ctx.dir.as_os_str().as_encoded_bytes()));
+        let mut cache = HashCache::load(cache_dir, &key);
+        crate::contenthash::open_snapshot_cache(cache_dir);
         let mut walker = Walker {
             matcher: (!patterns.is_empty()).then_some(matcher),
             cache: &mut cache,
@@ -265,6 +268,12 @@ impl Walker<'_> {
     }
 }
 
+impl Drop for Context {
+    fn drop(&mut self) {
+        crate::contenthash::save_snapshot_cache();
+    }
+}
+
 impl Tree for Context {
     fn node(&self, rel: &str) -> Option<Node> {
         if !rel.is_empty() && !self.included.contains(rel) {
@@ -291,92 +300,6 @@ impl Tree for Context {
         match self.hashes.get(rel) {
             Some(h) => Ok(h.clone()),
             None => hash_file(&node.real),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-struct Stat {
-    size: u64,
-    mtime: i64,
-    mtime_ns: i64,
-    ctime: i64,
-    ctime_ns: i64,
-    ino: u64,
-}
-
-impl Stat {
-    fn of(md: &fs::Metadata) -> Stat {
-        Stat {
-            size: md.size(),
-            mtime: md.mtime(),
-            mtime_ns: md.mtime_nsec(),
-            ctime: md.ctime(),
-            ctime_ns: md.ctime_nsec(),
-            ino: md.ino(),
-        }
-    }
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct HashFile {
-    files: BTreeMap<String, (Stat, String)>,
-}
-
-/// Content hashes of one context directory, keyed by stat data.
-struct HashCache {
-    path: Option<PathBuf>,
-    old: HashFile,
-    new: HashFile,
-    changed: bool,
-}
-
-impl HashCache {
-    fn load(cache_dir: &Path, context: &Path) -> HashCache {
-        let key = hex::encode(Sha256::digest(context.as_os_str().as_encoded_bytes()));
-        let dir = cache_dir.join("filehash");
-        let path = fs::create_dir_all(&dir)
-            .ok()
-            .map(|_| dir.join(format!("{key}.json")));
-        let old = path
-            .as_ref()
-            .and_then(|p| fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        HashCache {
-            path,
-            old,
-            new: HashFile::default(),
-            changed: false,
-        }
-    }
-
-    fn hash(&mut self, rel: &str, path: &Path, md: &fs::Metadata) -> io::Result<String> {
-        let st = Stat::of(md);
-        if let Some((old_st, h)) = self.old.files.get(rel) {
-            if *old_st == st {
-                self.new.files.insert(rel.to_string(), (st, h.clone()));
-                return Ok(h.clone());
-            }
-        }
-        let h = hash_file(path)?;
-        self.changed = true;
-        self.new.files.insert(rel.to_string(), (st, h.clone()));
-        Ok(h)
-    }
-
-    /// Best effort: a cache that cannot be written only costs re-hashing.
-    fn save(&mut self) {
-        if !self.changed && self.new.files.len() == self.old.files.len() {
-            return;
-        }
-        let Some(path) = &self.path else { return };
-        let Ok(bytes) = serde_json::to_vec(&self.new) else {
-            return;
-        };
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if fs::write(&tmp, bytes).is_ok() && fs::rename(&tmp, path).is_err() {
-            let _ = fs::remove_file(&tmp);
         }
     }
 }

@@ -25,6 +25,7 @@
 pub mod add_source;
 pub mod cache;
 pub mod change;
+mod contenthash;
 pub mod context;
 pub mod copy;
 pub mod error;

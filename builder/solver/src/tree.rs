@@ -340,6 +340,12 @@ impl Tree for LayerTree {
         None
     }
 
+    /// Snapshots do not change once committed: their hashes are cached
+    /// by stat data across builds (a no-op rebuild re-reads nothing).
+    fn content_hash(&self, _rel: &str, node: &Node) -> io::Result<String> {
+        crate::contenthash::snapshot_file_hash(&node.real, &node.md)
+    }
+
     fn children(&self, rel: &str) -> Vec<String> {
         let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
         let mut names = BTreeSet::new();

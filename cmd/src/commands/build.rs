@@ -293,7 +293,6 @@ pub(super) fn render_failure(e: BuildError) -> anyhow::Error {
     }
 }
 
-
 /// `K=V` pairs; with `from_env`, a bare `K` takes K from the environment
 /// (skipped when unset), as docker does for --build-arg.
 pub fn kv_args(raw: &[String], from_env: bool) -> BTreeMap<String, String> {

@@ -154,20 +154,10 @@ pub struct NetworkRequest {
     pub etc_dir: Option<PathBuf>,
 }
 
-/// With `SKIFF_RUNTIME_TIMING` set (as the runtime's own marks), print
-/// how long each networking step took: attach sits on the path to a
-/// container's first instruction.
+/// A phase mark for `--debug-timing` (skiff_core::timing): attach sits on
+/// the path to a container's first instruction.
 fn mark(step: &str) {
-    use std::sync::Mutex;
-    use std::time::Instant;
-    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
-    if std::env::var_os("SKIFF_RUNTIME_TIMING").is_none() {
-        return;
-    }
-    let now = Instant::now();
-    if let Ok(mut last) = LAST.lock() {
-        let d = last.map(|l| now - l).unwrap_or_default();
-        eprintln!("[net +{:>7.3} ms] {step}", d.as_secs_f64() * 1000.0);
-        *last = Some(now);
+    if skiff_core::timing::enabled() {
+        skiff_core::timing::mark(&format!("net: {step}"));
     }
 }

@@ -49,9 +49,12 @@ pub fn create(
     // stale temps: start-up is a hot path).
     let store = skiff_store::Store::open(layout.root()).map_err(|e| Error::Store(e.to_string()))?;
     let _lease = store.lease().map_err(|e| Error::Store(e.to_string()))?;
+    crate::mark("store opened, leased");
     let (cfg, pins) = build(layout, &store, image, opts, warn, fetch)?;
+    crate::mark("image resolved, config built");
     let name = (!cfg.name.is_empty()).then(|| cfg.name.clone());
     let cfg = lifecycle::create(layout, cfg, name.as_deref())?;
+    crate::mark("container registered");
     if !pins.is_empty() {
         // The image stays in the store while a container uses it.
         let pinned = store.pin("containers", &cfg.id, &pins);
@@ -71,6 +74,7 @@ pub fn start(layout: &Layout, cfg: &ContainerConfig) -> Result<()> {
     if cfg.detach {
         return lifecycle::start_detached(layout, &cfg.id).map(|_| ());
     }
+    crate::mark("exec into the foreground runner");
     let err = lifecycle::exec_foreground(layout, &cfg.id);
     let _ = lifecycle::remove(layout, &cfg.id, true, true);
     Err(err)

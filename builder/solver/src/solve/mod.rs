@@ -27,6 +27,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+use skiff_core::timing::mark;
 use skiff_frontend::{BuildPlan, PlanOptions};
 use skiff_store::{LayerInfo, Store};
 
@@ -228,6 +229,7 @@ fn load_context(
     stdin: &mut dyn Read,
 ) -> Result<Context> {
     let ctx = Context::load(&opts.context, &store.buildcache_dir(), stdin)?;
+    mark("context loaded");
     let id = 1;
     progress.event(Event::Start {
         id,
@@ -275,7 +277,9 @@ fn solve(
     let compression = opts.compression.unwrap_or_default();
     let _lease = store.lease()?;
     // Bases first, all at once: pulls overlap.
+    mark("planned");
     let bases = base::resolve_all(store, &plan, &order, opts, progress, &run.ids)?;
+    mark("bases resolved");
     let n = plan.stages.len();
     let mut opts = opts.clone();
     opts.tags = run.tags;
@@ -333,7 +337,10 @@ fn solve(
     }
     let target = shared.plan.target;
     let out = shared.wait_stage(target)?;
-    finish_image(&shared, &out)
+    mark("stages done");
+    let done = finish_image(&shared, &out);
+    mark("image written");
+    done
 }
 
 /// Labels, squash, timestamps; write config + manifest into the store.
