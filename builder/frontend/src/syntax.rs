@@ -71,9 +71,13 @@ fn is_dockerfile_1x(value: &str) -> bool {
 }
 
 /// `latest`, `labs`, `1`, `1.N`, `1.N.M`, each optionally `-labs` (or the
-/// old `-experimental`).
+/// old `-experimental`), and `master`/`master-labs`: the upstream image's
+/// head of the 1.x line, which BuildKit's own Dockerfiles name.
 fn is_1x_tag(tag: &str) -> bool {
-    if matches!(tag, "latest" | "labs" | "experimental") {
+    if matches!(
+        tag,
+        "latest" | "labs" | "experimental" | "master" | "master-labs"
+    ) {
         return true;
     }
     let version = tag
@@ -110,6 +114,7 @@ mod tests {
             "docker/dockerfile:1.7-labs".into(),
             "docker/dockerfile".into(),
             "docker.io/docker/dockerfile:1".into(),
+            "docker/dockerfile-upstream:master".into(),
             format!("docker/dockerfile:1{digest}"),
             format!("docker.io/docker/dockerfile:1.4{digest}"),
             format!("docker/dockerfile{digest}"),
