@@ -43,13 +43,11 @@ fn paused_container_makes_no_progress_until_unpaused() {
 
     let status = s.ok(&["ps", "--format", "{{.Status}}|{{.State}}"]);
     assert!(status.trim().ends_with("(Paused)|paused"), "{status}");
-    let st = s.ok(&[
-        "inspect",
-        "--format",
-        "{{.State.Status}} {{.State.Paused}} {{.State.Running}}",
+    let st = s.inspect(
         "frozen",
-    ]);
-    assert_eq!(st.trim(), "paused true true");
+        "{{.State.Status}} {{.State.Paused}} {{.State.Running}}",
+    );
+    assert_eq!(st, "paused true true");
     let ps = s.ok(&["ps", "-q", "--filter", "status=paused"]);
     assert_eq!(ps.trim(), &id[..12]);
 

@@ -82,3 +82,14 @@ pub fn created_after_pull(out: &Output) -> String {
     );
     id
 }
+
+/// `args` name the container `missing`, which does not exist: docker's
+/// exit 1 and its message.
+pub fn assert_no_such_container(store: &Store, args: &[&str], missing: &str) {
+    let out = store.run(args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("Error response from daemon: No such container: {missing}\n")
+    );
+}
