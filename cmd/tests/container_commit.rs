@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::container::{assert_no_such_container, busybox, run_detached};
+use common::container::{assert_refused, busybox, run_detached};
 use common::*;
 
 #[test]
@@ -92,5 +92,8 @@ fn commit_makes_an_image_of_the_containers_changes() {
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     s.ok(&["rm", "-f", &live]);
 
-    assert_no_such_container(&s, &["commit", "nosuch", "x:1"], "nosuch");
+    assert_refused(
+        &s.run(&["commit", "nosuch", "x:1"]),
+        "No such container: nosuch",
+    );
 }

@@ -8,7 +8,7 @@
 mod common;
 
 use common::build::tar_names;
-use common::container::{assert_no_such_container, busybox, run_detached};
+use common::container::{assert_refused, busybox, run_detached};
 use common::*;
 
 const CHANGES: &str = "mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /etc/passwd \
@@ -47,7 +47,7 @@ fn diff_lists_added_changed_and_deleted_paths_like_docker() {
     let created = s.ok(&["create", img, "true"]);
     assert_eq!(s.ok(&["diff", created.trim()]), "");
 
-    assert_no_such_container(&s, &["diff", "nosuch"], "nosuch");
+    assert_refused(&s.run(&["diff", "nosuch"]), "No such container: nosuch");
 }
 
 #[test]
@@ -95,11 +95,8 @@ fn export_writes_the_merged_filesystem_as_a_tar() {
         "a mount was left under the store"
     );
 
-    assert_no_such_container(
-        &s,
-        &["export", "-o", file.to_str().unwrap(), "nosuch"],
-        "nosuch",
-    );
+    let out = s.run(&["export", "-o", file.to_str().unwrap(), "nosuch"]);
+    assert_refused(&out, "No such container: nosuch");
 }
 
 /// A running container flips a directory and a symlink to a host-only

@@ -83,13 +83,16 @@ pub fn created_after_pull(out: &Output) -> String {
     id
 }
 
-/// `args` name the container `missing`, which does not exist: docker's
-/// exit 1 and its message.
-pub fn assert_no_such_container(store: &Store, args: &[&str], missing: &str) {
-    let out = store.run(args);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+/// `out` is docker's refusal of a request: exit 1 and the one line
+/// `Error response from daemon: MSG`.
+pub fn assert_refused(out: &Output, msg: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", text(out));
+    let err = stderr(out);
     assert_eq!(
-        stderr(&out),
-        format!("Error response from daemon: No such container: {missing}\n")
+        err.trim_end(),
+        format!("Error response from daemon: {msg}"),
+        "{}",
+        text(out)
     );
+    assert!(err.ends_with('\n'), "{err:?}");
 }
