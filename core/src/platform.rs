@@ -34,9 +34,10 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
-/// The platform fields of an image config (`os`, `architecture`,
-/// `variant`) as written there, any missing one empty; a config embeds it
-/// with `#[serde(flatten)]`, and [`ConfigPlatform::platform`] normalises.
+/// The platform fields (`os`, `architecture`, `variant`) as an image
+/// config or an index entry writes them, any missing one empty; a config
+/// embeds it with `#[serde(flatten)]`, and [`ConfigPlatform::platform`]
+/// normalises.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConfigPlatform {
     #[serde(default)]
