@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::add_sources::*;
-use common::build::dockerfile_context;
+use common::build::{build_fails, dockerfile_context};
 use common::tar::{Entry, Tar};
 use common::*;
 
@@ -123,12 +123,6 @@ fn add_archive_over_the_layer_limit_fails() {
     let ctx = dockerfile_context("FROM scratch\nADD big.tar.bz2 /x/\n");
     put(ctx.path(), "big.tar.bz2", &compress("bzip2", &t.finish()));
     let store = Store::new();
-    let o = store
-        .skiff()
-        .args(["build", "--progress", "plain", ctx.path().to_str().unwrap()])
-        .env("SKIFF_MAX_LAYER_SIZE", "4K")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("big"), "{}", text(&o));
+    let t = build_fails(&store, ctx.path(), &[("SKIFF_MAX_LAYER_SIZE", "4K")]);
+    assert!(t.contains("big"), "{t}");
 }

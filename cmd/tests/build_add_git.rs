@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::add_sources::*;
-use common::build::{dockerfile_context, steps};
+use common::build::{build_fails, dockerfile_context, steps};
 use common::*;
 
 struct Repos {
@@ -177,12 +177,7 @@ fn add_git_missing_ref_and_bad_checksum_fail() {
     let r = repos();
     let (_d, port) = daemon(r.bare.parent().unwrap());
     let store = Store::new();
-    let fail = |df: &str| {
-        let ctx = dockerfile_context(df);
-        let o = store.run(&["build", "--progress", "plain", ctx.path().to_str().unwrap()]);
-        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-        text(&o)
-    };
+    let fail = |df: &str| build_fails(&store, dockerfile_context(df).path(), &[]);
     let t = fail(&format!(
         "FROM scratch\nADD git://127.0.0.1:{port}/repo.git#nope /d\n"
     ));
@@ -197,13 +192,6 @@ fn add_git_missing_ref_and_bad_checksum_fail() {
 fn add_git_without_git_says_git_is_needed() {
     let ctx = dockerfile_context("FROM scratch\nADD git://127.0.0.1:9/repo.git#main /d\n");
     let store = Store::new();
-    let o = store
-        .skiff()
-        .args(["build", "--progress", "plain", ctx.path().to_str().unwrap()])
-        .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let t = text(&o);
+    let t = build_fails(&store, ctx.path(), &[("PATH", "/nonexistent")]);
     assert!(t.contains("need the git command"), "{t}");
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use common::add_sources::*;
-use common::build::{dockerfile_context, steps};
+use common::build::{build_fails, dockerfile_context, steps};
 use common::*;
 
 const LAST_MODIFIED: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -115,9 +115,7 @@ fn add_url_checksum_mismatch_names_the_url() {
     let wrong = format!("sha256:{}", "0".repeat(64));
     let ctx = dockerfile_context(&format!("FROM scratch\nADD --checksum={wrong} {url} /x\n"));
     let store = Store::new();
-    let o = store.run(&["build", "--progress", "plain", ctx.path().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let t = text(&o);
+    let t = build_fails(&store, ctx.path(), &[]);
     assert!(t.contains(&format!("digest mismatch for {url}")), "{t}");
     assert!(t.contains("Dockerfile:2"), "{t}");
 }
@@ -127,14 +125,7 @@ fn add_url_larger_than_the_layer_limit_fails() {
     let http = serve(routes(), None);
     let ctx = dockerfile_context(&format!("FROM scratch\nADD {} /big\n", http.url("/big")));
     let store = Store::new();
-    let o = store
-        .skiff()
-        .args(["build", "--progress", "plain", ctx.path().to_str().unwrap()])
-        .env("SKIFF_MAX_LAYER_SIZE", "1K")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let t = text(&o);
+    let t = build_fails(&store, ctx.path(), &[("SKIFF_MAX_LAYER_SIZE", "1K")]);
     assert!(t.contains("more than the 1 KiB limit"), "{t}");
 }
 
@@ -144,9 +135,7 @@ fn add_url_missing_file_fails_clearly() {
     let url = http.url("/nope");
     let ctx = dockerfile_context(&format!("FROM scratch\nADD {url} /x\n"));
     let store = Store::new();
-    let o = store.run(&["build", "--progress", "plain", ctx.path().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let t = text(&o);
+    let t = build_fails(&store, ctx.path(), &[]);
     assert!(t.contains(&url) && t.contains("404"), "{t}");
 }
 

@@ -62,13 +62,8 @@ fn combined_short_flags() {
         let out = s.run(&["run", flags, img, "sh"]);
         assert_eq!(out.status.code(), Some(0), "{flags}: {}", text(&out));
         let id = stdout(&out).trim().to_string();
-        let got = s.ok(&[
-            "inspect",
-            "--format",
-            "{{.Config.Tty}} {{.Config.OpenStdin}}",
-            &id,
-        ]);
-        assert_eq!(got.trim(), "true true", "{flags}");
+        let got = s.inspect(&id, "{{.Config.Tty}} {{.Config.OpenStdin}}");
+        assert_eq!(got, "true true", "{flags}");
         s.ok(&["rm", "-f", &id]);
     }
     // -it in the foreground (with an -e value glued on, as pflag allows).
@@ -118,12 +113,7 @@ fn unknown_flag_before_the_image_is_an_error_not_the_image() {
     }
     // Through the management group the help path says so.
     let out = s.run(&["container", "run", "--bogus", img]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("See 'skiff container run --help'."),
-        "{}",
-        text(&out)
-    );
+    assert_fails(&out, 125, &["See 'skiff container run --help'."]);
     assert!(
         s.ok(&["ps", "-aq"]).trim().is_empty(),
         "nothing was created"

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::container::{busybox, run_detached};
+use common::container::{assert_refused, busybox, run_detached};
 use common::*;
 
 #[test]
@@ -53,13 +53,8 @@ fn commit_makes_an_image_of_the_containers_changes() {
         "echo $FOO; pwd; tail -1 /etc/passwd; test -e /bin/ls || echo gone",
     ]);
     assert_eq!(seen, "bar\n/srv\ny\ngone\n");
-    let meta = s.ok(&[
-        "inspect",
-        "-f",
-        "{{.Author}}|{{json .Config.Cmd}}",
-        "made:v1",
-    ]);
-    assert_eq!(meta.trim(), "A <a@example.com>|[\"cat\",\"/srv/f\"]");
+    let meta = s.inspect("made:v1", "{{.Author}}|{{json .Config.Cmd}}");
+    assert_eq!(meta, "A <a@example.com>|[\"cat\",\"/srv/f\"]");
     let layers = |r: &str| {
         inspect_json(&s, r)["RootFS"]["Layers"]
             .as_array()
@@ -91,19 +86,14 @@ fn commit_makes_an_image_of_the_containers_changes() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     s.ok(&["commit", &live, "live:1"]);
-    assert_eq!(
-        s.ok(&["inspect", "-f", "{{.State.Status}}", &live]).trim(),
-        "running"
-    );
+    assert_eq!(s.inspect(&live, "{{.State.Status}}"), "running");
     assert_eq!(s.ok(&["run", "--rm", "live:1", "cat", "/live"]), "live\n");
     let out = s.run(&["commit", "-p=false", &live]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     s.ok(&["rm", "-f", &live]);
 
-    let out = s.run(&["commit", "nosuch", "x:1"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert_eq!(
-        stderr(&out),
-        "Error response from daemon: No such container: nosuch\n"
+    assert_refused(
+        &s.run(&["commit", "nosuch", "x:1"]),
+        "No such container: nosuch",
     );
 }

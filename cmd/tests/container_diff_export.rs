@@ -8,7 +8,7 @@
 mod common;
 
 use common::build::tar_names;
-use common::container::{busybox, run_detached};
+use common::container::{assert_refused, busybox, run_detached};
 use common::*;
 
 const CHANGES: &str = "mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /etc/passwd \
@@ -47,12 +47,7 @@ fn diff_lists_added_changed_and_deleted_paths_like_docker() {
     let created = s.ok(&["create", img, "true"]);
     assert_eq!(s.ok(&["diff", created.trim()]), "");
 
-    let out = s.run(&["diff", "nosuch"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert_eq!(
-        stderr(&out),
-        "Error response from daemon: No such container: nosuch\n"
-    );
+    assert_refused(&s.run(&["diff", "nosuch"]), "No such container: nosuch");
 }
 
 #[test]
@@ -101,11 +96,7 @@ fn export_writes_the_merged_filesystem_as_a_tar() {
     );
 
     let out = s.run(&["export", "-o", file.to_str().unwrap(), "nosuch"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert_eq!(
-        stderr(&out),
-        "Error response from daemon: No such container: nosuch\n"
-    );
+    assert_refused(&out, "No such container: nosuch");
 }
 
 /// A running container flips a directory and a symlink to a host-only

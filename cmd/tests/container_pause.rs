@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::container::{busybox, run_detached};
+use common::container::{assert_refused, busybox, run_detached};
 use common::*;
 
 /// The counter the looping container writes, read from its upper dir on
@@ -43,13 +43,11 @@ fn paused_container_makes_no_progress_until_unpaused() {
 
     let status = s.ok(&["ps", "--format", "{{.Status}}|{{.State}}"]);
     assert!(status.trim().ends_with("(Paused)|paused"), "{status}");
-    let st = s.ok(&[
-        "inspect",
-        "--format",
-        "{{.State.Status}} {{.State.Paused}} {{.State.Running}}",
+    let st = s.inspect(
         "frozen",
-    ]);
-    assert_eq!(st.trim(), "paused true true");
+        "{{.State.Status}} {{.State.Paused}} {{.State.Running}}",
+    );
+    assert_eq!(st, "paused true true");
     let ps = s.ok(&["ps", "-q", "--filter", "status=paused"]);
     assert_eq!(ps.trim(), &id[..12]);
 
@@ -66,11 +64,7 @@ fn paused_container_makes_no_progress_until_unpaused() {
     );
 
     let again = s.run(&["pause", "frozen"]);
-    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
-    assert_eq!(
-        stderr(&again).trim(),
-        format!("Error response from daemon: Container {id} is already paused")
-    );
+    assert_refused(&again, &format!("Container {id} is already paused"));
 
     assert_eq!(s.ok(&["unpause", "frozen"]).trim(), "frozen");
     std::thread::sleep(Duration::from_millis(400));
@@ -79,11 +73,7 @@ fn paused_container_makes_no_progress_until_unpaused() {
     assert!(!status.contains("Paused"), "{status}");
 
     let not = s.run(&["unpause", "frozen"]);
-    assert_eq!(not.status.code(), Some(1), "{}", text(&not));
-    assert_eq!(
-        stderr(&not).trim(),
-        format!("Error response from daemon: Container {id} is not paused")
-    );
+    assert_refused(&not, &format!("Container {id} is not paused"));
     s.ok(&["rm", "-f", "frozen"]);
 }
 
@@ -116,11 +106,7 @@ fn pause_refuses_stopped_and_missing_containers() {
     let img = &busybox(&s)[0];
     let id = s.ok(&["create", img, "true"]).trim().to_string();
     let out = s.run(&["pause", &id]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert_eq!(
-        stderr(&out).trim(),
-        format!("Error response from daemon: Container {id} is not running")
-    );
+    assert_refused(&out, &format!("Container {id} is not running"));
     let out = s.run(&["pause", "nosuch", &id]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(

@@ -48,13 +48,11 @@ fn update_changes_a_running_containers_limits() {
     let quota = cg(&id, "cpu.max", ("cpu", "cpu.cfs_quota_us"));
     assert!(quota == "50000" || quota == "50000 100000", "{quota}");
     assert_eq!(cg(&id, "pids.max", ("pids", "pids.max")), "50");
-    let hc = s.ok(&[
-        "inspect",
-        "-f",
-        "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}",
+    let hc = s.inspect(
         &id,
-    ]);
-    assert_eq!(hc.trim(), "134217728 500000000 50");
+        "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}",
+    );
+    assert_eq!(hc, "134217728 500000000 50");
     // A lower limit than before, and back to unlimited pids.
     s.ok(&["update", "-m", "32m", "--pids-limit", "-1", &id]);
     assert_eq!(

@@ -101,41 +101,27 @@ fn a_platform_the_image_lacks_is_an_error_naming_its_platforms() {
     // Not in the index: run tries a pull (as docker does), which fails;
     // the error names the image and the platforms it has.
     let out = s.run(&["run", "--rm", "--platform", "linux/s390x", MULTI, "true"]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("linux/s390x")
-            && stderr(&out).contains("linux/amd64, linux/arm64/v8, linux/arm/v7"),
-        "{}",
-        text(&out)
+    assert_fails(
+        &out,
+        125,
+        &["linux/s390x", "linux/amd64, linux/arm64/v8, linux/arm/v7"],
     );
     // pull says it in docker's words.
     let out = s.run(&["pull", "--platform", "linux/s390x", MULTI]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains(
-            "no matching manifest for linux/s390x in the manifest list entries of 127.0.0.1:5000/busybox-multi:latest (it offers: linux/amd64, linux/arm64/v8, linux/arm/v7)"
-        ),
-        "{}",
-        text(&out)
-    );
+    assert_fails(&out, 125, &[
+        "no matching manifest for linux/s390x in the manifest list entries of 127.0.0.1:5000/busybox-multi:latest (it offers: linux/amd64, linux/arm64/v8, linux/arm/v7)",
+    ]);
     // Without pulling: the store's own words, never another architecture.
     let out = s.run(&never(&["linux/s390x", MULTI, "true"]));
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains(
-            "image 127.0.0.1:5000/busybox-multi:latest has no manifest for platform linux/s390x (it has: linux/amd64, linux/arm64/v8, linux/arm/v7)"
-        ),
-        "{}",
-        text(&out)
-    );
+    assert_fails(&out, 125, &[
+        "image 127.0.0.1:5000/busybox-multi:latest has no manifest for platform linux/s390x (it has: linux/amd64, linux/arm64/v8, linux/arm/v7)",
+    ]);
     // In the index but not pulled, with --pull never: not a fallback to arm64.
     let out = s.run(&never(&["linux/arm/v7", MULTI, "true"]));
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out)
-            .contains("platform linux/arm/v7 is not in the store (present: linux/arm64/v8)"),
-        "{}",
-        text(&out)
+    assert_fails(
+        &out,
+        125,
+        &["platform linux/arm/v7 is not in the store (present: linux/arm64/v8)"],
     );
     let out = s.run(&["pull", "--platform", "linux/s390x", MULTI]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
@@ -161,24 +147,20 @@ fn a_foreign_single_platform_image_is_refused_or_needs_emulation() {
     s.ok(&["import", "--platform", "linux/s390x", &bb, "bb390:1"]);
     s.ok(&["import", &bb, "bbhost:1"]);
     let out = s.run(&never(&["linux/s390x", "bb390:1", "true"]));
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("cannot run linux/s390x binaries on this linux/")
-            && stderr(&out).contains("no binfmt_misc handler is registered for it")
-            && stderr(&out).contains("qemu-user-static"),
-        "{}",
-        text(&out)
+    assert_fails(
+        &out,
+        125,
+        &[
+            "cannot run linux/s390x binaries on this linux/",
+            "no binfmt_misc handler is registered for it",
+            "qemu-user-static",
+        ],
     );
     // A single-platform image asked for as another platform: docker's words.
     let out = s.run(&never(&["linux/s390x", "bbhost:1", "true"]));
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains(
-            "image with reference bbhost:1 was found but does not match the specified platform: wanted linux/s390x, actual: linux/"
-        ),
-        "{}",
-        text(&out)
-    );
+    assert_fails(&out, 125, &[
+        "image with reference bbhost:1 was found but does not match the specified platform: wanted linux/s390x, actual: linux/",
+    ]);
 }
 
 /// The architecture `file` names for the busybox binary of each manifest
@@ -251,13 +233,7 @@ fn push_of_a_multi_platform_tag_sends_the_index_and_peers_read_it() {
     );
 
     // The registry holds the same index with the three platforms.
-    let raw = run_ok(Command::new("skopeo").args([
-        "inspect",
-        "--raw",
-        "--tls-verify=false",
-        &format!("docker://{target}"),
-    ]));
-    let ix: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let (raw, ix) = skopeo_inspect(&["--raw", "--tls-verify=false", &format!("docker://{target}")]);
     let platforms: Vec<String> = ix["manifests"]
         .as_array()
         .unwrap()
@@ -333,24 +309,16 @@ fn push_of_a_partly_pulled_index_is_refused_unless_one_platform_is_chosen() {
     );
     // The one platform present goes as a single-platform image.
     s.ok(&["push", "--platform", "linux/arm64", &target]);
-    let raw = run_ok(Command::new("skopeo").args([
-        "inspect",
-        "--raw",
-        "--tls-verify=false",
-        &format!("docker://{target}"),
-    ]));
-    let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let (raw, m) = skopeo_inspect(&["--raw", "--tls-verify=false", &format!("docker://{target}")]);
     assert!(
         m.get("manifests").is_none() && m.get("layers").is_some(),
         "{raw}"
     );
-    let cfg = run_ok(Command::new("skopeo").args([
-        "inspect",
+    let (_, cfg) = skopeo_inspect(&[
         "--config",
         "--tls-verify=false",
         &format!("docker://{target}"),
-    ]));
-    let cfg: serde_json::Value = serde_json::from_str(&cfg).unwrap();
+    ]);
     assert_eq!(cfg["architecture"], "arm64", "{cfg}");
 
     // save --platform picks one: its archive runs as that platform.

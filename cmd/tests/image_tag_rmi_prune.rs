@@ -19,8 +19,7 @@ fn tag_and_rmi_behave_like_docker() {
 
     // By ID with several tags: refused without -f.
     let out = s.run(&["rmi", &id[7..19]]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("must be forced"), "{}", stderr(&out));
+    assert_fails(&out, 1, &["must be forced"]);
 
     assert_eq!(s.ok(&["rmi", "other"]).trim(), "Untagged: other:latest");
     assert_eq!(
@@ -35,11 +34,9 @@ fn tag_and_rmi_behave_like_docker() {
     assert_eq!(count_files(&s.root().join("snapshots")), 0);
 
     let out = s.run(&["rmi", "nope"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("No such image: nope"));
+    assert_fails(&out, 1, &["No such image: nope"]);
     let out = s.run(&["tag", "nope", "x"]);
-    assert_eq!(out.status.code(), Some(125));
-    assert!(stderr(&out).contains("No such image: nope"));
+    assert_fails(&out, 125, &["No such image: nope"]);
     let out = s.run(&["tag", "busybox", "Bad:Name"]);
     assert_eq!(out.status.code(), Some(125));
 }

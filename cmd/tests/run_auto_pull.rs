@@ -169,17 +169,11 @@ fn platform_on_run_selects_and_is_checked() {
             &image,
             "true",
         ]);
-        assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-        assert!(
-            stderr(&out).contains("wanted linux/s390x, actual: linux/"),
-            "{}",
-            text(&out)
-        );
+        assert_fails(&out, 125, &["wanted linux/s390x, actual: linux/"]);
     }
     // A platform that is no platform.
     let out = store.run(&["run", "--platform", "linux/", &image]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(stderr(&out).contains("invalid platform"), "{}", text(&out));
+    assert_fails(&out, 125, &["invalid platform"]);
 }
 
 #[test]

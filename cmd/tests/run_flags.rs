@@ -19,8 +19,7 @@ fn echo_hi_and_exit_codes() {
     assert_eq!(stdout(&o), "hi\n");
     assert_eq!(run(&s, &[], &["sh", "-c", "exit 3"]).status.code(), Some(3));
     let o = run(&s, &[], &["no-such-command"]);
-    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
-    assert!(stderr(&o).contains("executable file not found"));
+    assert_fails(&o, 127, &["executable file not found"]);
     assert_eq!(run(&s, &[], &["/etc"]).status.code(), Some(126));
     // Flags after the image belong to the command.
     let o = run(&s, &[], &["ls", "-d", "/etc"]);
@@ -114,8 +113,7 @@ fn env_workdir_user_entrypoint_match_podman() {
         "/new/dir\n"
     );
     let o = run(&s, &["-u", "ghost"], &["id"]);
-    assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("unable to find user ghost"));
+    assert_fails(&o, 125, &["unable to find user ghost"]);
 }
 
 #[test]

@@ -11,15 +11,11 @@ use std::time::{Duration, Instant};
 use common::container::*;
 use common::*;
 
-fn inspect(s: &Store, name: &str, fmt: &str) -> String {
-    s.ok(&["inspect", "-f", fmt, name]).trim().to_string()
-}
-
 /// Poll `inspect` until `want` holds (restarts happen in the background).
 fn wait_for(s: &Store, name: &str, fmt: &str, want: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let got = inspect(s, name, fmt);
+        let got = s.inspect(name, fmt);
         if want(&got) || Instant::now() > deadline {
             return got;
         }
@@ -40,10 +36,9 @@ fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
         g == "2 exited"
     });
     assert_eq!(got, "2 exited");
-    assert_eq!(inspect(&s, "flaky", "{{.State.ExitCode}}"), "3");
+    assert_eq!(s.inspect("flaky", "{{.State.ExitCode}}"), "3");
     assert_eq!(
-        inspect(
-            &s,
+        s.inspect(
             "flaky",
             "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"
         ),
@@ -58,7 +53,7 @@ fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
         &["true"],
     );
     std::thread::sleep(Duration::from_millis(800));
-    assert_eq!(inspect(&s, "clean", "{{.RestartCount}}"), "0");
+    assert_eq!(s.inspect("clean", "{{.RestartCount}}"), "0");
 }
 
 #[test]
@@ -75,11 +70,11 @@ fn always_restarts_until_stopped_and_stop_is_final() {
     });
     assert!(n.parse::<u32>().unwrap() >= 2, "restarts: {n}");
     s.ok(&["stop", "-t", "1", "loop"]);
-    let after = inspect(&s, "loop", "{{.RestartCount}}");
+    let after = s.inspect("loop", "{{.RestartCount}}");
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(inspect(&s, "loop", "{{.State.Status}}"), "exited");
+    assert_eq!(s.inspect("loop", "{{.State.Status}}"), "exited");
     assert_eq!(
-        inspect(&s, "loop", "{{.RestartCount}}"),
+        s.inspect("loop", "{{.RestartCount}}"),
         after,
         "no restart after stop"
     );
@@ -99,15 +94,9 @@ fn restart_policy_checks() {
     let s = Store::new();
     busybox(&s);
     let o = s.run(&["run", "--rm", "--restart", "always", "busybox", "true"]);
-    assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("Conflicting options: --restart and --rm"));
+    assert_fails(&o, 125, &["Conflicting options: --restart and --rm"]);
     let o = s.run(&["run", "--restart", "sometimes", "busybox", "true"]);
-    assert_eq!(o.status.code(), Some(125));
-    assert!(
-        stderr(&o).contains("invalid restart policy"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails(&o, 125, &["invalid restart policy"]);
 }
 
 #[test]
@@ -138,8 +127,7 @@ fn json_file_logs_rotate_at_max_size() {
     assert!(logs.ends_with("line-199\n"), "{logs}");
     assert!(!logs.starts_with("line-0\n"), "old lines rotated away");
     assert_eq!(
-        inspect(
-            &s,
+        s.inspect(
             &id,
             "{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config \"max-file\"}}"
         ),
@@ -185,8 +173,7 @@ fn dns_sysctl_shm_and_host_namespaces_reach_the_container() {
     assert!(out.contains(" 98304 "), "96m /dev/shm: {out}");
     // Sysctls outside the container's namespaces are refused, as docker does.
     let o = run(&s, &["--sysctl", "kernel.hostname=x"], &["true"]);
-    assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("not allowed"), "{}", stderr(&o));
+    assert_fails(&o, 125, &["not allowed"]);
     let o = run(
         &s,
         &["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"],
@@ -238,8 +225,7 @@ fn cidfile_and_label_file() {
     );
     assert_eq!(std::fs::read_to_string(&cid).unwrap(), id);
     assert_eq!(
-        inspect(
-            &s,
+        s.inspect(
             &id,
             "{{index .Config.Labels \"com.example.a\"}} {{index .Config.Labels \"com.example.b\"}}"
         ),
@@ -248,12 +234,7 @@ fn cidfile_and_label_file() {
     // docker refuses an existing cidfile before creating anything.
     let before = s.ok(&["ps", "-aq"]).lines().count();
     let o = run(&s, &["--cidfile", cid.to_str().unwrap()], &["true"]);
-    assert_eq!(o.status.code(), Some(125));
-    assert!(
-        stderr(&o).contains("Container ID file found"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails(&o, 125, &["Container ID file found"]);
     assert_eq!(s.ok(&["ps", "-aq"]).lines().count(), before);
 }
 
@@ -312,7 +293,7 @@ fn health_checks_go_starting_unhealthy_healthy() {
         ],
         &["sh", "-c", "sleep 1.5; touch /tmp/ok; sleep 60"],
     );
-    let st = |s: &Store| inspect(s, "hc", "{{.State.Health.Status}}");
+    let st = |s: &Store| s.inspect("hc", "{{.State.Health.Status}}");
     assert_eq!(st(&s), "starting");
     assert_eq!(
         wait_for(&s, "hc", "{{.State.Health.Status}}", |g| g == "unhealthy"),
@@ -328,12 +309,13 @@ fn health_checks_go_starting_unhealthy_healthy() {
     assert!(s
         .ok(&["ps", "--format", "{{.Status}}"])
         .contains("(healthy)"));
-    assert_eq!(inspect(&s, "hc", "{{.State.Health.FailingStreak}}"), "0");
+    assert_eq!(s.inspect("hc", "{{.State.Health.FailingStreak}}"), "0");
     assert!(
-        inspect(&s, "hc", "{{json .State.Health.Log}}").contains("fine\\n"),
+        s.inspect("hc", "{{json .State.Health.Log}}")
+            .contains("fine\\n"),
         "probe output kept"
     );
-    let test = inspect(&s, "hc", "{{json .Config.Healthcheck.Test}}");
+    let test = s.inspect("hc", "{{json .Config.Healthcheck.Test}}");
     assert!(
         test.starts_with(r#"["CMD-SHELL","test -f /tmp/ok "#),
         "{test}"
@@ -353,7 +335,7 @@ fn image_healthcheck_timeout_and_no_healthcheck() {
     s.ok(&["run", "-d", "--name", "slow", "probed", "sleep", "60"]);
     let got = wait_for(&s, "slow", "{{.State.Health.Status}}", |g| g == "unhealthy");
     assert_eq!(got, "unhealthy");
-    let log = inspect(&s, "slow", "{{json .State.Health.Log}}");
+    let log = s.inspect("slow", "{{json .State.Health.Log}}");
     assert!(log.contains("Health check exceeded timeout"), "{log}");
     assert!(log.contains(r#""ExitCode":-1"#), "{log}");
     // --no-healthcheck turns the image's check off.
@@ -368,9 +350,9 @@ fn image_healthcheck_timeout_and_no_healthcheck() {
         "60",
     ]);
     std::thread::sleep(Duration::from_millis(600));
-    assert_eq!(inspect(&s, "quiet", "{{json .State.Health}}"), "null");
+    assert_eq!(s.inspect("quiet", "{{json .State.Health}}"), "null");
     assert_eq!(
-        inspect(&s, "quiet", "{{json .Config.Healthcheck.Test}}"),
+        s.inspect("quiet", "{{json .Config.Healthcheck.Test}}"),
         r#"["NONE"]"#
     );
     let o = s.run(&[
@@ -382,11 +364,6 @@ fn image_healthcheck_timeout_and_no_healthcheck() {
         "probed",
         "true",
     ]);
-    assert_eq!(o.status.code(), Some(125));
-    assert!(
-        stderr(&o).contains("conflicts with --health-* options"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails(&o, 125, &["conflicts with --health-* options"]);
     s.ok(&["rm", "-f", "slow", "quiet"]);
 }

@@ -19,19 +19,10 @@ fn memory_limit_oom_and_pids_limit() {
     let o = s.run(&args);
     assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
     assert_eq!(
-        s.ok(&[
-            "inspect",
-            "-f",
-            "{{.State.OOMKilled}} {{.State.ExitCode}}",
-            "hog"
-        ])
-        .trim(),
+        s.inspect("hog", "{{.State.OOMKilled}} {{.State.ExitCode}}"),
         "true 137"
     );
-    let id = s
-        .ok(&["inspect", "-f", "{{.Id}}", "hog"])
-        .trim()
-        .to_string();
+    let id = s.inspect("hog", "{{.Id}}");
     s.ok(&["rm", "hog"]);
     assert_no_leftovers(&s, &id);
     // A fork bomb hits the pids limit instead of the host.

@@ -25,17 +25,15 @@ fn events_record_container_and_image_operations() {
     s.ok(&["tag", "busybox", "evtag:1"]);
     s.ok(&["rm", "ev2"]);
 
-    let all = s.ok(&[
-        "events",
-        "--since",
-        "5m",
-        "--until",
-        "0s",
-        "--filter",
-        "type=container",
-        "--format",
-        "{{.Type}} {{.Action}} {{.ID}} {{.Actor.Attributes.name}}",
-    ]);
+    let all = recorded(
+        &s,
+        &[
+            "--filter",
+            "type=container",
+            "--format",
+            "{{.Type}} {{.Action}} {{.ID}} {{.Actor.Attributes.name}}",
+        ],
+    );
     let want: Vec<String> = [
         "create ev",
         "start ev",
@@ -51,47 +49,27 @@ fn events_record_container_and_image_operations() {
     .collect();
     assert_eq!(all.lines().collect::<Vec<_>>(), want, "{all}");
 
-    let die = s.ok(&[
-        "events",
-        "--since",
-        "5m",
-        "--until",
-        "0s",
-        "-f",
-        "event=die",
-        "-f",
-        "container=ev",
-        "--format",
-        "{{.Status}} {{.Actor.Attributes.exitCode}}",
-    ]);
+    let die = recorded(
+        &s,
+        &[
+            "-f",
+            "event=die",
+            "-f",
+            "container=ev",
+            "--format",
+            "{{.Status}} {{.Actor.Attributes.exitCode}}",
+        ],
+    );
     assert_eq!(die, "die 3\n");
     // docker's default line: time, type, action, id, (sorted attributes).
-    let line = s.ok(&[
-        "events",
-        "--since",
-        "5m",
-        "--until",
-        "0s",
-        "--filter",
-        "event=tag",
-    ]);
+    let line = recorded(&s, &["--filter", "event=tag"]);
     assert!(
         line.trim_end()
             .ends_with("(name=docker.io/library/evtag:1)"),
         "{line}"
     );
     assert!(line.contains("Z image tag sha256:"), "{line}");
-    let json = s.ok(&[
-        "events",
-        "--since",
-        "5m",
-        "--until",
-        "0s",
-        "--filter",
-        "event=rename",
-        "--format",
-        "json",
-    ]);
+    let json = recorded(&s, &["--filter", "event=rename", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     assert_eq!(v["Actor"]["Attributes"]["oldName"], "/ev");
     assert_eq!(v["status"], "rename");
@@ -123,4 +101,11 @@ fn events_record_container_and_image_operations() {
     assert_eq!(bad.status.code(), Some(125), "{}", text(&bad));
     let bad = s.run(&["events", "--filter", "colour=red", "--until", "0s"]);
     assert_eq!(bad.status.code(), Some(125), "{}", text(&bad));
+}
+
+/// `skiff events` over the last five minutes, up to now (no following).
+fn recorded(s: &Store, args: &[&str]) -> String {
+    let mut all = vec!["events", "--since", "5m", "--until", "0s"];
+    all.extend_from_slice(args);
+    s.ok(&all)
 }

@@ -34,6 +34,27 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
+/// The platform fields (`os`, `architecture`, `variant`) as an image
+/// config or an index entry writes them, any missing one empty; a config
+/// embeds it with `#[serde(flatten)]`, and [`ConfigPlatform::platform`]
+/// normalises.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConfigPlatform {
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+impl ConfigPlatform {
+    /// The normalised platform.
+    pub fn platform(&self) -> Platform {
+        Platform::new(&self.os, &self.architecture, self.variant.as_deref())
+    }
+}
+
 impl Platform {
     /// A normalised platform from its parts (any spelling).
     pub fn new(os: &str, architecture: &str, variant: Option<&str>) -> Platform {

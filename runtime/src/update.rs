@@ -73,6 +73,15 @@ fn write(path: &Path, value: &str) -> Result<()> {
 }
 
 /// Write what changed into the running container's cgroup.
+/// `pids.max` (the same file in cgroup v1 and v2) for a limit, 0 being none.
+fn pids_max(limit: i64) -> String {
+    if limit > 0 {
+        limit.to_string()
+    } else {
+        "max".into()
+    }
+}
+
 fn apply_cgroup(id: &str, r: &crate::Resources, l: &Limits) -> Result<()> {
     let mem_changed = l.memory.is_some() || l.memory_swap.is_some();
     if cgroups::unified() {
@@ -111,12 +120,7 @@ fn apply_cgroup(id: &str, r: &crate::Resources, l: &Limits) -> Result<()> {
             write(&d.join("cpu.weight"), &weight.to_string())?;
         }
         if l.pids_limit.is_some() {
-            let max = if r.pids_limit > 0 {
-                r.pids_limit.to_string()
-            } else {
-                "max".into()
-            };
-            write(&d.join("pids.max"), &max)?;
+            write(&d.join("pids.max"), &pids_max(r.pids_limit))?;
         }
         return Ok(());
     }
@@ -161,12 +165,10 @@ fn apply_cgroup(id: &str, r: &crate::Resources, l: &Limits) -> Result<()> {
         write(&cpu.join("cpu.shares"), &s.to_string())?;
     }
     if l.pids_limit.is_some() {
-        let max = if r.pids_limit > 0 {
-            r.pids_limit.to_string()
-        } else {
-            "max".into()
-        };
-        write(&cgroups::dir(id, "pids").join("pids.max"), &max)?;
+        write(
+            &cgroups::dir(id, "pids").join("pids.max"),
+            &pids_max(r.pids_limit),
+        )?;
     }
     Ok(())
 }

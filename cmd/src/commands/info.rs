@@ -218,17 +218,21 @@ fn human(i: &Value) -> String {
     line(" Debug Mode: false".into());
     line(String::new());
     line("Server:".into());
-    line(format!(" Containers: {}", s("Containers")));
-    line(format!("  Running: {}", s("ContainersRunning")));
-    line(format!("  Paused: {}", s("ContainersPaused")));
-    line(format!("  Stopped: {}", s("ContainersStopped")));
-    line(format!(" Images: {}", s("Images")));
-    line(format!(" Server Version: {}", s("ServerVersion")));
-    line(format!(" Skiff Version: {}", s("SkiffVersion")));
-    line(format!(" Storage Driver: {}", s("Driver")));
-    line(format!(" Logging Driver: {}", s("LoggingDriver")));
-    line(format!(" Cgroup Driver: {}", s("CgroupDriver")));
-    line(format!(" Cgroup Version: {}", s("CgroupVersion")));
+    for (label, key) in [
+        (" Containers", "Containers"),
+        ("  Running", "ContainersRunning"),
+        ("  Paused", "ContainersPaused"),
+        ("  Stopped", "ContainersStopped"),
+        (" Images", "Images"),
+        (" Server Version", "ServerVersion"),
+        (" Skiff Version", "SkiffVersion"),
+        (" Storage Driver", "Driver"),
+        (" Logging Driver", "LoggingDriver"),
+        (" Cgroup Driver", "CgroupDriver"),
+        (" Cgroup Version", "CgroupVersion"),
+    ] {
+        line(format!("{label}: {}", s(key)));
+    }
     line(" Plugins:".into());
     line(format!("  Volume: {}", list("Volume")));
     line(format!("  Network: {}", list("Network")));
@@ -239,11 +243,15 @@ fn human(i: &Value) -> String {
     line(" Security Options:".into());
     line("  seccomp".into());
     line("   Profile: builtin".into());
-    line(format!(" Kernel Version: {}", s("KernelVersion")));
-    line(format!(" Operating System: {}", s("OperatingSystem")));
-    line(format!(" OSType: {}", s("OSType")));
-    line(format!(" Architecture: {}", s("Architecture")));
-    line(format!(" CPUs: {}", s("NCPU")));
+    for (label, key) in [
+        (" Kernel Version", "KernelVersion"),
+        (" Operating System", "OperatingSystem"),
+        (" OSType", "OSType"),
+        (" Architecture", "Architecture"),
+        (" CPUs", "NCPU"),
+    ] {
+        line(format!("{label}: {}", s(key)));
+    }
     line(format!(
         " Total Memory: {}",
         bytes_size(i["MemTotal"].as_u64().unwrap_or(0))

@@ -19,6 +19,19 @@ pub fn build(store: &Store, args: &[&str]) -> (String, String) {
     )
 }
 
+/// `skiff build --progress plain CTX` with `env` set, which must fail as a
+/// build error does (exit 1); returns what it printed (stdout and stderr).
+pub fn build_fails(store: &Store, ctx: &Path, env: &[(&str, &str)]) -> String {
+    let out = store
+        .skiff()
+        .args(["build", "--progress", "plain", ctx.to_str().unwrap()])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    text(&out)
+}
+
 pub fn image_id(store: &Store, name: &str) -> String {
     inspect_json(store, name)["Id"]
         .as_str()

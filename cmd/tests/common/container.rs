@@ -82,3 +82,17 @@ pub fn created_after_pull(out: &Output) -> String {
     );
     id
 }
+
+/// `out` is docker's refusal of a request: exit 1 and the one line
+/// `Error response from daemon: MSG`.
+pub fn assert_refused(out: &Output, msg: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", text(out));
+    let err = stderr(out);
+    assert_eq!(
+        err.trim_end(),
+        format!("Error response from daemon: {msg}"),
+        "{}",
+        text(out)
+    );
+    assert!(err.ends_with('\n'), "{err:?}");
+}

@@ -64,6 +64,13 @@ impl Store {
 
     /// `skiff import FLAGS <the test ground's busybox tar> NAME`; returns
     /// the image ID.
+    /// `skiff inspect -f format target`, trimmed.
+    pub fn inspect(&self, target: &str, format: &str) -> String {
+        self.ok(&["inspect", "-f", format, target])
+            .trim()
+            .to_string()
+    }
+
     pub fn import_busybox(&self, flags: &[&str], name: &str) -> String {
         let tar = ground("SKIFF_TEST_BUSYBOX_TAR");
         let args = [&["import"][..], flags, &[tar.as_str(), name]].concat();
@@ -134,6 +141,15 @@ pub fn assert_success(out: &Output, args: &[&str]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `out` failed with exit `code` and its stderr says each of `says`.
+pub fn assert_fails(out: &Output, code: i32, says: &[&str]) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+    let err = stderr(out);
+    for s in says {
+        assert!(err.contains(s), "stderr does not say {s:?}: {}", text(out));
+    }
 }
 
 /// A value exported by scripts/testground/up. Tests that need the test
@@ -240,6 +256,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .next()
         .unwrap()
         .to_string()
+}
+
+/// `skopeo inspect ARGS...` (the peer's view of an image), which must
+/// succeed: its output and that output parsed as JSON.
+pub fn skopeo_inspect(args: &[&str]) -> (String, serde_json::Value) {
+    let raw = run_ok(Command::new("skopeo").arg("inspect").args(args));
+    let v = serde_json::from_str(&raw)
+        .unwrap_or_else(|e| panic!("skopeo inspect {args:?}: {e}: {raw}"));
+    (raw, v)
 }
 
 /// Run a peer tool (podman, skopeo...) that must succeed; returns stdout.

@@ -3,6 +3,7 @@
 //! the index itself and picks the entry here.
 
 use serde::Deserialize;
+use skiff_core::platform::ConfigPlatform;
 pub use skiff_core::Platform;
 
 /// One entry of an OCI image index or docker manifest list.
@@ -15,30 +16,14 @@ pub struct IndexEntry {
     #[serde(default)]
     pub size: i64,
     #[serde(default)]
-    pub platform: Option<EntryPlatform>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct EntryPlatform {
-    #[serde(default)]
-    pub architecture: String,
-    #[serde(default)]
-    pub os: String,
-    #[serde(default)]
-    pub variant: Option<String>,
-}
-
-impl EntryPlatform {
-    pub fn platform(&self) -> Platform {
-        Platform::new(&self.os, &self.architecture, self.variant.as_deref())
-    }
+    pub platform: Option<ConfigPlatform>,
 }
 
 /// Pick the entry of `entries` that best runs on `want`; entries without a
 /// platform (attestations, `unknown/unknown`) never match.
 pub fn choose<'a>(entries: &'a [IndexEntry], want: &Platform) -> Option<&'a IndexEntry> {
     skiff_core::platform::best_match(want, entries, |e| {
-        e.platform.as_ref().map(EntryPlatform::platform)
+        e.platform.as_ref().map(ConfigPlatform::platform)
     })
 }
 
@@ -46,7 +31,7 @@ pub fn choose<'a>(entries: &'a [IndexEntry], want: &Platform) -> Option<&'a Inde
 pub fn offered(entries: &[IndexEntry]) -> String {
     let v: Vec<String> = entries
         .iter()
-        .filter_map(|e| e.platform.as_ref().map(EntryPlatform::platform))
+        .filter_map(|e| e.platform.as_ref().map(ConfigPlatform::platform))
         // Attestation manifests (`unknown/unknown`) are no platform.
         .filter(|p| p.os != "unknown")
         .map(|p| skiff_store::spelled(&p))
@@ -63,7 +48,7 @@ mod tests {
             media_type: String::new(),
             digest: digest.into(),
             size: 1,
-            platform: Some(EntryPlatform {
+            platform: Some(ConfigPlatform {
                 architecture: arch.into(),
                 os: os.into(),
                 variant: variant.map(Into::into),

@@ -16,6 +16,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use oci_client::Reference;
 use serde::Deserialize;
 use skiff_core::digest::sha256_digest;
+use skiff_core::platform::ConfigPlatform;
 use skiff_store::{media, Digest, ImageBudget, Store};
 use tokio::sync::mpsc;
 
@@ -86,12 +87,8 @@ struct RawManifest {
 #[derive(Deserialize)]
 struct RawConfig {
     rootfs: RawRootfs,
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
+    #[serde(flatten)]
+    platform: ConfigPlatform,
 }
 
 #[derive(Deserialize)]
@@ -214,7 +211,7 @@ pub async fn pull(
     // than stored and tagged as if it were that platform (it would run, or
     // be built on, as the wrong architecture).
     if let (false, Some(want)) = (is_index, &opts.platform) {
-        let have = Platform::new(&config.os, &config.architecture, config.variant.as_deref());
+        let have = config.platform.platform();
         if !want.matches(&have) {
             return Err(Error::Platform(format!(
                 "no matching manifest for {want} in {whole}: it is a single-platform image for {have}"

@@ -40,7 +40,7 @@
 //!   [`Store::snapshot_path`], [`Store::has_snapshot`].
 //! - GC: [`Store::prune`] with [`GcRoots`] from other crates
 //!   ([`Store::register_gc_roots`]).
-//! - Archives: [`Store::save_docker_archive`], [`Store::save_oci_archive`],
+//! - Archives: [`Store::save`], [`Store::save_platform`],
 //!   [`Store::load_archive`].
 //!
 //! # Concurrency

@@ -4,6 +4,9 @@
 //! and the query keys `ref`, `tag`, `branch`, `subdir`, `checksum`/`commit`,
 //! `keep-git-dir`, `submodules`, `mtime`. Anything else is not git.
 
+// A subdir is path.Join("/", s) without the leading slash: the tree's clean.
+use crate::tree::clean;
+
 /// A parsed git source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GitRef {
@@ -61,7 +64,7 @@ pub fn parse(src: &str) -> Option<Result<GitRef, String>> {
     if let Some(f) = fragment.filter(|f| !f.is_empty()) {
         let (reference, subdir) = f.split_once(':').unwrap_or((f, ""));
         r.reference = reference.to_string();
-        r.subdir = clean_subdir(subdir);
+        r.subdir = clean(subdir);
     }
     if let Some(q) = query {
         if let Err(e) = load_query(&mut r, q) {
@@ -90,21 +93,6 @@ fn is_scp_like(s: &str) -> bool {
     ok_user && ok_host
 }
 
-/// path.Join("/", s) without the leading slash.
-fn clean_subdir(s: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in s.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    parts.join("/")
-}
-
 fn load_query(r: &mut GitRef, q: &str) -> Result<(), String> {
     let (mut tag, mut branch) = (None::<String>, None::<String>);
     let mut seen = std::collections::BTreeSet::new();
@@ -128,7 +116,7 @@ fn load_query(r: &mut GitRef, q: &str) -> Result<(), String> {
             "tag" => tag = Some(v.to_string()),
             "branch" => branch = Some(v.to_string()),
             "subdir" => {
-                let s = clean_subdir(v);
+                let s = clean(v);
                 if !r.subdir.is_empty() && r.subdir != s {
                     return Err(format!("subdir conflicts: {:?} vs {s:?}", r.subdir));
                 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use skiff_store::Store;
+use skiff_store::{ArchiveFormat, Store};
 
 use crate::error::{io_at, Result};
 use crate::solve::BuildResult;
@@ -18,6 +18,6 @@ pub fn export_docker(
     dest: &str,
 ) -> Result<()> {
     let mut w = writer(if dest.is_empty() { "-" } else { dest })?;
-    store.save_docker_archive(&archive_names(result, tags), &mut w)?;
+    store.save(&archive_names(result, tags), ArchiveFormat::Docker, &mut w)?;
     w.flush().map_err(io_at(dest))
 }

@@ -8,7 +8,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use skiff_store::Store;
+use skiff_store::{ArchiveFormat, Store};
 
 use crate::error::{io_at, BuildError, Result};
 use crate::layer::{write_dir_tar, TarOptions};
@@ -55,7 +55,7 @@ pub fn export_oci_platforms(
         tags.to_vec()
     };
     let mut w = writer(if dest.is_empty() { "-" } else { dest })?;
-    store.save_oci_archive(&names, &mut w)?;
+    store.save(&names, ArchiveFormat::Oci, &mut w)?;
     w.flush().map_err(io_at(dest))
 }
 

@@ -41,6 +41,23 @@ pub(super) struct ResolvedMounts {
 }
 
 impl ResolvedMounts {
+    /// Bind `source`, a private file made in the temp dir `dir`, at
+    /// `target`; `dir` stays until the RUN is done.
+    pub(super) fn bind_private(
+        &mut self,
+        dir: tempfile::TempDir,
+        source: PathBuf,
+        target: String,
+        read_only: bool,
+    ) {
+        self.mounts.push(RunMount::Bind {
+            source,
+            target,
+            read_only,
+        });
+        self.temps.push(dir);
+    }
+
     /// Copy the bind sources into their temp dirs, just before the RUN.
     pub fn fill(&mut self) -> Result<()> {
         for (plan, dir) in self.pending.drain(..) {

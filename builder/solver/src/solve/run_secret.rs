@@ -9,7 +9,6 @@ use std::path::Path;
 
 use crate::copy;
 use crate::error::{io_at, BuildError, Result};
-use crate::run::RunMount;
 
 use super::run_mounts::ResolvedMounts;
 use super::Shared;
@@ -79,12 +78,7 @@ pub(super) fn resolve(
         copy::set_owner(&copy, how.owner.0, how.owner.1).map_err(io_at(&copy))?;
         fs::set_permissions(&copy, fs::Permissions::from_mode(how.mode & 0o7777))
             .map_err(io_at(&copy))?;
-        out.mounts.push(RunMount::Bind {
-            source: copy,
-            target,
-            read_only: true,
-        });
-        out.temps.push(dir);
+        out.bind_private(dir, copy, target, true);
     }
     Ok(())
 }

@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 
 use crate::error::{io_at, BuildError, Result};
-use crate::run::RunMount;
 
 use super::run_mounts::ResolvedMounts;
 use super::Shared;
@@ -71,11 +70,6 @@ pub(super) fn resolve(
         mode: how.mode,
         owner: how.owner,
     });
-    out.mounts.push(RunMount::Bind {
-        source: socket,
-        target,
-        read_only: false,
-    });
-    out.temps.push(dir);
+    out.bind_private(dir, socket, target, false);
     Ok(())
 }

@@ -13,33 +13,24 @@ use crate::chain::chain_ids;
 use crate::compression::{decompress, Compression};
 use crate::digest::{digest_hex, parse_digest, HashingReader};
 use crate::error::{Error, IoPath, Result};
-use crate::images::ManifestFlavor;
+use crate::images::{Image, ManifestFlavor};
 use crate::layers::LayerInfo;
 use crate::media;
 use crate::reference::normalize_reference;
 use crate::Store;
-use skiff_core::Platform;
 
 impl Store {
-    /// Write the images `names` as a docker-archive tar.
-    pub fn save_docker_archive(&self, names: &[String], out: &mut dyn Write) -> Result<()> {
-        self.save_docker_archive_for(names, None, out)
-    }
-
-    /// [`Store::save_docker_archive`] of `platform`'s manifests (the host's,
-    /// or what is present, without it).
-    pub(super) fn save_docker_archive_for(
+    /// Write `images` (each with the tags it carries) as a docker-archive tar.
+    pub(super) fn write_docker_archive(
         &self,
-        names: &[String],
-        platform: Option<&Platform>,
+        images: &[(Image, Vec<String>)],
         out: &mut dyn Write,
     ) -> Result<()> {
-        let images = self.images_to_save(names, platform)?;
         let mut b = tar::Builder::new(out);
         let mut written: HashSet<String> = HashSet::new();
         let mut manifest: Vec<ArchiveManifest> = Vec::new();
         let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (img, tags) in &images {
+        for (img, tags) in images {
             let config = self.image_config_raw(img)?;
             let config_name = format!("{}.json", digest_hex(&img.config_digest));
             if written.insert(config_name.clone()) {

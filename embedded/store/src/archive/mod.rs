@@ -115,9 +115,10 @@ impl Store {
         platform: Option<&Platform>,
         out: &mut dyn Write,
     ) -> Result<()> {
+        let images = self.images_to_save(names, platform)?;
         match format {
-            ArchiveFormat::Docker => self.save_docker_archive_for(names, platform, out),
-            ArchiveFormat::Oci => self.save_oci_archive_for(names, platform, out),
+            ArchiveFormat::Docker => self.write_docker_archive(&images, out),
+            ArchiveFormat::Oci => self.write_oci_archive(&images, platform.is_some(), out),
         }
     }
 

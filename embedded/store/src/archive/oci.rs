@@ -14,11 +14,10 @@ use super::{
 };
 use crate::digest::digest_hex;
 use crate::error::{Error, IoPath, Result};
-use crate::images::sniff_media_type;
+use crate::images::{sniff_media_type, Image};
 use crate::media;
 use crate::reference::normalize_reference;
 use crate::Store;
-use skiff_core::Platform;
 
 /// The OCI-layout tar being written and the blobs already in it: images
 /// share blobs, and each goes in once.
@@ -28,19 +27,14 @@ struct BlobTar<'w> {
 }
 
 impl Store {
-    /// Write the images `names` as an OCI-layout tar.
-    pub fn save_oci_archive(&self, names: &[String], out: &mut dyn Write) -> Result<()> {
-        self.save_oci_archive_for(names, None, out)
-    }
-
-    /// [`Store::save_oci_archive`] of one platform's manifests, with `platform`.
-    pub(super) fn save_oci_archive_for(
+    /// Write `images` (each with the tags it carries) as an OCI-layout tar;
+    /// `one_platform` when a platform was asked for.
+    pub(super) fn write_oci_archive(
         &self,
-        names: &[String],
-        platform: Option<&Platform>,
+        images: &[(Image, Vec<String>)],
+        one_platform: bool,
         out: &mut dyn Write,
     ) -> Result<()> {
-        let images = self.images_to_save(names, platform)?;
         let mut out = BlobTar {
             tar: tar::Builder::new(out),
             written: HashSet::new(),
@@ -51,11 +45,11 @@ impl Store {
             br#"{"imageLayoutVersion":"1.0.0"}"#,
         )?;
         let mut manifests = Vec::new();
-        for (img, tags) in &images {
+        for (img, tags) in images {
             // A multi-platform index is kept only when every platform's
             // content is here and no platform was asked for; otherwise the
             // chosen manifest alone.
-            let (top, top_mt) = if platform.is_none()
+            let (top, top_mt) = if !one_platform
                 && media::is_index(&img.media_type)
                 && self.index_complete(&img.digest)
             {

@@ -10,6 +10,16 @@ fn p(s: &str) -> Platform {
     Platform::parse(s).unwrap()
 }
 
+/// An index's entries: each manifest with its platform.
+fn manifests(list: &[(&Digest, Platform)]) -> Vec<PlatformManifest> {
+    list.iter()
+        .map(|(digest, platform)| PlatformManifest {
+            digest: (*digest).clone(),
+            platform: platform.clone(),
+        })
+        .collect()
+}
+
 #[test]
 fn tag_index_makes_one_tag_with_every_platform() {
     let (_dir, s) = temp_store();
@@ -18,16 +28,7 @@ fn tag_index_makes_one_tag_with_every_platform() {
     let (_r, ix) = s
         .tag_index(
             "multi:1",
-            &[
-                PlatformManifest {
-                    digest: amd.clone(),
-                    platform: p("linux/amd64"),
-                },
-                PlatformManifest {
-                    digest: arm.clone(),
-                    platform: p("linux/arm64"),
-                },
-            ],
+            &manifests(&[(&amd, p("linux/amd64")), (&arm, p("linux/arm64"))]),
         )
         .unwrap();
     assert_eq!(s.lookup("multi:1").unwrap(), ix);
@@ -69,16 +70,10 @@ fn a_listed_platform_without_content_is_not_a_fallback() {
     let (amd, _) = image(&s, "amd64", b"amd");
     let (arm, arm_id) = image(&s, "arm64", b"arm");
     let ix = s
-        .write_index(&[
-            PlatformManifest {
-                digest: amd.clone(),
-                platform: p("linux/amd64"),
-            },
-            PlatformManifest {
-                digest: arm.clone(),
-                platform: p("linux/arm64"),
-            },
-        ])
+        .write_index(&manifests(&[
+            (&amd, p("linux/amd64")),
+            (&arm, p("linux/arm64")),
+        ]))
         .unwrap();
     s.tag("x", &ix).unwrap();
     // As after `pull --platform linux/arm64`: amd64's manifest is absent.
@@ -127,16 +122,10 @@ fn the_id_follows_the_platform_resolution_picks() {
     let (mine, mine_id) = image(&s, &host.architecture, b"host");
     let (theirs, theirs_id) = image(&s, other, b"other");
     let ix = s
-        .write_index(&[
-            PlatformManifest {
-                digest: mine.clone(),
-                platform: host.clone(),
-            },
-            PlatformManifest {
-                digest: theirs,
-                platform: p(&format!("linux/{other}")),
-            },
-        ])
+        .write_index(&manifests(&[
+            (&mine, host.clone()),
+            (&theirs, p(&format!("linux/{other}"))),
+        ]))
         .unwrap();
     s.tag("x", &ix).unwrap();
     // Only the other platform here (`pull --platform other`): its ID.

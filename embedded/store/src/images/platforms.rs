@@ -159,17 +159,9 @@ impl Store {
     }
 
     pub(super) fn config_platform(&self, config: &Digest) -> Result<Platform> {
-        #[derive(serde::Deserialize)]
-        struct P {
-            #[serde(default)]
-            os: String,
-            #[serde(default)]
-            architecture: String,
-            #[serde(default)]
-            variant: Option<String>,
-        }
-        let p: P = super::parse_json(&self.read_blob(config)?, &format!("config {config}"))?;
-        Ok(Platform::new(&p.os, &p.architecture, p.variant.as_deref()))
+        let p: skiff_core::platform::ConfigPlatform =
+            super::parse_json(&self.read_blob(config)?, &format!("config {config}"))?;
+        Ok(p.platform())
     }
 
     /// A manifest and its config are stored (see the module comment).
