@@ -38,12 +38,15 @@ pub fn write_tar(
             libc::S_IFIFO => EntryType::Fifo,
             _ => return Ok(()), // sockets cannot be archived
         };
+        // time_t is 32-bit on armhf: the conversion is real there.
+        #[allow(clippy::useless_conversion)]
+        let mtime = i64::from(e.st.st_mtime);
         let meta = EntryMeta {
             kind,
             mode: e.st.st_mode & 0o7777,
             uid: u64::from(e.st.st_uid),
             gid: u64::from(e.st.st_gid),
-            mtime: e.st.st_mtime,
+            mtime,
             size: if kind == EntryType::Regular {
                 e.st.st_size as u64
             } else {
