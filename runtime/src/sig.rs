@@ -153,17 +153,12 @@ pub fn reap_any() -> Option<(i32, i32)> {
 
 pub fn reap(pid: i32) -> Option<i32> {
     let mut found = None;
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid with a valid status pointer.
-        let r = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if r <= 0 {
-            return found;
-        }
-        if r == pid {
+    while let Some((child, status)) = reap_any() {
+        if child == pid {
             found = Some(status);
         }
     }
+    found
 }
 
 /// Send `sig` to `pid`; false if it is gone.
