@@ -35,7 +35,7 @@ const CONCURRENT_DOWNLOADS: usize = 4;
 /// Chunks in flight between the network and the disk, per layer.
 const CHANNEL_CHUNKS: usize = 32;
 
-const ACCEPT: &[&str] = &[
+pub(crate) const ACCEPT: &[&str] = &[
     media::OCI_MANIFEST,
     media::DOCKER_MANIFEST,
     media::OCI_INDEX,
@@ -69,12 +69,12 @@ struct RawIndex {
 
 #[derive(Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
-struct RawDescriptor {
+pub(crate) struct RawDescriptor {
     #[serde(default)]
-    media_type: String,
-    digest: String,
+    pub(crate) media_type: String,
+    pub(crate) digest: String,
     #[serde(default)]
-    size: i64,
+    pub(crate) size: i64,
 }
 
 #[derive(Deserialize)]
@@ -326,7 +326,7 @@ pub async fn pull(
 
 /// Download one blob into the store. With `unpack` (diff ID, chain ID) the
 /// same bytes are unpacked into the snapshot as they arrive.
-async fn fetch_blob(
+pub(crate) async fn fetch_blob(
     store: &Store,
     fetcher: &Fetcher<'_>,
     desc: &RawDescriptor,
