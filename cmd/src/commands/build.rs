@@ -175,6 +175,18 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         ssh: skiff_solver::ssh_agent::parse_ssh(&a.ssh)?,
         sandbox: super::build_flags::sandbox(&a)?,
         allow_insecure: a.docker.allow_insecure()?,
+        cache_from: a
+            .docker
+            .cache_from
+            .iter()
+            .map(|s| skiff_solver::cache_export::parse_cache_from(s))
+            .collect::<Result<_, _>>()?,
+        cache_to: a
+            .docker
+            .cache_to
+            .iter()
+            .map(|s| skiff_solver::cache_export::parse_cache_to(s))
+            .collect::<Result<_, _>>()?,
     };
     let quiet = a.quiet || a.progress == "quiet";
     let progress: Arc<dyn Progress> = if quiet {
