@@ -96,6 +96,15 @@ fn registry_cache_lets_a_fresh_store_skip_every_step() {
     assert!(steps(&p).iter().all(|(_, cached)| *cached), "{p}");
 }
 
+/// A fresh store builds context `c` as a:1, its cache (mode=max) going
+/// to the OCI layout `dest`; returns the store and the progress.
+fn built_with_local_cache(c: &str, dest: &Path) -> (Store, String) {
+    let a = Store::new();
+    let to = format!("type=local,dest={},mode=max", dest.display());
+    let p = build(&a, &["-t", "a:1", "--cache-to", &to, c]);
+    (a, p)
+}
+
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn local_cache_directory_is_an_oci_layout_a_fresh_store_reuses() {
@@ -103,9 +112,7 @@ fn local_cache_directory_is_an_oci_layout_a_fresh_store_reuses() {
     let c = ctx.path().to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("cache");
-    let a = Store::new();
-    let to = format!("type=local,dest={},mode=max", dest.display());
-    let p = build(&a, &["-t", "a:1", "--cache-to", &to, c]);
+    let (a, p) = built_with_local_cache(c, &dest);
     assert!(p.contains("exporting cache to client directory"), "{p}");
     // An OCI layout others can read: skopeo finds the manifest by its tag.
     let raw = common::registry::sh(&format!(
@@ -232,9 +239,7 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     let c = ctx.path().to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good");
-    let a = Store::new();
-    let to = format!("type=local,dest={},mode=max", good.display());
-    build(&a, &["-t", "a:1", "--cache-to", &to, c]);
+    let (a, _) = built_with_local_cache(c, &good);
 
     let copy = |name: &str| {
         let d = dir.path().join(name);

@@ -26,17 +26,9 @@ pub async fn get_manifest(reg: &Registry, r: &Reference) -> Result<(Vec<u8>, Str
     let what = format!("importing cache from {}", r.whole());
     let label = r.digest().or(r.tag()).unwrap_or("latest");
     let fetcher = Fetcher::new(reg, r.repository(), &what);
-    let (bytes, said) = fetcher.manifest(label, ACCEPT, MAX_MANIFEST).await?;
-    let got = sha256_digest(&bytes);
-    if let Some(want) = r.digest().map(str::to_string).or(said) {
-        if want.starts_with("sha256:") && want != got {
-            return Err(Error::DigestMismatch {
-                digest: want,
-                actual: got,
-            });
-        }
-    }
-    Ok((bytes, got))
+    fetcher
+        .manifest_checked(label, r.digest(), ACCEPT, MAX_MANIFEST)
+        .await
 }
 
 /// The manifest `digest` of `r`'s repository (an index entry), at most

@@ -135,18 +135,9 @@ pub async fn pull(
     )));
 
     let fetcher = Fetcher::new(reg, r.repository(), &what);
-    let (top, said) = fetcher.manifest(label, ACCEPT, MAX_MANIFEST).await?;
-    let top_digest = sha256_digest(&top);
-    // A digest asked for, or else the one the registry announced, must be
-    // the one of the bytes received.
-    if let Some(want) = r.digest().map(str::to_string).or(said) {
-        if want.starts_with("sha256:") && want != top_digest {
-            return Err(Error::DigestMismatch {
-                digest: want,
-                actual: top_digest,
-            });
-        }
-    }
+    let (top, top_digest) = fetcher
+        .manifest_checked(label, r.digest(), ACCEPT, MAX_MANIFEST)
+        .await?;
     let sniff: Sniff = serde_json::from_slice(&top)
         .map_err(|e| Error::Registry(format!("{what}: the manifest is not valid JSON: {e}")))?;
     let is_index = match &sniff.media_type {

@@ -26,7 +26,7 @@ use crate::error::{BuildError, Result};
 use crate::imageconfig::ImageConfig;
 use crate::progress::{Event, Progress};
 
-pub use spec::{parse_cache_from, parse_cache_to, CacheFrom, CacheTo};
+pub use spec::{parse_cache_from, parse_cache_to, parse_flags, CacheFrom, CacheTo};
 
 /// The OCI annotation naming a manifest of a layout's index.json.
 const REF_NAME: &str = "org.opencontainers.image.ref.name";

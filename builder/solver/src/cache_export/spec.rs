@@ -118,6 +118,19 @@ fn is_true(v: Option<&str>) -> bool {
     matches!(v, Some("true") | Some("1") | Some(""))
 }
 
+/// Every `--cache-from` and `--cache-to` value.
+pub fn parse_flags(from: &[String], to: &[String]) -> Result<(Vec<CacheFrom>, Vec<CacheTo>)> {
+    let from = from
+        .iter()
+        .map(|s| parse_cache_from(s))
+        .collect::<Result<_>>()?;
+    let to = to
+        .iter()
+        .map(|s| parse_cache_to(s))
+        .collect::<Result<_>>()?;
+    Ok((from, to))
+}
+
 pub fn parse_cache_to(s: &str) -> Result<CacheTo> {
     let flag = "--cache-to";
     let a = attrs(flag, s)?;
