@@ -18,12 +18,18 @@ const EPOCH: &str = "1700000000";
 /// `skiff build --progress plain ARGS` with SOURCE_DATE_EPOCH set, which
 /// must succeed; returns the progress.
 fn build(store: &Store, args: &[&str]) -> String {
+    build_env(store, &[], args)
+}
+
+/// [`build`] with more environment variables.
+fn build_env(store: &Store, env: &[(&str, &Path)], args: &[&str]) -> String {
     let mut all = vec!["build", "--progress", "plain"];
     all.extend_from_slice(args);
     let out = store
         .skiff()
         .args(&all)
         .env("SOURCE_DATE_EPOCH", EPOCH)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     assert!(out.status.success(), "skiff {all:?}: {}", text(&out));
@@ -103,6 +109,70 @@ fn built_with_local_cache(c: &str, dest: &Path) -> (Store, String) {
     let to = format!("type=local,dest={},mode=max", dest.display());
     let p = build(&a, &["-t", "a:1", "--cache-to", &to, c]);
     (a, p)
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn registry_cache_uses_the_registrys_tls_and_login() {
+    let ctx = single_stage_context();
+    let c = ctx.path().to_str().unwrap();
+    let tls = ground("SKIFF_TEST_TLS_REGISTRY");
+    let cache = format!("{tls}/{}:x", unique("cache"));
+    let certs_d = tempfile::tempdir().unwrap();
+    let dir = certs_d.path().join(&tls);
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(ground("SKIFF_TEST_TLS_CA"), dir.join("ca.crt")).unwrap();
+    let logged_in = tempfile::tempdir().unwrap();
+    let a = Store::new();
+    let mut login = a
+        .skiff()
+        .env("DOCKER_CONFIG", logged_in.path())
+        .env("SKIFF_CERTS_D", certs_d.path())
+        .args([
+            "login",
+            "-u",
+            &ground("SKIFF_TEST_TLS_USER"),
+            "--password-stdin",
+            &tls,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let password = ground("SKIFF_TEST_TLS_PASSWORD");
+    let mut stdin = login.stdin.take().unwrap();
+    writeln!(stdin, "{password}").unwrap();
+    drop(stdin);
+    let out = login.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+
+    let env = [
+        ("DOCKER_CONFIG", logged_in.path()),
+        ("SKIFF_CERTS_D", certs_d.path()),
+    ];
+    let to = format!("type=registry,ref={cache}");
+    build_env(&a, &env, &["-t", "a:1", "--cache-to", &to, c]);
+    let b = Store::new();
+    let from = format!("type=registry,ref={cache}");
+    let p = build_env(&b, &env, &["-t", "b:1", "--cache-from", &from, c]);
+    assert!(steps(&p).iter().all(|(_, cached)| *cached), "{p}");
+    assert_eq!(id(&a, "a:1"), id(&b, "b:1"));
+
+    // Without the credentials: a warning naming the ref, a normal build.
+    let anonymous = tempfile::tempdir().unwrap();
+    let env = [
+        ("DOCKER_CONFIG", anonymous.path()),
+        ("SKIFF_CERTS_D", certs_d.path()),
+    ];
+    let p = build_env(&Store::new(), &env, &["--cache-from", &from, c]);
+    assert!(
+        p.contains(&format!("WARNING: failed to import cache from {cache}")),
+        "{p}"
+    );
+    assert!(p.contains("unauthorized"), "{p}");
+    assert!(steps(&p).iter().all(|(_, cached)| !cached), "{p}");
 }
 
 #[test]
