@@ -427,3 +427,30 @@ fn cache_flag_values_are_checked() {
         assert_fails(&out, 125, &[flag, says]);
     }
 }
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn multi_platform_inline_cache_is_read_from_every_platform_of_the_index() {
+    // No RUN: no emulator needed for the foreign platform.
+    let ctx = common::build::dockerfile_context(
+        "FROM scratch\nARG TARGETARCH\nCOPY f /f\nCOPY f /f-$TARGETARCH\nENV X=1\n",
+    );
+    write(ctx.path(), "f", "file\n");
+    let c = ctx.path().to_str().unwrap();
+    let image = format!("{}/{}:1", ground("SKIFF_TEST_REGISTRY"), unique("multi"));
+    let platforms = "linux/amd64,linux/arm64";
+    let a = Store::new();
+    let args = ["--platform", platforms, "--cache-to", "type=inline"];
+    build(&a, &[&args[..], &["-t", &image, "--push", c]].concat());
+
+    let b = Store::new();
+    let from = format!("type=registry,ref={image}");
+    let p = build(
+        &b,
+        &[&args[..], &["-t", "b:1", "--cache-from", &from, c]].concat(),
+    );
+    let s = steps(&p);
+    assert_eq!(s.len(), 8, "{p}");
+    assert!(s.iter().all(|(_, cached)| *cached), "{p}");
+    assert_eq!(id(&a, &image), id(&b, "b:1"));
+}
