@@ -290,6 +290,26 @@ fn blob(dir: &Path, digest: &str) -> std::path::PathBuf {
         .join(digest.trim_start_matches("sha256:"))
 }
 
+/// The cache config of manifest `m` and the key of the `COPY f /f` record.
+fn copy_f_record(dir: &Path, m: &serde_json::Value) -> (serde_json::Value, String) {
+    let digest = m["config"]["digest"].as_str().unwrap();
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&fs::read(blob(dir, digest)).unwrap()).unwrap();
+    let key = cfg["records"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| {
+            let h = r["config"]["history"].as_array().unwrap();
+            let by = h.last().unwrap()["created_by"].as_str().unwrap();
+            by.starts_with("COPY f /f")
+        })
+        .unwrap()
+        .0
+        .clone();
+    (cfg, key)
+}
+
 /// Replace the layout's manifest with `m` (index.json re-pointed).
 fn put_manifest(dir: &Path, m: &serde_json::Value) {
     let bytes = serde_json::to_vec(m).unwrap();
@@ -353,27 +373,39 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     let (_, p) = fresh_build(&d, "is not in the manifest");
     assert!(steps(&p).iter().all(|(_, cached)| !cached), "{p}");
 
+    // The record of `COPY f /f` names another layer of the cache (listed,
+    // digest right): its content is not the record's diff ID, so the step
+    // runs.
+    let d = copy("swapped-layer");
+    let (_, mut m) = layout_manifest(&d);
+    let (mut cfg, key) = copy_f_record(&d, &m);
+    let other = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["digest"] != cfg["records"][&key]["layer"]["digest"])
+        .unwrap()
+        .clone();
+    cfg["records"][&key]["layer"]["digest"] = other["digest"].clone();
+    cfg["records"][&key]["layer"]["size"] = other["size"].clone();
+    let bytes = serde_json::to_vec(&cfg).unwrap();
+    let digest = format!("sha256:{}", sha256_hex(&bytes));
+    fs::write(blob(&d, &digest), &bytes).unwrap();
+    m["config"]["digest"] = serde_json::json!(digest);
+    m["config"]["size"] = serde_json::json!(bytes.len());
+    put_manifest(&d, &m);
+    let (_, p) = fresh_build(&d, "not used");
+    for (title, cached) in steps(&p) {
+        assert_eq!(cached, !title.contains("COPY f /f"), "{title}\n{p}");
+    }
+
     // The layer blob of `COPY f /f` gone from the layout: that step runs
     // (making the same layer), the others hit, and the image is whole.
     let d = copy("missing-blob");
     let (_, m) = layout_manifest(&d);
-    let cfg: serde_json::Value = serde_json::from_slice(
-        &fs::read(blob(&d, m["config"]["digest"].as_str().unwrap())).unwrap(),
-    )
-    .unwrap();
-    let copy_f = cfg["records"]
-        .as_object()
-        .unwrap()
-        .values()
-        .find(|r| {
-            let h = r["config"]["history"].as_array().unwrap();
-            h.last().unwrap()["created_by"]
-                .as_str()
-                .unwrap()
-                .starts_with("COPY f /f")
-        })
-        .unwrap();
-    fs::remove_file(blob(&d, copy_f["layer"]["digest"].as_str().unwrap())).unwrap();
+    let (cfg, key) = copy_f_record(&d, &m);
+    let gone = cfg["records"][&key]["layer"]["digest"].as_str().unwrap();
+    fs::remove_file(blob(&d, gone)).unwrap();
     let (b, p) = fresh_build(&d, "not used");
     for (title, cached) in steps(&p) {
         assert_eq!(cached, !title.contains("COPY f /f"), "{title}\n{p}");

@@ -99,7 +99,11 @@ impl Session {
             ));
             return None;
         }
-        if let Err(e) = self.imported.fetch_layer(store, key) {
+        if let Err(e) = self
+            .imported
+            .fetch_layer(store, key)
+            .and_then(|()| unpack(store, before, rec))
+        {
             warn(e.to_string());
             return None;
         }
@@ -175,6 +179,25 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Unpack the record's layer onto the step's parent now: a blob whose
+/// content is not the record's diff ID makes the step run instead of
+/// failing the build.
+fn unpack(store: &Store, before: &ImageConfig, rec: &Record) -> Result<()> {
+    let Some(l) = &rec.layer else {
+        return Ok(());
+    };
+    let info = l.to_info()?;
+    let diffs = before
+        .diff_ids()
+        .iter()
+        .map(|d| skiff_store::parse_digest(d))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let parent = skiff_store::chain_ids(&diffs).last().cloned();
+    let chain = skiff_store::chain_id(parent.as_ref(), &info.diff_id);
+    store.unpack_layer_blob(&chain, &info.diff_id, &info.digest, Some(&info.media_type))?;
+    Ok(())
 }
 
 fn config_of<'a>(steps: impl Iterator<Item = &'a Step>) -> format::CacheConfig {
