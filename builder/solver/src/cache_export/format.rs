@@ -125,13 +125,16 @@ pub fn validate(
         return bad(format!("more than {MAX_RECORDS} records or layers"));
     }
     let mut out = Vec::with_capacity(cfg.records.len());
-    for (key, rec) in cfg.records {
+    for (key, mut rec) in cfg.records {
         if !is_key(&key) {
             return bad(format!("invalid cache key {key:?}"));
         }
-        if !rec.config.is_object() {
+        let Some(config) = rec.config.as_object_mut() else {
             return bad(format!("record {key}: the config is not a JSON object"));
-        }
+        };
+        // A step's config never holds cache metadata: none may ride along
+        // into the image.
+        config.remove(INLINE_FIELD);
         let desc = match &rec.layer {
             None => None,
             Some(l) => {
