@@ -192,7 +192,7 @@ pub fn parse_cache_from(s: &str) -> Result<CacheFrom> {
             })
         }
         "local" => {
-            check_known(flag, s, &a, &["type", "src", "tag", "digest"])?;
+            check_known(flag, s, &a, &["type", "src", "tag"])?;
             Ok(CacheFrom::Local {
                 src: need(flag, s, &a, "src")?.into(),
                 tag: get(&a, "tag").unwrap_or("latest").to_string(),
