@@ -164,8 +164,8 @@ fn build_flags_refused_name_the_flag() {
     let d = dockerfile_context("FROM scratch\n");
     let c = d.path().to_str().unwrap();
     let table: &[(&[&str], &str)] = &[
-        (&["--cache-from", "user/app:cache"], "--cache-from"),
-        (&["--cache-to", "type=inline"], "--cache-to"),
+        (&["--cache-from", "type=gha"], "--cache-from"),
+        (&["--cache-to", "type=s3,bucket=b"], "--cache-to"),
         (&["--rm=false"], "--rm=false"),
         (&["--cpu-period", "100000"], "--cpu-period"),
         (&["--cpu-quota", "50000"], "--cpu-quota"),

@@ -13,6 +13,8 @@
 //!   `runtime_runner` answers it with skiff-runtime.
 //! - `layer`: directory → deterministic tar → compressed blob with digests.
 //! - `cache`: step cache records under `<store>/buildcache/`.
+//! - `cache_export`: `--cache-to` / `--cache-from` (registry, local,
+//!   inline).
 //! - `imageconfig`: docker-format image config edits.
 //! - `squash`: `--squash`.
 //! - `add_source`: ADD's remote sources (http(s) downloads, git checkouts).
@@ -24,6 +26,7 @@
 
 pub mod add_source;
 pub mod cache;
+pub mod cache_export;
 pub mod change;
 mod contenthash;
 pub mod context;

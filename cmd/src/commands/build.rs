@@ -153,6 +153,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             })
         })
         .transpose()?;
+    let (cache_from, cache_to) =
+        skiff_solver::cache_export::parse_flags(&a.docker.cache_from, &a.docker.cache_to)?;
     let opts = BuildOptions {
         context: skiff_solver::context::ContextSpec {
             context: a.context.clone(),
@@ -175,6 +177,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         ssh: skiff_solver::ssh_agent::parse_ssh(&a.ssh)?,
         sandbox: super::build_flags::sandbox(&a)?,
         allow_insecure: a.docker.allow_insecure()?,
+        cache_from,
+        cache_to,
     };
     let quiet = a.quiet || a.progress == "quiet";
     let progress: Arc<dyn Progress> = if quiet {

@@ -73,11 +73,11 @@ pub struct DockerFlags {
     #[arg(long = "cgroup-parent", value_name = "STRING")]
     pub cgroup_parent: Option<String>,
 
-    /// External cache sources (refused: not supported yet)
+    /// External cache sources (e.g., "user/app:cache", "type=local,src=path/to/dir")
     #[arg(long = "cache-from", value_name = "SPEC")]
     pub cache_from: Vec<String>,
 
-    /// Cache export destinations (refused: not supported yet)
+    /// Cache export destinations (e.g., "user/app:cache", "type=local,dest=path/to/dir")
     #[arg(long = "cache-to", value_name = "SPEC")]
     pub cache_to: Vec<String>,
 
@@ -160,15 +160,6 @@ pub fn refuse_unsupported(d: &DockerFlags) -> anyhow::Result<()> {
                 &format!("{i:?}: only \"default\" exists on Linux"),
             ));
         }
-    }
-    if !d.cache_from.is_empty() {
-        return not_yet(
-            "--cache-from",
-            "importing a build cache from an image or a directory is",
-        );
-    }
-    if !d.cache_to.is_empty() {
-        return not_yet("--cache-to", "exporting the build cache is");
     }
     for (flag, given) in [
         ("--cpu-period", d.cpu_period.is_some()),

@@ -12,6 +12,7 @@ use oci_client::secrets::RegistryAuth;
 use reqwest::header::{ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
+use skiff_core::digest::sha256_digest;
 
 use crate::connect::Registry;
 use crate::error::{from_reqwest, unauthorized};
@@ -73,6 +74,29 @@ impl<'a> Fetcher<'a> {
         let limit = limit.min(MAX_MANIFEST);
         let body = read_capped(&mut resp, limit, &what, |e| self.reqwest_err(e)).await?;
         Ok((body, said))
+    }
+
+    /// [`Fetcher::manifest`], whose bytes must hash to `want` (the digest
+    /// asked for) or else to the digest the registry announced; returns
+    /// the bytes and their digest.
+    pub async fn manifest_checked(
+        &self,
+        label: &str,
+        want: Option<&str>,
+        accept: &[&str],
+        limit: u64,
+    ) -> Result<(Vec<u8>, String), Error> {
+        let (bytes, said) = self.manifest(label, accept, limit).await?;
+        let got = sha256_digest(&bytes);
+        if let Some(want) = want.map(str::to_string).or(said) {
+            if want.starts_with("sha256:") && want != got {
+                return Err(Error::DigestMismatch {
+                    digest: want,
+                    actual: got,
+                });
+            }
+        }
+        Ok((bytes, got))
     }
 
     /// A blob as a stream of exactly `size` bytes: a reply that announces

@@ -2,12 +2,14 @@
 //!
 //! - `connect`: one set-up per registry (scheme, TLS roots, credentials).
 //! - `pull` / `push`: streaming transfers between a registry and the store.
+//! - `artifact`: raw manifests and single blobs (the build cache).
 //! - `auth`, `dockerconfig`, `login`: docker's credential files and checks.
 //! - `endpoint`, `settings`, `tls`: transport security, docker's rules.
 //! - `platform`: choosing a manifest in an index.
 //! - `fetch`, `token`, `limits`: pull's bounded HTTP (sizes, time, redirects).
 //! - `download`: the same bounds for a plain GET (`ADD <url>`).
 
+pub mod artifact;
 pub mod auth;
 pub mod connect;
 pub mod dockerconfig;

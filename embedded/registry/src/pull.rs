@@ -35,7 +35,7 @@ const CONCURRENT_DOWNLOADS: usize = 4;
 /// Chunks in flight between the network and the disk, per layer.
 const CHANNEL_CHUNKS: usize = 32;
 
-const ACCEPT: &[&str] = &[
+pub(crate) const ACCEPT: &[&str] = &[
     media::OCI_MANIFEST,
     media::DOCKER_MANIFEST,
     media::OCI_INDEX,
@@ -69,12 +69,12 @@ struct RawIndex {
 
 #[derive(Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
-struct RawDescriptor {
+pub(crate) struct RawDescriptor {
     #[serde(default)]
-    media_type: String,
-    digest: String,
+    pub(crate) media_type: String,
+    pub(crate) digest: String,
     #[serde(default)]
-    size: i64,
+    pub(crate) size: i64,
 }
 
 #[derive(Deserialize)]
@@ -135,18 +135,9 @@ pub async fn pull(
     )));
 
     let fetcher = Fetcher::new(reg, r.repository(), &what);
-    let (top, said) = fetcher.manifest(label, ACCEPT, MAX_MANIFEST).await?;
-    let top_digest = sha256_digest(&top);
-    // A digest asked for, or else the one the registry announced, must be
-    // the one of the bytes received.
-    if let Some(want) = r.digest().map(str::to_string).or(said) {
-        if want.starts_with("sha256:") && want != top_digest {
-            return Err(Error::DigestMismatch {
-                digest: want,
-                actual: top_digest,
-            });
-        }
-    }
+    let (top, top_digest) = fetcher
+        .manifest_checked(label, r.digest(), ACCEPT, MAX_MANIFEST)
+        .await?;
     let sniff: Sniff = serde_json::from_slice(&top)
         .map_err(|e| Error::Registry(format!("{what}: the manifest is not valid JSON: {e}")))?;
     let is_index = match &sniff.media_type {
@@ -326,7 +317,7 @@ pub async fn pull(
 
 /// Download one blob into the store. With `unpack` (diff ID, chain ID) the
 /// same bytes are unpacked into the snapshot as they arrive.
-async fn fetch_blob(
+pub(crate) async fn fetch_blob(
     store: &Store,
     fetcher: &Fetcher<'_>,
     desc: &RawDescriptor,

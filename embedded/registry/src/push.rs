@@ -33,11 +33,11 @@ pub struct PushResult {
 }
 
 /// One blob to send.
-struct Blob {
-    digest: String,
-    size: u64,
+pub(crate) struct Blob {
+    pub(crate) digest: String,
+    pub(crate) size: u64,
     /// Shown as a layer line; the config is sent silently, as docker does.
-    shown: bool,
+    pub(crate) shown: bool,
 }
 
 /// Push the store image `source` (any name the store resolves) to `target`:
@@ -222,7 +222,7 @@ pub async fn push_platform(
     Ok(PushResult { tag, digest, size })
 }
 
-async fn push_blob(
+pub(crate) async fn push_blob(
     store: &Store,
     reg: &Registry,
     target: &Reference,

@@ -32,6 +32,7 @@ use skiff_frontend::{BuildPlan, PlanOptions};
 use skiff_store::{LayerInfo, Store};
 
 use crate::cache::BuildCache;
+use crate::cache_export::{self, Session};
 use crate::context::{Context, ContextSpec};
 use crate::error::{BuildError, Result};
 use crate::imageconfig::ImageConfig;
@@ -74,6 +75,10 @@ pub struct BuildOptions {
     pub sandbox: crate::run::RunSandbox,
     /// `--allow security.insecure`: `RUN --security=insecure` may run.
     pub allow_insecure: bool,
+    /// `--cache-from`: build caches to import.
+    pub cache_from: Vec<crate::cache_export::CacheFrom>,
+    /// `--cache-to`: where to export the build cache.
+    pub cache_to: Vec<crate::cache_export::CacheTo>,
 }
 
 /// A built image.
@@ -124,6 +129,12 @@ pub(crate) struct Shared {
     results: Mutex<Vec<Option<StageResult>>>,
     done: Condvar,
     pub bases: base::Bases,
+    /// `--cache-from` records and the steps `--cache-to` exports.
+    pub session: Arc<Session>,
+    /// This platform's steps so far (for export and inline cache).
+    pub steps: Mutex<Vec<cache_export::Step>>,
+    /// Stages the target stage is built on (FROM chain): mode=min's.
+    pub in_final: Vec<bool>,
 }
 
 impl Shared {
@@ -211,14 +222,24 @@ pub fn build(
         }
         None => None,
     };
+    let ids = Arc::new(AtomicUsize::new(2));
+    let session = Arc::new(Session::open(
+        &opts.cache_from,
+        &opts.cache_to,
+        &progress,
+        &ids,
+    ));
     let run = PlatformRun {
         platform,
-        ids: Arc::new(AtomicUsize::new(2)),
+        ids: Arc::clone(&ids),
         title_prefix: String::new(),
         tags: opts.tags.clone(),
         in_index: false,
+        session: Arc::clone(&session),
     };
-    solve(store, ctx, opts, &progress, runner, run)
+    let result = solve(store, ctx, opts, &progress, runner, run)?;
+    session.export(store, &progress, &ids)?;
+    Ok(result)
 }
 
 /// The context and Dockerfile, read once per build command.
@@ -249,6 +270,7 @@ struct PlatformRun {
     /// gets them).
     tags: Vec<String>,
     in_index: bool,
+    session: Arc<Session>,
 }
 
 /// Plan and run the stages for one platform, then store the image.
@@ -281,6 +303,7 @@ fn solve(
     let bases = base::resolve_all(store, &plan, &order, opts, progress, &run.ids)?;
     mark("bases resolved");
     let n = plan.stages.len();
+    let in_final = final_chain(&plan);
     let mut opts = opts.clone();
     opts.tags = run.tags;
     let shared = Arc::new(Shared {
@@ -298,6 +321,9 @@ fn solve(
         results: Mutex::new(vec![None; n]),
         done: Condvar::new(),
         bases,
+        session: run.session,
+        steps: Mutex::new(Vec::new()),
+        in_final,
     });
     // One thread per needed stage; each waits for what it reads.
     let mut handles = Vec::new();
@@ -340,7 +366,25 @@ fn solve(
     mark("stages done");
     let done = finish_image(&shared, &out);
     mark("image written");
+    if let Ok(mut steps) = shared.steps.lock() {
+        shared.session.add_steps(std::mem::take(&mut *steps));
+    }
     done
+}
+
+/// Which stages the target is built on through `FROM <stage>`, itself
+/// included: their steps make the image's layers.
+fn final_chain(plan: &BuildPlan) -> Vec<bool> {
+    let mut v = vec![false; plan.stages.len()];
+    let mut i = Some(plan.target);
+    while let Some(j) = i.filter(|j| *j < v.len() && !v[*j]) {
+        v[j] = true;
+        i = match plan.stages[j].base {
+            skiff_frontend::Base::Stage(k) => Some(k),
+            _ => None,
+        };
+    }
+    v
 }
 
 /// Labels, squash, timestamps; write config + manifest into the store.
@@ -368,6 +412,10 @@ fn finish_image(sh: &Shared, out: &StageOut) -> Result<BuildResult> {
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         config.clamp_created(&t);
+    }
+    if sh.session.inline() {
+        let steps = sh.steps.lock().map(|g| g.clone()).unwrap_or_default();
+        cache_export::add_inline(&mut config, &steps, &layers);
     }
     let bytes = config.to_bytes();
     let manifest =

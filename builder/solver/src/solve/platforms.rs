@@ -51,6 +51,12 @@ pub fn build_platforms(
     // naming them is written: no prune may collect them before.
     let _lease = store.lease()?;
     let ids = Arc::new(AtomicUsize::new(2));
+    let session = Arc::new(super::Session::open(
+        &opts.cache_from,
+        &opts.cache_to,
+        &progress,
+        &ids,
+    ));
     // Every stage has its own thread already; more platforms at once than
     // cores only adds contention (emulated RUNs are CPU-bound).
     let workers = std::thread::available_parallelism()
@@ -79,6 +85,7 @@ pub fn build_platforms(
                     title_prefix: format!("{p} "),
                     tags: Vec::new(),
                     in_index: true,
+                    session: Arc::clone(&session),
                 };
                 let r = solve(store, Arc::clone(&ctx), &o, &progress, runner.clone(), run)
                     .map_err(|e| name_platform(e, p));
@@ -112,6 +119,7 @@ pub fn build_platforms(
         return Err(e);
     }
     let index_digest = crate::export::image::write_index(store, &images, &opts.tags)?;
+    session.export(store, &progress, &ids)?;
     Ok(MultiPlatformResult {
         index_digest,
         images,

@@ -133,6 +133,11 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
             let key = cache::key(&[cache::FORMAT, &epoch, "from", &b.id, &platform.to_string()]);
             let mut config = b.config.clone();
             config.normalize_platform();
+            // A base built with inline cache: its records are no part of
+            // this image.
+            if let Some(o) = config.0.as_object_mut() {
+                o.remove(crate::cache_export::format::INLINE_FIELD);
+            }
             let intermediate = i != sh.plan.target;
             State::on(
                 &config,
@@ -227,7 +232,7 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
                 one_line(&ins.source)
             ),
         });
-        match run_step(sh, &mut st, ins, id, use_cache) {
+        match run_step(sh, &mut st, ins, id, use_cache, sh.in_final[i]) {
             Ok(cached) => {
                 if cached {
                     sh.progress.event(Event::Cached { id });
@@ -324,6 +329,7 @@ fn run_step(
     ins: &Instruction,
     id: usize,
     use_cache: bool,
+    in_final: bool,
 ) -> Result<bool> {
     let env = expand_env(st);
     let prepared = prepare(sh, st, ins, &env)?;
@@ -338,6 +344,14 @@ fn run_step(
         // Another build may have done it while we waited for the lock.
         found = lookup();
     }
+    // Else `--cache-from`: the record's layer is fetched now, so a hit
+    // never re-runs the step and the blob is here for the image.
+    let imported = found.is_none() && use_cache && {
+        found = sh
+            .session
+            .hit(&sh.store, &st.config, &key, sh.progress.as_ref(), id);
+        found.is_some()
+    };
     let cached = found.is_some();
     let rec = match found {
         Some(rec) => rec,
@@ -350,8 +364,15 @@ fn run_step(
         }
     };
     apply_record(sh, st, &rec)?;
-    if !cached {
+    if !cached || imported {
         sh.cache.put(&key, &rec)?;
+    }
+    if let Ok(mut steps) = sh.steps.lock() {
+        steps.push(crate::cache_export::Step {
+            key: key.clone(),
+            record: rec,
+            in_final,
+        });
     }
     st.key = key;
     (prepared.after)(st);
