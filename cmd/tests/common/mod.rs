@@ -62,6 +62,11 @@ impl Store {
         self.skiff().args(args).output().unwrap()
     }
 
+    /// [`Store::run`] with `input` on skiff's stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        output_with_stdin(self.skiff().args(args), input)
+    }
+
     /// `skiff import FLAGS <the test ground's busybox tar> NAME`; returns
     /// the image ID.
     /// `skiff inspect -f format target`, trimmed.
@@ -241,16 +246,23 @@ pub fn tar_content_size(tar: &Path) -> u64 {
         .sum()
 }
 
+/// Run `c` with `input` on its stdin (closed after it); the whole output.
+pub fn output_with_stdin(c: &mut Command, input: &[u8]) -> Output {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// The lowercase hex SHA-256 of `bytes`, by sha256sum (independent of
 /// skiff's own hashing).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let mut c = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = c.wait_with_output().unwrap();
+    let out = output_with_stdin(&mut Command::new("sha256sum"), bytes);
+    assert!(out.status.success(), "sha256sum: {}", text(&out));
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .next()
