@@ -279,6 +279,27 @@ pub fn skopeo_inspect(args: &[&str]) -> (String, serde_json::Value) {
     (raw, v)
 }
 
+/// An image index entry's platform, `os/arch[/variant]`.
+pub fn manifest_platform(m: &serde_json::Value) -> String {
+    let p = &m["platform"];
+    let mut s = format!(
+        "{}/{}",
+        p["os"].as_str().unwrap(),
+        p["architecture"].as_str().unwrap()
+    );
+    if let Some(v) = p["variant"].as_str() {
+        s.push('/');
+        s.push_str(v);
+    }
+    s
+}
+
+/// The platforms of an image index's manifests, in its order.
+pub fn index_platforms(index: &serde_json::Value) -> Vec<String> {
+    let entries = index["manifests"].as_array().unwrap();
+    entries.iter().map(manifest_platform).collect()
+}
+
 /// Run a peer tool (podman, skopeo...) that must succeed; returns stdout.
 pub fn run_ok(c: &mut Command) -> String {
     let out = c.output().unwrap();
