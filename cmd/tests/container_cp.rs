@@ -111,8 +111,7 @@ fn cp_follows_docker_archive_rules_both_ways() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn cp_never_follows_a_hostile_containers_links_out_of_it() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let host = tempfile::tempdir().unwrap();
     let hostdir = host.path().join("hostdir");
     std::fs::create_dir(&hostdir).unwrap();

@@ -196,10 +196,11 @@ pub fn serve_http(
     hits
 }
 
-/// A store with the test ground's busybox rootfs imported as `busybox`.
+/// A store with the test ground's busybox rootfs imported as `busybox`
+/// (by [`container::busybox`], so later uses do not import it again).
 pub fn busybox_store() -> Store {
     let store = Store::new();
-    store.ok(&["import", &ground("SKIFF_TEST_BUSYBOX_TAR"), "busybox"]);
+    container::busybox(&store);
     store
 }
 
