@@ -42,13 +42,25 @@ fn bool_values_in_group(mut group: Command) -> Command {
 }
 
 fn with_optional_value(a: Arg) -> Arg {
+    optional_value(a)
+        .default_value("false")
+        .hide_default_value(true)
+        .value_name("BOOL")
+}
+
+/// A boolean flag that docker defaults to true (`commit --pause`,
+/// `history --human`): given bare it is true, `--flag=false` turns it off.
+/// For a derive struct: `#[command(mut_arg("flag", pflag::default_true))]`.
+pub fn default_true(a: Arg) -> Arg {
+    optional_value(a).default_value("true")
+}
+
+/// pflag's optional `=VALUE` on a boolean flag.
+fn optional_value(a: Arg) -> Arg {
     a.action(ArgAction::Set)
         .num_args(0..=1)
         .require_equals(true)
         .default_missing_value("true")
-        .default_value("false")
-        .hide_default_value(true)
-        .value_name("BOOL")
         .value_parser(BoolishValueParser::new())
 }
 
@@ -135,6 +147,15 @@ mod tests {
         assert!(bool_values(crate::cli::Cli::command())
             .try_get_matches_from(["skiff", "run", "--rm=maybe", "img"])
             .is_err());
+    }
+
+    #[test]
+    fn default_true_flags_are_on_unless_set_false() {
+        assert!(flag(&["skiff", "commit", "c"], "pause"));
+        assert!(flag(&["skiff", "commit", "--pause", "c"], "pause"));
+        assert!(!flag(&["skiff", "commit", "-p=false", "c"], "pause"));
+        assert!(!flag(&["skiff", "history", "--human=0", "i"], "human"));
+        assert!(flag(&["skiff", "image", "history", "i"], "human"));
     }
 
     #[test]

@@ -49,20 +49,9 @@ fn dockerfile_from_stdin_and_elsewhere() {
             ctx.to_str().unwrap(),
         ],
     );
-    let mut child = store
-        .skiff()
-        .args(["build", "-q", "-f", "-", ctx.to_str().unwrap()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"FROM scratch\nCOPY data.txt /x\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = store.run_stdin(
+        &["build", "-q", "-f", "-", ctx.to_str().unwrap()],
+        b"FROM scratch\nCOPY data.txt /x\n",
+    );
     assert!(out.status.success(), "{}", text(&out));
 }

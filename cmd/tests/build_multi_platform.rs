@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Output;
 
 use common::build::{build, dockerfile_context, steps};
-use common::{assert_fails, ground, skopeo_inspect, stderr, Store};
+use common::{assert_fails, ground, index_platforms, skopeo_inspect, stderr, Store};
 
 const MULTI: &str = "127.0.0.1:5000/busybox-multi:latest";
 const AMD64_ONLY: &str = "127.0.0.1:5000/busybox:latest";
@@ -321,21 +321,9 @@ fn buildx_push_of_three_platforms_gives_an_index_in_the_registry() {
     let (raw, index) =
         skopeo_inspect(&["--raw", "--tls-verify=false", &format!("docker://{image}")]);
     let entries = index["manifests"].as_array().unwrap();
-    let platforms: Vec<String> = entries
-        .iter()
-        .map(|m| {
-            let p = &m["platform"];
-            format!(
-                "{}/{}/{}",
-                p["os"].as_str().unwrap(),
-                p["architecture"].as_str().unwrap(),
-                p["variant"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
     assert_eq!(
-        platforms,
-        ["linux/amd64/", "linux/arm64/v8", "linux/arm/v7"],
+        index_platforms(&index),
+        ["linux/amd64", "linux/arm64/v8", "linux/arm/v7"],
         "{raw}"
     );
     // Each manifest's config is of its platform.

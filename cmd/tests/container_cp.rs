@@ -8,24 +8,8 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use common::container::{busybox, run_detached};
 use common::*;
-
-fn cp_stdin(s: &Store, args: &[&str], input: &[u8]) -> std::process::Output {
-    let mut c = s
-        .skiff()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(input).unwrap();
-    c.wait_with_output().unwrap()
-}
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
@@ -78,8 +62,7 @@ fn cp_follows_docker_archive_rules_both_ways() {
     ]);
     assert_eq!(seen, "top\nf\n0\n");
     // A tar on stdin into a directory.
-    let out = cp_stdin(
-        &s,
+    let out = s.run_stdin(
         &["cp", "-", &format!("{id}:/tmp")],
         &std::fs::read(h("d.tar")).unwrap(),
     );
@@ -128,8 +111,7 @@ fn cp_follows_docker_archive_rules_both_ways() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn cp_never_follows_a_hostile_containers_links_out_of_it() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let host = tempfile::tempdir().unwrap();
     let hostdir = host.path().join("hostdir");
     std::fs::create_dir(&hostdir).unwrap();
@@ -160,7 +142,7 @@ fn cp_never_follows_a_hostile_containers_links_out_of_it() {
     t.symlink("l", hd)
         .file("l/pwned", b"pwned")
         .file(&format!("../../../../..{hd}/dotdot"), b"pwned");
-    let _ = cp_stdin(&s, &["cp", "-", &format!("{id}:/tmp")], &t.finish());
+    let _ = s.run_stdin(&["cp", "-", &format!("{id}:/tmp")], &t.finish());
     let left: Vec<_> = std::fs::read_dir(&hostdir)
         .unwrap()
         .flatten()

@@ -106,8 +106,7 @@ fn export_writes_the_merged_filesystem_as_a_tar() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn export_of_a_hostile_running_container_never_reads_host_files() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let host = tempfile::tempdir().unwrap();
     let secret = host.path().join("host-secret");
     std::fs::write(&secret, "host only").unwrap();

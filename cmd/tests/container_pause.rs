@@ -35,8 +35,7 @@ const LOOP: &[&str] = &[
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn paused_container_makes_no_progress_until_unpaused() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let id = run_detached(&s, &["--name", "frozen"], LOOP);
     counter(&s, &id);
     assert_eq!(s.ok(&["pause", "frozen"]).trim(), "frozen");
@@ -80,8 +79,7 @@ fn paused_container_makes_no_progress_until_unpaused() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn kill_stop_and_rm_force_end_a_paused_container() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     // sleep as pid 1 ignores SIGTERM: stop has to get to its SIGKILL.
     for (how, args) in [("kill", vec!["kill"]), ("stop", vec!["stop", "-t", "1"])] {
         let id = run_detached(&s, &[], &["sleep", "100"]);

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::container::{busybox, run_detached};
+use common::container::run_detached;
 use common::*;
 
 /// The file holding a limit of container `id`, on v2 or v1.
@@ -27,8 +27,7 @@ fn cg(id: &str, v2: &str, v1: (&str, &str)) -> String {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn update_changes_a_running_containers_limits() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let id = run_detached(&s, &["--memory", "64m"], &["sleep", "60"]);
     let out = s.ok(&[
         "update",

@@ -6,14 +6,12 @@
 mod common;
 
 use common::build::{build, dockerfile_context, image_id};
-use common::container::busybox;
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn history_of_a_built_image_in_docker_columns() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let long = "x".repeat(60);
     let ctx = dockerfile_context(&format!(
         "FROM busybox\nRUN echo {long} > /f\nENV K=V\nLABEL a=b\n"

@@ -176,16 +176,7 @@ fn busybox_arches(oci_dir: &Path) -> Vec<(String, String)> {
         serde_json::from_slice(&read(top["manifests"][0]["digest"].as_str().unwrap())).unwrap();
     let mut out = Vec::new();
     for m in index["manifests"].as_array().unwrap() {
-        let p = &m["platform"];
-        let platform = format!(
-            "{}/{}{}",
-            p["os"].as_str().unwrap(),
-            p["architecture"].as_str().unwrap(),
-            p["variant"]
-                .as_str()
-                .map(|v| format!("/{v}"))
-                .unwrap_or_default()
-        );
+        let platform = manifest_platform(m);
         let manifest: serde_json::Value =
             serde_json::from_slice(&read(m["digest"].as_str().unwrap())).unwrap();
         let x = tempfile::tempdir().unwrap();
@@ -234,20 +225,11 @@ fn push_of_a_multi_platform_tag_sends_the_index_and_peers_read_it() {
 
     // The registry holds the same index with the three platforms.
     let (raw, ix) = skopeo_inspect(&["--raw", "--tls-verify=false", &format!("docker://{target}")]);
-    let platforms: Vec<String> = ix["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            let p = &m["platform"];
-            format!(
-                "{}/{}",
-                p["architecture"].as_str().unwrap(),
-                p["variant"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
-    assert_eq!(platforms, ["amd64/", "arm64/v8", "arm/v7"], "{raw}");
+    assert_eq!(
+        index_platforms(&ix),
+        ["linux/amd64", "linux/arm64/v8", "linux/arm/v7"],
+        "{raw}"
+    );
 
     // Each manifest's binary is of its architecture.
     let tmp = tempfile::tempdir().unwrap();

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 
 use common::registry::*;
 use common::*;
@@ -25,17 +24,8 @@ fn tls_registry_needs_its_ca_and_a_login() {
         let mut c = store.skiff();
         c.env("DOCKER_CONFIG", docker_config.path())
             .env("SKIFF_CERTS_D", certs_d.path())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        if let Some(s) = stdin {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
+            .args(args);
+        output_with_stdin(&mut c, stdin.unwrap_or("").as_bytes())
     };
 
     // Unknown CA: a clear TLS error, even on loopback (no downgrade to HTTP).

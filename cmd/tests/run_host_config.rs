@@ -91,8 +91,7 @@ fn always_restarts_until_stopped_and_stop_is_final() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn restart_policy_checks() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let o = s.run(&["run", "--rm", "--restart", "always", "busybox", "true"]);
     assert_fails(&o, 125, &["Conflicting options: --restart and --rm"]);
     let o = s.run(&["run", "--restart", "sometimes", "busybox", "true"]);
@@ -241,8 +240,7 @@ fn cidfile_and_label_file() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn flags_skiff_does_not_implement_are_refused_by_name() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     for flag in [
         &["--gpus", "all"][..],
         &["--device", "/dev/fuse"],
@@ -326,8 +324,7 @@ fn health_checks_go_starting_unhealthy_healthy() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn image_healthcheck_timeout_and_no_healthcheck() {
-    let s = Store::new();
-    busybox(&s);
+    let s = busybox_store();
     let ctx = common::build::dockerfile_context(
         "FROM busybox\nHEALTHCHECK --interval=200ms --timeout=300ms --retries=1 CMD sleep 5\n",
     );

@@ -72,10 +72,8 @@ pub struct ContainerConfig {
 pub struct HostConfig {
     pub restart: crate::restart_policy::RestartPolicy,
     pub log: LogConfig,
-    /// `--dns`, `--dns-search`, `--dns-option`: replace the host's.
-    pub dns: Vec<String>,
-    pub dns_search: Vec<String>,
-    pub dns_options: Vec<String>,
+    #[serde(flatten)]
+    pub dns: Dns,
     /// `--sysctl` (namespaced ones only, as docker checks).
     pub sysctls: Vec<(String, String)>,
     /// `--shm-size` in bytes; 0 = docker's 64 MiB.
@@ -85,6 +83,27 @@ pub struct HostConfig {
     pub pid_host: bool,
     pub ipc_host: bool,
     pub uts_host: bool,
+}
+
+/// `--dns`, `--dns-search`, `--dns-option`: the resolv.conf lines that
+/// replace the host's. The container keeps them as given (the servers
+/// checked to be IP addresses), so the run flags and the config are one
+/// type; `container.json` keeps docker's three keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dns {
+    #[serde(rename = "dns")]
+    pub servers: Vec<String>,
+    #[serde(rename = "dns_search")]
+    pub search: Vec<String>,
+    #[serde(rename = "dns_options")]
+    pub options: Vec<String>,
+}
+
+impl Dns {
+    /// No flag given: the network mode's resolv.conf stays as it is.
+    pub fn is_empty(&self) -> bool {
+        self.servers.is_empty() && self.search.is_empty() && self.options.is_empty()
+    }
 }
 
 /// `--log-driver` and its `--log-opt`s.
@@ -201,4 +220,23 @@ pub enum Seccomp {
     /// A profile JSON given with `--security-opt seccomp=<file>` (its
     /// contents, so the container keeps working if the file goes away).
     Profile(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_keeps_its_three_container_json_keys() {
+        let mut h = HostConfig::default();
+        h.dns.servers = vec!["10.0.0.2".into()];
+        h.dns.search = vec!["example.com".into()];
+        h.dns.options = vec!["ndots:2".into()];
+        let v = serde_json::to_value(&h).unwrap();
+        assert_eq!(v["dns"], serde_json::json!(["10.0.0.2"]));
+        assert_eq!(v["dns_search"], serde_json::json!(["example.com"]));
+        assert_eq!(v["dns_options"], serde_json::json!(["ndots:2"]));
+        let back: HostConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(back.dns, h.dns);
+    }
 }

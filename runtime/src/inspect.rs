@@ -15,9 +15,9 @@ fn host_extras(c: &crate::config::ContainerConfig) -> Value {
     json!({
             "RestartPolicy": {"Name": c.host.restart.name(), "MaximumRetryCount": c.host.restart.max_retries},
         "LogConfig": {"Type": c.host.log.driver, "Config": log_opts(&c.host.log)},
-        "Dns": c.host.dns,
-        "DnsSearch": c.host.dns_search,
-        "DnsOptions": c.host.dns_options,
+        "Dns": c.host.dns.servers,
+        "DnsSearch": c.host.dns.search,
+        "DnsOptions": c.host.dns.options,
         "Sysctls": c.host.sysctls.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<String, Value>>(),
         "ShmSize": if c.host.shm_size > 0 { c.host.shm_size } else { 64 << 20 },
         "OomScoreAdj": c.host.oom_score_adj,

@@ -160,8 +160,8 @@ pub fn write_etc_files(dir: &Path, cfg: &ContainerConfig) -> Result<()> {
 /// the resolv.conf written for the network mode, as docker's do; the rest
 /// is kept.
 pub fn apply_dns_flags(dir: &Path, cfg: &ContainerConfig) -> Result<()> {
-    let h = &cfg.host;
-    if h.dns.is_empty() && h.dns_search.is_empty() && h.dns_options.is_empty() {
+    let h = &cfg.host.dns;
+    if h.is_empty() {
         return Ok(());
     }
     let p = dir.join("resolv.conf");
@@ -169,22 +169,22 @@ pub fn apply_dns_flags(dir: &Path, cfg: &ContainerConfig) -> Result<()> {
     let mut out = String::new();
     for line in old.lines() {
         let key = line.split_whitespace().next().unwrap_or("");
-        let replaced = (key == "nameserver" && !h.dns.is_empty())
-            || ((key == "search" || key == "domain") && !h.dns_search.is_empty())
-            || (key == "options" && !h.dns_options.is_empty());
+        let replaced = (key == "nameserver" && !h.servers.is_empty())
+            || ((key == "search" || key == "domain") && !h.search.is_empty())
+            || (key == "options" && !h.options.is_empty());
         if !replaced {
             out.push_str(line);
             out.push('\n');
         }
     }
-    if !h.dns_search.is_empty() && h.dns_search != ["."] {
-        out.push_str(&format!("search {}\n", h.dns_search.join(" ")));
+    if !h.search.is_empty() && h.search != ["."] {
+        out.push_str(&format!("search {}\n", h.search.join(" ")));
     }
-    for ns in &h.dns {
+    for ns in &h.servers {
         out.push_str(&format!("nameserver {ns}\n"));
     }
-    if !h.dns_options.is_empty() {
-        out.push_str(&format!("options {}\n", h.dns_options.join(" ")));
+    if !h.options.is_empty() {
+        out.push_str(&format!("options {}\n", h.options.join(" ")));
     }
     write(dir, "resolv.conf", &out)
 }

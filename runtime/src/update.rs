@@ -7,7 +7,10 @@ use std::path::Path;
 
 use crate::cgroups;
 use crate::error::{io_at, Error, Result};
+use crate::flags;
 use crate::paths::Layout;
+use crate::run::resources::MIN_MEMORY;
+use crate::run::ResourceOptions;
 use crate::state;
 
 /// The limits `update` changes; None leaves one as it is.
@@ -21,8 +24,38 @@ pub struct Limits {
     pub pids_limit: Option<i64>,
 }
 
-/// docker's smallest memory limit.
-const MIN_MEMORY: i64 = 6 << 20;
+impl Limits {
+    /// `update`'s flags (`run`'s resource flags but `--ulimit`), in docker's
+    /// syntax as `run` parses them.
+    pub fn parse(o: &ResourceOptions) -> Result<Limits> {
+        let size = |flag: &str, v: &Option<String>| {
+            v.as_deref().map(|s| flags::parse_size(flag, s)).transpose()
+        };
+        Ok(Limits {
+            memory: size("--memory", &o.memory)?,
+            memory_swap: o
+                .memory_swap
+                .as_deref()
+                .map(flags::parse_swap)
+                .transpose()?,
+            memory_reservation: size("--memory-reservation", &o.memory_reservation)?,
+            nano_cpus: o.cpus.as_deref().map(flags::parse_cpus).transpose()?,
+            cpu_shares: o.cpu_shares,
+            pids_limit: o.pids_limit,
+        })
+    }
+
+    /// No limit given: docker refuses an `update` without one.
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_none()
+            && self.memory_swap.is_none()
+            && self.memory_reservation.is_none()
+            && self.nano_cpus.is_none()
+            && self.cpu_shares.is_none()
+            && self.pids_limit.is_none()
+    }
+}
+
 const CFS_PERIOD: i64 = 100_000;
 
 /// Apply `l` to container `id`.
@@ -171,4 +204,36 @@ fn apply_cgroup(id: &str, r: &crate::Resources, l: &Limits) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_runs_syntax_and_none_is_empty() {
+        let o = ResourceOptions {
+            memory: Some("64m".into()),
+            memory_swap: Some("-1".into()),
+            cpus: Some("1.5".into()),
+            ..Default::default()
+        };
+        let l = Limits::parse(&o).unwrap();
+        assert_eq!(l.memory, Some(64 << 20));
+        assert_eq!(l.memory_swap, Some(-1));
+        assert_eq!(l.nano_cpus, Some(1_500_000_000));
+        assert_eq!((l.memory_reservation, l.pids_limit), (None, None));
+        assert!(!l.is_empty());
+        assert!(Limits::parse(&ResourceOptions::default())
+            .unwrap()
+            .is_empty());
+        let bad = ResourceOptions {
+            memory: Some("lots".into()),
+            ..Default::default()
+        };
+        assert!(Limits::parse(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("--memory"));
+    }
 }

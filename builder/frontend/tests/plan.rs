@@ -155,16 +155,19 @@ fn typed_instructions() {
     let ins = &p.stages[0].instructions;
     match &ins[0].command {
         Command::Copy(c) => {
-            assert_eq!(c.sources, vec!["a", "b"]);
-            assert_eq!(c.dest, "/d/");
-            assert_eq!(c.chmod.as_deref(), Some("u+x"));
-            assert!(c.link && c.parents);
-            assert_eq!(c.excludes, vec!["*.md"]);
+            assert_eq!(c.files.sources, vec!["a", "b"]);
+            assert_eq!(c.files.dest, "/d/");
+            assert_eq!(c.files.chown.as_deref(), Some("1:1"));
+            assert_eq!(c.files.chmod.as_deref(), Some("u+x"));
+            assert!(c.files.link && c.parents);
+            assert_eq!(c.files.excludes, vec!["*.md"]);
         }
         other => panic!("{other:?}"),
     }
     match &ins[1].command {
         Command::Add(a) => {
+            assert_eq!(a.files.sources, vec!["https://x/y.git"]);
+            assert_eq!(a.files.dest, "/src");
             assert_eq!(a.checksum.as_deref(), Some("sha256:abc"));
             assert_eq!(a.keep_git_dir, Some(true));
         }

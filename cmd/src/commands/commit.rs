@@ -5,8 +5,7 @@
 //! Entrypoint, Env, WorkingDir, User, Labels) with `-c` Dockerfile
 //! instructions applied, and a history entry carrying `-m` and `--author`.
 
-use clap::builder::BoolishValueParser;
-use clap::{ArgAction, Args as ClapArgs};
+use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_runtime::{pause, state};
 use skiff_solver::imageconfig::ImageConfig;
@@ -18,6 +17,7 @@ use super::refused::daemon;
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
+#[command(mut_arg("pause", crate::pflag::default_true))]
 pub struct Args {
     /// Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
     #[arg(short = 'a', long)]
@@ -29,16 +29,7 @@ pub struct Args {
     #[arg(short = 'm', long)]
     pub message: Option<String>,
     /// Pause container during commit
-    #[arg(
-        short = 'p',
-        long,
-        action = ArgAction::Set,
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "true",
-        default_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
+    #[arg(short = 'p', long)]
     pub pause: bool,
     /// Container name or ID
     pub container: String,

@@ -3,8 +3,7 @@
 //! a pulled image, only the newest entry carries the image's ID; the
 //! others are `<missing>` (skiff keeps no intermediate images).
 
-use clap::builder::BoolishValueParser;
-use clap::{ArgAction, Args as ClapArgs};
+use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_store::Store;
 
@@ -13,21 +12,13 @@ use crate::format::{emit, human_duration, human_size_prec, render_list, Columns}
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
+#[command(mut_arg("human", crate::pflag::default_true))]
 pub struct Args {
     /// Format output using a custom template ('table', 'table TEMPLATE', 'json' or a Go template)
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
     /// Print sizes and dates in human readable format
-    #[arg(
-        short = 'H',
-        long,
-        action = ArgAction::Set,
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "true",
-        default_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
+    #[arg(short = 'H', long)]
     pub human: bool,
     /// Don't truncate output
     #[arg(long)]

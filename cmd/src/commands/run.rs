@@ -60,24 +60,8 @@ pub struct Options {
     /// Mount the container's root filesystem as read only
     #[arg(long = "read-only")]
     pub read_only: bool,
-    /// Memory limit
-    #[arg(short = 'm', long)]
-    pub memory: Option<String>,
-    /// Memory soft limit
-    #[arg(long = "memory-reservation")]
-    pub memory_reservation: Option<String>,
-    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap
-    #[arg(long = "memory-swap", allow_hyphen_values = true)]
-    pub memory_swap: Option<String>,
-    /// Number of CPUs
-    #[arg(long)]
-    pub cpus: Option<String>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long = "cpu-shares")]
-    pub cpu_shares: Option<u64>,
-    /// Tune container pids limit (-1 for unlimited)
-    #[arg(long = "pids-limit", allow_hyphen_values = true)]
-    pub pids_limit: Option<i64>,
+    #[command(flatten)]
+    pub resources: ResourceFlags,
     /// Ulimit options (type=soft[:hard])
     #[arg(long)]
     pub ulimit: Vec<String>,
@@ -139,6 +123,44 @@ pub struct Options {
     pub host: super::run_host::HostFlags,
     #[command(flatten)]
     pub image_and_command: TargetAndCommand<Image>,
+}
+
+/// The resource limits `run`/`create` and `update` share.
+#[derive(Debug, Default, ClapArgs)]
+pub struct ResourceFlags {
+    /// Memory limit
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Memory soft limit
+    #[arg(long = "memory-reservation")]
+    pub memory_reservation: Option<String>,
+    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long = "cpu-shares")]
+    pub cpu_shares: Option<u64>,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+}
+
+impl ResourceFlags {
+    /// The runtime's options; `--ulimit` is `run`'s alone.
+    pub fn options(self, ulimits: Vec<String>) -> ResourceOptions {
+        ResourceOptions {
+            memory: self.memory,
+            memory_reservation: self.memory_reservation,
+            memory_swap: self.memory_swap,
+            cpus: self.cpus,
+            cpu_shares: self.cpu_shares,
+            pids_limit: self.pids_limit,
+            ulimits,
+        }
+    }
 }
 
 /// A command line's target (an image, a container) and the command to run
@@ -316,15 +338,7 @@ fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
             tmpfs: a.tmpfs,
             read_only: a.read_only,
         },
-        resources: ResourceOptions {
-            memory: a.memory,
-            memory_reservation: a.memory_reservation,
-            memory_swap: a.memory_swap,
-            cpus: a.cpus,
-            cpu_shares: a.cpu_shares,
-            pids_limit: a.pids_limit,
-            ulimits: a.ulimit,
-        },
+        resources: a.resources.options(a.ulimit),
         security: SecurityOptions {
             privileged: a.privileged,
             cap_add: a.cap_add,

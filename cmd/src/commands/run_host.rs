@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
+use skiff_runtime::config::Dns;
 use skiff_runtime::run::{HealthOptions, HostOptions};
 
 #[derive(Debug, Default, ClapArgs)]
@@ -115,9 +116,11 @@ impl HostFlags {
             restart: self.restart.clone(),
             log_driver: self.log_driver.clone(),
             log_opts: self.log_opt.clone(),
-            dns: self.dns.clone(),
-            dns_search: self.dns_search.clone(),
-            dns_options: self.dns_option.clone(),
+            dns: Dns {
+                servers: self.dns.clone(),
+                search: self.dns_search.clone(),
+                options: self.dns_option.clone(),
+            },
             sysctls: self.sysctl.clone(),
             shm_size: self.shm_size.clone(),
             oom_score_adj: self.oom_score_adj,

@@ -62,6 +62,11 @@ impl Store {
         self.skiff().args(args).output().unwrap()
     }
 
+    /// [`Store::run`] with `input` on skiff's stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        output_with_stdin(self.skiff().args(args), input)
+    }
+
     /// `skiff import FLAGS <the test ground's busybox tar> NAME`; returns
     /// the image ID.
     /// `skiff inspect -f format target`, trimmed.
@@ -191,10 +196,11 @@ pub fn serve_http(
     hits
 }
 
-/// A store with the test ground's busybox rootfs imported as `busybox`.
+/// A store with the test ground's busybox rootfs imported as `busybox`
+/// (by [`container::busybox`], so later uses do not import it again).
 pub fn busybox_store() -> Store {
     let store = Store::new();
-    store.ok(&["import", &ground("SKIFF_TEST_BUSYBOX_TAR"), "busybox"]);
+    container::busybox(&store);
     store
 }
 
@@ -241,16 +247,23 @@ pub fn tar_content_size(tar: &Path) -> u64 {
         .sum()
 }
 
+/// Run `c` with `input` on its stdin (closed after it); the whole output.
+pub fn output_with_stdin(c: &mut Command, input: &[u8]) -> Output {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// The lowercase hex SHA-256 of `bytes`, by sha256sum (independent of
 /// skiff's own hashing).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let mut c = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = c.wait_with_output().unwrap();
+    let out = output_with_stdin(&mut Command::new("sha256sum"), bytes);
+    assert!(out.status.success(), "sha256sum: {}", text(&out));
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .next()
@@ -265,6 +278,27 @@ pub fn skopeo_inspect(args: &[&str]) -> (String, serde_json::Value) {
     let v = serde_json::from_str(&raw)
         .unwrap_or_else(|e| panic!("skopeo inspect {args:?}: {e}: {raw}"));
     (raw, v)
+}
+
+/// An image index entry's platform, `os/arch[/variant]`.
+pub fn manifest_platform(m: &serde_json::Value) -> String {
+    let p = &m["platform"];
+    let mut s = format!(
+        "{}/{}",
+        p["os"].as_str().unwrap(),
+        p["architecture"].as_str().unwrap()
+    );
+    if let Some(v) = p["variant"].as_str() {
+        s.push('/');
+        s.push_str(v);
+    }
+    s
+}
+
+/// The platforms of an image index's manifests, in its order.
+pub fn index_platforms(index: &serde_json::Value) -> Vec<String> {
+    let entries = index["manifests"].as_array().unwrap();
+    entries.iter().map(manifest_platform).collect()
 }
 
 /// Run a peer tool (podman, skopeo...) that must succeed; returns stdout.

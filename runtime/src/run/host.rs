@@ -36,7 +36,7 @@ pub(super) fn resolve(
             "Conflicting options: --restart and --rm".into(),
         ));
     }
-    for ip in &o.dns {
+    for ip in &o.dns.servers {
         if ip.parse::<std::net::IpAddr>().is_err() {
             return Err(Error::Invalid(format!(
                 "invalid argument \"{ip}\" for \"--dns\" flag: {ip} is not an ip address"
@@ -76,8 +76,6 @@ pub(super) fn resolve(
         restart,
         log: log_config(o.log_driver.as_deref(), &o.log_opts)?,
         dns: o.dns.clone(),
-        dns_search: o.dns_search.clone(),
-        dns_options: o.dns_options.clone(),
         sysctls,
         shm_size,
         oom_score_adj,

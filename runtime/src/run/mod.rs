@@ -12,7 +12,7 @@ mod mounts;
 mod network;
 pub mod options;
 mod process;
-mod resources;
+pub(crate) mod resources;
 
 use skiff_network::NetContext;
 

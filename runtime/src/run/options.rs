@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 pub use skiff_core::Platform;
 
+use crate::config::Dns;
 use crate::error::{Error, Result};
 use crate::flags;
 
@@ -165,9 +166,7 @@ pub struct HostOptions {
     pub restart: Option<String>,
     pub log_driver: Option<String>,
     pub log_opts: Vec<String>,
-    pub dns: Vec<String>,
-    pub dns_search: Vec<String>,
-    pub dns_options: Vec<String>,
+    pub dns: Dns,
     pub sysctls: Vec<String>,
     pub shm_size: Option<String>,
     pub oom_score_adj: Option<i32>,

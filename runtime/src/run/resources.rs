@@ -6,8 +6,9 @@ use crate::config::{Resources, Ulimit};
 use crate::error::{Error, Result};
 use crate::flags;
 
-/// docker's smallest memory limit (a smaller one would kill the init).
-const MIN_MEMORY: i64 = 6 << 20;
+/// docker's smallest memory limit (a smaller one would kill the init), for
+/// `run` and `update` alike.
+pub(crate) const MIN_MEMORY: i64 = 6 << 20;
 
 pub fn resolve(o: &ResourceOptions) -> Result<(Resources, Vec<Ulimit>)> {
     let mut r = Resources::default();

@@ -2,8 +2,8 @@
 
 use crate::parser::{chomp_heredoc_content, parse_heredoc, Node};
 
-use super::flags::Kind;
-use super::{flags_for, AddCommand, Chmod, CopyCommand, SourceContent};
+use super::flags::{Flags, Kind};
+use super::{flags_for, AddCommand, Chmod, CopyCommand, CopyFiles, SourceContent};
 
 /// Split COPY/ADD arguments into sources (paths or heredocs) and the destination.
 fn sources_and_dest(
@@ -76,20 +76,11 @@ pub(super) fn parse_copy(node: &Node, args: &[&str]) -> Result<CopyCommand, Stri
             ("parents", Kind::Bool),
         ],
     )?;
-    let (sources, contents, dest) = sources_and_dest(node, args, "COPY")?;
-    let c = CopyCommand {
-        sources,
-        contents,
-        dest,
+    Ok(CopyCommand {
+        files: copy_files(node, args, "COPY", &f)?,
         from: f.string("from"),
-        chown: f.string("chown"),
-        chmod: f.string("chmod"),
-        link: f.bool("link").unwrap_or(false),
         parents: f.bool("parents").unwrap_or(false),
-        excludes: f.strings("exclude"),
-    };
-    check_chmod(&c.chmod)?;
-    Ok(c)
+    })
 }
 
 pub(super) fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String> {
@@ -106,21 +97,29 @@ pub(super) fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String
             ("exclude", Kind::Strings),
         ],
     )?;
-    let (sources, contents, dest) = sources_and_dest(node, args, "ADD")?;
-    let c = AddCommand {
+    // --checksum is checked by the solver, which knows the source: a digest
+    // for a URL, a commit (prefix) in hex for a git reference.
+    Ok(AddCommand {
+        files: copy_files(node, args, "ADD", &f)?,
+        keep_git_dir: f.bool("keep-git-dir"),
+        checksum: f.string("checksum"),
+        unpack: f.bool("unpack"),
+    })
+}
+
+/// The sources, the destination and the flags COPY and ADD share, from
+/// `cmd`'s parsed flags `f`.
+fn copy_files(node: &Node, args: &[&str], cmd: &str, f: &Flags) -> Result<CopyFiles, String> {
+    let (sources, contents, dest) = sources_and_dest(node, args, cmd)?;
+    let files = CopyFiles {
         sources,
         contents,
         dest,
         chown: f.string("chown"),
         chmod: f.string("chmod"),
         link: f.bool("link").unwrap_or(false),
-        keep_git_dir: f.bool("keep-git-dir"),
-        checksum: f.string("checksum"),
-        unpack: f.bool("unpack"),
         excludes: f.strings("exclude"),
     };
-    check_chmod(&c.chmod)?;
-    // --checksum is checked by the solver, which knows the source: a digest
-    // for a URL, a commit (prefix) in hex for a git reference.
-    Ok(c)
+    check_chmod(&files.chmod)?;
+    Ok(files)
 }

@@ -62,32 +62,34 @@ pub struct SourceContent {
     pub expand: bool,
 }
 
+/// What COPY and ADD share: BuildKit's sources-and-destination and the
+/// flags both take.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CopyCommand {
+pub struct CopyFiles {
     pub sources: Vec<String>,
     pub contents: Vec<SourceContent>,
     pub dest: String,
-    /// Stage name or index, or an image.
-    pub from: Option<String>,
     pub chown: Option<String>,
     pub chmod: Option<String>,
+    /// `--link`: the layer is made on its own, as if on an empty image.
     pub link: bool,
-    pub parents: bool,
     pub excludes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CopyCommand {
+    pub files: CopyFiles,
+    /// Stage name or index, or an image.
+    pub from: Option<String>,
+    pub parents: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AddCommand {
-    pub sources: Vec<String>,
-    pub contents: Vec<SourceContent>,
-    pub dest: String,
-    pub chown: Option<String>,
-    pub chmod: Option<String>,
-    pub link: bool,
+    pub files: CopyFiles,
     pub keep_git_dir: Option<bool>,
     pub checksum: Option<String>,
     pub unpack: Option<bool>,
-    pub excludes: Vec<String>,
 }
 
 /// `RUN --network=`.

@@ -358,14 +358,7 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
                     }
                 }
                 Command::Copy(c) => {
-                    for s in c.sources.iter().chain([&c.dest]).chain(&c.excludes) {
-                        w.expand(s, &env, &known, at)?;
-                    }
-                    if let Some(s) = &c.chown {
-                        w.expand(s, &env, &known, at)?;
-                    }
-                    if let Some(chmod) = &c.chmod {
-                        let v = w.expand(chmod, &env, &known, at)?;
+                    if let Some(v) = w.expand_files(&c.files, &env, &known, at)? {
                         crate::instructions::Chmod::parse(&v).map_err(|e| Error::at(e, at))?;
                     }
                     if let Some(f) = &c.from {
@@ -374,10 +367,8 @@ pub fn plan(ast: &Ast, opts: &PlanOptions) -> Result<BuildPlan, Error> {
                     }
                 }
                 Command::Add(a) => {
-                    for s in a.sources.iter().chain([&a.dest]).chain(&a.excludes) {
-                        w.expand(s, &env, &known, at)?;
-                    }
-                    for s in a.chown.iter().chain(&a.chmod).chain(&a.checksum) {
+                    w.expand_files(&a.files, &env, &known, at)?;
+                    if let Some(s) = &a.checksum {
                         w.expand(s, &env, &known, at)?;
                     }
                 }

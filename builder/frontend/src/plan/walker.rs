@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::error::{Error, LineRange};
+use crate::instructions::CopyFiles;
 use crate::shell::{EnvGetter, ShellLex};
 
 use super::{Warning, IMAGE_ENV};
@@ -37,5 +38,24 @@ impl Walker {
             }
         }
         Ok(r.result)
+    }
+
+    /// Expand the words COPY and ADD share (for their warnings); returns
+    /// `--chmod` expanded, for COPY to check.
+    pub fn expand_files(
+        &mut self,
+        f: &CopyFiles,
+        env: &dyn EnvGetter,
+        known: &BTreeSet<String>,
+        at: LineRange,
+    ) -> Result<Option<String>, Error> {
+        let words = f.sources.iter().chain([&f.dest]).chain(&f.excludes);
+        for s in words.chain(&f.chown) {
+            self.expand(s, env, known, at)?;
+        }
+        f.chmod
+            .as_ref()
+            .map(|c| self.expand(c, env, known, at))
+            .transpose()
     }
 }

@@ -6,7 +6,7 @@
 
 use std::fs;
 
-use skiff_frontend::instructions::{AddCommand, Chmod, CopyCommand};
+use skiff_frontend::instructions::{AddCommand, Chmod, CopyCommand, CopyFiles};
 use skiff_frontend::EnvList;
 
 use crate::add_source::{self, Remote};
@@ -22,64 +22,37 @@ use super::Shared;
 /// COPY and ADD share everything but a few flags.
 pub(super) struct CopyLike {
     verb: &'static str,
-    sources: Vec<String>,
-    contents: Vec<(String, String, bool)>,
-    dest: String,
+    files: CopyFiles,
     from: Option<String>,
-    chown: Option<String>,
-    chmod: Option<String>,
     parents: bool,
-    excludes: Vec<String>,
     checksum: Option<String>,
     /// `--unpack`: ADD's default is to unpack local archives only.
     unpack: Option<bool>,
     keep_git_dir: Option<bool>,
-    /// `--link`: the layer is made on its own, as if on an empty image.
-    link: bool,
 }
 
 impl CopyLike {
     pub(super) fn from_copy(c: &CopyCommand) -> Self {
         CopyLike {
             verb: "COPY",
-            sources: c.sources.clone(),
-            contents: c
-                .contents
-                .iter()
-                .map(|s| (s.path.clone(), s.data.clone(), s.expand))
-                .collect(),
-            dest: c.dest.clone(),
+            files: c.files.clone(),
             from: c.from.clone(),
-            chown: c.chown.clone(),
-            chmod: c.chmod.clone(),
             parents: c.parents,
-            excludes: c.excludes.clone(),
             checksum: None,
             unpack: Some(false),
             keep_git_dir: None,
-            link: c.link,
         }
     }
 
     pub(super) fn from_add(a: &AddCommand) -> Self {
         CopyLike {
             verb: "ADD",
-            sources: a.sources.clone(),
-            contents: a
-                .contents
-                .iter()
-                .map(|s| (s.path.clone(), s.data.clone(), s.expand))
-                .collect(),
-            dest: a.dest.clone(),
+            files: a.files.clone(),
             from: None,
-            chown: a.chown.clone(),
-            chmod: a.chmod.clone(),
             parents: false,
-            excludes: a.excludes.clone(),
             checksum: a.checksum.clone(),
             unpack: a.unpack,
             keep_git_dir: a.keep_git_dir,
-            link: a.link,
         }
     }
 }
@@ -173,17 +146,22 @@ pub(super) fn prepare(
     source: &str,
 ) -> Result<Prepared> {
     let mut sources = Vec::new();
-    for s in &c.sources {
+    for s in &c.files.sources {
         sources.push(expand(sh, s, env)?);
     }
-    let dest = expand(sh, &c.dest, env)?;
-    let chown = c.chown.as_ref().map(|s| expand(sh, s, env)).transpose()?;
-    let chmod = match &c.chmod {
+    let dest = expand(sh, &c.files.dest, env)?;
+    let chown = c
+        .files
+        .chown
+        .as_ref()
+        .map(|s| expand(sh, s, env))
+        .transpose()?;
+    let chmod = match &c.files.chmod {
         Some(s) => Some(Chmod::parse(&expand(sh, s, env)?).map_err(BuildError::Invalid)?),
         None => None,
     };
     let mut excludes = Vec::new();
-    for e in &c.excludes {
+    for e in &c.files.excludes {
         excludes.push(expand(sh, e, env)?);
     }
     let from = c.from.as_ref().map(|f| expand(sh, f, env)).transpose()?;
@@ -237,7 +215,7 @@ pub(super) fn prepare(
             ));
         }
     }
-    if remotes > 0 && sources.len() + c.contents.len() > 1 && !dest.ends_with('/') {
+    if remotes > 0 && sources.len() + c.files.contents.len() > 1 && !dest.ends_with('/') {
         return Err(BuildError::Invalid(format!(
             "When using {} with more than one source file, the destination must be a directory and end with a /",
             c.verb
@@ -252,14 +230,18 @@ pub(super) fn prepare(
     // --link: the layer does not depend on what is below it. Parents it
     // creates are new (0755, or the --chown owner) even where the image has
     // them, and it replaces what it lands on.
-    let image = if c.link { LayerTree::default() } else { image };
+    let image = if c.files.link {
+        LayerTree::default()
+    } else {
+        image
+    };
     let common = Common {
         dest: dest.clone(),
         workdir: st.config.workdir(),
         chown: owner,
         chmod: chmod.clone(),
         parents: c.parents,
-        link: c.link,
+        link: c.files.link,
         excludes,
         verb: c.verb,
     };
@@ -317,20 +299,20 @@ pub(super) fn prepare(
     }
     flush_locals(&mut locals, &mut parts, &mut keys)?;
 
-    if !c.contents.is_empty() {
+    if !c.files.contents.is_empty() {
         // Heredoc files are materialised in a temp dir.
         let t = tempfile::Builder::new()
             .prefix("skiff-copy-")
             .tempdir_in(sh.store.tmp_dir())
             .map_err(io_at(sh.store.tmp_dir()))?;
         let mut names = Vec::new();
-        for (path, data, exp) in &c.contents {
-            let data = if *exp {
-                expand_raw(sh, data, env)?
+        for content in &c.files.contents {
+            let data = if content.expand {
+                expand_raw(sh, &content.data, env)?
             } else {
-                data.clone()
+                content.data.clone()
             };
-            let name = tree::clean(path);
+            let name = tree::clean(&content.path);
             let p = t.path().join(&name);
             fs::write(&p, data).map_err(io_at(&p))?;
             copy::set_times(&p, 0, 0).map_err(io_at(&p))?;
@@ -351,7 +333,7 @@ pub(super) fn prepare(
         "{} dest={dest} owner={owner:?} chmod={chmod:?} parents={} link={} parts={}",
         c.verb,
         c.parents,
-        c.link,
+        c.files.link,
         keys.join(" | ")
     );
     let by = format!("{} # buildkit", one_line(source));
