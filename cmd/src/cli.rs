@@ -214,8 +214,19 @@ pub fn parse() -> Result<Invocation, i32> {
     }
     let matches = cmd.try_get_matches().map_err(|e| {
         if let Some(text) = crate::pflag::docker_text(&e) {
-            eprintln!("{text}");
+            crate::exit::warn(&text);
             return crate::exit::SKIFF_ERROR;
+        }
+        let wrong_words = crate::pflag::args_text(&e, &Cli::command())
+            .or_else(|| crate::pflag::unknown_command_text(&e));
+        if let Some(text) = wrong_words {
+            crate::exit::warn(&text);
+            return 1;
+        }
+        if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            // `docker image` alone: the group's help on stdout, exit 0.
+            crate::format::emit(&e.render().to_string());
+            return 0;
         }
         let code = if e.use_stderr() {
             crate::exit::SKIFF_ERROR

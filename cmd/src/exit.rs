@@ -60,6 +60,13 @@ pub fn code_of(err: &anyhow::Error) -> i32 {
 
 /// Print an error the way docker does and return the exit code to use.
 pub fn report(err: &anyhow::Error) -> i32 {
+    if let Some(e @ skiff_runtime::Error::NoSuchContainer(_)) = err.downcast_ref() {
+        // docker's daemon answers a missing container for logs, exec, port,
+        // top, stats, start -a...: its CLI prints the daemon's words and
+        // exits 1 (only run/create turn errors into 125).
+        warn(&format!("Error response from daemon: {e}"));
+        return 1;
+    }
     let text = format!("{err:#}");
     if !text.is_empty() {
         warn(&format!("Error: {text}"));

@@ -63,6 +63,7 @@ pub mod health;
 pub mod ids;
 mod init;
 pub mod inspect;
+mod inspect_defaults;
 pub mod launch;
 pub mod lifecycle;
 pub mod logs;

@@ -4,6 +4,7 @@ use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_runtime::state::{self, Record};
 use skiff_runtime::usage;
+use skiff_runtime::MountKind;
 
 use crate::format::{emit, human_size_prec, render_list, since_rfc3339, Columns};
 use crate::globals::Globals;
@@ -167,11 +168,34 @@ fn row(r: &Record, no_trunc: bool) -> Value {
         "RunningFor": running_for,
         "Status": status,
         "State": r.status_word(),
-        "Ports": "",
+        "Ports": ports(r),
         "Names": c.name,
         "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
         "Mounts": c.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(","),
         "Networks": c.network.docker_name(),
-        "Size": "",
+        "LocalVolumes": c.mounts.iter().filter(|m| m.kind == MountKind::Volume).count().to_string(),
+        // docker's value when the sizes were not asked for.
+        "Size": "0B",
     })
+}
+
+/// Published ports as docker shows them while the container runs
+/// (`0.0.0.0:8080->80/tcp, ...`).
+fn ports(r: &Record) -> String {
+    if !r.is_running() {
+        return String::new();
+    }
+    let c = &r.config;
+    c.ports
+        .iter()
+        .map(|p| {
+            format!(
+                "{}->{}/{}",
+                p.host_display(),
+                p.container_port,
+                p.proto.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
