@@ -20,6 +20,11 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    /// Set the logging level (--log-level). Before the command only, as
+    /// docker's: after `run` and `create`, `-l` is --label.
+    #[arg(short = 'l', value_name = "LEVEL")]
+    pub log_level_short: Option<String>,
+
     /// Print version information and quit
     #[arg(short = 'v', long = "version", global = false)]
     pub version: bool,
@@ -255,7 +260,10 @@ fn invoked_as() -> Option<String> {
 impl Invocation {
     /// `started`: when main began, the zero of `--debug-timing`.
     pub fn run(self, started: u64) -> anyhow::Result<i32> {
-        let cli = self.cli;
+        let mut cli = self.cli;
+        if let Some(level) = cli.log_level_short.take() {
+            cli.global.log_level = level;
+        }
         if cli.global.debug_timing {
             skiff_core::timing::enable_from(started);
         }

@@ -83,8 +83,10 @@ pub fn args_text(e: &clap::Error, root: &Command) -> Option<String> {
             if v.iter().all(positional) => {}
         // A word too many (clap calls it an unexpected argument).
         (ErrorKind::UnknownArgument, Some(ContextValue::String(a))) if !a.starts_with('-') => {}
-        (ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues, Some(ContextValue::String(a)))
-            if positional(a) => {}
+        (
+            ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues,
+            Some(ContextValue::String(a)),
+        ) if positional(a) => {}
         _ => return None,
     }
     let usage = match e.get(ContextKind::Usage) {

@@ -23,13 +23,15 @@ pub fn run(g: &Globals, mut a: Args) -> anyhow::Result<i32> {
         // docker's `rm -f` reports a container that does not exist but
         // does not fail for it (scripts clean up with `rm -f name`).
         let layout = g.layout()?;
-        a.containers.containers.retain(|n| match state::resolve(&layout, n) {
-            Err(e @ skiff_runtime::Error::NoSuchContainer(_)) => {
-                crate::exit::warn(&format!("Error response from daemon: {e}"));
-                false
-            }
-            _ => true,
-        });
+        a.containers
+            .containers
+            .retain(|n| match state::resolve(&layout, n) {
+                Err(e @ skiff_runtime::Error::NoSuchContainer(_)) => {
+                    crate::exit::warn(&format!("Error response from daemon: {e}"));
+                    false
+                }
+                _ => true,
+            });
     }
     // In parallel, as docker does: a forced removal mostly waits for the
     // monitor to finish tearing down.

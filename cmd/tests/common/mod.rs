@@ -11,6 +11,7 @@ pub mod build;
 pub mod container;
 pub mod net;
 pub mod netns;
+pub mod parity;
 pub mod podman;
 pub mod registry;
 pub mod tar;

@@ -1,0 +1,594 @@
+//! docker CLI parity, side by side: the same command lines run by skiff and
+//! by podman (the CI peer), each on its own store holding the test
+//! ground's busybox image, compared by exit code and output shape (see
+//! common/parity.rs). docker is the reference: a row where podman is known
+//! to answer otherwise holds skiff to docker's answer, written in the row,
+//! with the podman difference in words. The docker key lists are docker
+//! 27's (Engine API 1.47).
+
+mod common;
+
+use common::parity::{host_file, Docker, Matrix, Shape};
+
+/// `docker inspect CONTAINER`: the top-level keys.
+#[rustfmt::skip]
+const CONTAINER_KEYS: &[&str] = &[
+    "Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "HostnamePath",
+    "HostsPath", "LogPath", "Name", "RestartCount", "Driver", "Platform", "MountLabel",
+    "ProcessLabel", "AppArmorProfile", "ExecIDs", "HostConfig", "GraphDriver", "Mounts",
+    "Config", "NetworkSettings",
+];
+#[rustfmt::skip]
+const STATE_KEYS: &[&str] = &[
+    "Status", "Running", "Paused", "Restarting", "OOMKilled", "Dead", "Pid", "ExitCode", "Error",
+    "StartedAt", "FinishedAt",
+];
+#[rustfmt::skip]
+const CONFIG_KEYS: &[&str] = &[
+    "Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "Tty",
+    "OpenStdin", "StdinOnce", "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint",
+    "OnBuild", "Labels",
+];
+#[rustfmt::skip]
+const HOST_CONFIG_KEYS: &[&str] = &[
+    "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy",
+    "AutoRemove", "VolumeDriver", "VolumesFrom", "ConsoleSize", "CapAdd", "CapDrop",
+    "CgroupnsMode", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode",
+    "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts",
+    "ReadonlyRootfs", "SecurityOpt", "UTSMode", "UsernsMode", "ShmSize", "Isolation",
+    "CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight", "BlkioWeightDevice",
+    "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
+    "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus",
+    "CpusetMems", "Devices", "DeviceCgroupRules", "DeviceRequests", "MemoryReservation",
+    "MemorySwap", "MemorySwappiness", "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount",
+    "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "MaskedPaths", "ReadonlyPaths",
+];
+/// `docker image inspect` (Descriptor only comes with the containerd store).
+#[rustfmt::skip]
+const IMAGE_KEYS: &[&str] = &[
+    "Id", "RepoTags", "RepoDigests", "Parent", "Comment", "Created", "DockerVersion", "Author",
+    "Config", "Architecture", "Os", "Size", "GraphDriver", "RootFS", "Metadata",
+];
+/// `--format json` of ps, images and history: one object per line.
+#[rustfmt::skip]
+const PS_JSON_KEYS: &[&str] = &[
+    "Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names",
+    "Networks", "Ports", "RunningFor", "Size", "State", "Status",
+];
+#[rustfmt::skip]
+const IMAGES_JSON_KEYS: &[&str] = &[
+    "Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "SharedSize", "Size",
+    "Tag", "UniqueSize", "VirtualSize",
+];
+#[rustfmt::skip]
+const HISTORY_JSON_KEYS: &[&str] = &["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"];
+#[rustfmt::skip]
+const VERSION_KEYS: &[&str] = &["Version", "ApiVersion", "GitCommit", "Os", "Arch", "BuildTime"];
+#[rustfmt::skip]
+const INFO_KEYS: &[&str] = &[
+    "ID", "Containers", "ContainersRunning", "ContainersPaused", "ContainersStopped", "Images",
+    "Driver", "MemTotal", "NCPU", "OSType", "Architecture", "KernelVersion", "OperatingSystem",
+    "ServerVersion", "DockerRootDir", "Name", "LoggingDriver", "CgroupDriver", "CgroupVersion",
+];
+
+/// podman's words for a missing container (docker's daemon says "No such
+/// container: X" and its CLI exits 1).
+const PODMAN_NO_CONTAINER: &str = "exit 125, \"no container with name or ID\"";
+
+#[test]
+#[ignore = "needs the test ground and podman: scripts/test"]
+fn run_matches_podman_and_docker() {
+    let mut m = Matrix::new();
+    m.same(
+        "run: exit code passes through",
+        &["run", "--rm", "IMG", "sh", "-c", "exit 3"],
+        Shape::Exit,
+    );
+    m.same(
+        "run -e -w",
+        &[
+            "run",
+            "--rm",
+            "-e",
+            "A=1",
+            "-w",
+            "/tmp",
+            "IMG",
+            "sh",
+            "-c",
+            "echo $A; pwd",
+        ],
+        Shape::Stdout,
+    );
+    m.same(
+        "run --name --rm",
+        &["run", "--rm", "--name", "prm", "IMG", "echo", "x"],
+        Shape::Stdout,
+    );
+    m.same(
+        "run --rm leaves no container",
+        &["ps", "-aq", "--filter", "name=prm"],
+        Shape::Stdout,
+    );
+    m.same(
+        "run -d prints the id",
+        &["run", "-d", "--name", "pc1", "IMG", "sleep", "1000"],
+        Shape::Lines,
+    );
+    m.same(
+        "run: missing image is 125",
+        &["run", "--rm", "127.0.0.1:1/nosuch:1", "true"],
+        Shape::Exit,
+    );
+    m.same(
+        "run: command not found is 127",
+        &["run", "--rm", "IMG", "nosuchcmd"],
+        Shape::Exit,
+    );
+    m.same(
+        "run: not executable is 126",
+        &["run", "--rm", "IMG", "/etc/passwd"],
+        Shape::Exit,
+    );
+    m.same(
+        "run: a directory is 126",
+        &["run", "--rm", "IMG", "/etc"],
+        Shape::Exit,
+    );
+    m.same(
+        "run ::bad:: is 125",
+        &["run", "--rm", "::bad::", "true"],
+        Shape::Exit,
+    );
+    m.same_saying(
+        "run --bogus is 125",
+        &["run", "--bogus", "IMG"],
+        Shape::Exit,
+        "unknown flag: --bogus",
+    );
+    m.same_saying(
+        "run -l k=v labels",
+        &["run", "--rm", "-l", "k=v", "IMG", "true"],
+        Shape::Exit,
+        "",
+    );
+    m.docker(
+        "run with no image",
+        &["run"],
+        Docker::Fails(1, "requires at least 1 argument"),
+        "exit 125, \"requires at least 1 arg\"",
+    );
+    m.finish();
+}
+
+#[test]
+#[ignore = "needs the test ground and podman: scripts/test"]
+fn lists_and_inspect_match() {
+    let mut m = Matrix::new();
+    m.peers
+        .setup(&["run", "-d", "--name", "pc1", "IMG", "sleep", "1000"]);
+    m.peers
+        .setup(&["create", "--name", "pc2", "IMG", "echo", "hi"]);
+    m.same("ps", &["ps"], Shape::Table);
+    m.same("ps -a", &["ps", "-a"], Shape::Table);
+    m.same("ps -q", &["ps", "-q"], Shape::Lines);
+    m.docker(
+        "ps --format {{.State}}",
+        &["ps", "--format", "{{.Names}} {{.State}}"],
+        Docker::Stdout(0, "pc1 running\n"),
+        "podman's .State is the status text (Up 1 second ago)",
+    );
+    m.docker(
+        "ps -a lists the newest first",
+        &["ps", "-a", "--format", "{{.Names}}"],
+        Docker::Stdout(0, "pc2\npc1\n"),
+        "podman lists the oldest first",
+    );
+    m.docker(
+        "ps --format json",
+        &["ps", "-a", "--format", "json"],
+        Docker::Keys("", PS_JSON_KEYS),
+        "podman prints one array of its own keys (Id, Names as a list...)",
+    );
+    m.same("images", &["images"], Shape::Table);
+    m.same("images -q", &["images", "-q"], Shape::Stdout);
+    m.same(
+        "images --format",
+        &["images", "--format", "{{.Repository}}:{{.Tag}}"],
+        Shape::Stdout,
+    );
+    m.docker(
+        "images --format json",
+        &["images", "--format", "json"],
+        Docker::Keys("", IMAGES_JSON_KEYS),
+        "podman prints one array of its own keys",
+    );
+    m.docker(
+        "inspect container: keys",
+        &["inspect", "pc1"],
+        Docker::Keys("", CONTAINER_KEYS),
+        "podman adds its own and lacks none of these but ExecIDs' shape",
+    );
+    m.docker(
+        "inspect container: State",
+        &["inspect", "pc1"],
+        Docker::Keys("State", STATE_KEYS),
+        "podman adds CgroupPath, ConmonPid...",
+    );
+    m.docker(
+        "inspect container: Config",
+        &["inspect", "pc1"],
+        Docker::Keys("Config", CONFIG_KEYS),
+        "podman adds CreateCommand, Umask...",
+    );
+    m.docker(
+        "inspect container: HostConfig",
+        &["inspect", "pc1"],
+        Docker::Keys("HostConfig", HOST_CONFIG_KEYS),
+        "podman's HostConfig has its own extras",
+    );
+    m.same(
+        "inspect -f .State.Running",
+        &["inspect", "-f", "{{.State.Running}}", "pc1"],
+        Shape::Stdout,
+    );
+    m.same(
+        "inspect -f .Config.Cmd",
+        &["inspect", "-f", "{{json .Config.Cmd}}", "pc2"],
+        Shape::Stdout,
+    );
+    m.docker(
+        "inspect -f .Name",
+        &["inspect", "-f", "{{.Name}}", "pc2"],
+        Docker::Stdout(0, "/pc2\n"),
+        "podman's Name has no leading slash",
+    );
+    m.docker(
+        "image inspect: keys",
+        &["image", "inspect", "IMG"],
+        Docker::Keys("", IMAGE_KEYS),
+        "podman lacks DockerVersion and Metadata",
+    );
+    m.same(
+        "image inspect -f .Os",
+        &["image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", "IMG"],
+        Shape::Stdout,
+    );
+    m.docker(
+        "inspect of a missing object",
+        &["inspect", "nosuch"],
+        Docker::Fails(1, "Error: No such object: nosuch"),
+        "exit 125, \"no such object\"",
+    );
+    m.docker(
+        "history",
+        &["history", "IMG"],
+        Docker::Header(&["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]),
+        "podman's first column is ID",
+    );
+    m.same("history -q", &["history", "-q", "IMG"], Shape::Stdout);
+    m.docker(
+        "history --format json",
+        &["history", "--format", "json", "IMG"],
+        Docker::Keys("", HISTORY_JSON_KEYS),
+        "podman prints an array with lowercase keys",
+    );
+    m.same(
+        "version --format .Client.Version",
+        &["version", "--format", "{{.Client.Version}}"],
+        Shape::Lines,
+    );
+    m.docker(
+        "version --format json .Client",
+        &["version", "--format", "{{json .Client}}"],
+        Docker::Keys("", VERSION_KEYS),
+        "podman's Client has APIVersion, Built, OsArch...",
+    );
+    m.docker(
+        "version --format .Server.APIVersion",
+        &["version", "--format", "{{.Server.APIVersion}}"],
+        Docker::Stdout(0, "1.47\n"),
+        "podman has no Server without a remote service",
+    );
+    m.docker(
+        "info --format .OSType",
+        &["info", "--format", "{{.OSType}}"],
+        Docker::Stdout(0, "linux\n"),
+        "podman's info has no OSType (125)",
+    );
+    m.docker(
+        "info --format json",
+        &["info", "--format", "{{json .}}"],
+        Docker::Keys("", INFO_KEYS),
+        "podman's info is host/store/registries",
+    );
+    m.same_saying(
+        "ps --bogus is 125",
+        &["ps", "--bogus"],
+        Shape::Exit,
+        "unknown flag: --bogus",
+    );
+    m.same_saying(
+        "images --bogus is 125",
+        &["images", "--bogus"],
+        Shape::Exit,
+        "unknown flag: --bogus",
+    );
+    m.finish();
+}
+
+#[test]
+#[ignore = "needs the test ground and podman: scripts/test"]
+fn lifecycle_commands_match() {
+    let mut m = Matrix::new();
+    m.same(
+        "create prints the id",
+        &[
+            "create",
+            "--name",
+            "pc2",
+            "IMG",
+            "sh",
+            "-c",
+            "echo out; echo err >&2",
+        ],
+        Shape::Lines,
+    );
+    m.same("start prints the name", &["start", "pc2"], Shape::Stdout);
+    m.same("wait prints the code", &["wait", "pc2"], Shape::Stdout);
+    m.same("logs: stdout and stderr", &["logs", "pc2"], Shape::Stdout);
+    m.docker(
+        "logs of a missing container",
+        &["logs", "nosuch"],
+        Docker::Fails(1, "Error response from daemon: No such container: nosuch"),
+        PODMAN_NO_CONTAINER,
+    );
+    m.peers
+        .setup(&["run", "-d", "--name", "pc1", "IMG", "sleep", "1000"]);
+    m.same(
+        "exec: output and exit code",
+        &["exec", "pc1", "sh", "-c", "echo out; exit 4"],
+        Shape::Stdout,
+    );
+    m.same(
+        "exec -w -e",
+        &[
+            "exec",
+            "-w",
+            "/tmp",
+            "-e",
+            "X=1",
+            "pc1",
+            "sh",
+            "-c",
+            "echo $X; pwd",
+        ],
+        Shape::Stdout,
+    );
+    m.same(
+        "exec: not found is 127",
+        &["exec", "pc1", "nosuch"],
+        Shape::Exit,
+    );
+    m.same(
+        "exec: not executable is 126",
+        &["exec", "pc1", "/etc"],
+        Shape::Exit,
+    );
+    m.docker(
+        "exec in a missing container",
+        &["exec", "nosuch", "true"],
+        Docker::Fails(1, "No such container: nosuch"),
+        PODMAN_NO_CONTAINER,
+    );
+    m.docker(
+        "start of a missing container",
+        &["start", "nosuch"],
+        Docker::Fails(1, "No such container: nosuch"),
+        PODMAN_NO_CONTAINER,
+    );
+    m.docker(
+        "stop of a missing container",
+        &["stop", "nosuch"],
+        Docker::Fails(1, "No such container: nosuch"),
+        PODMAN_NO_CONTAINER,
+    );
+    m.docker(
+        "kill of a stopped container",
+        &["kill", "pc2"],
+        Docker::Fails(1, "is not running"),
+        "exit 125, \"can only kill running containers\"",
+    );
+    m.same(
+        "stop -t prints the name",
+        &["stop", "-t", "1", "pc1"],
+        Shape::Stdout,
+    );
+    m.same(
+        "stopped: exited",
+        &[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            "pc1",
+        ],
+        Shape::Stdout,
+    );
+    m.same("start again", &["start", "pc1"], Shape::Stdout);
+    m.same("kill prints the name", &["kill", "pc1"], Shape::Stdout);
+    m.same("rm right after kill", &["rm", "pc1"], Shape::Stdout);
+    m.peers
+        .setup(&["run", "-d", "--name", "pc3", "IMG", "sleep", "1000"]);
+    m.docker(
+        "rm of a running container",
+        &["rm", "pc3"],
+        Docker::Fails(
+            1,
+            "container is running: stop the container before removing or force remove",
+        ),
+        "exit 2, \"cannot remove container ... as it is running\"",
+    );
+    m.same("rename", &["rename", "pc3", "pc4"], Shape::Stdout);
+    m.docker(
+        "rename of a missing container",
+        &["rename", "nosuch", "x"],
+        Docker::Fails(1, "No such container: nosuch"),
+        PODMAN_NO_CONTAINER,
+    );
+    m.docker(
+        "rename to a name in use",
+        &["rename", "pc4", "pc2"],
+        Docker::Fails(1, "The container name \"/pc2\" is already in use"),
+        "exit 125, \"name pc2 already in use\"",
+    );
+    m.same("pause", &["pause", "pc4"], Shape::Stdout);
+    m.same(
+        "paused state",
+        &[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.Paused}}",
+            "pc4",
+        ],
+        Shape::Stdout,
+    );
+    m.docker(
+        "pause twice",
+        &["pause", "pc4"],
+        Docker::Fails(1, "is already paused"),
+        "exit 125, \"container state improper\"",
+    );
+    m.same("unpause", &["unpause", "pc4"], Shape::Stdout);
+    m.docker(
+        "unpause twice",
+        &["unpause", "pc4"],
+        Docker::Fails(1, "is not paused"),
+        "exit 125, \"container state improper\"",
+    );
+    m.same(
+        "rm -f of a running container",
+        &["rm", "-f", "pc4"],
+        Shape::Stdout,
+    );
+    m.docker(
+        "rm -f of a missing container",
+        &["rm", "-f", "nosuch"],
+        Docker::Fails(0, "No such container: nosuch"),
+        "podman says nothing",
+    );
+    m.docker(
+        "logs with no container",
+        &["logs"],
+        Docker::Fails(1, "requires 1 argument"),
+        "exit 125, \"requires exactly 1 arg\"",
+    );
+    m.finish();
+}
+
+#[test]
+#[ignore = "needs the test ground and podman: scripts/test"]
+fn files_and_images_match() {
+    let mut m = Matrix::new();
+    let host = m.peers.host_dir();
+    let file = host_file(&host, "in.txt", "from the host\n");
+    m.peers
+        .setup(&["run", "-d", "--name", "pc1", "IMG", "sleep", "1000"]);
+    m.peers
+        .setup(&["exec", "pc1", "sh", "-c", "echo hi > /tmp/f"]);
+    m.same(
+        "cp into a container",
+        &["cp", &file, "pc1:/tmp/g"],
+        Shape::Stdout,
+    );
+    m.same(
+        "cp: the file arrived",
+        &["exec", "pc1", "cat", "/tmp/g"],
+        Shape::Stdout,
+    );
+    m.same(
+        "cp out to stdout is a tar",
+        &["cp", "pc1:/tmp/f", "-"],
+        Shape::TarHas(&["f"]),
+    );
+    m.docker(
+        "cp of a missing path",
+        &["cp", "pc1:/nonexist", "-"],
+        Docker::Fails(1, "Could not find the file /nonexist in container pc1"),
+        "exit 125, \"could not be found on container\"",
+    );
+    m.docker(
+        "diff",
+        &["diff", "pc1"],
+        Docker::Lines(&["C /tmp", "A /tmp/f", "A /tmp/g"]),
+        "podman also lists C /etc (its hosts and resolv.conf are written into the rootfs)",
+    );
+    m.same(
+        "export is a tar of the rootfs",
+        &["export", "pc1"],
+        Shape::TarHas(&["bin/busybox", "tmp/f", "tmp/g", "etc/passwd"]),
+    );
+    m.docker(
+        "diff of a missing container",
+        &["diff", "nosuch"],
+        Docker::Fails(1, "No such container: nosuch"),
+        PODMAN_NO_CONTAINER,
+    );
+    m.same("tag", &["tag", "IMG", "parity-tag:1"], Shape::Stdout);
+    m.docker(
+        "a short tag is a docker.io name",
+        &[
+            "images",
+            "parity-tag",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        Docker::Stdout(0, "parity-tag:1\n"),
+        "podman names it localhost/parity-tag",
+    );
+    m.docker(
+        "rmi untags",
+        &["rmi", "parity-tag:1"],
+        Docker::Stdout(0, "Untagged: parity-tag:1\n"),
+        "podman says Untagged: localhost/parity-tag:1",
+    );
+    m.docker(
+        "rmi of a missing image",
+        &["rmi", "nosuch"],
+        Docker::Fails(1, "No such image: nosuch"),
+        "exit 1, \"nosuch: image not known\"",
+    );
+    m.docker(
+        "tag of a missing image",
+        &["tag", "nosuch", "x"],
+        Docker::Fails(1, "No such image: nosuch"),
+        "exit 125, \"nosuch: image not known\"",
+    );
+    m.docker(
+        "pull ::bad::",
+        &["pull", "::bad::"],
+        Docker::Fails(1, "invalid reference format"),
+        "exit 125",
+    );
+    let pulled = format!("{}\n", m.peers.image);
+    m.docker(
+        "pull -q prints the reference",
+        &["pull", "-q", "IMG"],
+        Docker::Stdout(0, &pulled),
+        "podman prints the image id",
+    );
+    let registry = common::ground("SKIFF_TEST_REGISTRY");
+    let pushed = format!("{registry}/{}:1", common::registry::unique("parity-push"));
+    m.peers.setup(&["tag", "IMG", &pushed]);
+    m.same(
+        "push to the test registry",
+        &["push", "-q", &pushed],
+        Shape::Exit,
+    );
+    m.docker(
+        "push of a missing image",
+        &["push", &format!("{registry}/nosuch-local:1")],
+        Docker::Fails(1, "An image does not exist locally with the tag"),
+        "exit 125, \"image not known\"",
+    );
+    m.finish();
+}
