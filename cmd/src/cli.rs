@@ -150,6 +150,8 @@ pub enum ContainerOps {
     Run(run::Args),
     /// Create a new container
     Create(create::Args),
+    /// Attach to a running container's output (stdin is not attached yet)
+    Attach(attach::Args),
     /// Fetch the logs of a container
     Logs(logs::Args),
     /// Execute a command in a running container
@@ -343,6 +345,7 @@ impl ContainerOps {
         match self {
             ContainerOps::Run(a) => run::run(g, a),
             ContainerOps::Create(a) => create::run(g, a),
+            ContainerOps::Attach(a) => attach::run(g, a),
             ContainerOps::Logs(a) => logs::run(g, a),
             ContainerOps::Exec(a) => exec::run(g, a),
             ContainerOps::Stop(a) => stop::run(g, a),
