@@ -146,12 +146,13 @@ fn run_matches_podman_and_docker() {
         Shape::Exit,
         "unknown flag: --bogus",
     );
-    m.same_saying(
-        "run -l k=v labels",
-        &["run", "--rm", "-l", "k=v", "IMG", "true"],
+    m.same(
+        "run -l k=v",
+        &["run", "--name", "pl", "-l", "k=v", "IMG", "true"],
         Shape::Exit,
-        "",
     );
+    let label = ["inspect", "-f", "{{index .Config.Labels \"k\"}}", "pl"];
+    m.same("run -l is --label", &label, Shape::Stdout);
     m.docker(
         "run with no image",
         &["run"],
