@@ -3,73 +3,13 @@
 //! ground's busybox image, compared by exit code and output shape (see
 //! common/parity.rs). docker is the reference: a row where podman is known
 //! to answer otherwise holds skiff to docker's answer, written in the row,
-//! with the podman difference in words. The docker key lists are docker
-//! 27's (Engine API 1.47).
+//! with the podman difference in words. The docker key lists are in
+//! common/docker_keys.rs.
 
 mod common;
 
+use common::docker_keys::*;
 use common::parity::{host_file, Docker, Matrix, Shape};
-
-/// `docker inspect CONTAINER`: the top-level keys.
-#[rustfmt::skip]
-const CONTAINER_KEYS: &[&str] = &[
-    "Id", "Created", "Path", "Args", "State", "Image", "ResolvConfPath", "HostnamePath",
-    "HostsPath", "LogPath", "Name", "RestartCount", "Driver", "Platform", "MountLabel",
-    "ProcessLabel", "AppArmorProfile", "ExecIDs", "HostConfig", "GraphDriver", "Mounts",
-    "Config", "NetworkSettings",
-];
-#[rustfmt::skip]
-const STATE_KEYS: &[&str] = &[
-    "Status", "Running", "Paused", "Restarting", "OOMKilled", "Dead", "Pid", "ExitCode", "Error",
-    "StartedAt", "FinishedAt",
-];
-#[rustfmt::skip]
-const CONFIG_KEYS: &[&str] = &[
-    "Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "Tty",
-    "OpenStdin", "StdinOnce", "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint",
-    "OnBuild", "Labels",
-];
-#[rustfmt::skip]
-const HOST_CONFIG_KEYS: &[&str] = &[
-    "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy",
-    "AutoRemove", "VolumeDriver", "VolumesFrom", "ConsoleSize", "CapAdd", "CapDrop",
-    "CgroupnsMode", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode",
-    "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts",
-    "ReadonlyRootfs", "SecurityOpt", "UTSMode", "UsernsMode", "ShmSize", "Isolation",
-    "CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight", "BlkioWeightDevice",
-    "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
-    "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus",
-    "CpusetMems", "Devices", "DeviceCgroupRules", "DeviceRequests", "MemoryReservation",
-    "MemorySwap", "MemorySwappiness", "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount",
-    "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "MaskedPaths", "ReadonlyPaths",
-];
-/// `docker image inspect` (Descriptor only comes with the containerd store).
-#[rustfmt::skip]
-const IMAGE_KEYS: &[&str] = &[
-    "Id", "RepoTags", "RepoDigests", "Parent", "Comment", "Created", "DockerVersion", "Author",
-    "Config", "Architecture", "Os", "Size", "GraphDriver", "RootFS", "Metadata",
-];
-/// `--format json` of ps, images and history: one object per line.
-#[rustfmt::skip]
-const PS_JSON_KEYS: &[&str] = &[
-    "Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names",
-    "Networks", "Ports", "RunningFor", "Size", "State", "Status",
-];
-#[rustfmt::skip]
-const IMAGES_JSON_KEYS: &[&str] = &[
-    "Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "SharedSize", "Size",
-    "Tag", "UniqueSize", "VirtualSize",
-];
-#[rustfmt::skip]
-const HISTORY_JSON_KEYS: &[&str] = &["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"];
-#[rustfmt::skip]
-const VERSION_KEYS: &[&str] = &["Version", "ApiVersion", "GitCommit", "Os", "Arch", "BuildTime"];
-#[rustfmt::skip]
-const INFO_KEYS: &[&str] = &[
-    "ID", "Containers", "ContainersRunning", "ContainersPaused", "ContainersStopped", "Images",
-    "Driver", "MemTotal", "NCPU", "OSType", "Architecture", "KernelVersion", "OperatingSystem",
-    "ServerVersion", "DockerRootDir", "Name", "LoggingDriver", "CgroupDriver", "CgroupVersion",
-];
 
 /// podman's words for a missing container (docker's daemon says "No such
 /// container: X" and its CLI exits 1).
@@ -227,6 +167,12 @@ fn lists_and_inspect_match() {
         &["inspect", "pc1"],
         Docker::Keys("HostConfig", HOST_CONFIG_KEYS),
         "podman's HostConfig has its own extras",
+    );
+    m.docker(
+        "inspect container: NetworkSettings",
+        &["inspect", "pc1"],
+        Docker::Keys("NetworkSettings", NETWORK_SETTINGS_KEYS),
+        "podman's has its own extras",
     );
     m.same(
         "inspect -f .State.Running",

@@ -9,6 +9,7 @@
 pub mod add_sources;
 pub mod build;
 pub mod container;
+pub mod docker_keys;
 pub mod net;
 pub mod netns;
 pub mod parity;
