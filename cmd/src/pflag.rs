@@ -72,6 +72,11 @@ pub fn docker_text(e: &clap::Error) -> Option<String> {
     })
 }
 
+/// The commands docker checks with cobra's RequiresRangeArgs ("requires at
+/// least 1 and at most 2 arguments"); its others with optional words only
+/// say "at least" (`import`).
+const RANGE_ARGS: &[&str] = &["commit", "port"];
+
 /// docker's text for a wrong number of arguments (cobra's "'docker logs'
 /// requires 1 argument", which docker exits 1 for, not 125), found from
 /// the positionals of the command `e` is about in `root`; `None` for every
@@ -113,6 +118,11 @@ pub fn args_text(e: &clap::Error, root: &Command) -> Option<String> {
         "accepts no arguments".to_string()
     } else if required == 0 {
         format!("requires at most {} {}", args.len(), plural(args.len()))
+    } else if !variadic && required < args.len() && RANGE_ARGS.contains(&cmd.get_name()) {
+        format!(
+            "requires at least {required} and at most {} arguments",
+            args.len()
+        )
     } else if variadic || required < args.len() {
         format!("requires at least {required} {}", plural(required))
     } else {

@@ -299,3 +299,55 @@ fn logs_into_head_ends_quietly() {
     into_closed_pipe(&s, &["logs", &id]);
     s.ok(&["rm", &id]);
 }
+
+/// Where a docker CLI is installed (optional: CI has none), its own
+/// parse-time answers are the reference: for every command both have, an
+/// unknown flag and no arguments give the same exit code and the same
+/// first line, `docker` read as `skiff`. No daemon is needed: DOCKER_HOST
+/// points nowhere, and answers that needed the daemon are not compared.
+#[test]
+fn parse_errors_match_the_docker_cli_where_installed() {
+    let Ok(v) = Command::new("docker").arg("--version").output() else {
+        eprintln!("no docker CLI here: nothing to compare");
+        return;
+    };
+    assert!(v.status.success(), "docker --version: {}", text(&v));
+    let s = Store::new();
+    let mut compared = 0;
+    for path in leaf_commands() {
+        let docker = |args: &[&str]| {
+            Command::new("docker")
+                .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+                .args(&path)
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        };
+        if !docker(&["--help"]).status.success() {
+            continue; // not a docker command (buildx is a plugin)
+        }
+        for args in [&["--bogus-flag"][..], &[]] {
+            let theirs = docker(args);
+            let err = stderr(&theirs);
+            let first = err.lines().next().unwrap_or("").replace("docker", "skiff");
+            let parse_error = ["unknown flag", "requires", "accepts no"]
+                .iter()
+                .any(|w| first.contains(w));
+            if !parse_error {
+                continue;
+            }
+            let what = format!("{} {args:?}", path.join(" "));
+            let ours = run_path(&s, &path, args);
+            assert_eq!(
+                ours.status.code(),
+                theirs.status.code(),
+                "{what}: docker said {err}\nskiff: {}",
+                text(&ours)
+            );
+            assert_eq!(stderr(&ours).lines().next(), Some(first.as_str()), "{what}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "only {compared} answers compared");
+}
