@@ -131,7 +131,51 @@ fn lists_and_inspect_match() {
         Docker::Keys("", PS_JSON_KEYS),
         "podman prints one array of its own keys (Id, Names as a list...)",
     );
+    m.same("ps -l", &["ps", "-l"], Shape::Table);
+    m.same(
+        "ps -n 1",
+        &["ps", "-n", "1", "--format", "{{.Names}}"],
+        Shape::Stdout,
+    );
+    m.same(
+        "ps --filter status=created",
+        &["ps", "-a", "--filter", "status=created", "-q"],
+        Shape::Lines,
+    );
+    m.same("ps -s", &["ps", "-s"], Shape::Table);
+    m.docker(
+        "top",
+        &["top", "pc1"],
+        Docker::Header(&["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]),
+        "podman's columns are USER PID PPID %CPU ELAPSED TTY TIME COMMAND",
+    );
+    m.docker(
+        "stats --no-stream",
+        &["stats", "--no-stream", "pc1"],
+        Docker::Header(&[
+            "CONTAINER ID",
+            "NAME",
+            "CPU %",
+            "MEM USAGE / LIMIT",
+            "MEM %",
+            "NET I/O",
+            "BLOCK I/O",
+            "PIDS",
+        ]),
+        "podman says ID, NET IO, BLOCK IO and adds CPU TIME, AVG CPU %",
+    );
+    m.same(
+        "port with nothing published",
+        &["port", "pc1"],
+        Shape::Stdout,
+    );
     m.same("images", &["images"], Shape::Table);
+    m.same("images --digests", &["images", "--digests"], Shape::Table);
+    m.same(
+        "images --no-trunc -q",
+        &["images", "--no-trunc", "-q"],
+        Shape::Stdout,
+    );
     m.same("images -q", &["images", "-q"], Shape::Stdout);
     m.same(
         "images --format",

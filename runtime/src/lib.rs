@@ -64,6 +64,7 @@ pub mod ids;
 mod init;
 pub mod inspect;
 mod inspect_defaults;
+mod io_stats;
 pub mod launch;
 pub mod lifecycle;
 pub mod logs;

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(short = 'n', long = "last", default_value_t = -1, allow_hyphen_values = true)]
     pub last: i64,
     /// Show the latest created container (includes all states)
-    #[arg(long = "latest")]
+    #[arg(short = 'l', long = "latest")]
     pub latest: bool,
     /// Display total file sizes (writable layer, and with the image)
     #[arg(short = 's', long)]
