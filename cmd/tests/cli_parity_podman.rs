@@ -461,6 +461,23 @@ fn lifecycle_commands_match() {
         &["rm", "-f", "pc4"],
         Shape::Stdout,
     );
+    m.peers.setup(&[
+        "run",
+        "-d",
+        "--name",
+        "pq",
+        "IMG",
+        "sh",
+        "-c",
+        "echo \"a b\"; sleep 1000",
+    ]);
+    m.docker(
+        "ps quotes and truncates COMMAND",
+        &["ps", "--filter", "name=pq", "--format", "{{.Command}}"],
+        Docker::Stdout(0, "\"sh -c echo \\\"a b\\\"; s…\"\n"),
+        "podman shows the whole command, unquoted",
+    );
+    m.same("rm -f", &["rm", "-f", "pq"], Shape::Stdout);
     m.docker(
         "rm -f of a missing container",
         &["rm", "-f", "nosuch"],

@@ -163,7 +163,8 @@ fn row(r: &Record, no_trunc: bool) -> Value {
     json!({
         "ID": if no_trunc { c.id.clone() } else { c.id[..12].to_string() },
         "Image": c.image,
-        "Command": format!("\"{command}\""),
+        // Go's strconv.Quote, as docker's formatter: inner quotes escaped.
+        "Command": serde_json::to_string(&command).unwrap_or_default(),
         "CreatedAt": created.map(|t| t.format("%Y-%m-%d %H:%M:%S %z UTC").to_string()).unwrap_or_default(),
         "RunningFor": running_for,
         "Status": status,

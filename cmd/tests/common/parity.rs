@@ -131,7 +131,7 @@ impl Drop for Peers {
         // podman's overlay mounts must go before its temp dir can.
         let _ = self.podman(&["rm", "-af", "-t", "0"]);
         let _ = self.podman(&["rmi", "-af"]);
-        let _ = self.skiff(&["rm", "-f", "pc1", "pc2", "pc3", "pc4", "pl"]);
+        let _ = self.skiff(&["rm", "-f", "pc1", "pc2", "pc3", "pc4", "pl", "pq"]);
     }
 }
 
