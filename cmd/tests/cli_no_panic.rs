@@ -30,9 +30,9 @@ const ANY_WORD_OK: &[&str] = &[
     "buildx stop",
 ];
 
-/// Known differences from docker, left as they are: a failed build exits
-/// 125 (docker's CLI: 1), and so does clap's check of completion's shell.
-const STILL_125: &[&str] = &["build", "image build", "buildx build", "completion"];
+/// Known differences from docker, left as they are: clap checks
+/// completion's shell name and exits 125 (docker's CLI: 1).
+const STILL_125: &[&str] = &["completion"];
 
 /// Every leaf command path (`["image", "ls"]`, `["ps"]`...) of `skiff`.
 fn leaf_commands() -> Vec<Vec<String>> {
