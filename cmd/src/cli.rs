@@ -235,10 +235,14 @@ pub fn parse() -> Result<Invocation, i32> {
             crate::format::emit(&e.render().to_string());
             return 0;
         }
-        let code = if e.use_stderr() {
-            crate::exit::SKIFF_ERROR
-        } else {
+        let code = if !e.use_stderr() {
             0
+        } else if crate::pflag::positional_value(&e) {
+            // A word docker's command checks itself (`completion bogus`):
+            // its CLI exits 1; a bad flag value stays pflag's 125.
+            1
+        } else {
+            crate::exit::SKIFF_ERROR
         };
         let _ = e.print();
         code

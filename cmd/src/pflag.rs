@@ -136,6 +136,13 @@ pub fn args_text(e: &clap::Error, root: &Command) -> Option<String> {
     ))
 }
 
+/// Whether `e` is a bad value of a positional argument (not of a flag).
+pub fn positional_value(e: &clap::Error) -> bool {
+    e.kind() == ErrorKind::InvalidValue
+        && matches!(e.get(ContextKind::InvalidArg),
+            Some(ContextValue::String(a)) if a.starts_with('<') || a.starts_with('['))
+}
+
 /// docker's text for an unknown subcommand (`docker: unknown command:
 /// docker image bogus`, exit 1); `None` for every other error.
 pub fn unknown_command_text(e: &clap::Error) -> Option<String> {

@@ -30,10 +30,6 @@ const ANY_WORD_OK: &[&str] = &[
     "buildx stop",
 ];
 
-/// Known differences from docker, left as they are: clap checks
-/// completion's shell name and exits 125 (docker's CLI: 1).
-const STILL_125: &[&str] = &["completion"];
-
 /// Every leaf command path (`["image", "ls"]`, `["ps"]`...) of `skiff`.
 fn leaf_commands() -> Vec<Vec<String>> {
     fn walk(path: Vec<String>, out: &mut Vec<Vec<String>>) {
@@ -142,9 +138,7 @@ fn every_command_refuses_an_unknown_flag() {
 /// run and create turn every error into 125, the other commands exit 1
 /// (a wrong argument count too: cobra's "requires 1 argument").
 fn docker_code(path: &str) -> i32 {
-    if ["run", "create", "container run", "container create"].contains(&path)
-        || STILL_125.contains(&path)
-    {
+    if ["run", "create", "container run", "container create"].contains(&path) {
         125
     } else if ANY_WORD_OK.contains(&path) {
         0
