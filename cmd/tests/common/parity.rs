@@ -18,6 +18,10 @@ use serde_json::Value;
 use super::podman::podman;
 use super::{ground, stderr, stdout, Store};
 
+/// podman's words for a missing container (docker's daemon says "No such
+/// container: X" and its CLI exits 1).
+pub const PODMAN_NO_CONTAINER: &str = "exit 125, \"no container with name or ID\"";
+
 /// What a row compares besides the exit code (which every row compares).
 #[derive(Debug, Clone, Copy)]
 pub enum Shape<'a> {
