@@ -20,6 +20,11 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    /// Set the logging level (--log-level). Before the command only, as
+    /// docker's: after `run` and `create`, `-l` is --label.
+    #[arg(short = 'l', value_name = "LEVEL")]
+    pub log_level_short: Option<String>,
+
     /// Print version information and quit
     #[arg(short = 'v', long = "version", global = false)]
     pub version: bool,
@@ -145,6 +150,8 @@ pub enum ContainerOps {
     Run(run::Args),
     /// Create a new container
     Create(create::Args),
+    /// Attach to a running container's output (stdin is not attached yet)
+    Attach(attach::Args),
     /// Fetch the logs of a container
     Logs(logs::Args),
     /// Execute a command in a running container
@@ -214,13 +221,28 @@ pub fn parse() -> Result<Invocation, i32> {
     }
     let matches = cmd.try_get_matches().map_err(|e| {
         if let Some(text) = crate::pflag::docker_text(&e) {
-            eprintln!("{text}");
+            crate::exit::warn(&text);
             return crate::exit::SKIFF_ERROR;
         }
-        let code = if e.use_stderr() {
-            crate::exit::SKIFF_ERROR
-        } else {
+        let wrong_words = crate::pflag::args_text(&e, &Cli::command())
+            .or_else(|| crate::pflag::unknown_command_text(&e));
+        if let Some(text) = wrong_words {
+            crate::exit::warn(&text);
+            return 1;
+        }
+        if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            // `docker image` alone: the group's help on stdout, exit 0.
+            crate::format::emit(&e.render().to_string());
+            return 0;
+        }
+        let code = if !e.use_stderr() {
             0
+        } else if crate::pflag::positional_value(&e) {
+            // A word docker's command checks itself (`completion bogus`):
+            // its CLI exits 1; a bad flag value stays pflag's 125.
+            1
+        } else {
+            crate::exit::SKIFF_ERROR
         };
         let _ = e.print();
         code
@@ -244,7 +266,10 @@ fn invoked_as() -> Option<String> {
 impl Invocation {
     /// `started`: when main began, the zero of `--debug-timing`.
     pub fn run(self, started: u64) -> anyhow::Result<i32> {
-        let cli = self.cli;
+        let mut cli = self.cli;
+        if let Some(level) = cli.log_level_short.take() {
+            cli.global.log_level = level;
+        }
         if cli.global.debug_timing {
             skiff_core::timing::enable_from(started);
         }
@@ -324,6 +349,7 @@ impl ContainerOps {
         match self {
             ContainerOps::Run(a) => run::run(g, a),
             ContainerOps::Create(a) => create::run(g, a),
+            ContainerOps::Attach(a) => attach::run(g, a),
             ContainerOps::Logs(a) => logs::run(g, a),
             ContainerOps::Exec(a) => exec::run(g, a),
             ContainerOps::Stop(a) => stop::run(g, a),

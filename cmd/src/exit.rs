@@ -46,6 +46,16 @@ pub fn unsupported(flag: &str, why: &str) -> anyhow::Error {
     Failure::new(SKIFF_ERROR, format!("{flag} is not supported: {why}"))
 }
 
+/// For the commands whose every failure docker's CLI exits 1 for (pull,
+/// push, tag; only run and create turn errors into 125): the message
+/// stays, the code becomes 1 unless the error already carries one.
+pub fn exits_one(err: anyhow::Error) -> anyhow::Error {
+    if err.downcast_ref::<Failure>().is_some() {
+        return err;
+    }
+    Failure::new(1, format!("{err:#}"))
+}
+
 /// The exit code for an error: its [`Failure`] code, the runtime's code
 /// (126/127 when a container's command cannot run), else 125.
 pub fn code_of(err: &anyhow::Error) -> i32 {
@@ -60,6 +70,13 @@ pub fn code_of(err: &anyhow::Error) -> i32 {
 
 /// Print an error the way docker does and return the exit code to use.
 pub fn report(err: &anyhow::Error) -> i32 {
+    if let Some(e @ skiff_runtime::Error::NoSuchContainer(_)) = err.downcast_ref() {
+        // docker's daemon answers a missing container for logs, exec, port,
+        // top, stats, start -a...: its CLI prints the daemon's words and
+        // exits 1 (only run/create turn errors into 125).
+        warn(&format!("Error response from daemon: {e}"));
+        return 1;
+    }
     let text = format!("{err:#}");
     if !text.is_empty() {
         warn(&format!("Error: {text}"));

@@ -11,13 +11,7 @@ pub struct GlobalArgs {
     pub root: Option<PathBuf>,
 
     /// Set the logging level ("debug", "info", "warn", "error", "fatal")
-    #[arg(
-        short = 'l',
-        long,
-        global = true,
-        value_name = "LEVEL",
-        default_value = "warn"
-    )]
+    #[arg(long, global = true, value_name = "LEVEL", default_value = "warn")]
     pub log_level: String,
 
     /// Enable debug mode (same as --log-level debug)

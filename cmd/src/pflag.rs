@@ -84,6 +84,97 @@ pub fn docker_text(e: &clap::Error) -> Option<String> {
     })
 }
 
+/// The commands docker checks with cobra's RequiresRangeArgs ("requires at
+/// least 1 and at most 2 arguments"); its others with optional words only
+/// say "at least" (`import`).
+const RANGE_ARGS: &[&str] = &["commit", "port"];
+
+/// docker's text for a wrong number of arguments (cobra's "'docker logs'
+/// requires 1 argument", which docker exits 1 for, not 125), found from
+/// the positionals of the command `e` is about in `root`; `None` for every
+/// other error.
+pub fn args_text(e: &clap::Error, root: &Command) -> Option<String> {
+    let positional = |a: &String| a.starts_with('<') || a.starts_with('[');
+    match (e.kind(), e.get(ContextKind::InvalidArg)) {
+        (ErrorKind::MissingRequiredArgument, Some(ContextValue::Strings(v)))
+            if v.iter().all(positional) => {}
+        // A word too many (clap calls it an unexpected argument).
+        (ErrorKind::UnknownArgument, Some(ContextValue::String(a))) if !a.starts_with('-') => {}
+        (
+            ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues,
+            Some(ContextValue::String(a)),
+        ) if positional(a) => {}
+        _ => return None,
+    }
+    let usage = match e.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(s)) => s.to_string(),
+        _ => return None,
+    };
+    let path = command_path(&usage)?;
+    let mut cmd = root;
+    for word in path.split_whitespace().skip(1) {
+        cmd = cmd.find_subcommand(word)?;
+    }
+    let args: Vec<&Arg> = cmd.get_positionals().collect();
+    // `exec`'s CONTAINER COMMAND [ARG...] is one positional of 2 or more.
+    let required: usize = args
+        .iter()
+        .filter(|a| a.is_required_set())
+        .map(|a| a.get_num_args().map_or(1, |n| n.min_values().max(1)))
+        .sum();
+    let variadic = args
+        .iter()
+        .any(|a| a.get_num_args().is_some_and(|n| n.max_values() > 1));
+    let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+    let needs = if args.is_empty() {
+        "accepts no arguments".to_string()
+    } else if required == 0 {
+        format!("requires at most {} {}", args.len(), plural(args.len()))
+    } else if !variadic && required < args.len() && RANGE_ARGS.contains(&cmd.get_name()) {
+        format!(
+            "requires at least {required} and at most {} arguments",
+            args.len()
+        )
+    } else if variadic || required < args.len() {
+        format!("requires at least {required} {}", plural(required))
+    } else {
+        format!("requires {required} {}", plural(required))
+    };
+    let line = usage.lines().find(|l| !l.trim().is_empty())?.trim();
+    let line = line.strip_prefix("Usage:").unwrap_or(line).trim();
+    let bin = path.split_whitespace().next()?;
+    Some(format!(
+        "{bin}: '{path}' {needs}\n\nUsage:  {line}\n\nSee '{path} --help' for more information"
+    ))
+}
+
+/// Whether `e` is a bad value of a positional argument (not of a flag).
+pub fn positional_value(e: &clap::Error) -> bool {
+    e.kind() == ErrorKind::InvalidValue
+        && matches!(e.get(ContextKind::InvalidArg),
+            Some(ContextValue::String(a)) if a.starts_with('<') || a.starts_with('['))
+}
+
+/// docker's text for an unknown subcommand (`docker: unknown command:
+/// docker image bogus`, exit 1); `None` for every other error.
+pub fn unknown_command_text(e: &clap::Error) -> Option<String> {
+    if e.kind() != ErrorKind::InvalidSubcommand {
+        return None;
+    }
+    let Some(ContextValue::String(word)) = e.get(ContextKind::InvalidSubcommand) else {
+        return None;
+    };
+    let usage = match e.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(s)) => s.to_string(),
+        _ => return None,
+    };
+    let path = command_path(&usage)?;
+    let bin = path.split_whitespace().next()?;
+    Some(format!(
+        "{bin}: unknown command: {path} {word}\n\nRun '{path} --help' for more information"
+    ))
+}
+
 /// pflag's two messages: `unknown flag: --foo` and
 /// `unknown shorthand flag: 'x' in -x`. A word not starting with `-` is an
 /// unexpected positional, not a flag.

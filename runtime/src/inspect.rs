@@ -158,6 +158,7 @@ pub fn to_docker(layout: &Layout, r: &Record) -> Value {
     if let Some(hc) = &c.healthcheck {
         v["Config"]["Healthcheck"] = json!(hc);
     }
+    crate::inspect_defaults::fill(layout, c, &mut v);
     v
 }
 

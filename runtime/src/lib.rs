@@ -63,6 +63,8 @@ pub mod health;
 pub mod ids;
 mod init;
 pub mod inspect;
+mod inspect_defaults;
+mod io_stats;
 pub mod launch;
 pub mod lifecycle;
 pub mod logs;

@@ -205,6 +205,11 @@ pub fn kill(layout: &Layout, id: &str, signal: i32) -> Result<()> {
     if signal == libc::SIGKILL || sig::parse(&rec.config.stop_signal) == Some(signal) {
         crate::pause::resume_to_deliver(id);
     }
+    if signal == libc::SIGKILL {
+        // docker's kill with SIGKILL returns once the container is down, so
+        // `kill` then `rm` or `start` does not race the monitor's teardown.
+        wait_pid_exit(rec.state.monitor_pid, Some(Duration::from_secs(10)));
+    }
     Ok(())
 }
 

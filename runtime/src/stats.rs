@@ -16,6 +16,10 @@ pub struct Usage {
     pub memory_limit: u64,
     pub memory_percent: f64,
     pub pids: u64,
+    /// Bytes received and sent over the network (NET I/O).
+    pub net: (u64, u64),
+    /// Bytes read from and written to block devices (BLOCK I/O).
+    pub block: (u64, u64),
 }
 
 /// Sample `records` over `window` (stopped containers show 0 % CPU).
@@ -54,6 +58,12 @@ pub fn sample(records: &[Record], window: Duration) -> Vec<Usage> {
                 memory_limit,
                 memory_percent,
                 pids: s.pids,
+                net: if r.is_running() {
+                    crate::io_stats::net_io(r.state.pid)
+                } else {
+                    (0, 0)
+                },
+                block: crate::io_stats::block_io(&r.config.id),
             }
         })
         .collect()

@@ -12,6 +12,10 @@ pub struct Process {
     pub ppid: String,
     /// User plus system CPU time, in seconds.
     pub cpu_secs: u64,
+    /// When it started, in seconds since the epoch (ps's STIME).
+    pub start_secs: u64,
+    /// Its controlling terminal as ps names it (`pts/0`), or `?`.
+    pub tty: String,
     /// The command line, arguments joined by spaces.
     pub cmd: String,
 }
@@ -59,8 +63,34 @@ fn process(pid: i32) -> Option<Process> {
         pid,
         ppid: f.get(1).copied().unwrap_or("0").to_string(),
         cpu_secs: (field(11) + field(12)) / TICKS_PER_SEC,
+        start_secs: boot_time() + field(19) / TICKS_PER_SEC,
+        tty: tty_name(field(4)),
         cmd,
     })
+}
+
+/// The host's boot time (`btime` of /proc/stat), seconds since the epoch.
+fn boot_time() -> u64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("btime "))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// ps's name for a tty_nr: pseudo-terminals (major 136-143) as `pts/N`,
+/// other terminals by their numbers, none as `?`.
+fn tty_name(nr: u64) -> String {
+    let major = (nr >> 8) & 0xfff;
+    let minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+    match major {
+        0 => "?".to_string(),
+        136..=143 => format!("pts/{}", (major - 136) * 256 + minor),
+        _ => format!("{major}:{minor}"),
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +103,12 @@ mod tests {
         assert_eq!(me.pid, std::process::id() as i32);
         assert!(!me.cmd.is_empty());
         assert!(!me.uid.is_empty());
+        assert!(me.start_secs > 1_500_000_000, "{}", me.start_secs);
+    }
+
+    #[test]
+    fn tty_names() {
+        assert_eq!(tty_name(0), "?");
+        assert_eq!(tty_name(136 << 8 | 3), "pts/3");
     }
 }

@@ -293,6 +293,8 @@ pub(super) fn render_failure(e: BuildError) -> anyhow::Error {
         BuildError::Dockerfile(m) | BuildError::NoMatchingPlatform(m) => {
             Failure::new(1, format!("failed to solve: {m}"))
         }
+        // "unable to prepare context: path ... not found": docker exits 1.
+        e @ BuildError::Context(_) => Failure::new(1, e.to_string()),
         other => anyhow::Error::new(other),
     }
 }

@@ -18,7 +18,7 @@ use crate::globals::Globals;
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// The shell to generate the completion script for
-    #[arg(value_enum, required_unless_present = "man_dir")]
+    #[arg(value_enum)]
     pub shell: Option<Shell>,
 
     /// Write man pages for skiff and every subcommand into DIR (packaging)
@@ -34,7 +34,13 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let Some(shell) = a.shell else {
-        anyhow::bail!("completion: name a shell (bash, zsh, fish, elvish, powershell)");
+        // docker's `completion` alone: its help (the shells), exit 0.
+        let mut cli = crate::cli::Cli::command();
+        cli.build();
+        if let Some(c) = cli.find_subcommand_mut("completion") {
+            crate::format::emit(&c.render_help().to_string());
+        }
+        return Ok(0);
     };
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut crate::cli::Cli::command(), bin_name(), &mut out);

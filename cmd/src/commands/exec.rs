@@ -40,6 +40,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         detach: a.detach,
         privileged: a.privileged,
     };
-    // Replaces this process; returns only on failure.
-    Err(runtime_failure(skiff_runtime::exec::exec(&layout, opts)))
+    // Replaces this process; returns only on failure. A missing container
+    // keeps its type: docker exits 1 for it, not 125 (exit::report).
+    Err(match skiff_runtime::exec::exec(&layout, opts) {
+        e @ skiff_runtime::Error::NoSuchContainer(_) => e.into(),
+        e => runtime_failure(e),
+    })
 }

@@ -37,6 +37,10 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    run_args(g, a).map_err(crate::exit::exits_one)
+}
+
+fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
     if a.file.starts_with("http://") || a.file.starts_with("https://") {
         bail!(
             "import from a URL is not supported: download {} first",

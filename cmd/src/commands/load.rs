@@ -21,6 +21,10 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    run_args(g, a).map_err(crate::exit::exits_one)
+}
+
+fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let mut input: Box<dyn Read> = match &a.input {
         Some(p) if p != "-" => Box::new(BufReader::new(
             File::open(p).with_context(|| format!("open {p}"))?,

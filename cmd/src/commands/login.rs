@@ -45,6 +45,10 @@ pub fn server_host(server: Option<&str>) -> String {
 }
 
 pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
+    run_args(_g, a).map_err(crate::exit::exits_one)
+}
+
+fn run_args(_g: &Globals, a: Args) -> anyhow::Result<i32> {
     let host = server_host(a.server.as_deref());
     if a.password.is_some() && a.password_stdin {
         anyhow::bail!("--password and --password-stdin are mutually exclusive");
@@ -61,7 +65,8 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
     };
     if user.is_empty() {
-        anyhow::bail!("Error: Non-null Username Required");
+        // report() adds the "Error: " docker's message starts with.
+        anyhow::bail!("Non-null Username Required");
     }
     let password = if let Some(p) = a.password.clone() {
         crate::exit::warn(

@@ -13,6 +13,10 @@ pub struct Args {
 }
 
 pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
+    run_args(_g, a).map_err(crate::exit::exits_one)
+}
+
+fn run_args(_g: &Globals, a: Args) -> anyhow::Result<i32> {
     let host = super::login::server_host(a.server.as_deref());
     let key = skiff_registry::auth::config_key(&host);
     if skiff_registry::dockerconfig::erase(&host)? {

@@ -63,7 +63,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn print(entries: &[Entry], timestamps: bool) {
+pub fn print(entries: &[Entry], timestamps: bool) {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut out = stdout.lock();

@@ -1,5 +1,6 @@
 //! One module per command; each exposes `Args` (clap) and `run`.
 
+pub mod attach;
 pub mod build;
 pub mod build_check;
 pub mod build_flags;

@@ -160,6 +160,10 @@ fn container_id(g: &Globals, reference: &str) -> anyhow::Result<String> {
 }
 
 pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
+    run_args(g, c).map_err(crate::exit::exits_one)
+}
+
+fn run_args(g: &Globals, c: Command) -> anyhow::Result<i32> {
     let ctx = context(g)?;
     match c {
         Command::Create(a) => {
@@ -172,8 +176,9 @@ pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
             // Refused rather than ignored: a network without the IPv6 the
             // user asked for would fail later and less clearly.
             if a.ipv6 == Some(true) {
-                return Err(anyhow!(
-                    "--ipv6: IPv6 networks are not supported by skiff (IPv4 only, docker's default)"
+                return Err(crate::exit::unsupported(
+                    "--ipv6",
+                    "IPv6 networks are not supported by skiff (IPv4 only, docker's default)",
                 ));
             }
             let subnet = a.subnet.as_deref().map(str::parse).transpose()?;

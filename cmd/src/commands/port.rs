@@ -18,7 +18,7 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.absolute_root()?;
     let layout = Layout::new(&root);
-    let id = skiff_runtime::state::resolve(&layout, &a.container).map_err(|e| anyhow!("{e}"))?;
+    let id = skiff_runtime::state::resolve(&layout, &a.container)?;
     let ctx = net::NetContext::new(&root)?;
     let mut ports = net::endpoint(&ctx, &id)?
         .map(|e| e.ports)

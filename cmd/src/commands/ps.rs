@@ -4,6 +4,7 @@ use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_runtime::state::{self, Record};
 use skiff_runtime::usage;
+use skiff_runtime::MountKind;
 
 use crate::format::{emit, human_size_prec, render_list, since_rfc3339, Columns};
 use crate::globals::Globals;
@@ -29,7 +30,7 @@ pub struct Args {
     #[arg(short = 'n', long = "last", default_value_t = -1, allow_hyphen_values = true)]
     pub last: i64,
     /// Show the latest created container (includes all states)
-    #[arg(long = "latest")]
+    #[arg(short = 'l', long = "latest")]
     pub latest: bool,
     /// Display total file sizes (writable layer, and with the image)
     #[arg(short = 's', long)]
@@ -162,16 +163,40 @@ fn row(r: &Record, no_trunc: bool) -> Value {
     json!({
         "ID": if no_trunc { c.id.clone() } else { c.id[..12].to_string() },
         "Image": c.image,
-        "Command": format!("\"{command}\""),
+        // Go's strconv.Quote, as docker's formatter: inner quotes escaped.
+        "Command": serde_json::to_string(&command).unwrap_or_default(),
         "CreatedAt": created.map(|t| t.format("%Y-%m-%d %H:%M:%S %z UTC").to_string()).unwrap_or_default(),
         "RunningFor": running_for,
         "Status": status,
         "State": r.status_word(),
-        "Ports": "",
+        "Ports": ports(r),
         "Names": c.name,
         "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
         "Mounts": c.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(","),
         "Networks": c.network.docker_name(),
-        "Size": "",
+        "LocalVolumes": c.mounts.iter().filter(|m| m.kind == MountKind::Volume).count().to_string(),
+        // docker's value when the sizes were not asked for.
+        "Size": "0B",
     })
+}
+
+/// Published ports as docker shows them while the container runs
+/// (`0.0.0.0:8080->80/tcp, ...`).
+fn ports(r: &Record) -> String {
+    if !r.is_running() {
+        return String::new();
+    }
+    let c = &r.config;
+    c.ports
+        .iter()
+        .map(|p| {
+            format!(
+                "{}->{}/{}",
+                p.host_display(),
+                p.container_port,
+                p.proto.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -22,6 +22,10 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    run_args(g, a).map_err(crate::exit::exits_one)
+}
+
+fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let platform = super::transfer::platform_flag(a.platform.as_deref())?;
     let t = a.transfer.prepare(g, &a.name, "push")?;
     let (reference, store, mode) = (&t.reference, &t.store, t.mode);

@@ -87,7 +87,7 @@ pub struct Options {
     #[arg(long = "add-host")]
     pub add_host: Vec<String>,
     /// Set meta data on a container
-    #[arg(long = "label")]
+    #[arg(short = 'l', long = "label")]
     pub label: Vec<String>,
     /// Signal to stop the container
     #[arg(long = "stop-signal")]

@@ -26,6 +26,10 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    run_args(g, a).map_err(crate::exit::exits_one)
+}
+
+fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let format = match a.format.as_str() {
         "docker" | "docker-archive" => ArchiveFormat::Docker,
         "oci" | "oci-archive" => ArchiveFormat::Oci,

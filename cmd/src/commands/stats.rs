@@ -4,11 +4,11 @@
 use clap::Args as ClapArgs;
 use skiff_runtime::{state, stats};
 
-use crate::format::{bytes_size, emit, render_list, Columns};
+use crate::format::{bytes_size, emit, human_size_prec, render_list, Columns};
 use crate::globals::Globals;
 
 const COLUMNS: Columns = Columns {
-    default: "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}",
+    default: "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
     titles: &[
         ("ID", "CONTAINER ID"),
         ("Container", "CONTAINER"),
@@ -68,7 +68,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                     "CPUPerc": format!("{:.2}%", u.cpu_percent),
                     "MemUsage": format!("{} / {}", bytes_size(u.memory_usage), bytes_size(u.memory_limit)),
                     "MemPerc": format!("{:.2}%", u.memory_percent),
-                    "PIDs": u.pids.to_string(), "NetIO": "--", "BlockIO": "--",
+                    "PIDs": u.pids.to_string(),
+                    "NetIO": pair(u.net), "BlockIO": pair(u.block),
                 })
             })
             .collect();
@@ -77,4 +78,13 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             return Ok(0);
         }
     }
+}
+
+/// docker's `1.2kB / 648B` for NET I/O and BLOCK I/O.
+fn pair((a, b): (u64, u64)) -> String {
+    format!(
+        "{} / {}",
+        human_size_prec(a as f64, 3),
+        human_size_prec(b as f64, 3)
+    )
 }

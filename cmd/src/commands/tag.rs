@@ -16,6 +16,10 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    run_args(g, a).map_err(crate::exit::exits_one)
+}
+
+fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
     let digest = store.lookup(&a.source)?;
     store.tag(&a.target, &digest)?;

@@ -25,26 +25,53 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = g.layout()?;
     let id = state::resolve(&layout, &a.container)?;
     let procs = top::processes(&layout, &id)?;
-    say!(
-        "{:<10}{:<10}{:<10}{:<6}{:<10}CMD",
-        "UID",
-        "PID",
-        "PPID",
-        "C",
-        "TIME"
-    );
-    for p in procs {
-        let t = p.cpu_secs;
-        let time = format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
-        say!(
-            "{:<10}{:<10}{:<10}{:<6}{:<10}{}",
-            p.uid,
-            p.pid,
-            p.ppid,
-            0,
-            time,
-            p.cmd
-        );
+    // docker runs `ps -ef` on the host: its columns, user names from the
+    // host's passwd, STIME as HH:MM within a day (else MonDD).
+    let users = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let rows: Vec<[String; 8]> = procs
+        .into_iter()
+        .map(|p| {
+            let t = p.cpu_secs;
+            [
+                user_name(&users, &p.uid),
+                p.pid.to_string(),
+                p.ppid,
+                "0".to_string(),
+                start_time(p.start_secs),
+                p.tty,
+                format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60),
+                p.cmd,
+            ]
+        })
+        .collect();
+    let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"].map(String::from);
+    for row in std::iter::once(&titles).chain(&rows) {
+        let (cmd, cells) = (&row[7], &row[..7]);
+        let line: String = cells.iter().map(|c| format!("{c:<20}")).collect();
+        say!("{line}{cmd}");
     }
     Ok(0)
+}
+
+fn user_name(passwd: &str, uid: &str) -> String {
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.get(2) == Some(&uid)).then(|| f[0].to_string())
+        })
+        .unwrap_or_else(|| uid.to_string())
+}
+
+fn start_time(secs: u64) -> String {
+    use skiff_runtime::chrono::{DateTime, Local, Utc};
+    let Some(t) = DateTime::<Utc>::from_timestamp(secs as i64, 0) else {
+        return "?".into();
+    };
+    let t = t.with_timezone(&Local);
+    if Local::now().signed_duration_since(t).num_hours() < 24 {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%b%d").to_string()
+    }
 }

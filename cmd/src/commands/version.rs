@@ -12,6 +12,9 @@ use serde::Serialize;
 use crate::format::{emit, Template};
 use crate::globals::Globals;
 
+/// docker 27's Engine API version.
+const API_VERSION: &str = "1.47";
+
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Format the output using the given Go template
@@ -26,6 +29,10 @@ pub struct Args {
 #[serde(rename_all = "PascalCase")]
 struct Client {
     version: &'static str,
+    /// The docker Engine API version skiff's commands follow (docker 27's),
+    /// which tools read as `{{.Client.APIVersion}}`.
+    #[serde(rename = "ApiVersion")]
+    api_version: &'static str,
     git_commit: &'static str,
     build_time: &'static str,
     rust_version: &'static str,
@@ -46,6 +53,10 @@ struct Server {
     platform: Named,
     components: Vec<Component>,
     version: &'static str,
+    #[serde(rename = "ApiVersion")]
+    api_version: &'static str,
+    #[serde(rename = "MinAPIVersion")]
+    min_api_version: &'static str,
     git_commit: &'static str,
     build_time: &'static str,
     os: &'static str,
@@ -83,6 +94,8 @@ impl Info {
                 version: client.version,
             }],
             version: client.version,
+            api_version: API_VERSION,
+            min_api_version: "1.24",
             git_commit: client.git_commit,
             build_time: client.build_time,
             os: client.os,
@@ -100,6 +113,7 @@ impl Client {
         let features = env!("SKIFF_BUILD_FEATURES");
         Client {
             version: env!("CARGO_PKG_VERSION"),
+            api_version: API_VERSION,
             git_commit: env!("SKIFF_GIT_COMMIT"),
             build_time: env!("SKIFF_BUILD_TIME"),
             rust_version: env!("SKIFF_RUSTC_VERSION"),

@@ -59,6 +59,10 @@ pub struct PruneArgs {
 }
 
 pub fn run(g: &Globals, c: Command) -> anyhow::Result<i32> {
+    run_args(g, c).map_err(crate::exit::exits_one)
+}
+
+fn run_args(g: &Globals, c: Command) -> anyhow::Result<i32> {
     let layout = g.layout()?;
     match c {
         Command::Create(a) => {

@@ -173,7 +173,16 @@ fn arg(a: &Arg, s: &Scope, text: &str) -> Result<Value, TemplateError> {
 fn field(v: &Value, path: &[String], text: &str) -> Result<Value, TemplateError> {
     let mut cur = v;
     for f in path {
-        cur = cur.get(f).ok_or_else(|| {
+        // docker's templates see Go field names, its JSON has keys whose
+        // acronyms are cased otherwise (`.Server.APIVersion`, "ApiVersion").
+        let go_name = || match cur {
+            Value::Object(m) => m
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(f))
+                .map(|e| e.1),
+            _ => None,
+        };
+        cur = cur.get(f).or_else(go_name).ok_or_else(|| {
             err(format!(
                 "executing {{{{{text}}}}}: can't evaluate field {f}"
             ))

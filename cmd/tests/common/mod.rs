@@ -9,8 +9,10 @@
 pub mod add_sources;
 pub mod build;
 pub mod container;
+pub mod docker_keys;
 pub mod net;
 pub mod netns;
+pub mod parity;
 pub mod podman;
 pub mod registry;
 pub mod tar;
