@@ -153,22 +153,9 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
     for t in &tags {
         let (raw, index) =
             skopeo_inspect(&["--raw", "--tls-verify=false", &format!("docker://{t}")]);
-        let platforms: Vec<String> = index["manifests"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{t} is not an index: {raw}"))
-            .iter()
-            .map(|m| {
-                let p = &m["platform"];
-                format!(
-                    "{}/{}",
-                    p["os"].as_str().unwrap(),
-                    p["architecture"].as_str().unwrap()
-                )
-            })
-            .collect();
         assert_eq!(
-            platforms,
-            ["linux/amd64", "linux/arm64", "linux/arm"],
+            common::index_platforms(&index),
+            ["linux/amd64", "linux/arm64/v8", "linux/arm/v7"],
             "{raw}"
         );
         digests.push(common::sha256_hex(raw.as_bytes()));
