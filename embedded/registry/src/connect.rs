@@ -114,7 +114,10 @@ fn http_client(
             certs.push(c);
         }
     }
-    reqwest::Client::builder()
+    let builder = crate::proxy::EnvProxies::from_env()
+        .apply(reqwest::Client::builder())
+        .map_err(|e| crate::error::from_reqwest(host, "reading the proxy settings", &e))?;
+    builder
         .tls_certs_only(certs)
         .tls_danger_accept_invalid_certs(scheme == Scheme::HttpsUnverified)
         .connect_timeout(limits::CONNECT_TIMEOUT)
@@ -132,7 +135,7 @@ fn client_config(
     scheme: Scheme,
     roots: Vec<oci_client::client::Certificate>,
 ) -> ClientConfig {
-    ClientConfig {
+    let mut config = ClientConfig {
         protocol: match scheme {
             Scheme::Http => ClientProtocol::HttpsExcept(vec![host.to_string()]),
             _ => ClientProtocol::Https,
@@ -146,5 +149,7 @@ fn client_config(
         read_timeout: Some(Duration::from_secs(120)),
         user_agent: USER_AGENT,
         ..Default::default()
-    }
+    };
+    crate::proxy::EnvProxies::from_env().apply_oci(&mut config);
+    config
 }

@@ -55,7 +55,9 @@ pub fn download(
         }
     }
     let what = format!("downloading {url}");
-    let client = reqwest::Client::builder()
+    let client = crate::proxy::EnvProxies::from_env()
+        .apply(reqwest::Client::builder())
+        .map_err(|e| from_reqwest(&host, "reading the proxy settings", &e))?
         .tls_certs_only(certs)
         .connect_timeout(limits::CONNECT_TIMEOUT)
         .read_timeout(limits::idle_timeout())

@@ -8,6 +8,7 @@
 //! - `platform`: choosing a manifest in an index.
 //! - `fetch`, `token`, `limits`: pull's bounded HTTP (sizes, time, redirects).
 //! - `download`: the same bounds for a plain GET (`ADD <url>`).
+//! - `proxy`: `HTTP(S)_PROXY`/`NO_PROXY`, never for loopback hosts (Go's rule).
 
 pub mod artifact;
 pub mod auth;
@@ -21,6 +22,7 @@ mod fetch;
 pub mod limits;
 pub mod login;
 pub mod platform;
+pub mod proxy;
 pub mod pull;
 pub mod push;
 pub mod settings;
