@@ -13,7 +13,9 @@ pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Re
 /// [`remove_files`]; with `background`, the directory (already renamed out
 /// of sight, so no skiff command sees the container any more) is deleted by
 /// a detached child, so a foreground `--rm` exits without waiting for the
-/// disk. Only for single-threaded callers (it forks).
+/// disk; the same child then settles the network the teardown left idle
+/// (`teardown(.., keep_idle_network)`). Only for single-threaded callers
+/// (it forks).
 pub fn remove_files_with(
     layout: &Layout,
     cfg: &ContainerConfig,
@@ -54,18 +56,23 @@ pub fn remove_files_with(
     let trash = layout.containers().join(format!(".rm-{}", cfg.id));
     let renamed = std::fs::rename(&dir, &trash).is_ok();
     let target = if renamed { trash } else { dir };
-    if background && renamed && delete_in_background(&target) {
+    if background && renamed && delete_in_background(layout, &cfg.id, &target) {
         return Ok(());
     }
-    match std::fs::remove_dir_all(&target) {
+    let removed = match std::fs::remove_dir_all(&target) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(io_at("cannot remove", &target, e)),
+    };
+    if background {
+        crate::net::settle_after(layout, &cfg.id, std::time::Duration::ZERO);
     }
+    removed
 }
 
-/// Fork a detached grandchild that deletes `path`; true if it was started.
-fn delete_in_background(path: &std::path::Path) -> bool {
+/// Fork a detached grandchild that deletes `path` and then settles the
+/// network; true if it was started.
+fn delete_in_background(layout: &Layout, id: &str, path: &std::path::Path) -> bool {
     // SAFETY: the caller is single threaded; the children only make
     // syscalls and std::fs calls, then _exit.
     unsafe {
@@ -83,6 +90,7 @@ fn delete_in_background(path: &std::path::Path) -> bool {
                 }
                 libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
                 let _ = std::fs::remove_dir_all(path);
+                crate::net::settle_after(layout, id, crate::net::IDLE_GRACE);
                 libc::_exit(0)
             }
             child => {
