@@ -15,7 +15,7 @@ pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Re
 /// a detached child, so a foreground `--rm` exits without waiting for the
 /// disk; the same child then settles the network the teardown left idle
 /// (`teardown(.., keep_idle_network)`). Only for single-threaded callers
-/// (it forks).
+/// that exit right after (it forks a child it does not wait for).
 pub fn remove_files_with(
     layout: &Layout,
     cfg: &ContainerConfig,
@@ -70,19 +70,20 @@ pub fn remove_files_with(
     removed
 }
 
-/// Fork a detached grandchild that deletes `path` and then settles the
-/// network; true if it was started.
+/// Fork a detached child that deletes `path` and then settles the
+/// network; true if it was started. One fork, not a double fork: the only
+/// caller (the foreground runner, at a `--rm` container's exit) exits
+/// right after, so the child is re-parented and reaped like a grandchild
+/// would be, without the runner waiting for an intermediate process to be
+/// scheduled, fork and exit (1 to 3 ms under load, on the exit path).
 fn delete_in_background(layout: &Layout, id: &str, path: &std::path::Path) -> bool {
-    // SAFETY: the caller is single threaded; the children only make
+    // SAFETY: the caller is single threaded; the child only makes
     // syscalls and std::fs calls, then _exit.
     unsafe {
         match libc::fork() {
             -1 => false,
             0 => {
                 libc::setsid();
-                if libc::fork() != 0 {
-                    libc::_exit(0);
-                }
                 // Let go of the terminal and of any pipe a caller waits on.
                 let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
                 for fd in 0..3 {
@@ -93,11 +94,7 @@ fn delete_in_background(layout: &Layout, id: &str, path: &std::path::Path) -> bo
                 crate::net::settle_after(layout, id, crate::net::IDLE_GRACE);
                 libc::_exit(0)
             }
-            child => {
-                let mut st = 0;
-                libc::waitpid(child, &mut st, 0);
-                true
-            }
+            _ => true,
         }
     }
 }
