@@ -50,7 +50,10 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
         _ => wait_blocking(pid),
     };
     let code = launch::exit_code(status);
-    let ended = launch::teardown(layout, &cfg, Some(launched.container));
+    // A --rm container's background removal (record.exited) also settles
+    // the network it leaves idle.
+    let keep_idle = cfg.auto_remove && record.background_remove;
+    let ended = launch::teardown(layout, &cfg, Some(launched.container), keep_idle);
     record.exited(layout, &cfg, code, ended);
     crate::restart_policy::hand_over(layout, &cfg, code);
     code

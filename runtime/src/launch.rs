@@ -251,8 +251,14 @@ pub struct Ended {
 
 /// Tear down after the container's init exited: note an OOM kill (before
 /// the cgroup goes), delete libcontainer's state and the cgroup, unmount
-/// the rootfs.
-pub fn teardown(layout: &Layout, cfg: &ContainerConfig, container: Option<Container>) -> Ended {
+/// the rootfs, release the network. `keep_idle_network`: an idle bridge
+/// and table stay for the caller's background [`crate::net::settle_after`].
+pub fn teardown(
+    layout: &Layout,
+    cfg: &ContainerConfig,
+    container: Option<Container>,
+    keep_idle_network: bool,
+) -> Ended {
     crate::mark("exited");
     let oom_killed = cgroups::oom_killed(&cfg.id);
     // The init has been reaped, so the kernel is killing whatever else ran
@@ -274,7 +280,12 @@ pub fn teardown(layout: &Layout, cfg: &ContainerConfig, container: Option<Contai
     let dir = layout.container(&cfg.id);
     rootfs::unmount(&dir);
     crate::mark("cgroups swept, rootfs unmounted");
-    crate::net::detach(layout, &cfg.id);
+    if keep_idle_network {
+        crate::net::detach_keeping_idle(layout, &cfg.id);
+    } else {
+        crate::net::detach(layout, &cfg.id);
+    }
+    crate::mark("network released");
     Ended { oom_killed }
 }
 

@@ -174,7 +174,7 @@ fn supervise(layout: &Layout, id: &str, pid: i32, out_fd: i32, err_fd: i32, sfd:
     let code = launch::exit_code(status);
     let container =
         libcontainer::container::Container::load(layout.libcontainer_root().join(id)).ok();
-    let ended = launch::teardown(layout, &cfg, container);
+    let ended = launch::teardown(layout, &cfg, container, false);
     RECORD.exited(layout, &cfg, code, ended);
     crate::restart_policy::after_exit(layout, &cfg, code);
     0

@@ -48,6 +48,36 @@ pub fn detach(layout: &Layout, id: &str) {
     }
 }
 
+/// [`detach`], but the container's veths are left to die with its
+/// namespace and the bridges and the table nothing uses any more stay for
+/// [`settle_after`] (a foreground `run --rm`, whose background child
+/// settles): the kernel's ~50 ms of deleting devices are not on the path
+/// of the command's exit.
+pub fn detach_keeping_idle(layout: &Layout, id: &str) {
+    if let Ok(c) = ctx(layout) {
+        let _ = net::detach_with(&c, id, net::Idle::Keep);
+    }
+}
+
+/// How long a bridge left by [`detach_keeping_idle`] may sit idle: long
+/// enough for a script's next `run` to plug into it again.
+pub const IDLE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Wait [`IDLE_GRACE`], then drop the bridges and the table still idle
+/// (unless another container came or went meanwhile: it settles then).
+/// Blocks: for a background process.
+pub fn settle_after(layout: &Layout, id: &str, grace: std::time::Duration) {
+    let Ok(c) = ctx(layout) else {
+        return;
+    };
+    let deferred = net::Deferred::new(&c, id);
+    if !grace.is_zero() {
+        // A little over the grace, so our own detach is always older.
+        std::thread::sleep(grace + std::time::Duration::from_millis(20));
+    }
+    let _ = deferred.settle(grace);
+}
+
 /// The container's endpoint (addresses, published ports), if attached.
 pub fn endpoint(layout: &Layout, id: &str) -> Option<net::Endpoint> {
     net::endpoint(&ctx(layout).ok()?, id).ok().flatten()

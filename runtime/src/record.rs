@@ -18,7 +18,7 @@ pub struct Recorder {
     pub durable: bool,
     /// Remove a `--rm` container's directory in a detached child, so the
     /// caller exits without waiting for the disk (single-threaded callers
-    /// only: it forks).
+    /// that exit right after: it forks a child it does not wait for).
     pub background_remove: bool,
 }
 

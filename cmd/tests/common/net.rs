@@ -86,19 +86,30 @@ impl Net {
             "{:?}",
             self.netdir("netns")
         );
-        let ports: Vec<_> = std::fs::read_dir(format!("/sys/class/net/{}/brif", self.bridge))
-            .map(|d| d.flatten().map(|e| e.file_name()).collect())
-            .unwrap_or_default();
-        assert!(ports.is_empty(), "veths left in {}: {ports:?}", self.bridge);
-        let tables = Command::new("nft")
-            .args(["list", "tables"])
-            .output()
-            .unwrap();
+        // A foreground `run --rm` leaves its veth to die with its namespace
+        // (the kernel deletes it in the background) and the idle table and
+        // bridge to its background child, which drops them a second later.
         let ctx = skiff_table(self.store.root());
-        assert!(
-            !String::from_utf8_lossy(&tables.stdout).contains(&ctx),
-            "nft table {ctx} left"
-        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ports: Vec<_> = std::fs::read_dir(format!("/sys/class/net/{}/brif", self.bridge))
+                .map(|d| d.flatten().map(|e| e.file_name()).collect())
+                .unwrap_or_default();
+            let tables = Command::new("nft")
+                .args(["list", "tables"])
+                .output()
+                .unwrap();
+            let table_left = String::from_utf8_lossy(&tables.stdout).contains(&ctx);
+            if ports.is_empty() && !table_left {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "left after 10 s: veths in {}: {ports:?}; nft table {ctx}: {table_left}",
+                self.bridge
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         let root = self.store.root().to_string_lossy().into_owned();
         assert!(!mounts.contains(&root), "mounts left under {root}");

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use oci_spec::image::Digest;
+use skiff_core::atomic::Durability;
 
 use crate::chain::chain_ids;
 use crate::digest::{digest_hex, parse_digest};
@@ -61,6 +62,21 @@ impl Store {
     /// IDs) survive GC until [`Store::unpin`]. A pin by owner `containers` on
     /// an image also makes `rmi` refuse without force.
     pub fn pin(&self, owner: &str, name: &str, digests: &[Digest]) -> Result<()> {
+        self.pin_with(owner, name, digests, Durability::Durable)
+    }
+
+    /// [`Store::pin`] with the given durability. `Volatile` (no fsync) is
+    /// for pins of owners that cannot outlive a crash or reboot, such as a
+    /// `--rm` container: the pin is visible to every process at once (the
+    /// rename), and after a power cut a lost or empty pin of a dead owner
+    /// only lets GC and `rmi` treat its image as unused, which it is.
+    pub fn pin_with(
+        &self,
+        owner: &str,
+        name: &str,
+        digests: &[Digest],
+        durability: Durability,
+    ) -> Result<()> {
         check_pin_part(owner)?;
         check_pin_part(name)?;
         let dir = self.pins_dir().join(owner);
@@ -70,7 +86,7 @@ impl Store {
             what: "pin".into(),
             source,
         })?;
-        self.write_file_atomic(&dir.join(name), &bytes)
+        self.write_file_atomic_with(&dir.join(name), &bytes, durability)
     }
 
     /// Remove a pin (no error when absent).

@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use skiff_core::atomic::Durability;
 
 use crate::error::{Error, IoPath, Result};
 use crate::tmp::sync_dir_best_effort;
@@ -92,17 +93,29 @@ impl Store {
     /// `skiff_core::atomic`: its temp beside the target would outlive a
     /// killed skiff, while tmp/ is swept by the store.
     pub(crate) fn write_file_atomic(&self, dest: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        self.write_file_atomic_with(dest, bytes, Durability::Durable)
+    }
+
+    /// [`Store::write_file_atomic`]; `Volatile` leaves out both fsyncs (still
+    /// atomic for concurrent readers).
+    pub(crate) fn write_file_atomic_with(
+        &self,
+        dest: &std::path::Path,
+        bytes: &[u8],
+        durability: Durability,
+    ) -> Result<()> {
+        let durable = durability == Durability::Durable;
         let (mut f, tmp) = self.create_temp_file("meta")?;
         let r = f
             .write_all(bytes)
-            .and_then(|_| f.sync_all())
+            .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
             .at(&tmp)
             .and_then(|_| fs::rename(&tmp, dest).at(dest));
         if r.is_err() {
             let _ = fs::remove_file(&tmp);
         }
         r?;
-        if let Some(parent) = dest.parent() {
+        if let (true, Some(parent)) = (durable, dest.parent()) {
             sync_dir_best_effort(parent);
         }
         Ok(())

@@ -12,10 +12,10 @@ use crate::error::{self, Error, Result};
 use crate::networks::resolve_network;
 use crate::ports::{self, PortMapping};
 use crate::store::{Attachment, Endpoint, NetworkInfo, Store};
-use crate::sync::{sync_hosts, sync_rules};
+use crate::sync::{sync_hosts, sync_rules, sync_rules_with, Idle};
 use crate::{etc, link, mark, netns, NetContext, NetworkRequest};
 
-fn veth_name(id: &str, n: usize) -> String {
+pub(crate) fn veth_name(id: &str, n: usize) -> String {
     format!("vs{}{}", &id[..id.len().min(12)], n % 10)
 }
 
@@ -55,8 +55,18 @@ pub fn netns_path(root: &Path, id: &str) -> PathBuf {
 /// Undo everything an endpoint may have created (each step tolerant of
 /// the object being gone: this is also the recovery path).
 fn unplumb(st: &Store, ep: &Endpoint) {
-    for a in &ep.attachments {
-        let _ = link::delete(&a.host_veth);
+    unplumb_with(st, ep, Idle::Drop)
+}
+
+/// [`unplumb`]; with [`Idle::Keep`] the veths are left to die with the
+/// namespace: the kernel deletes a veth pair when the namespace of one end
+/// goes, in the background, where an explicit delete waits 10 to 40 ms for
+/// RCU. [`crate::Deferred::settle`] deletes any that survived.
+fn unplumb_with(st: &Store, ep: &Endpoint, idle: Idle) {
+    if idle == Idle::Drop {
+        for a in &ep.attachments {
+            let _ = link::delete(&a.host_veth);
+        }
     }
     netns::remove(&ep.netns);
     st.remove_endpoint(&ep.id);
@@ -170,6 +180,12 @@ pub fn check_ports(ctx: &NetContext, ports: &[PortMapping]) -> Result<()> {
 /// Release everything a container holds: veths, namespace, address, ports,
 /// rules; peers' /etc/hosts forget it. Missing state is fine.
 pub fn detach(ctx: &NetContext, id: &str) -> Result<()> {
+    detach_with(ctx, id, Idle::Drop)
+}
+
+/// [`detach`]; with [`Idle::Keep`] the bridges and the table nothing uses
+/// any more stay for a later [`crate::Deferred::settle`].
+pub fn detach_with(ctx: &NetContext, id: &str, idle: Idle) -> Result<()> {
     let st = ctx.store();
     let _lock = st.lock()?;
     let Some(ep) = st.endpoint(id)? else {
@@ -177,8 +193,8 @@ pub fn detach(ctx: &NetContext, id: &str) -> Result<()> {
         netns::remove(&st.netns_path(id));
         return Ok(());
     };
-    unplumb(&st, &ep);
-    sync_rules(ctx, &st)?;
+    unplumb_with(&st, &ep, idle);
+    sync_rules_with(ctx, &st, idle)?;
     sync_hosts(&st)
 }
 

@@ -69,6 +69,7 @@ mod networks;
 pub mod nft;
 pub mod ports;
 pub mod prune;
+mod settle;
 pub mod store;
 mod sync;
 
@@ -78,15 +79,17 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use endpoints::{
-    attach, check_ports, connect, detach, disconnect, endpoint, netns_path, prune,
+    attach, check_ports, connect, detach, detach_with, disconnect, endpoint, netns_path, prune,
 };
 pub use error::{Error, Result};
 pub use hold::{hold_default_bridge, BridgeHold};
 pub use ipam::Subnet;
 pub use networks::{create_network, inspect_network, list_networks, remove_network, CreateOptions};
 pub use ports::{PortMapping, Proto};
+pub use settle::Deferred;
 use store::Store;
 pub use store::{Attachment, Endpoint, NetworkInfo};
+pub use sync::Idle;
 
 /// The name of docker's (and skiff's) default network.
 pub const DEFAULT_NETWORK: &str = "bridge";

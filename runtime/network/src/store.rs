@@ -85,6 +85,16 @@ pub struct Lock(
 /// after the store's lock, never without it, so the order is fixed.
 const HOST_LOCK: &str = "/run/skiff-network.lock";
 
+/// The host-wide lock alone (no /run, a bare chroot: none). Only for work
+/// on a store root that is gone, whose own lock went with it.
+pub(crate) fn host_lock() -> Result<Option<LockGuard>> {
+    Ok(Path::new(HOST_LOCK)
+        .parent()
+        .is_some_and(|d| d.is_dir())
+        .then(|| lock_file(Path::new(HOST_LOCK), LockKind::Exclusive))
+        .transpose()?)
+}
+
 impl Store {
     pub fn new(root: &Path) -> Store {
         Store {
@@ -98,13 +108,7 @@ impl Store {
             std::fs::create_dir_all(&p).map_err(|e| io_at("cannot create", &p, e))?;
         }
         let own = lock_file(&self.dir.join("lock"), LockKind::Exclusive)?;
-        // No /run (a bare chroot): the store lock alone, as before.
-        let host = Path::new(HOST_LOCK)
-            .parent()
-            .is_some_and(|d| d.is_dir())
-            .then(|| lock_file(Path::new(HOST_LOCK), LockKind::Exclusive))
-            .transpose()?;
-        Ok(Lock(own, host))
+        Ok(Lock(own, host_lock()?))
     }
 
     pub fn netns_path(&self, id: &str) -> PathBuf {

@@ -9,12 +9,33 @@ use crate::error::Result;
 use crate::store::Store;
 use crate::{etc, hold, nft, NetContext};
 
+/// What a change does with the bridges and the table nothing uses any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// Delete them now.
+    Drop,
+    /// Leave them for a later [`crate::settle`]: deleting a bridge is
+    /// ~50 ms in the kernel (RCU grace periods), which a `run --rm` should
+    /// not wait for before it exits, and which the next run would only
+    /// undo by making the bridge again.
+    Keep,
+}
+
 /// Rebuild the nftables table from every network and endpoint (and drop
 /// bridges nobody uses any more).
 pub(crate) fn sync_rules(ctx: &NetContext, st: &Store) -> Result<()> {
+    sync_rules_with(ctx, st, Idle::Drop)
+}
+
+/// [`sync_rules`], with `idle` saying what happens to unused bridges and
+/// an empty table.
+pub(crate) fn sync_rules_with(ctx: &NetContext, st: &Store, idle: Idle) -> Result<()> {
     let nets = st.networks()?;
-    let held = hold::held(st);
-    drop_idle_bridges(&nets, held);
+    // Kept for later counts as held: the table stays even when empty.
+    let held = idle == Idle::Keep || hold::held(st);
+    if idle == Idle::Drop {
+        drop_idle_bridges(&nets, held);
+    }
     let eps = st.endpoints()?;
     let mut rs = nft::Ruleset::default();
     for n in &nets {

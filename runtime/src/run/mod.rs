@@ -14,6 +14,7 @@ pub mod options;
 mod process;
 pub(crate) mod resources;
 
+use skiff_core::atomic::Durability;
 use skiff_network::NetContext;
 
 pub use image::RunImage;
@@ -56,8 +57,17 @@ pub fn create(
     let cfg = lifecycle::create(layout, cfg, name.as_deref())?;
     crate::mark("container registered");
     if !pins.is_empty() {
-        // The image stays in the store while a container uses it.
-        let pinned = store.pin("containers", &cfg.id, &pins);
+        // The image stays in the store while a container uses it. A `--rm`
+        // container's pin dies with it, like its records (lifecycle::create):
+        // no fsync, which under disk load costs more than the rest of the
+        // start (a crash kills the container, and a lost pin of a dead
+        // container only lets its image be removed).
+        let durability = if cfg.auto_remove {
+            Durability::Volatile
+        } else {
+            Durability::Durable
+        };
+        let pinned = store.pin_with("containers", &cfg.id, &pins, durability);
         if let Err(e) = pinned {
             let _ = lifecycle::remove(layout, &cfg.id, true, true);
             return Err(Error::Store(format!("cannot pin image {}: {e}", cfg.image)));

@@ -1,15 +1,47 @@
 //! Listing images (with their configs and sizes) and removing them.
 
 use chrono::{DateTime, Utc};
-use oci_spec::image::{ImageConfiguration, ImageManifest};
+use oci_spec::image::{Digest, ImageConfiguration, ImageManifest};
 
 use super::resolve::find_top_digest;
 use super::{parse_json, Image, ImageSummary, RemovedImage};
 use crate::digest::parse_digest;
 use crate::error::{Error, Result};
-use crate::reference::normalize_reference;
+use crate::index::IndexFile;
+use crate::media;
+use crate::reference::{normalize_reference, ImageRef};
 use crate::Store;
 use skiff_core::Platform;
+
+/// One image as `list` shows it.
+struct Listed {
+    config_digest: Digest,
+    digest: Digest,
+    references: Vec<ImageRef>,
+    repo_digests: Vec<String>,
+    created: Option<DateTime<Utc>>,
+    size: u64,
+}
+
+/// The two fields of an image config that `list` needs (parsing only
+/// these skips the rest: history, env, labels).
+#[derive(serde::Deserialize)]
+struct ListedConfig {
+    created: Option<String>,
+    #[serde(default)]
+    rootfs: ListedRootfs,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ListedRootfs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+fn created_of(s: Option<&str>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
 
 impl Store {
     /// All images with their tags (one row per tag, one `<none>` row for an
@@ -19,22 +51,12 @@ impl Store {
         let host = Platform::host();
         let mut rows = Vec::new();
         for top in idx.images.keys() {
-            let img = match self.image_from_record(&idx, top, &host, top, true) {
+            let img = match self.listed_image(&idx, top, &host) {
                 Ok(i) => i,
                 Err(e) => {
                     tracing::warn!("image {top}: {e}");
                     continue;
                 }
-            };
-            let (created, size) = match self.image_config(&img) {
-                Ok(c) => (
-                    c.created()
-                        .as_deref()
-                        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                        .map(|d| d.with_timezone(&Utc)),
-                    self.image_size_with(&img, &c),
-                ),
-                Err(_) => (None, 0),
             };
             let base = ImageSummary {
                 name: None,
@@ -43,8 +65,8 @@ impl Store {
                 id: img.config_digest.clone(),
                 digest: img.digest.clone(),
                 repo_digest: None,
-                created,
-                size,
+                created: img.created,
+                size: img.size,
                 dangling: img.references.is_empty(),
             };
             if img.references.is_empty() {
@@ -81,6 +103,57 @@ impl Store {
                 .then_with(|| a.tag.cmp(&b.tag))
         });
         Ok(rows)
+    }
+
+    /// What a row of `list` shows of one image record. A single-platform
+    /// image whose layers all have recorded sizes (the usual case) is
+    /// answered from the index's cached ID and the two config fields
+    /// (`ListedConfig`), without parsing its manifest; anything else takes
+    /// the full resolution.
+    fn listed_image(&self, idx: &IndexFile, top: &str, host: &Platform) -> Result<Listed> {
+        if let Some(l) = self.listed_from_index(idx, top) {
+            return Ok(l);
+        }
+        let img = self.image_from_record(idx, top, host, top, true)?;
+        let (created, size) = match self.image_config(&img) {
+            Ok(c) => (
+                created_of(c.created().as_deref()),
+                self.image_size_with(&img, &c),
+            ),
+            Err(_) => (None, 0),
+        };
+        Ok(Listed {
+            config_digest: img.config_digest,
+            digest: img.digest,
+            references: img.references,
+            repo_digests: img.repo_digests,
+            created,
+            size,
+        })
+    }
+
+    fn listed_from_index(&self, idx: &IndexFile, top: &str) -> Option<Listed> {
+        let rec = idx.images.get(top)?;
+        if media::is_index(&rec.media_type) {
+            return None;
+        }
+        let config_digest = parse_digest(&rec.id).ok()?;
+        let c: ListedConfig = serde_json::from_slice(&self.read_blob(&config_digest).ok()?).ok()?;
+        let mut size = 0;
+        for d in &c.rootfs.diff_ids {
+            size += self.layer_size(&parse_digest(d).ok()?)?;
+        }
+        Some(Listed {
+            config_digest,
+            digest: parse_digest(top).ok()?,
+            references: idx
+                .refs_to(top)
+                .filter_map(|r| normalize_reference(r).ok())
+                .collect(),
+            repo_digests: rec.repo_digests.iter().cloned().collect(),
+            created: created_of(c.created.as_deref()),
+            size,
+        })
     }
 
     /// Parsed image config.
