@@ -327,6 +327,8 @@ pub enum NetDevicesError {
     RootlessNotSupported,
     #[error("invalid network device name: {0}")]
     InvalidDeviceName(String),
+    #[error("netDevices are not supported by this build of libcontainer")]
+    Unsupported,
     #[error(transparent)]
     IO(#[from] std::io::Error),
     #[error(transparent)]
@@ -345,6 +347,12 @@ pub fn validate_spec_for_net_devices(
 
     if linux.net_devices().is_none() {
         return Ok(());
+    }
+    // Built without netDevices support (vendor/PATCHES.md, change 3): refuse
+    // the spec rather than start a container without its devices.
+    #[cfg(not(feature = "net-devices"))]
+    if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()) {
+        return Err(NetDevicesError::Unsupported);
     }
 
     let has_net_namespace = match linux.namespaces() {

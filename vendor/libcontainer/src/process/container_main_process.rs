@@ -1,7 +1,11 @@
+#[cfg(feature = "net-devices")]
 use std::collections::HashMap;
 use std::fs;
+#[cfg(feature = "net-devices")]
 use std::fs::File;
+#[cfg(feature = "net-devices")]
 use std::os::fd::AsRawFd;
+#[cfg(feature = "net-devices")]
 use std::path::PathBuf;
 
 use nix::sys::wait::{WaitStatus, waitpid};
@@ -11,6 +15,7 @@ use oci_spec::runtime::{Linux, LinuxNamespaceType};
 use oci_spec::runtime::{SECCOMP_FD_NAME, VERSION as OCI_VERSION};
 
 use crate::hooks;
+#[cfg(feature = "net-devices")]
 use crate::network::network_device::dev_change_net_namespace;
 use crate::process::args::{ContainerArgs, ContainerType};
 use crate::process::fork::{self, CloneCb};
@@ -204,6 +209,9 @@ pub fn container_main_process(container_args: &ContainerArgs) -> Result<Pid> {
     }
 
     if let Some(linux) = container_args.spec.linux() {
+        #[cfg(not(any(feature = "net-devices", feature = "libseccomp")))]
+        let _ = linux;
+        #[cfg(feature = "net-devices")]
         move_network_devices_to_container(
             linux,
             init_pid,
@@ -367,6 +375,7 @@ fn build_timens_offsets(linux: &Linux) -> Option<String> {
 /// This function waits for the init process to join its namespace, then transfers each
 /// configured device while preserving network addresses. Returns early if the container
 /// runs in the host network namespace.
+#[cfg(feature = "net-devices")]
 fn move_network_devices_to_container(
     linux: &Linux,
     init_pid: Pid,

@@ -11,9 +11,11 @@ use nix::sys::stat::Mode;
 use nix::sys::statfs::statfs;
 use nix::unistd::{self, Gid, Uid, close, dup2, setsid};
 use oci_spec::runtime::{
-    IOPriorityClass, LinuxIOPriority, LinuxNamespaceType, LinuxNetDevice, LinuxPersonalityDomain,
+    IOPriorityClass, LinuxIOPriority, LinuxNamespaceType, LinuxPersonalityDomain,
     LinuxSchedulerFlag, LinuxSchedulerPolicy, Scheduler, Spec, User,
 };
+#[cfg(feature = "net-devices")]
+use oci_spec::runtime::LinuxNetDevice;
 use pathrs::flags::OpenFlags;
 use pathrs::procfs::{ProcfsBase, ProcfsHandle, ProcfsHandleBuilder};
 
@@ -23,9 +25,13 @@ use super::error::InitProcessError;
 use crate::config::PersonalityDomain;
 use crate::error::MissingSpecError;
 use crate::namespaces::Namespaces;
+#[cfg(feature = "net-devices")]
 use crate::network::address::AddressClient;
+#[cfg(feature = "net-devices")]
 use crate::network::link::LinkClient;
+#[cfg(feature = "net-devices")]
 use crate::network::network_device::{resolve_device_name, setup_addresses_in_network_namespace};
+#[cfg(feature = "net-devices")]
 use crate::network::wrapper::create_network_client;
 use crate::process::args::{ContainerArgs, ContainerType};
 use crate::process::{channel, memory_policy};
@@ -339,6 +345,7 @@ pub fn container_init_process(
     // Setup some operations in the network namespace.
     // This is done here before dropping capabilities because we need to be able to add IP addresses to the device
     // and set up the device.
+    #[cfg(feature = "net-devices")]
     if let Some(network_devices) = ctx.linux.net_devices() {
         configure_container_network_devices(network_devices, main_sender, init_receiver).map_err(
             |err| {
@@ -962,6 +969,7 @@ fn sync_seccomp(
     Ok(())
 }
 
+#[cfg(feature = "net-devices")]
 fn configure_container_network_devices(
     net_device: &HashMap<String, LinuxNetDevice>,
     main_sender: &mut channel::MainSender,
