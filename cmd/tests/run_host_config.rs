@@ -6,22 +6,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::container::*;
 use common::*;
-
-/// Poll `inspect` until `want` holds (restarts happen in the background).
-fn wait_for(s: &Store, name: &str, fmt: &str, want: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got = s.inspect(name, fmt);
-        if want(&got) || Instant::now() > deadline {
-            return got;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
