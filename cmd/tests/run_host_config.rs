@@ -311,6 +311,55 @@ fn health_checks_go_starting_unhealthy_healthy() {
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
+fn health_checks_run_for_a_foreground_container_too() {
+    let s = busybox_store();
+    // `skiff run` in the foreground, watched from "another shell".
+    let fg = s
+        .skiff()
+        .args([
+            "run",
+            "--name",
+            "fg",
+            "--health-cmd",
+            "test -f /tmp/ok && echo fine",
+            "--health-interval",
+            "200ms",
+            "--health-retries",
+            "2",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1.5; touch /tmp/ok; sleep 3; echo done",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let created = std::time::Instant::now();
+    while stdout(&s.run(&["inspect", "-f", "{{.State.Status}}", "fg"])).trim() != "running" {
+        assert!(created.elapsed() < Duration::from_secs(20), "never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let st = "{{.State.Health.Status}}";
+    assert_eq!(wait_for(&s, "fg", st, |g| g == "unhealthy"), "unhealthy");
+    let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.contains("fg Up") && ps.contains("(unhealthy)"), "{ps}");
+    assert_eq!(wait_for(&s, "fg", st, |g| g == "healthy"), "healthy");
+    let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.contains("(healthy)"), "{ps}");
+    let log = s.inspect("fg", "{{json .State.Health.Log}}");
+    assert!(log.contains("fine\\n"), "probe output kept: {log}");
+    // The probes leave the run's own output and exit code alone, and it
+    // ends with the container, not with a probe.
+    let out = fg.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&out), "done\n", "{}", text(&out));
+    assert_eq!(s.inspect("fg", "{{.State.Status}}"), "exited");
+    s.ok(&["rm", "fg"]);
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
 fn image_healthcheck_timeout_and_no_healthcheck() {
     let s = busybox_store();
     let ctx = common::build::dockerfile_context(

@@ -165,17 +165,7 @@ pub fn hand_over(layout: &Layout, cfg: &ContainerConfig, code: i32) {
     // SAFETY: fork of the single-threaded runner; the child only runs
     // after_exit and exits.
     if unsafe { libc::fork() } == 0 {
-        // Off the caller's terminal and pipes: a shell capturing the
-        // run's output must see EOF when the runner exits.
-        unsafe {
-            libc::setsid();
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-            if null >= 0 {
-                for fd in 0..3 {
-                    libc::dup2(null, fd);
-                }
-            }
-        }
+        crate::tty::leave_callers_terminal();
         after_exit(layout, cfg, code);
         unsafe { libc::_exit(0) };
     }
