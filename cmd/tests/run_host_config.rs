@@ -261,22 +261,25 @@ fn flags_skiff_does_not_implement_are_refused_by_name() {
     assert_success(&o, &["run --sig-proxy --disable-content-trust"]);
 }
 
+/// A health check that fails until the container creates /tmp/ok, probed
+/// every 200 ms, unhealthy after two failures.
+const PROBE_FOR_OK: [&str; 6] = [
+    "--health-cmd",
+    "test -f /tmp/ok && echo fine",
+    "--health-interval",
+    "200ms",
+    "--health-retries",
+    "2",
+];
+
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn health_checks_go_starting_unhealthy_healthy() {
     let s = Store::new();
+    let flags = [&["--name", "hc"][..], &PROBE_FOR_OK].concat();
     run_detached(
         &s,
-        &[
-            "--name",
-            "hc",
-            "--health-cmd",
-            "test -f /tmp/ok && echo fine",
-            "--health-interval",
-            "200ms",
-            "--health-retries",
-            "2",
-        ],
+        &flags,
         &["sh", "-c", "sleep 1.5; touch /tmp/ok; sleep 60"],
     );
     let st = |s: &Store| s.inspect("hc", "{{.State.Health.Status}}");
@@ -316,21 +319,10 @@ fn health_checks_run_for_a_foreground_container_too() {
     // `skiff run` in the foreground, watched from "another shell".
     let fg = s
         .skiff()
-        .args([
-            "run",
-            "--name",
-            "fg",
-            "--health-cmd",
-            "test -f /tmp/ok && echo fine",
-            "--health-interval",
-            "200ms",
-            "--health-retries",
-            "2",
-            "busybox",
-            "sh",
-            "-c",
-            "sleep 1.5; touch /tmp/ok; sleep 3; echo done",
-        ])
+        .args(["run", "--name", "fg"])
+        .args(PROBE_FOR_OK)
+        .args(["busybox", "sh", "-c"])
+        .arg("sleep 1.5; touch /tmp/ok; sleep 3; echo done")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
