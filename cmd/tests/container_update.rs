@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::container::run_detached;
+use common::container::{run_detached, wait_for};
 use common::*;
 
 /// The file holding a limit of container `id`, on v2 or v1.
@@ -86,4 +86,55 @@ fn update_changes_a_running_containers_limits() {
         assert!(stderr(&out).starts_with(msg), "{args:?}: {}", text(&out));
     }
     s.ok(&["rm", "-f", &id]);
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn update_restart_changes_the_policy_the_monitor_follows() {
+    let s = busybox_store();
+    // Started without a policy; its monitor loaded that config at start.
+    let id = run_detached(
+        &s,
+        &["--name", "job"],
+        &["sh", "-c", "echo ran; sleep 2; exit 3"],
+    );
+    s.ok(&["update", "--restart", "on-failure:1", "job"]);
+    let policy =
+        "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}";
+    assert_eq!(s.inspect("job", policy), "on-failure:1");
+    // The exit after the update is restarted once, as the new policy says.
+    let got = wait_for(&s, "job", "{{.RestartCount}} {{.State.Status}}", |g| {
+        g == "1 exited"
+    });
+    assert_eq!(got, "1 exited");
+    assert_eq!(s.ok(&["logs", "job"]), "ran\nran\n");
+    // Back to `no`: a later start runs once more and is not restarted.
+    s.ok(&["update", "--restart", "no", "job"]);
+    assert_eq!(s.inspect("job", policy), "no:0");
+    s.ok(&["start", "job"]);
+    let got = wait_for(&s, "job", "{{.State.Status}}", |g| g == "exited");
+    assert_eq!(got, "exited");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert_eq!(
+        s.inspect("job", "{{.RestartCount}} {{.State.Status}}"),
+        "1 exited"
+    );
+
+    // docker's refusals: a bad policy, and any policy for a --rm container.
+    let out = s.run(&["update", "--restart", "sometimes", "job"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("invalid restart policy"),
+        "{}",
+        text(&out)
+    );
+    let rm = run_detached(&s, &["--rm"], &["sleep", "60"]);
+    let out = s.run(&["update", "--restart", "always", &rm]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("Restart policy cannot be updated because AutoRemove is enabled"),
+        "{}",
+        text(&out)
+    );
+    s.ok(&["rm", "-f", &id, &rm]);
 }

@@ -217,3 +217,35 @@ fn an_image_of_another_platform_runs_with_dockers_warning() {
         text(&out)
     );
 }
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn bad_flag_values_are_refused_before_any_pull() {
+    // docker's CLI checks flag values before it looks for the image: the
+    // error names the flag, exit 125, and the registry is never asked.
+    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
+    let store = Store::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--cpus", "abc"], "--cpus"),
+        (&["--memory=12x"], "--memory"),
+        (&["--restart", "sometimes"], "sometimes"),
+        (&["--health-interval", "soon"], "--health-interval"),
+        (&["--ulimit", "nofile=x"], "nofile"),
+        (&["--env-file", "/nonexistent/env"], "/nonexistent/env"),
+    ];
+    for cmd in ["run", "create"] {
+        for (flags, named) in cases {
+            let mut args = vec![cmd];
+            args.extend_from_slice(flags);
+            args.extend([image.as_str(), "true"]);
+            let out = store.run(&args);
+            assert_eq!(out.status.code(), Some(125), "{args:?}: {}", text(&out));
+            let err = stderr(&out);
+            assert!(err.contains(named), "{args:?}: {err}");
+            assert!(!err.contains("Unable to find image"), "{args:?}: {err}");
+            assert!(!err.contains("Pulling from"), "{args:?}: {err}");
+        }
+    }
+    assert!(store.ok(&["images", "-q"]).trim().is_empty());
+    assert!(store.ok(&["ps", "-aq"]).trim().is_empty());
+}

@@ -6,22 +6,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::container::*;
 use common::*;
-
-/// Poll `inspect` until `want` holds (restarts happen in the background).
-fn wait_for(s: &Store, name: &str, fmt: &str, want: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got = s.inspect(name, fmt);
-        if want(&got) || Instant::now() > deadline {
-            return got;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
@@ -273,22 +261,25 @@ fn flags_skiff_does_not_implement_are_refused_by_name() {
     assert_success(&o, &["run --sig-proxy --disable-content-trust"]);
 }
 
+/// A health check that fails until the container creates /tmp/ok, probed
+/// every 200 ms, unhealthy after two failures.
+const PROBE_FOR_OK: [&str; 6] = [
+    "--health-cmd",
+    "test -f /tmp/ok && echo fine",
+    "--health-interval",
+    "200ms",
+    "--health-retries",
+    "2",
+];
+
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn health_checks_go_starting_unhealthy_healthy() {
     let s = Store::new();
+    let flags = [&["--name", "hc"][..], &PROBE_FOR_OK].concat();
     run_detached(
         &s,
-        &[
-            "--name",
-            "hc",
-            "--health-cmd",
-            "test -f /tmp/ok && echo fine",
-            "--health-interval",
-            "200ms",
-            "--health-retries",
-            "2",
-        ],
+        &flags,
         &["sh", "-c", "sleep 1.5; touch /tmp/ok; sleep 60"],
     );
     let st = |s: &Store| s.inspect("hc", "{{.State.Health.Status}}");
@@ -319,6 +310,44 @@ fn health_checks_go_starting_unhealthy_healthy() {
         "{test}"
     );
     s.ok(&["rm", "-f", "hc"]);
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn health_checks_run_for_a_foreground_container_too() {
+    let s = busybox_store();
+    // `skiff run` in the foreground, watched from "another shell".
+    let fg = s
+        .skiff()
+        .args(["run", "--name", "fg"])
+        .args(PROBE_FOR_OK)
+        .args(["busybox", "sh", "-c"])
+        .arg("sleep 1.5; touch /tmp/ok; sleep 3; echo done")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let created = std::time::Instant::now();
+    while stdout(&s.run(&["inspect", "-f", "{{.State.Status}}", "fg"])).trim() != "running" {
+        assert!(created.elapsed() < Duration::from_secs(20), "never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let st = "{{.State.Health.Status}}";
+    assert_eq!(wait_for(&s, "fg", st, |g| g == "unhealthy"), "unhealthy");
+    let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.contains("fg Up") && ps.contains("(unhealthy)"), "{ps}");
+    assert_eq!(wait_for(&s, "fg", st, |g| g == "healthy"), "healthy");
+    let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.contains("(healthy)"), "{ps}");
+    let log = s.inspect("fg", "{{json .State.Health.Log}}");
+    assert!(log.contains("fine\\n"), "probe output kept: {log}");
+    // The probes leave the run's own output and exit code alone, and it
+    // ends with the container, not with a probe.
+    let out = fg.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&out), "done\n", "{}", text(&out));
+    assert_eq!(s.inspect("fg", "{{.State.Status}}"), "exited");
+    s.ok(&["rm", "fg"]);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The foreground runner: `skiff run` without `-d` execs into this (hidden
 //! entry `run`), a fresh single-threaded process that keeps the terminal.
 //! It starts the container with the terminal's own fds (or a pty for `-t`),
-//! forwards signals (docker's sig-proxy), waits, tears down, removes a
+//! forwards signals (docker's sig-proxy), runs the health check in a
+//! sidecar ([`crate::health_sidecar`]), waits, tears down, removes a
 //! `--rm` container and exits with the container's code.
 
 use std::os::fd::AsRawFd;
@@ -41,6 +42,7 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
     };
     let pid = launched.pid;
     record.running(layout, &cfg, pid);
+    let health = crate::health_sidecar::spawn(layout, &cfg);
 
     let status = match (&launched.pty_master, &sigfd) {
         (Some(master), Some(sfd)) => {
@@ -49,6 +51,7 @@ pub fn run(layout: &Layout, id: &str) -> i32 {
         (None, Some(sfd)) => wait_plain(pid, sfd.as_raw_fd()),
         _ => wait_blocking(pid),
     };
+    drop(health);
     let code = launch::exit_code(status);
     // A --rm container's background removal (record.exited) also settles
     // the network it leaves idle.

@@ -203,6 +203,24 @@ impl Checker {
             .min(i32::MAX as u128) as i32
     }
 
+    /// A probe is in flight.
+    pub fn probing(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Kill the probe in flight, if any, and reap it unrecorded: the
+    /// container is gone (a foreground runner's sidecar ends).
+    pub fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            let mut status = 0;
+            // SAFETY: signalling and reaping our own child.
+            unsafe {
+                libc::kill(r.pid, libc::SIGKILL);
+                libc::waitpid(r.pid, &mut status, 0);
+            }
+        }
+    }
+
     /// The probe's output is readable.
     pub fn read(&mut self) {
         let Some(r) = self.running.as_mut() else {

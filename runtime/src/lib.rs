@@ -60,6 +60,7 @@ pub mod flags;
 pub mod follow;
 pub mod foreground;
 pub mod health;
+pub mod health_sidecar;
 pub mod ids;
 mod init;
 pub mod inspect;

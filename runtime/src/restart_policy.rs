@@ -115,7 +115,7 @@ pub fn backoff(restarts_in_a_row: u32, ran: Duration) -> Duration {
 /// back-off, and starts it under a new monitor unless a `stop`, `kill` or
 /// `rm` came in between (they clear the mark or end this process).
 pub fn after_exit(layout: &Layout, cfg: &ContainerConfig, code: i32) {
-    let policy = cfg.host.restart;
+    let policy = stored(layout, cfg);
     if policy.is_none() || cfg.auto_remove {
         return;
     }
@@ -159,26 +159,25 @@ pub fn after_exit(layout: &Layout, cfg: &ContainerConfig, code: i32) {
 /// container's code at once (as docker's client does), while a detached
 /// child waits the back-off and restarts the container.
 pub fn hand_over(layout: &Layout, cfg: &ContainerConfig, code: i32) {
-    if cfg.host.restart.is_none() {
+    if stored(layout, cfg).is_none() {
         return;
     }
     // SAFETY: fork of the single-threaded runner; the child only runs
     // after_exit and exits.
     if unsafe { libc::fork() } == 0 {
-        // Off the caller's terminal and pipes: a shell capturing the
-        // run's output must see EOF when the runner exits.
-        unsafe {
-            libc::setsid();
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-            if null >= 0 {
-                for fd in 0..3 {
-                    libc::dup2(null, fd);
-                }
-            }
-        }
+        crate::tty::leave_callers_terminal();
         after_exit(layout, cfg, code);
         unsafe { libc::_exit(0) };
     }
+}
+
+/// The policy as stored now: `update --restart` may have changed it since
+/// the monitor or runner loaded `cfg` at start, and docker's next decision
+/// follows the update. A config gone (removed) keeps the one loaded.
+fn stored(layout: &Layout, cfg: &ContainerConfig) -> RestartPolicy {
+    state::load_config(&layout.container(&cfg.id))
+        .map(|c| c.host.restart)
+        .unwrap_or(cfg.host.restart)
 }
 
 fn ran_for(started: &str, finished: &str) -> Duration {

@@ -112,3 +112,20 @@ pub fn copy_winsize(from: RawFd, to: RawFd) {
         }
     }
 }
+
+/// In a forked child that outlives or runs beside the foreground runner:
+/// a session of its own (the terminal's ^C is not for it) and /dev/null
+/// for stdio, so a shell capturing the run's output sees EOF when the
+/// runner exits, not when the child does.
+pub fn leave_callers_terminal() {
+    // SAFETY: setsid and dup2 onto fds 0-2 in a forked child.
+    unsafe {
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+        }
+    }
+}

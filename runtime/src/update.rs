@@ -1,7 +1,9 @@
-//! `docker update`: change a container's resource limits. The new values
-//! are stored in `container.json` (so the next start applies them) and, for
-//! a running container, written to its cgroup at once: v1 controllers
-//! (the hybrid layout included) or the v2 unified files.
+//! `docker update`: change a container's resource limits and restart
+//! policy. The new values are stored in `container.json` (so the next
+//! start applies them, and the monitor's next restart decision reads the
+//! policy from there) and, for a running container, limits are written to
+//! its cgroup at once: v1 controllers (the hybrid layout included) or the
+//! v2 unified files.
 
 use std::path::Path;
 
@@ -9,11 +11,13 @@ use crate::cgroups;
 use crate::error::{io_at, Error, Result};
 use crate::flags;
 use crate::paths::Layout;
+use crate::restart_policy::RestartPolicy;
 use crate::run::resources::MIN_MEMORY;
 use crate::run::ResourceOptions;
 use crate::state;
 
-/// The limits `update` changes; None leaves one as it is.
+/// The limits (and `--restart` policy) `update` changes; None leaves one
+/// as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
     pub memory: Option<i64>,
@@ -22,11 +26,14 @@ pub struct Limits {
     pub nano_cpus: Option<i64>,
     pub cpu_shares: Option<u64>,
     pub pids_limit: Option<i64>,
+    pub restart: Option<RestartPolicy>,
 }
 
 impl Limits {
-    /// `update`'s flags (`run`'s resource flags but `--ulimit`), in docker's
-    /// syntax as `run` parses them.
+    /// `update`'s resource flags (`run`'s but `--ulimit`), in docker's
+    /// syntax as `run` parses them. `--restart` is parsed apart: docker
+    /// refuses a bad policy as the daemon's error (exit 1), a bad size as
+    /// the flag's (exit 125).
     pub fn parse(o: &ResourceOptions) -> Result<Limits> {
         let size = |flag: &str, v: &Option<String>| {
             v.as_deref().map(|s| flags::parse_size(flag, s)).transpose()
@@ -42,6 +49,7 @@ impl Limits {
             nano_cpus: o.cpus.as_deref().map(flags::parse_cpus).transpose()?,
             cpu_shares: o.cpu_shares,
             pids_limit: o.pids_limit,
+            restart: None,
         })
     }
 
@@ -53,6 +61,7 @@ impl Limits {
             && self.nano_cpus.is_none()
             && self.cpu_shares.is_none()
             && self.pids_limit.is_none()
+            && self.restart.is_none()
     }
 }
 
@@ -63,6 +72,15 @@ pub fn update(layout: &Layout, id: &str, l: &Limits) -> Result<()> {
     let dir = layout.container(id);
     let _lock = state::lock(&dir)?;
     let mut cfg = state::load_config(&dir)?;
+    if let Some(p) = l.restart {
+        if cfg.auto_remove && !p.is_none() {
+            return Err(Error::Invalid(
+                "Restart policy cannot be updated because AutoRemove is enabled for the container"
+                    .into(),
+            ));
+        }
+        cfg.host.restart = p;
+    }
     let r = &mut cfg.resources;
     if let Some(m) = l.memory {
         if m > 0 && m < MIN_MEMORY {

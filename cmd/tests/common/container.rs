@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use super::{assert_success, stderr, stdout, text, Store};
 
@@ -95,4 +96,17 @@ pub fn assert_refused(out: &Output, msg: &str) {
         text(out)
     );
     assert!(err.ends_with('\n'), "{err:?}");
+}
+
+/// Poll `inspect` until `want` holds (restarts and health checks happen in
+/// the background), for at most 20 s; the last answer.
+pub fn wait_for(s: &Store, name: &str, fmt: &str, want: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = s.inspect(name, fmt);
+        if want(&got) || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

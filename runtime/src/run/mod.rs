@@ -13,6 +13,7 @@ mod network;
 pub mod options;
 mod process;
 pub(crate) mod resources;
+mod validate;
 
 use skiff_core::atomic::Durability;
 use skiff_network::NetContext;
@@ -103,6 +104,7 @@ fn build(
 ) -> Result<(ContainerConfig, Vec<skiff_store::oci_spec::image::Digest>)> {
     let ctx = NetContext::new(layout.root()).map_err(net::net_err)?;
     let mut net = network::choose(&ctx, &o.network, warn)?;
+    validate::flags(&o, net.network)?;
     let image = RunImage::resolve(store, source, fetch)?;
     if let (ImageSource::Store { platform, .. }, Some(have)) = (source, &image.platform) {
         if platform.is_none() {

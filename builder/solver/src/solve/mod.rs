@@ -10,6 +10,7 @@ pub use base::image_layer_infos;
 pub use commit::commit_dir;
 mod copy;
 mod metadata;
+mod numbering;
 mod platforms;
 mod run;
 mod run_heredoc;

@@ -17,6 +17,7 @@ use crate::error::{BuildError, Result};
 use crate::imageconfig::ImageConfig;
 use crate::progress::Event;
 
+use super::numbering::{makes_step, Numbering};
 use super::{Shared, StageOut};
 
 /// A stage being built.
@@ -106,22 +107,11 @@ pub(super) fn now(sh: &Shared) -> String {
 pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
     let stage = &sh.plan.stages[i];
     let sname = stage.name.clone().unwrap_or_else(|| format!("stage-{i}"));
-    let total = stage.instructions.len() + 1;
     let platform = super::base::stage_platform(&sh.plan, i);
     let prefix = &sh.title_prefix;
 
-    // FROM
-    let id = sh.step_id();
+    // FROM: a step of its own only for an image (BuildKit's vertex).
     let t0 = Instant::now();
-    let from_title = match &stage.base {
-        Base::Image(n) => n.clone(),
-        Base::Stage(j) => sh.plan.stages[*j].display_name(),
-        Base::Scratch => "scratch".into(),
-    };
-    sh.progress.event(Event::Start {
-        id,
-        title: format!("[{prefix}{sname} 1/{total}] FROM {from_title}"),
-    });
     // Layers made under SOURCE_DATE_EPOCH differ (clamped mtimes): never
     // mix them with layers made without it.
     let epoch = format!("{:?}", sh.opts.source_date_epoch);
@@ -188,10 +178,6 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
         // BuildKit gives images without a PATH the default one.
         st.config.set_env("PATH", DEFAULT_PATH);
     }
-    sh.progress.event(Event::Done {
-        id,
-        secs: t0.elapsed().as_secs_f64(),
-    });
 
     // ONBUILD triggers of the base run first, and are not inherited.
     let mut steps: Vec<Instruction> = Vec::new();
@@ -217,35 +203,57 @@ pub(crate) fn run_stage(sh: &Shared, i: usize) -> Result<StageOut> {
         }
         st.config.set("OnBuild", Value::Null);
     }
+    let triggers = steps.len();
     steps.extend(stage.instructions.iter().cloned());
-    let total = steps.len() + 1;
+    let from_image = matches!(stage.base, Base::Image(_));
+    let mut numbers = Numbering::new(format!("{prefix}{sname}"), from_image, triggers, &steps);
+    if let Base::Image(name) = &stage.base {
+        let id = sh.step_id();
+        let title = numbers.next(&format!("FROM {name}"));
+        sh.progress.event(Event::Start { id, title });
+        sh.progress.event(Event::Done {
+            id,
+            secs: t0.elapsed().as_secs_f64(),
+        });
+    }
 
     let use_cache = sh.cache_allowed(i);
     for (k, ins) in steps.iter().enumerate() {
-        let id = sh.step_id();
+        // Steps without a vertex show nothing (a warning of theirs goes
+        // to #0, as BuildKit's own lines), unless they fail.
+        let shown = makes_step(&ins.command);
+        let onbuild = if k < triggers { "ONBUILD " } else { "" };
+        let text = format!("{onbuild}{}", one_line(&ins.source));
+        let id = if shown { sh.step_id() } else { 0 };
         let t0 = Instant::now();
-        sh.progress.event(Event::Start {
-            id,
-            title: format!(
-                "[{prefix}{sname} {}/{total}] {}",
-                k + 2,
-                one_line(&ins.source)
-            ),
-        });
+        if shown {
+            let title = numbers.next(&text);
+            sh.progress.event(Event::Start { id, title });
+        }
         match run_step(sh, &mut st, ins, id, use_cache, sh.in_final[i]) {
             Ok(cached) => {
-                if cached {
+                if cached && shown {
                     sh.progress.event(Event::Cached { id });
                 }
-                sh.progress.event(Event::Done {
-                    id,
-                    secs: t0.elapsed().as_secs_f64(),
-                });
+                if shown {
+                    sh.progress.event(Event::Done {
+                        id,
+                        secs: t0.elapsed().as_secs_f64(),
+                    });
+                }
             }
             Err(e) => {
                 let message = match &e {
                     BuildError::Step { message, .. } => message.clone(),
                     other => other.to_string(),
+                };
+                let id = if shown {
+                    id
+                } else {
+                    let id = sh.step_id();
+                    let title = format!("[{prefix}{sname}] {text}");
+                    sh.progress.event(Event::Start { id, title });
+                    id
                 };
                 sh.progress.event(Event::Error {
                     id,
