@@ -148,6 +148,10 @@ fn client_config(
         // A stalled registry must not hang a pull forever.
         read_timeout: Some(Duration::from_secs(120)),
         user_agent: USER_AGENT,
+        // A blob goes up as one streamed PUT (POST, then PUT ?digest=
+        // with the whole body, as oras does), not a PATCH per 4 MiB
+        // chunk, each a round trip the upload stalls on.
+        use_monolithic_push: true,
         ..Default::default()
     };
     crate::proxy::EnvProxies::from_env().apply_oci(&mut config);

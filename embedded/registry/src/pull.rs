@@ -400,7 +400,9 @@ fn write_blob(
             let media_type = media_type.to_string();
             let blob = blob.clone();
             Some(std::thread::spawn(move || -> Result<(), Error> {
-                let mut r = skiff_store::decompress(follow, Some(&media_type))
+                // Inflate on a thread of its own: with hashing, tar parsing
+                // and file creation on this one, that is two cores' work.
+                let mut r = skiff_store::decompress_threaded(follow, Some(&media_type))
                     .map_err(|e| Error::Store(format!("layer {blob}: {e}")))?;
                 store
                     .unpack_layer_in(&chain, Some(&diff), &mut r, &image)

@@ -3,9 +3,9 @@
 //! Order matters for a clean failure: credentials are checked against the
 //! registry before anything is uploaded; then blobs the registry already has
 //! are skipped (HEAD), blobs another repository of the same registry holds
-//! are mounted, the rest are streamed concurrently from the store's files in
-//! 4 MiB chunks; the manifest goes last, so the tag never points at missing
-//! content.
+//! are mounted, the rest are streamed concurrently from the store's files,
+//! each in one request; the manifest goes last, so the tag never points at
+//! missing content.
 
 use futures_util::{StreamExt, TryStreamExt};
 use oci_client::{Reference, RegistryOperation};

@@ -25,7 +25,8 @@
 //!   [`Store::put_blob`], [`Store::has_blob`], [`Store::open_blob`],
 //!   [`Store::read_blob`], [`Store::blob_size`], [`Store::blob_path`].
 //! - Layers: [`Store::layer_writer`] ([`LayerWriter`]: feed an uncompressed tar,
-//!   get a gzip blob plus its diff ID), [`decompress`], [`chain_ids`];
+//!   get a gzip blob plus its diff ID), [`decompress`] (or
+//!   [`decompress_threaded`], inflating on its own thread), [`chain_ids`];
 //!   [`layer_encoder`] is the one layer encoder (block-parallel gzip or
 //!   zstd, blob digest and diff ID in one pass) behind it and the builder.
 //! - Platforms, locks and hashing are `skiff_core`'s, re-exported:
@@ -62,6 +63,7 @@ pub mod events;
 mod gc;
 mod images;
 mod index;
+mod inflate_thread;
 pub mod layer_encoder;
 mod layers;
 mod limits;
@@ -96,6 +98,7 @@ pub use images::{
     platform_list, spelled, Image, ImageSummary, ManifestFlavor, PlatformEntry, PlatformManifest,
     RemovedImage,
 };
+pub use inflate_thread::{decompress_threaded, InflateReader};
 pub use layers::{LayerInfo, LayerWriter};
 pub use limits::{parse_size, ImageBudget, UnpackLimits};
 pub use reference::{familiar_name, normalize_reference, ImageRef};

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use oci_spec::image::{Digest, ImageConfiguration};
 
 use crate::chain::chain_ids;
-use crate::compression::decompress;
 use crate::digest::{digest_hex, hashed, parse_digest, HashingReader};
 use crate::error::{Error, IoPath, Result};
 use crate::images::Image;
+use crate::inflate_thread::decompress_threaded;
 use crate::limits::{Budget, ImageBudget};
 use crate::Store;
 use crate::{lock_file, LockKind};
@@ -125,7 +125,7 @@ impl Store {
             return Ok(self.snapshot_path(chain_id));
         }
         let f = self.open_blob(blob)?;
-        let mut r = decompress(f, media_type).at(self.blob_path(blob))?;
+        let mut r = decompress_threaded(f, media_type).at(self.blob_path(blob))?;
         self.unpack_layer_in(chain_id, Some(diff_id), &mut r, image)
     }
 
