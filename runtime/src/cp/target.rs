@@ -197,11 +197,11 @@ fn set_meta(f: &File, m: Meta, path: &Path) -> Result<()> {
     let fd = f.as_raw_fd();
     let times = [
         libc::timespec {
-            tv_sec: m.mtime as libc::time_t,
+            tv_sec: m.mtime as _,
             tv_nsec: 0,
         },
         libc::timespec {
-            tv_sec: m.mtime as libc::time_t,
+            tv_sec: m.mtime as _,
             tv_nsec: 0,
         },
     ];
