@@ -104,7 +104,21 @@ fn build(
 ) -> Result<(ContainerConfig, Vec<skiff_store::oci_spec::image::Digest>)> {
     let ctx = NetContext::new(layout.root()).map_err(net::net_err)?;
     let mut net = network::choose(&ctx, &o.network, warn)?;
-    validate::flags(&o, net.network)?;
+    // What needs no image is resolved before the image is looked up or
+    // pulled, so a bad flag value fails first, as in docker's CLI; the
+    // checks whose final form needs the image are in [`validate`].
+    validate::flags(&o)?;
+    let (resources, ulimits) = resources::resolve(&o.resources)?;
+    let security = security(&o.security)?;
+    let add_hosts = o
+        .add_hosts
+        .iter()
+        .map(|h| flags::parse_add_host(h))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(n) = &o.name {
+        state::checked_name(n)?;
+    }
+    let host = host::resolve(&o.host, o.auto_remove, net.network, o.hostname.is_some())?;
     let image = RunImage::resolve(store, source, fetch)?;
     if let (ImageSource::Store { platform, .. }, Some(have)) = (source, &image.platform) {
         if platform.is_none() {
@@ -128,13 +142,6 @@ fn build(
     let mut volumes = list(image.config.volumes());
     volumes.sort();
     let mounts = mounts::resolve(&o.mounts, &volumes)?;
-    let (resources, ulimits) = resources::resolve(&o.resources)?;
-    let security = security(&o.security)?;
-    let add_hosts = o
-        .add_hosts
-        .iter()
-        .map(|h| flags::parse_add_host(h))
-        .collect::<Result<Vec<_>>>()?;
     let mut labels: Vec<(String, String)> = image
         .config
         .labels()
@@ -154,16 +161,12 @@ fn build(
     if !stop_signal.is_empty() && sig::parse(&stop_signal).is_none() {
         return Err(Error::Invalid(format!("invalid signal: {stop_signal}")));
     }
-    if let Some(n) = &o.name {
-        state::checked_name(n)?;
-    }
     // `-h host.example.com` sets the domain name too.
     let (hostname, domainname) = match o.hostname.as_deref().map(|h| h.split_once('.')) {
         Some(Some((host, domain))) => (host.to_string(), domain.to_string()),
         Some(None) => (o.hostname.clone().unwrap_or_default(), String::new()),
         None => (String::new(), String::new()),
     };
-    let host = host::resolve(&o.host, o.auto_remove, net.network, o.hostname.is_some())?;
     let healthcheck = health::resolve(&o.host.health, health::of_image(store, &image).as_ref())?;
     let exposed = list(image.config.exposed_ports());
     network::publish_exposed(&ctx, &mut net, o.network.publish_all, &exposed)?;
