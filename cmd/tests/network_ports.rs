@@ -79,3 +79,24 @@ fn published_port_conflict_and_cleanup() {
     assert!(http_get("127.0.0.1:18080".parse().unwrap(), "/").is_err());
     n.assert_clean();
 }
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn ps_shows_the_host_port_chosen_for_an_ephemeral_publish() {
+    // `-p 8080` leaves the host port to the network setup; ps must show the
+    // port it chose (as `port` does), never the config's placeholder 0.
+    let n = Net::new(23);
+    let id = n.httpd(&["-p", "8080"]);
+    let port = n.ok(&["port", &id, "8080"]);
+    let host = port.trim().rsplit(':').next().unwrap().to_string();
+    assert!(host.parse::<u16>().is_ok_and(|p| p != 0), "{port}");
+    let shown = n.ok(&[
+        "ps",
+        "--filter",
+        &format!("id={id}"),
+        "--format",
+        "{{.Ports}}",
+    ]);
+    assert_eq!(shown.trim(), format!("0.0.0.0:{host}->8080/tcp"));
+    n.ok(&["rm", "-f", &id]);
+}

@@ -75,7 +75,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let rows: Vec<Value> = recs
         .iter()
         .map(|r| {
-            let mut v = row(r, a.no_trunc);
+            let mut v = row(&layout, r, a.no_trunc);
             if a.size {
                 let (rw, rootfs) = usage::container_size(&layout, store.as_ref(), r);
                 v["Size"] = format!(
@@ -119,7 +119,7 @@ fn matches_filter(r: &Record, k: &str, v: &str) -> bool {
     }
 }
 
-fn row(r: &Record, no_trunc: bool) -> Value {
+fn row(layout: &skiff_runtime::Layout, r: &Record, no_trunc: bool) -> Value {
     let c = &r.config;
     let mut command = c
         .args
@@ -169,7 +169,7 @@ fn row(r: &Record, no_trunc: bool) -> Value {
         "RunningFor": running_for,
         "Status": status,
         "State": r.status_word(),
-        "Ports": ports(r),
+        "Ports": ports(layout, r),
         "Names": c.name,
         "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
         "Mounts": c.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(","),
@@ -181,13 +181,17 @@ fn row(r: &Record, no_trunc: bool) -> Value {
 }
 
 /// Published ports as docker shows them while the container runs
-/// (`0.0.0.0:8080->80/tcp, ...`).
-fn ports(r: &Record) -> String {
-    if !r.is_running() {
+/// (`0.0.0.0:8080->80/tcp, ...`): the live endpoint's, as `port` and
+/// `inspect` read them, since `-p 80`'s host port is only chosen when the
+/// network is set up (the config keeps 0). Read only for a container that
+/// publishes something, so a plain `ps` opens no more files.
+fn ports(layout: &skiff_runtime::Layout, r: &Record) -> String {
+    if !r.is_running() || r.config.ports.is_empty() {
         return String::new();
     }
-    let c = &r.config;
-    c.ports
+    let live = skiff_runtime::net::endpoint(layout, &r.config.id).map(|e| e.ports);
+    live.as_ref()
+        .unwrap_or(&r.config.ports)
         .iter()
         .map(|p| {
             format!(
