@@ -350,6 +350,17 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
         (b, p)
     };
 
+    // A blob that is a symlink out of the cache directory (to the right
+    // bytes, elsewhere): read inside the directory only, so refused.
+    let d = copy("symlink-out");
+    let (_, m) = layout_manifest(&d);
+    let cfg = blob(&d, m["config"]["digest"].as_str().unwrap());
+    let outside = blob(&good, m["config"]["digest"].as_str().unwrap());
+    fs::remove_file(&cfg).unwrap();
+    std::os::unix::fs::symlink(&outside, &cfg).unwrap();
+    let (_, p) = fresh_build(&d, "No such file");
+    assert!(!p.contains("CACHED"), "{p}");
+
     // A config blob whose bytes are not its digest's.
     let d = copy("wrong-digest");
     let (_, m) = layout_manifest(&d);

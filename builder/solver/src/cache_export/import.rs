@@ -5,13 +5,13 @@
 //! does.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde::Deserialize;
+use skiff_core::inroot::Root;
 use skiff_registry::{Reference, Registry};
 use skiff_store::{media, Store};
 
@@ -169,8 +169,18 @@ impl Imported {
                 .map_err(reg_err)
             }
             Source::Local { dir } => {
-                let p = blob_path(dir, &d.digest)?;
-                let f = fs::File::open(&p).map_err(crate::error::io_at(&p))?;
+                let root = layout_root(dir)?;
+                let rel = blob_path(&d.digest)?;
+                let f = root
+                    .open(&rel, libc::O_RDONLY | libc::O_NONBLOCK, 0)
+                    .map_err(|e| in_layout(&root, e))?;
+                if !f.metadata().map_err(crate::error::io_at(&rel))?.is_file() {
+                    return Err(BuildError::Registry(format!(
+                        "{}: {} is not a regular file",
+                        dir.display(),
+                        rel.display()
+                    )));
+                }
                 store.put_blob_from(&mut f.take(d.size.saturating_add(1)), Some(&digest))?;
                 Ok(())
             }
@@ -287,34 +297,37 @@ fn is_attestation(e: &Entry) -> bool {
         == Some("unknown")
 }
 
-/// `dir/blobs/<alg>/<hex>` of a checked digest (never a path of its own).
-fn blob_path(dir: &Path, digest: &str) -> Result<PathBuf> {
+/// A local cache directory, opened once: every file of it is read through
+/// skiff_core's resolve-in-root, so a symlink planted in a cache restored
+/// from a CI artifact cannot lead out of it, nor a FIFO hang the build.
+fn layout_root(dir: &Path) -> Result<Root> {
+    Root::new(dir).map_err(|e| BuildError::Registry(format!("cache {}: {e}", dir.display())))
+}
+
+fn in_layout(root: &Root, e: skiff_core::inroot::InRootError) -> BuildError {
+    BuildError::Registry(format!("cache {}: {e}", root.path().display()))
+}
+
+/// `blobs/<alg>/<hex>` of a checked digest (never a path of its own).
+fn blob_path(digest: &str) -> Result<PathBuf> {
     let d = skiff_store::parse_digest(digest)?;
     let s = d.to_string();
     let (alg, hex) = s.split_once(':').unwrap_or(("sha256", &s));
-    Ok(dir.join("blobs").join(alg).join(hex))
+    Ok(Path::new("blobs").join(alg).join(hex))
 }
 
-/// Read a file of the layout, at most `limit` bytes, checked to hash to
-/// `digest` when given.
-fn read_capped(p: &Path, limit: u64, digest: Option<&str>) -> Result<Vec<u8>> {
-    let f = fs::File::open(p).map_err(crate::error::io_at(p))?;
-    let mut out = Vec::new();
-    f.take(limit + 1)
-        .read_to_end(&mut out)
-        .map_err(crate::error::io_at(p))?;
-    if out.len() as u64 > limit {
-        return Err(BuildError::Registry(format!(
-            "{} is larger than {limit} bytes",
-            p.display()
-        )));
-    }
+/// Read a regular file of the layout, at most `limit` bytes, checked to
+/// hash to `digest` when given.
+fn read_capped(root: &Root, rel: &Path, limit: u64, digest: Option<&str>) -> Result<Vec<u8>> {
+    let out = root
+        .read_regular(rel, limit)
+        .map_err(|e| in_layout(root, e))?;
     if let Some(want) = digest {
         let got = skiff_store::sha256_digest(&out).to_string();
         if got != want {
             return Err(BuildError::Registry(format!(
                 "{}: content does not match digest {want} (got {got})",
-                p.display()
+                root.path().join(rel).display()
             )));
         }
     }
@@ -324,7 +337,8 @@ fn read_capped(p: &Path, limit: u64, digest: Option<&str>) -> Result<Vec<u8>> {
 /// An OCI layout directory as buildx's local cache writes it: index.json
 /// names the cache manifest by its `org.opencontainers.image.ref.name`.
 fn read_layout(dir: &Path, tag: &str) -> Result<Found> {
-    let index = read_capped(&dir.join("index.json"), MAX_MANIFEST, None)?;
+    let root = layout_root(dir)?;
+    let index = read_capped(&root, Path::new("index.json"), MAX_MANIFEST, None)?;
     let idx: Index = serde_json::from_slice(&index).map_err(|e| invalid("index.json", e))?;
     let e = idx
         .manifests
@@ -337,7 +351,8 @@ fn read_layout(dir: &Path, tag: &str) -> Result<Found> {
             ))
         })?;
     let mbytes = read_capped(
-        &blob_path(dir, &e.digest)?,
+        &root,
+        &blob_path(&e.digest)?,
         e.size.min(MAX_MANIFEST),
         Some(&e.digest),
     )?;
@@ -350,7 +365,8 @@ fn read_layout(dir: &Path, tag: &str) -> Result<Found> {
         )));
     }
     let cfg = read_capped(
-        &blob_path(dir, &m.config.digest)?,
+        &root,
+        &blob_path(&m.config.digest)?,
         m.config.size,
         Some(&m.config.digest),
     )?;
