@@ -39,6 +39,8 @@ pub async fn get_manifest_digest(
     digest: &str,
     size: u64,
 ) -> Result<Vec<u8>, Error> {
+    // A digest from a hostile index goes into the URL only once it parses.
+    crate::pull::digest(digest)?;
     let what = format!("importing cache from {}", r.whole());
     let fetcher = Fetcher::new(reg, r.repository(), &what);
     let (bytes, _) = fetcher.manifest(digest, ACCEPT, size).await?;
@@ -55,6 +57,7 @@ pub async fn get_blob(
     size: u64,
     limit: u64,
 ) -> Result<Vec<u8>, Error> {
+    crate::pull::digest(digest)?;
     let what = format!("importing cache from {}", r.whole());
     if size > limit {
         return Err(Error::TooLarge {

@@ -114,7 +114,7 @@ fn store_err(e: skiff_store::Error) -> Error {
     }
 }
 
-fn digest(s: &str) -> Result<Digest, Error> {
+pub(crate) fn digest(s: &str) -> Result<Digest, Error> {
     skiff_store::parse_digest(s).map_err(store_err)
 }
 

@@ -29,7 +29,7 @@ pub const FORMAT: &str = "skiff.buildcache.v1";
 pub const INLINE_FIELD: &str = "skiff.buildcache.v1";
 
 /// A cache config is read whole into memory: 8 MiB is thousands of steps.
-pub const MAX_CONFIG: u64 = 8 << 20;
+pub const MAX_CONFIG: u64 = skiff_registry::limits::MAX_CONFIG;
 /// More records or layers than this is no real build's cache.
 const MAX_RECORDS: usize = 20_000;
 

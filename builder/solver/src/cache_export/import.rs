@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use skiff_core::inroot::Root;
+use skiff_registry::limits::MAX_MANIFEST;
 use skiff_registry::{Reference, Registry};
 use skiff_store::{media, Store};
 
@@ -24,7 +25,6 @@ use crate::progress::{Event, Progress};
 /// An index (a multi-platform image with inline cache) is read up to this
 /// many manifests.
 const MAX_INDEX_ENTRIES: usize = 16;
-const MAX_MANIFEST: u64 = 4 << 20;
 
 enum Source {
     Registry {
@@ -258,7 +258,7 @@ async fn read_registry(reg: &Registry, r: &Reference) -> Result<Found> {
             .filter(|e| media::is_manifest(&e.media_type) && !is_attestation(e))
             .take(MAX_INDEX_ENTRIES)
         {
-            let size = e.size.min(MAX_MANIFEST);
+            let size = manifest_limit(e.size);
             out.push(
                 artifact::get_manifest_digest(reg, r, &e.digest, size)
                     .await
@@ -286,6 +286,16 @@ async fn read_registry(reg: &Registry, r: &Reference) -> Result<Found> {
         )));
     }
     Ok(found)
+}
+
+/// How much of a manifest an index entry lets us read: its size, capped;
+/// an entry without one (0) up to the cap, as pull reads it.
+fn manifest_limit(size: u64) -> u64 {
+    if size == 0 {
+        MAX_MANIFEST
+    } else {
+        size.min(MAX_MANIFEST)
+    }
 }
 
 /// BuildKit's attestation manifests sit in an index as `unknown/unknown`.
@@ -353,7 +363,7 @@ fn read_layout(dir: &Path, tag: &str) -> Result<Found> {
     let mbytes = read_capped(
         &root,
         &blob_path(&e.digest)?,
-        e.size.min(MAX_MANIFEST),
+        manifest_limit(e.size),
         Some(&e.digest),
     )?;
     let m: Manifest = serde_json::from_slice(&mbytes).map_err(|e| invalid("the manifest", e))?;
