@@ -62,3 +62,19 @@ fn idle_bridge_and_table_go_after_the_last_foreground_rm_run() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn idle_bridge_goes_even_when_the_store_root_is_deleted_right_after_run() {
+    // A script (or a test) deletes its store the moment `run --rm` returns;
+    // the background child must already know which bridge to drop.
+    let n = Net::new(8);
+    n.ok(&["run", "--rm", "busybox", "true"]);
+    std::fs::remove_dir_all(n.store.root()).unwrap();
+    let bridge = Path::new("/sys/class/net").join(&n.bridge);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bridge.exists() {
+        assert!(Instant::now() < deadline, "idle bridge {} kept", n.bridge);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

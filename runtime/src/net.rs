@@ -63,14 +63,20 @@ pub fn detach_keeping_idle(layout: &Layout, id: &str) {
 /// enough for a script's next `run` to plug into it again.
 pub const IDLE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Wait [`IDLE_GRACE`], then drop the bridges and the table still idle
-/// (unless another container came or went meanwhile: it settles then).
-/// Blocks: for a background process.
-pub fn settle_after(layout: &Layout, id: &str, grace: std::time::Duration) {
-    let Ok(c) = ctx(layout) else {
+/// What a later [`settle_after`] needs, read now: a foreground `run --rm`
+/// exits right after forking the child that settles, and a script may
+/// delete the store root at once (its networks must be known by then).
+pub fn defer_settle(layout: &Layout, id: &str) -> Option<net::Deferred> {
+    ctx(layout).ok().map(|c| net::Deferred::new(&c, id))
+}
+
+/// Wait `grace` (a little over it), then drop the bridges and the table
+/// still idle (unless another container came or went meanwhile: it
+/// settles then). Blocks: for a background process.
+pub fn settle_after(deferred: Option<net::Deferred>, grace: std::time::Duration) {
+    let Some(deferred) = deferred else {
         return;
     };
-    let deferred = net::Deferred::new(&c, id);
     if !grace.is_zero() {
         // A little over the grace, so our own detach is always older.
         std::thread::sleep(grace + std::time::Duration::from_millis(20));

@@ -65,7 +65,10 @@ pub fn remove_files_with(
         Err(e) => Err(io_at("cannot remove", &target, e)),
     };
     if background {
-        crate::net::settle_after(layout, &cfg.id, std::time::Duration::ZERO);
+        crate::net::settle_after(
+            crate::net::defer_settle(layout, &cfg.id),
+            std::time::Duration::ZERO,
+        );
     }
     removed
 }
@@ -77,6 +80,8 @@ pub fn remove_files_with(
 /// would be, without the runner waiting for an intermediate process to be
 /// scheduled, fork and exit (1 to 3 ms under load, on the exit path).
 fn delete_in_background(layout: &Layout, id: &str, path: &std::path::Path) -> bool {
+    // Read before the fork: the root may be deleted as soon as we exit.
+    let deferred = crate::net::defer_settle(layout, id);
     // SAFETY: the caller is single threaded; the child only makes
     // syscalls and std::fs calls, then _exit.
     unsafe {
@@ -91,7 +96,7 @@ fn delete_in_background(layout: &Layout, id: &str, path: &std::path::Path) -> bo
                 }
                 libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
                 let _ = std::fs::remove_dir_all(path);
-                crate::net::settle_after(layout, id, crate::net::IDLE_GRACE);
+                crate::net::settle_after(deferred, crate::net::IDLE_GRACE);
                 libc::_exit(0)
             }
             _ => true,
