@@ -100,7 +100,7 @@ fn registry_cache_lets_a_fresh_store_skip_every_step() {
     assert_reused(&a, &b, &p);
     // The imported records are now B's own cache: no import needed.
     let p = build(&b, &["-t", "b:1", c]);
-    assert!(steps(&p).iter().all(|(_, cached)| *cached), "{p}");
+    assert!(common::build::all_cached(&p), "{p}");
 }
 
 /// A fresh store builds context `c` as a:1, its cache (mode=max) going
@@ -158,7 +158,7 @@ fn registry_cache_uses_the_registrys_tls_and_login() {
     let b = Store::new();
     let from = format!("type=registry,ref={cache}");
     let p = build_env(&b, &env, &["-t", "b:1", "--cache-from", &from, c]);
-    assert!(steps(&p).iter().all(|(_, cached)| *cached), "{p}");
+    assert!(common::build::all_cached(&p), "{p}");
     assert_eq!(id(&a, "a:1"), id(&b, "b:1"));
 
     // Without the credentials: a warning naming the ref, a normal build.
@@ -173,7 +173,7 @@ fn registry_cache_uses_the_registrys_tls_and_login() {
         "{p}"
     );
     assert!(p.contains("unauthorized"), "{p}");
-    assert!(steps(&p).iter().all(|(_, cached)| !cached), "{p}");
+    assert!(common::build::none_cached(&p), "{p}");
 }
 
 #[test]
@@ -369,7 +369,7 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     bytes[0] ^= 1;
     fs::write(&cfg, bytes).unwrap();
     let (_, p) = fresh_build(&d, "does not match digest");
-    assert!(steps(&p).iter().all(|(_, cached)| !cached), "{p}");
+    assert!(common::build::none_cached(&p), "{p}");
 
     // A config the manifest says is 1 GiB.
     let d = copy("oversized");
@@ -377,7 +377,7 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     m["config"]["size"] = serde_json::json!(1u64 << 30);
     put_manifest(&d, &m);
     let (_, p) = fresh_build(&d, "larger than");
-    assert!(steps(&p).iter().all(|(_, cached)| !cached), "{p}");
+    assert!(common::build::none_cached(&p), "{p}");
 
     // A record naming a layer the manifest does not list.
     let d = copy("unlisted-layer");
@@ -385,7 +385,7 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     m["layers"].as_array_mut().unwrap().pop();
     put_manifest(&d, &m);
     let (_, p) = fresh_build(&d, "is not in the manifest");
-    assert!(steps(&p).iter().all(|(_, cached)| !cached), "{p}");
+    assert!(common::build::none_cached(&p), "{p}");
 
     // The record of `COPY f /f` names another layer of the cache (listed,
     // digest right): its content is not the record's diff ID, so the step

@@ -59,7 +59,15 @@ pub fn steps(progress: &str) -> Vec<(String, bool)> {
 
 /// True when every step of the build was CACHED.
 pub fn all_cached(progress: &str) -> bool {
-    steps(progress).iter().all(|(_, cached)| *cached)
+    let s = steps(progress);
+    !s.is_empty() && s.iter().all(|(_, cached)| *cached)
+}
+
+/// Whether `progress` ran steps and none was CACHED (false when it shows no
+/// step at all, so a changed progress format cannot pass for a rebuild).
+pub fn none_cached(progress: &str) -> bool {
+    let s = steps(progress);
+    !s.is_empty() && s.iter().all(|(_, cached)| !cached)
 }
 
 /// A build context holding only `Dockerfile` with `body`.
