@@ -203,6 +203,40 @@ fn local_cache_directory_is_an_oci_layout_a_fresh_store_reuses() {
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
+fn local_cache_export_keeps_other_tags_and_refuses_a_foreign_index() {
+    let ctx = single_stage_context();
+    let c = ctx.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("cache");
+    let s = Store::new();
+    for tag in ["one", "two"] {
+        let to = format!("type=local,dest={},tag={tag}", dest.display());
+        build(&s, &["--cache-to", &to, c]);
+    }
+    let index = fs::read_to_string(dest.join("index.json")).unwrap();
+    assert!(
+        index.contains("\"one\"") && index.contains("\"two\""),
+        "{index}"
+    );
+
+    // An index.json that is not an OCI index is not ours to overwrite.
+    fs::write(dest.join("index.json"), "not json").unwrap();
+    let to = format!("type=local,dest={}", dest.display());
+    let out = s.run(&["build", "--cache-to", &to, c]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("index.json is not an OCI index"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(dest.join("index.json")).unwrap(),
+        "not json"
+    );
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
 fn inline_cache_in_a_pushed_image_is_reused_from_its_ref() {
     let ctx = single_stage_context();
     let c = ctx.path().to_str().unwrap();

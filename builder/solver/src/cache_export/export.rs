@@ -80,11 +80,28 @@ pub(super) fn to_local(
     )
     .map_err(atomic_err)?;
     let index_path = dest.join("index.json");
-    let mut entries: Vec<Value> = fs::read(&index_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .and_then(|v| v.get("manifests").and_then(Value::as_array).cloned())
-        .unwrap_or_default();
+    // Two builds exporting other tags to one directory: read, change and
+    // write index.json under one lock, so neither loses the other's entry.
+    let _lock = skiff_core::lock::lock_file(
+        &dest.join(".skiff-index.lock"),
+        skiff_core::lock::LockKind::Exclusive,
+    )
+    .map_err(|e| BuildError::Registry(format!("cache {}: {e}", dest.display())))?;
+    let mut entries: Vec<Value> = match fs::read(&index_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_at(&index_path)(e)),
+        // An index.json that is not one is the user's, not ours to replace
+        // (its other tags would be lost).
+        Ok(b) => serde_json::from_slice::<Value>(&b)
+            .ok()
+            .and_then(|v| v.get("manifests").and_then(Value::as_array).cloned())
+            .ok_or_else(|| {
+                BuildError::Registry(format!(
+                    "cache {}: index.json is not an OCI index",
+                    dest.display()
+                ))
+            })?,
+    };
     entries.retain(|e| e["annotations"][super::REF_NAME].as_str() != Some(tag));
     entries.push(json!({
         "mediaType": media::OCI_MANIFEST,
@@ -132,7 +149,8 @@ fn copy_blob(store: &Store, blobs: &Path, l: &Descriptor) -> Result<()> {
         std::io::copy(&mut src, &mut f)?;
         f.flush()?;
         f.sync_all()?;
-        fs::rename(&tmp, &p)
+        fs::rename(&tmp, &p)?;
+        skiff_core::atomic::sync_dir(blobs)
     })();
     if r.is_err() {
         let _ = fs::remove_file(&tmp);
