@@ -51,18 +51,18 @@ fn main() {
     );
 
     // Rebuild when HEAD moves (checkout or commit), not on every file edit.
-    let git_dir = Path::new("../.git");
+    let git_dir = Path::new("../../.git");
     if git_dir.is_dir() {
-        println!("cargo:rerun-if-changed=../.git/HEAD");
+        println!("cargo:rerun-if-changed=../../.git/HEAD");
         if let Some(reference) = std::fs::read_to_string(git_dir.join("HEAD"))
             .ok()
             .and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()))
         {
-            println!("cargo:rerun-if-changed=../.git/{reference}");
+            println!("cargo:rerun-if-changed=../../.git/{reference}");
         }
         // A missing path would make cargo rerun this script every build.
         if git_dir.join("packed-refs").exists() {
-            println!("cargo:rerun-if-changed=../.git/packed-refs");
+            println!("cargo:rerun-if-changed=../../.git/packed-refs");
         }
     }
     for var in ["SKIFF_GIT_COMMIT", "SOURCE_DATE_EPOCH"] {
