@@ -15,9 +15,8 @@ fn files_and_images_match() {
     let m = Matrix::new();
     let file = host_file(&m.peers.host_dir(), "in.txt", "from the host\n");
     let pulled = format!("{}\n", m.peers.image);
-    let registry = common::ground("SKIFF_TEST_REGISTRY");
-    let pushed = format!("{registry}/{}:1", common::registry::unique("parity-push"));
-    let missing = format!("{registry}/nosuch-local:1");
+    let pushed = common::registry::unique_ref("parity-push", "1");
+    let missing = format!("{}/nosuch-local:1", common::ground("SKIFF_TEST_REGISTRY"));
     m.check(&[
         Setup(&["run", "-d", "--name", "pc1", "IMG", "sleep", "1000"]),
         Setup(&["exec", "pc1", "sh", "-c", "echo hi > /tmp/f"]),
