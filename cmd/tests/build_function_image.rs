@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use common::build::*;
+use common::faas::DockerLink;
 use common::podman::{podman, podman_run};
 use common::*;
 
@@ -137,18 +135,8 @@ fn three_stage_function_runs_caches_and_pushes() {
 fn faas_cli_argv_through_a_docker_link() {
     let store = busybox_store();
     let ctx = function_context();
-    let bin = tempfile::tempdir().unwrap();
-    let docker: PathBuf = bin.path().join("docker");
-    std::os::unix::fs::symlink(common::skiff_bin(), &docker).unwrap();
+    let docker = DockerLink::new(&store, ctx.path());
     let target = format!("{}/faas/fn:latest", ground("SKIFF_TEST_REGISTRY"));
-    let run = |args: &[&str]| {
-        Command::new(&docker)
-            .env("SKIFF_ROOT", store.root())
-            .current_dir(ctx.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
     // faas-cli's calls in turn, each of which must succeed.
     let steps: [&[&str]; 4] = [
         &[
@@ -181,7 +169,7 @@ fn faas_cli_argv_through_a_docker_link() {
         ],
     ];
     for args in steps {
-        let out = run(args);
+        let out = docker.run(&[], args);
         assert!(out.status.success(), "docker {args:?}: {}", text(&out));
     }
 }

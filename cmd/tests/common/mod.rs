@@ -2,14 +2,16 @@
 //! binary against a throw-away store; anything that needs the test ground
 //! (registries, the busybox rootfs) reads what `scripts/test` exported.
 //! The submodules hold what the tests of one area share: `tar` (a writer
-//! for hand-made layers), `build`, `container` (`skiff run`), `net`,
-//! `podman`, `registry` and `add_sources` (servers and readers for ADD).
+//! for hand-made layers), `build`, `container` (`skiff run`), `faas` (the
+//! `docker` link faas-cli calls), `net`, `podman`, `registry` and
+//! `add_sources` (servers and readers for ADD).
 #![allow(dead_code)]
 
 pub mod add_sources;
 pub mod build;
 pub mod container;
 pub mod docker_keys;
+pub mod faas;
 pub mod net;
 pub mod netns;
 pub mod parity;
