@@ -52,17 +52,7 @@ fn attach_streams_output_and_proxies_signals() {
 fn attach_without_sig_proxy_leaves_the_container_running() {
     let s = Store::new();
     let id = run_detached(&s, &[], &["sh", "-c", COUNTER]);
-    let mut child = s
-        .skiff()
-        .args(["attach", "--sig-proxy=false", &id])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, _) = s.first_line(&["attach", "--sig-proxy=false", &id], Stdio::null());
     assert!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) } == 0);
     let status = child.wait().unwrap();
     assert_ne!(status.code(), Some(0));
