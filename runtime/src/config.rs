@@ -88,14 +88,25 @@ pub struct HostConfig {
 /// `--dns`, `--dns-search`, `--dns-option`: the resolv.conf lines that
 /// replace the host's. The container keeps them as given (the servers
 /// checked to be IP addresses), so the run flags and the config are one
-/// type; `container.json` keeps docker's three keys.
+/// type (with the `clap` feature, the flags themselves); `container.json`
+/// keeps docker's three keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Dns {
+    /// Set custom DNS servers
     #[serde(rename = "dns")]
+    #[cfg_attr(feature = "clap", arg(long = "dns", value_name = "DNS"))]
     pub servers: Vec<String>,
+    /// Set custom DNS search domains
     #[serde(rename = "dns_search")]
+    #[cfg_attr(feature = "clap", arg(long = "dns-search", value_name = "DNS_SEARCH"))]
     pub search: Vec<String>,
+    /// Set DNS options
     #[serde(rename = "dns_options")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "dns-option", alias = "dns-opt", value_name = "DNS_OPTION")
+    )]
     pub options: Vec<String>,
 }
 
