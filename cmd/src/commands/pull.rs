@@ -3,7 +3,6 @@
 
 use clap::Args as ClapArgs;
 use skiff_registry::pull::PullOptions;
-use skiff_registry::Platform;
 
 use super::transfer::{ProgressMode, Transfer, TransferArgs};
 use crate::globals::Globals;
@@ -23,26 +22,26 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    run_args(g, a).map_err(crate::exit::exits_one)
+    let platform = a.platform.as_deref();
+    a.transfer
+        .command(g, &a.name, platform, "pull", |t| pull(t, &a.name))
 }
 
-fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let platform = super::transfer::platform_flag(a.platform.as_deref())?;
-    let t = a.transfer.prepare(g, &a.name, "pull")?;
-    let last = a.name.rsplit('/').next().unwrap_or(&a.name);
-    if t.mode != ProgressMode::Quiet && !last.contains(':') && !a.name.contains('@') {
+fn pull(t: &Transfer, name: &str) -> anyhow::Result<()> {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if t.mode != ProgressMode::Quiet && !last.contains(':') && !name.contains('@') {
         say!("Using default tag: latest");
     }
-    say!("{}", pull_image(&t, platform)?);
-    Ok(0)
+    say!("{}", pull_image(t)?);
+    Ok(())
 }
 
-/// Pull `t.reference` into the store with docker's lines (layer progress,
+/// Pull `t.reference` (for `t.platform`) into the store with docker's lines (layer progress,
 /// `Digest:`, `Status:`): the one pull path, `skiff pull`'s and the one
 /// `run` and `create` take for a missing image. Returns the full reference
 /// pulled (`docker.io/library/busybox:latest`).
-pub fn pull_image(t: &Transfer, platform: Option<Platform>) -> anyhow::Result<String> {
-    let (reference, store) = (&t.reference, &t.store);
+pub fn pull_image(t: &Transfer) -> anyhow::Result<String> {
+    let (reference, store, platform) = (&t.reference, &t.store, t.platform.clone());
     let result = t.run(|reg, reporter| async move {
         skiff_registry::pull::pull(store, &reg, reference, &PullOptions { platform }, reporter)
             .await

@@ -3,7 +3,7 @@
 
 use clap::Args as ClapArgs;
 
-use super::transfer::{ProgressMode, TransferArgs};
+use super::transfer::{ProgressMode, Transfer, TransferArgs};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -22,29 +22,29 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    run_args(g, a).map_err(crate::exit::exits_one)
+    let platform = a.platform.as_deref();
+    a.transfer
+        .command(g, &a.name, platform, "push", |t| push(t, &a.name))
 }
 
-fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let platform = super::transfer::platform_flag(a.platform.as_deref())?;
-    let t = a.transfer.prepare(g, &a.name, "push")?;
-    let (reference, store, mode) = (&t.reference, &t.store, t.mode);
+fn push(t: &Transfer, name: &str) -> anyhow::Result<()> {
+    let (reference, store, platform) = (&t.reference, &t.store, t.platform.as_ref());
     // Fail on a missing image before touching the network.
     store
         .lookup(&reference.whole())
-        .map_err(|_| anyhow::anyhow!("An image does not exist locally with the tag: {}", a.name))?;
+        .map_err(|_| anyhow::anyhow!("An image does not exist locally with the tag: {name}"))?;
     let result = t.run(|reg, reporter| async move {
         skiff_registry::push::push_platform(
             store,
             &reg,
             &reference.whole(),
             reference,
-            platform.as_ref(),
+            platform,
             reporter,
         )
         .await
     })?;
-    if mode == ProgressMode::Quiet {
+    if t.mode == ProgressMode::Quiet {
         say!("{}", reference.whole());
     } else {
         say!(
@@ -54,5 +54,5 @@ fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
             result.size
         );
     }
-    Ok(0)
+    Ok(())
 }

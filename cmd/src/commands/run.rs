@@ -143,14 +143,14 @@ pub fn create_container(
 /// missing, then `skiff pull`'s own progress and Digest/Status lines, all
 /// on stderr so stdout keeps the container's output (or `-d`'s id).
 fn auto_pull(g: &Globals, req: PullRequest<'_>, quiet: bool) -> anyhow::Result<()> {
-    let t = Transfer::auto_pull(g, req.reference, quiet)?;
+    let t = Transfer::auto_pull(g, req.reference, req.platform.cloned(), quiet)?;
     if req.missing && !quiet {
         let familiar = skiff_store::normalize_reference(req.reference)
             .map(|r| r.familiar())
             .unwrap_or_else(|_| req.reference.to_string());
         t.say(&format!("Unable to find image '{familiar}' locally"));
     }
-    pull_image(&t, req.platform.cloned()).map(|_| ())
+    pull_image(&t).map(|_| ())
 }
 
 /// A runtime error with docker's exit code for it (125, or 126/127 when

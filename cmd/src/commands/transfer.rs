@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use skiff_registry::events::{Event, Reporter, Status};
-use skiff_registry::{Options, Reference, Registry};
+use skiff_registry::{Options, Platform, Reference, Registry};
 use skiff_store::Store;
 
 use crate::format::human_size;
@@ -59,6 +59,8 @@ pub struct TransferArgs {
 /// What a pull or push works with, set up the same way for both.
 pub struct Transfer {
     pub reference: Reference,
+    /// `--platform`: the one platform to pull or push.
+    pub platform: Option<Platform>,
     pub options: Options,
     pub store: Store,
     pub mode: ProgressMode,
@@ -67,9 +69,34 @@ pub struct Transfer {
 }
 
 impl TransferArgs {
+    /// `pull`'s and `push`'s frame: the transfer set up (see [`prepare`])
+    /// before `body` runs with it; any failure exits 1, as docker's do.
+    ///
+    /// [`prepare`]: TransferArgs::prepare
+    pub fn command(
+        &self,
+        g: &Globals,
+        name: &str,
+        platform: Option<&str>,
+        verb: &str,
+        body: impl FnOnce(&Transfer) -> anyhow::Result<()>,
+    ) -> anyhow::Result<i32> {
+        self.prepare(g, name, platform, verb)
+            .and_then(|t| body(&t))
+            .map_err(crate::exit::exits_one)?;
+        Ok(0)
+    }
+
     /// Check the flags and the reference, open the store: everything that
     /// can fail before the network is touched.
-    pub fn prepare(&self, g: &Globals, name: &str, verb: &str) -> anyhow::Result<Transfer> {
+    fn prepare(
+        &self,
+        g: &Globals,
+        name: &str,
+        platform: Option<&str>,
+        verb: &str,
+    ) -> anyhow::Result<Transfer> {
+        let platform = platform_flag(platform)?;
         if self.all_tags {
             return Err(crate::exit::unsupported(
                 "--all-tags",
@@ -83,6 +110,7 @@ impl TransferArgs {
         let mode = ProgressMode::parse(&self.progress, self.quiet)?;
         Ok(Transfer {
             reference,
+            platform,
             options,
             store,
             mode,
@@ -96,7 +124,12 @@ impl Transfer {
     /// auto-pull): the user's registry settings, and the progress on
     /// stderr (redrawn when stderr is a terminal, none with `-q`), so
     /// stdout keeps the container's output or `-d`'s id.
-    pub fn auto_pull(g: &Globals, name: &str, quiet: bool) -> anyhow::Result<Transfer> {
+    pub fn auto_pull(
+        g: &Globals,
+        name: &str,
+        platform: Option<Platform>,
+        quiet: bool,
+    ) -> anyhow::Result<Transfer> {
         let to = Stream::Stderr;
         let mode = match (quiet, to.is_terminal()) {
             (true, _) => ProgressMode::Quiet,
@@ -105,6 +138,7 @@ impl Transfer {
         };
         Ok(Transfer {
             reference: skiff_registry::parse_reference(name)?,
+            platform,
             options: RegistryArgs::default().options()?,
             store: Store::open(&g.root)
                 .with_context(|| format!("opening the store at {}", g.root.display()))?,
