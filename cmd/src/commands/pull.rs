@@ -1,39 +1,36 @@
 //! `skiff pull`: download an image from a registry (see skiff-registry's
 //! `pull` for how), printing docker's lines.
 
-use clap::Args as ClapArgs;
 use skiff_registry::pull::PullOptions;
 
-use super::transfer::{ProgressMode, Transfer, TransferArgs};
+use super::transfer::{ProgressMode, Transfer, TransferCommand, Verb};
 use crate::globals::Globals;
 
-#[derive(Debug, Default, ClapArgs)]
-pub struct Args {
-    /// Image to pull: NAME[:TAG|@DIGEST]
-    #[arg(value_name = "NAME[:TAG|@DIGEST]")]
-    pub name: String,
+pub type Args = TransferCommand<Pull>;
 
-    /// Set platform if server is multi-platform capable (os/arch[/variant])
-    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM", value_name = "PLATFORM")]
-    pub platform: Option<String>,
+#[derive(Debug, Default)]
+pub struct Pull;
 
-    #[command(flatten)]
-    pub transfer: TransferArgs,
+impl Verb for Pull {
+    const VERB: &'static str = "pull";
+    const NAME: &'static str = "NAME[:TAG|@DIGEST]";
+    const NAME_HELP: &'static str = "Image to pull: NAME[:TAG|@DIGEST]";
+    const PLATFORM_HELP: &'static str =
+        "Set platform if server is multi-platform capable (os/arch[/variant])";
+    const PLATFORM_ENV: Option<&'static str> = Some("DOCKER_DEFAULT_PLATFORM");
+
+    fn transfer(t: &Transfer, name: &str) -> anyhow::Result<()> {
+        let last = name.rsplit('/').next().unwrap_or(name);
+        if t.mode != ProgressMode::Quiet && !last.contains(':') && !name.contains('@') {
+            say!("Using default tag: latest");
+        }
+        say!("{}", pull_image(t)?);
+        Ok(())
+    }
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let platform = a.platform.as_deref();
-    a.transfer
-        .command(g, &a.name, platform, "pull", |t| pull(t, &a.name))
-}
-
-fn pull(t: &Transfer, name: &str) -> anyhow::Result<()> {
-    let last = name.rsplit('/').next().unwrap_or(name);
-    if t.mode != ProgressMode::Quiet && !last.contains(':') && !name.contains('@') {
-        say!("Using default tag: latest");
-    }
-    say!("{}", pull_image(t)?);
-    Ok(())
+    a.run(g)
 }
 
 /// Pull `t.reference` (for `t.platform`) into the store with docker's lines (layer progress,

@@ -68,25 +68,49 @@ pub struct Transfer {
     pub to: Stream,
 }
 
-impl TransferArgs {
-    /// `pull`'s and `push`'s frame: the transfer set up (see [`prepare`])
-    /// before `body` runs with it; any failure exits 1, as docker's do.
-    ///
-    /// [`prepare`]: TransferArgs::prepare
-    pub fn command(
-        &self,
-        g: &Globals,
-        name: &str,
-        platform: Option<&str>,
-        verb: &str,
-        body: impl FnOnce(&Transfer) -> anyhow::Result<()>,
-    ) -> anyhow::Result<i32> {
-        self.prepare(g, name, platform, verb)
-            .and_then(|t| body(&t))
+/// `pull`'s and `push`'s command line: the image, `--platform` and the
+/// transfer flags. `V` says what differs: the help texts, and what is done
+/// with the transfer once it is set up.
+#[derive(Debug, Default, ClapArgs)]
+pub struct TransferCommand<V: Verb> {
+    #[arg(value_name = V::NAME, help = V::NAME_HELP)]
+    pub name: String,
+    #[arg(long, value_name = "PLATFORM", help = V::PLATFORM_HELP, env = V::PLATFORM_ENV)]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+    #[arg(skip)]
+    verb: std::marker::PhantomData<V>,
+}
+
+/// `pull` or `push`, for a [`TransferCommand`].
+pub trait Verb: std::fmt::Debug + Default + Send + Sync + 'static {
+    /// The command's name, as its refusals say it.
+    const VERB: &'static str;
+    /// The image argument's value name and help.
+    const NAME: &'static str;
+    const NAME_HELP: &'static str;
+    const PLATFORM_HELP: &'static str;
+    /// The variable `--platform` defaults from, if any.
+    const PLATFORM_ENV: Option<&'static str>;
+    /// The pull or push itself; `name` is the image as given.
+    fn transfer(t: &Transfer, name: &str) -> anyhow::Result<()>;
+}
+
+impl<V: Verb> TransferCommand<V> {
+    /// The transfer set up (see [`TransferArgs::prepare`]), then `V`'s
+    /// work; any failure exits 1, as docker's do.
+    pub fn run(&self, g: &Globals) -> anyhow::Result<i32> {
+        let name = &self.name;
+        self.transfer
+            .prepare(g, name, self.platform.as_deref(), V::VERB)
+            .and_then(|t| V::transfer(&t, name))
             .map_err(crate::exit::exits_one)?;
         Ok(0)
     }
+}
 
+impl TransferArgs {
     /// Check the flags and the reference, open the store: everything that
     /// can fail before the network is touched.
     fn prepare(
