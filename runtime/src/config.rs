@@ -65,6 +65,16 @@ pub struct ContainerConfig {
     pub healthcheck: Option<crate::health::Healthcheck>,
 }
 
+impl ContainerConfig {
+    /// docker's `label=KEY` / `label=KEY=VALUE` filter (`ps`, `container
+    /// prune`): the label is set, with that value when one is given.
+    pub fn has_label(&self, key: &str, value: Option<&str>) -> bool {
+        self.labels
+            .iter()
+            .any(|(k, v)| k == key && value.is_none_or(|want| v == want))
+    }
+}
+
 /// docker's HostConfig settings that are neither resources nor mounts:
 /// what the monitor does when the container exits, where its output
 /// goes, and the kernel knobs of its namespaces.
@@ -236,6 +246,22 @@ pub enum Seccomp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_filter_with_and_without_a_value() {
+        let c = ContainerConfig {
+            labels: vec![
+                ("app".into(), "web".into()),
+                ("empty".into(), String::new()),
+            ],
+            ..Default::default()
+        };
+        assert!(c.has_label("app", None));
+        assert!(c.has_label("app", Some("web")));
+        assert!(!c.has_label("app", Some("db")));
+        assert!(c.has_label("empty", Some("")));
+        assert!(!c.has_label("web", None));
+    }
 
     #[test]
     fn dns_keeps_its_three_container_json_keys() {
