@@ -33,10 +33,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     a.run(g)
 }
 
-/// Pull `t.reference` (for `t.platform`) into the store with docker's lines (layer progress,
-/// `Digest:`, `Status:`): the one pull path, `skiff pull`'s and the one
-/// `run` and `create` take for a missing image. Returns the full reference
-/// pulled (`docker.io/library/busybox:latest`).
+/// Pull `t.reference` (for `t.platform`) into the store with docker's
+/// lines (layer progress, `Digest:`, `Status:`): the one pull path, `skiff
+/// pull`'s and the one `run` and `create` take for a missing image.
+/// Returns the full reference pulled (`docker.io/library/busybox:latest`).
 pub fn pull_image(t: &Transfer) -> anyhow::Result<String> {
     let (reference, store, platform) = (&t.reference, &t.store, t.platform.clone());
     let result = t.run(|reg, reporter| async move {
