@@ -110,8 +110,8 @@ fn matches_filter(r: &Record, k: &str, v: &str) -> bool {
         "name" => r.config.name.contains(v.trim_start_matches('/')),
         "id" => r.config.id.starts_with(v),
         "label" => match v.split_once('=') {
-            Some((lk, lv)) => r.config.labels.iter().any(|(k, v)| k == lk && v == lv),
-            None => r.config.labels.iter().any(|(k, _)| k == v),
+            Some((lk, lv)) => r.config.has_label(lk, Some(lv)),
+            None => r.config.has_label(v, None),
         },
         "ancestor" => r.config.image == v || r.config.image_id.contains(v),
         "exited" => r.status_word() == "exited" && r.state.exit_code.to_string() == v,

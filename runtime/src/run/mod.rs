@@ -24,7 +24,7 @@ pub use options::{
     ExecOptions, Fetch, HealthOptions, HostOptions, ImageSource, MountOptions, NetworkOptions,
     Platform, ProcessOptions, Pull, PullRequest, ResourceOptions, RunOptions, SecurityOptions,
 };
-/// docker's rules for --memory, --memory-swap, --ulimit..., for `skiff build` too.
+/// docker's rules for --memory, --memory-swap, --cpus..., for `skiff build` too.
 pub use resources::resolve as resolve_resources;
 
 use crate::config::{ContainerConfig, Seccomp, Security};
@@ -108,7 +108,12 @@ fn build(
     // pulled, so a bad flag value fails first, as in docker's CLI; the
     // checks whose final form needs the image are in [`validate`].
     validate::flags(&o)?;
-    let (resources, ulimits) = resources::resolve(&o.resources)?;
+    let resources = resources::resolve(&o.resources)?;
+    let ulimits = o
+        .ulimits
+        .iter()
+        .map(|u| flags::parse_ulimit(u))
+        .collect::<Result<Vec<_>>>()?;
     let security = security(&o.security)?;
     let add_hosts = o
         .add_hosts
