@@ -60,7 +60,7 @@ pub fn open<'a>(
     if !rec.is_running() {
         return Err(AttachError::NotRunning(reference.to_string()));
     }
-    if rec.status_word() == "paused" {
+    if crate::pause::is_paused(&id) {
         return Err(AttachError::Paused(reference.to_string()));
     }
     Ok(Attachment {
@@ -103,5 +103,84 @@ impl Attachment<'_> {
         state::load(self.layout, &self.id)
             .map(|r| r.state.exit_code)
             .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::LogWriter;
+    use crate::state::{State, Status};
+    use crate::ContainerConfig;
+
+    /// A container record whose monitor is this test process, so it counts
+    /// as running while `status` says so.
+    fn container(layout: &Layout, status: Status, open_stdin: bool) -> String {
+        let id = "a".repeat(64);
+        let dir = layout.container(&id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = ContainerConfig {
+            id: id.clone(),
+            open_stdin,
+            ..Default::default()
+        };
+        state::save_config(&dir, &cfg, false).unwrap();
+        let st = State {
+            status,
+            monitor_pid: std::process::id() as i32,
+            ..Default::default()
+        };
+        state::save_state(&dir, &st, false).unwrap();
+        id
+    }
+
+    #[test]
+    fn only_a_running_container_is_attached_to() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let opts = AttachOptions::default();
+        assert!(matches!(
+            open(&layout, "nosuch", opts),
+            Err(AttachError::Runtime(crate::Error::NoSuchContainer(_)))
+        ));
+        let id = container(&layout, Status::Exited, false);
+        assert!(matches!(
+            open(&layout, &id[..12], opts),
+            Err(AttachError::NotRunning(r)) if r == id[..12]
+        ));
+        container(&layout, Status::Running, true);
+        let a = open(&layout, &id[..12], opts).unwrap();
+        assert!(a.stdin_dropped);
+        let no_stdin = AttachOptions {
+            no_stdin: true,
+            ..opts
+        };
+        assert!(!open(&layout, &id, no_stdin).unwrap().stdin_dropped);
+    }
+
+    #[test]
+    fn follows_new_output_and_returns_the_exit_code() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let id = container(&layout, Status::Running, false);
+        let log = follow::log_path(&layout, &id);
+        LogWriter::open(&log).write(0, b"before\n");
+        let a = open(&layout, &id, AttachOptions::default()).unwrap();
+        let dir = layout.container(&id);
+        let monitor = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            LogWriter::open(&log).write(0, b"after\n");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            state::update_state(&dir, false, |s| {
+                s.status = Status::Exited;
+                s.exit_code = 3;
+            })
+            .unwrap();
+        });
+        let mut seen = Vec::new();
+        let code = a.follow(|e| seen.extend(e.iter().map(|e| e.log.clone())));
+        monitor.join().unwrap();
+        assert_eq!(code, 3);
+        assert_eq!(seen, ["after\n"]);
     }
 }
