@@ -1,7 +1,8 @@
 //! `attach` to a detached container: its output live from the moment of
 //! attaching, signals proxied to it (`--sig-proxy`, the default) and its
-//! exit code as attach's; docker's refusals for a stopped container and
-//! skiff's for what it cannot do yet (stdin, so `--detach-keys`).
+//! exit code as attach's; docker's refusals for a stopped or paused
+//! container and skiff's for what it cannot do yet (stdin, so
+//! `--detach-keys`).
 
 mod common;
 
@@ -82,4 +83,19 @@ fn attach_refusals() {
         &["--detach-keys is not supported"],
     );
     s.ok(&["rm", &id]);
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn attach_refuses_a_paused_container() {
+    let s = Store::new();
+    let id = run_detached(&s, &[], &["sleep", "30"]);
+    s.ok(&["pause", &id]);
+    assert_fails(
+        &s.run(&["attach", &id]),
+        1,
+        &["You cannot attach to a paused container, unpause it first"],
+    );
+    s.ok(&["unpause", &id]);
+    s.ok(&["rm", "-f", &id]);
 }
