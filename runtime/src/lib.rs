@@ -45,6 +45,7 @@
 //! v2, by skiff-devices' eBPF filter (`devices.rs`), libcontainer's own
 //! needing libbpf (C).
 
+mod cgroup_prime;
 pub mod cgroups;
 pub mod config;
 mod copyup;

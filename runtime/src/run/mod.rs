@@ -82,6 +82,9 @@ pub fn create(
 /// foreground runner, which exits with the container's own code; this
 /// returns only if that fails, after removing the container.
 pub fn start(layout: &Layout, cfg: &ContainerConfig) -> Result<()> {
+    // The kernel's wait before a cgroup migration (an RCU grace period,
+    // 6 to 28 ms here) runs while we exec and set up, not after.
+    crate::cgroup_prime::prime();
     if cfg.detach {
         return lifecycle::start_detached(layout, &cfg.id).map(|_| ());
     }
