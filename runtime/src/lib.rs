@@ -82,6 +82,7 @@ pub mod restart;
 pub mod restart_policy;
 pub mod rootfs;
 pub mod run;
+mod seccomp_cache;
 pub mod security;
 pub mod selfexe;
 pub mod sig;
