@@ -46,6 +46,7 @@
 //! needing libbpf (C).
 
 pub mod attach;
+mod cgroup_prime;
 pub mod cgroups;
 pub mod config;
 mod copyup;
@@ -82,6 +83,7 @@ pub mod restart;
 pub mod restart_policy;
 pub mod rootfs;
 pub mod run;
+mod seccomp_cache;
 pub mod security;
 pub mod selfexe;
 pub mod sig;

@@ -43,6 +43,11 @@ pub fn create(
     warn: &mut dyn FnMut(&str),
     fetch: &mut Fetch<'_>,
 ) -> Result<ContainerConfig> {
+    // The kernel's wait before a cgroup migration (an RCU grace period,
+    // 6 to 28 ms here) runs while we register, exec and set up, not after.
+    // First thing: the runner's first cgroup write is ~8 ms away, the
+    // grace period often longer. (`skiff create` alone pays one fork.)
+    crate::cgroup_prime::prime();
     // Lease before the image is resolved (and pulled) and its layers
     // unpacked, held until the pin below: a concurrent `rmi` or prune must
     // not collect the blobs or snapshots in between. A pull under the lease
