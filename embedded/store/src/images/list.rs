@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use oci_spec::image::{Digest, ImageConfiguration, ImageManifest};
 
+use super::listing::created_of;
 use super::resolve::find_top_digest;
 use super::{parse_json, Image, ImageSummary, RemovedImage};
 use crate::digest::parse_digest;
@@ -21,26 +22,6 @@ struct Listed {
     repo_digests: Vec<String>,
     created: Option<DateTime<Utc>>,
     size: u64,
-}
-
-/// The two fields of an image config that `list` needs (parsing only
-/// these skips the rest: history, env, labels).
-#[derive(serde::Deserialize)]
-struct ListedConfig {
-    created: Option<String>,
-    #[serde(default)]
-    rootfs: ListedRootfs,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ListedRootfs {
-    #[serde(default)]
-    diff_ids: Vec<String>,
-}
-
-fn created_of(s: Option<&str>) -> Option<DateTime<Utc>> {
-    s.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&Utc))
 }
 
 impl Store {
@@ -105,11 +86,11 @@ impl Store {
         Ok(rows)
     }
 
-    /// What a row of `list` shows of one image record. A single-platform
-    /// image whose layers all have recorded sizes (the usual case) is
-    /// answered from the index's cached ID and the two config fields
-    /// (`ListedConfig`), without parsing its manifest; anything else takes
-    /// the full resolution.
+    /// What a row of `list` shows of one image record: from the record's
+    /// cached listing when the blobs it names are still stored (the usual
+    /// case: no file read at all), else from the config of the ID the
+    /// index caches, else by full resolution, which also skips an image
+    /// whose manifest is gone (with a warning).
     fn listed_image(&self, idx: &IndexFile, top: &str, host: &Platform) -> Result<Listed> {
         if let Some(l) = self.listed_from_index(idx, top) {
             return Ok(l);
@@ -132,26 +113,42 @@ impl Store {
         })
     }
 
+    /// [`Store::listed_image`] without resolving: `None` sends the image
+    /// down the full resolution.
     fn listed_from_index(&self, idx: &IndexFile, top: &str) -> Option<Listed> {
         let rec = idx.images.get(top)?;
-        if media::is_index(&rec.media_type) {
-            return None;
-        }
+        let digest = parse_digest(top).ok()?;
         let config_digest = parse_digest(&rec.id).ok()?;
-        let c: ListedConfig = serde_json::from_slice(&self.read_blob(&config_digest).ok()?).ok()?;
-        let mut size = 0;
-        for d in &c.rootfs.diff_ids {
-            size += self.layer_size(&parse_digest(d).ok()?)?;
-        }
+        let (created, size) = match &rec.listing {
+            Some(l) => {
+                let manifest = parse_digest(&l.manifest).ok()?;
+                let stored = [&digest, &manifest, &config_digest];
+                if !stored.iter().all(|d| self.has_blob(d)) {
+                    return None;
+                }
+                (created_of(l.created.as_deref()), l.size)
+            }
+            // Written by an older skiff, or not all layers unpacked when
+            // it was registered. An index must be resolved to know its
+            // manifest is here.
+            None if media::is_index(&rec.media_type) || !self.has_blob(&digest) => return None,
+            None => {
+                let c = self.listed_config(&config_digest)?;
+                (
+                    created_of(c.created.as_deref()),
+                    self.recorded_size(&c.rootfs.diff_ids)?,
+                )
+            }
+        };
         Some(Listed {
             config_digest,
-            digest: parse_digest(top).ok()?,
+            digest,
             references: idx
                 .refs_to(top)
                 .filter_map(|r| normalize_reference(r).ok())
                 .collect(),
             repo_digests: rec.repo_digests.iter().cloned().collect(),
-            created: created_of(c.created.as_deref()),
+            created,
             size,
         })
     }
