@@ -36,6 +36,7 @@ pub struct Cli {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     // --- images -----------------------------------------------------------
     #[command(flatten)]
@@ -104,6 +105,7 @@ pub enum Command {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImageOps {
     /// Download an image from a registry
     Pull(pull::Args),
@@ -124,6 +126,7 @@ pub enum ImageOps {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImageCommand {
     /// List images
     #[command(visible_alias = "list")]
@@ -145,6 +148,7 @@ pub enum ImageCommand {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerOps {
     /// Create and run a new container from an image
     Run(run::Args),
@@ -189,6 +193,7 @@ pub enum ContainerOps {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerCommand {
     /// List containers
     #[command(visible_aliases = ["list", "ps"])]
@@ -209,10 +214,49 @@ pub struct Invocation {
     cli: Cli,
 }
 
+/// The command tree as argv is parsed with. Every subcommand's flags are
+/// deferred (`#[command(defer = true)]`): clap adds them when the parser
+/// enters that subcommand, or when the whole tree is built (help of a
+/// group, completion scripts, man pages), so `skiff images` does not make
+/// the ~1000 flags of the other ~100 commands (over a millisecond).
+pub fn command() -> clap::Command {
+    let cli = Cli::command();
+    let cli = cli.mut_subcommand("container", pflag_bool_values);
+    pflag_bool_values(cli)
+}
+
+/// What a deferred subcommand runs to make its flags.
+type MakeFlags = fn(clap::Command) -> clap::Command;
+
+/// The commands whose boolean flags take pflag's `--flag=true|false`
+/// (run, create, exec: what scripts and tools generate argv for), at the
+/// top level and under `container`, with their flags as the derive makes
+/// them (`Args::augment_args`, which a deferred subcommand runs later).
+const BOOL_VALUE_COMMANDS: [(&str, MakeFlags); 3] = [
+    ("run", |c| {
+        crate::pflag::bool_values(<run::Args as clap::Args>::augment_args(c))
+    }),
+    ("create", |c| {
+        crate::pflag::bool_values(<create::Args as clap::Args>::augment_args(c))
+    }),
+    ("exec", |c| {
+        crate::pflag::bool_values(<exec::Args as clap::Args>::augment_args(c))
+    }),
+];
+
+fn pflag_bool_values(mut group: clap::Command) -> clap::Command {
+    for (name, flags) in BOOL_VALUE_COMMANDS {
+        if group.find_subcommand(name).is_some() {
+            group = group.mut_subcommand(name, |c| c.defer(flags));
+        }
+    }
+    group
+}
+
 /// Parse argv the docker way: clap's usage errors exit 125 like docker's
 /// flag errors, help and version exit 0.
 pub fn parse() -> Result<Invocation, i32> {
-    let mut cmd = crate::pflag::bool_values(Cli::command());
+    let mut cmd = command();
     // Reached through a `docker` link, show `docker` in help and errors.
     if let Some(name) = invoked_as() {
         // clap wants a 'static name; this runs once per process.
@@ -224,8 +268,12 @@ pub fn parse() -> Result<Invocation, i32> {
             crate::exit::warn(&text);
             return crate::exit::SKIFF_ERROR;
         }
-        let wrong_words = crate::pflag::args_text(&e, &Cli::command())
-            .or_else(|| crate::pflag::unknown_command_text(&e));
+        // The positionals of the command the error is about: the tree
+        // built whole (an error path, so its cost does not matter).
+        let mut tree = command();
+        tree.build();
+        let wrong_words =
+            crate::pflag::args_text(&e, &tree).or_else(|| crate::pflag::unknown_command_text(&e));
         if let Some(text) = wrong_words {
             crate::exit::warn(&text);
             return 1;
@@ -281,7 +329,7 @@ impl Invocation {
         }
         match cli.command {
             None => {
-                let _ = Cli::command().print_help();
+                let _ = command().print_help();
                 Ok(0)
             }
             Some(command) => dispatch(&g, command),
