@@ -81,4 +81,22 @@ impl Store {
             created: c.created,
         })
     }
+
+    /// Cache the listing of image `top` if its record has none yet: called
+    /// once a layer of it has been unpacked (a load registers an image
+    /// before unpacking it; a run unpacks what a pull of another platform
+    /// left packed), when its size has become known. Best effort: without
+    /// it, `images` reads the config as before.
+    pub(crate) fn refresh_listing(&self, top: &Digest) {
+        let missing = self.read_index().map(|idx| {
+            idx.images
+                .get(top.as_ref())
+                .is_some_and(|r| r.listing.is_none())
+        });
+        if matches!(missing, Ok(true)) {
+            if let Err(e) = self.add_image(top) {
+                tracing::debug!("caching the listing of {top}: {e}");
+            }
+        }
+    }
 }
