@@ -220,37 +220,61 @@ pub struct Invocation {
 /// group, completion scripts, man pages), so `skiff images` does not make
 /// the ~1000 flags of the other ~100 commands (over a millisecond).
 pub fn command() -> clap::Command {
-    let cli = Cli::command();
-    let cli = cli.mut_subcommand("container", pflag_bool_values);
-    pflag_bool_values(cli)
+    let mut cli = Cli::command();
+    for (name, groups, flags) in DEFERRED_FLAGS {
+        for group in groups {
+            cli = match *group {
+                "" => cli.mut_subcommand(name, |c| c.defer(flags)),
+                g => cli.mut_subcommand(g, |g| g.mut_subcommand(name, |c| c.defer(flags))),
+            };
+        }
+    }
+    cli
 }
 
 /// What a deferred subcommand runs to make its flags.
 type MakeFlags = fn(clap::Command) -> clap::Command;
 
-/// The commands whose boolean flags take pflag's `--flag=true|false`
-/// (run, create, exec: what scripts and tools generate argv for), at the
-/// top level and under `container`, with their flags as the derive makes
-/// them (`Args::augment_args`, which a deferred subcommand runs later).
-const BOOL_VALUE_COMMANDS: [(&str, MakeFlags); 3] = [
-    ("run", |c| {
-        crate::pflag::bool_values(<run::Args as clap::Args>::augment_args(c))
-    }),
-    ("create", |c| {
-        crate::pflag::bool_values(<create::Args as clap::Args>::augment_args(c))
-    }),
-    ("exec", |c| {
-        crate::pflag::bool_values(<exec::Args as clap::Args>::augment_args(c))
-    }),
+/// The subcommands whose deferred flags the derive's own deferral would
+/// get wrong, with what makes them instead, and the groups they are in
+/// ("" is the top level). Their `Args` flatten a documented struct, whose
+/// doc becomes the command's about when the flags are made after it (the
+/// derive sets the variant's about first, then defers); and run, create
+/// and exec's boolean flags take pflag's `--flag=true|false` (what scripts
+/// and tools generate argv for). cli_command_tree checks every command's
+/// about.
+const DEFERRED_FLAGS: [(&str, &[&str], MakeFlags); 16] = [
+    ("pull", &["", "image"], flags::<pull::Args>),
+    ("push", &["", "image"], flags::<push::Args>),
+    ("build", &["", "image"], flags::<build::Args>),
+    ("login", &[""], flags::<login::Args>),
+    ("run", &["", "container"], bool_flags::<run::Args>),
+    ("create", &["", "container"], bool_flags::<create::Args>),
+    ("exec", &["", "container"], bool_flags::<exec::Args>),
+    ("stop", &["", "container"], flags::<stop::Args>),
+    ("restart", &["", "container"], flags::<stop::Args>),
+    ("kill", &["", "container"], flags::<kill::Args>),
+    ("start", &["", "container"], flags::<start::Args>),
+    ("wait", &["", "container"], flags::<wait::Args>),
+    ("pause", &["", "container"], flags::<pause::Args>),
+    ("unpause", &["", "container"], flags::<pause::Args>),
+    ("update", &["", "container"], flags::<update::Args>),
+    ("rm", &["", "container"], flags::<rm::Args>),
 ];
 
-fn pflag_bool_values(mut group: clap::Command) -> clap::Command {
-    for (name, flags) in BOOL_VALUE_COMMANDS {
-        if group.find_subcommand(name).is_some() {
-            group = group.mut_subcommand(name, |c| c.defer(flags));
-        }
-    }
-    group
+/// `T`'s flags on `c`, keeping the about `c` was given.
+fn flags<T: clap::Args>(c: clap::Command) -> clap::Command {
+    use clap::builder::Resettable;
+    let kept = |s: Option<&clap::builder::StyledStr>| {
+        s.cloned().map_or(Resettable::Reset, Resettable::Value)
+    };
+    let (about, long_about) = (kept(c.get_about()), kept(c.get_long_about()));
+    T::augment_args(c).about(about).long_about(long_about)
+}
+
+/// [`flags`], with pflag's optional `=VALUE` on the boolean ones.
+fn bool_flags<T: clap::Args>(c: clap::Command) -> clap::Command {
+    crate::pflag::bool_values(flags::<T>(c))
 }
 
 /// Parse argv the docker way: clap's usage errors exit 125 like docker's

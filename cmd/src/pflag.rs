@@ -17,7 +17,8 @@ use clap::{Arg, ArgAction, Command};
 pub fn bool_values(c: Command) -> Command {
     let ids: Vec<String> = c
         .get_arguments()
-        .filter(|a| matches!(a.get_action(), ArgAction::SetTrue))
+        // Not the global flags (`--debug`) clap has copied in.
+        .filter(|a| matches!(a.get_action(), ArgAction::SetTrue) && !a.is_global_set())
         .map(|a| a.get_id().to_string())
         .collect();
     ids.into_iter()

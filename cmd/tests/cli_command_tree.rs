@@ -78,6 +78,65 @@ fn help_of_nested_commands_shows_their_flags_and_the_global_ones() {
     assert!(help.contains("prune"), "{help}");
 }
 
+/// Every command's own help opens with the about its group lists for it
+/// (a deferred command's flags, made late, must not bring another about
+/// with them: a flattened struct's doc comment would).
+#[test]
+fn every_commands_help_opens_with_the_about_its_group_lists() {
+    fn walk(path: Vec<String>, checked: &mut usize) {
+        let help = stdout_of(
+            &path
+                .iter()
+                .map(String::as_str)
+                .chain(["--help"])
+                .collect::<Vec<_>>(),
+        );
+        let mut in_list = false;
+        for line in help.lines() {
+            if line.starts_with("Commands:") {
+                in_list = true;
+                continue;
+            }
+            if !in_list || !line.starts_with("  ") || line.starts_with("   ") {
+                in_list = in_list && line.starts_with("  ");
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            let name = words.next().unwrap().trim_end_matches(',');
+            if name == "help" {
+                continue;
+            }
+            let listed: String = words.collect::<Vec<_>>().join(" ");
+            // Without the aliases clap appends (`[alias: list]`).
+            let listed = listed
+                .split(" [alias")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let mut sub = path.clone();
+            sub.push(name.to_string());
+            let own = stdout_of(
+                &sub.iter()
+                    .map(String::as_str)
+                    .chain(["--help"])
+                    .collect::<Vec<_>>(),
+            );
+            let first = own.lines().next().unwrap_or_default();
+            let want: String = listed.chars().take(30).collect();
+            assert!(
+                first.starts_with(&want),
+                "skiff {} --help opens with {first:?}, its group lists {listed:?}",
+                sub.join(" ")
+            );
+            *checked += 1;
+            walk(sub, checked);
+        }
+    }
+    let mut checked = 0;
+    walk(Vec::new(), &mut checked);
+    assert!(checked > 90, "only {checked} commands found");
+}
+
 #[test]
 fn run_create_exec_bool_flags_take_a_value_at_both_levels() {
     for argv in [
