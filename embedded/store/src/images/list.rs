@@ -1,5 +1,7 @@
 //! Listing images (with their configs and sizes) and removing them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use oci_spec::image::{Digest, ImageConfiguration, ImageManifest};
 
@@ -30,9 +32,15 @@ impl Store {
     pub fn list(&self) -> Result<Vec<ImageSummary>> {
         let idx = self.read_index()?;
         let host = Platform::host();
+        // Each image's tags, in one pass (not a scan of every tag per image).
+        let mut tags: HashMap<&str, Vec<&String>> = HashMap::new();
+        for (r, d) in &idx.refs {
+            tags.entry(d.as_str()).or_default().push(r);
+        }
         let mut rows = Vec::new();
         for top in idx.images.keys() {
-            let img = match self.listed_image(&idx, top, &host) {
+            let refs = tags.get(top.as_str()).map_or(&[][..], Vec::as_slice);
+            let img = match self.listed_image(&idx, top, refs, &host) {
                 Ok(i) => i,
                 Err(e) => {
                     tracing::warn!("image {top}: {e}");
@@ -91,8 +99,14 @@ impl Store {
     /// case: no file read at all), else from the config of the ID the
     /// index caches, else by full resolution, which also skips an image
     /// whose manifest is gone (with a warning).
-    fn listed_image(&self, idx: &IndexFile, top: &str, host: &Platform) -> Result<Listed> {
-        if let Some(l) = self.listed_from_index(idx, top) {
+    fn listed_image(
+        &self,
+        idx: &IndexFile,
+        top: &str,
+        refs: &[&String],
+        host: &Platform,
+    ) -> Result<Listed> {
+        if let Some(l) = self.listed_from_index(idx, top, refs) {
             return Ok(l);
         }
         let img = self.image_from_record(idx, top, host, top, true)?;
@@ -115,7 +129,7 @@ impl Store {
 
     /// [`Store::listed_image`] without resolving: `None` sends the image
     /// down the full resolution.
-    fn listed_from_index(&self, idx: &IndexFile, top: &str) -> Option<Listed> {
+    fn listed_from_index(&self, idx: &IndexFile, top: &str, refs: &[&String]) -> Option<Listed> {
         let rec = idx.images.get(top)?;
         let digest = parse_digest(top).ok()?;
         let config_digest = parse_digest(&rec.id).ok()?;
@@ -143,8 +157,8 @@ impl Store {
         Some(Listed {
             config_digest,
             digest,
-            references: idx
-                .refs_to(top)
+            references: refs
+                .iter()
                 .filter_map(|r| normalize_reference(r).ok())
                 .collect(),
             repo_digests: rec.repo_digests.iter().cloned().collect(),
