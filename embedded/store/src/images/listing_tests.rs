@@ -3,7 +3,7 @@
 //! multi-platform images, and missing blobs or layers not unpacked yet are
 //! never hidden behind them.
 
-use super::tests::image;
+use super::tests::{image, one_file_tar};
 use super::*;
 use crate::testutil::temp_store;
 use skiff_core::Platform;
@@ -11,13 +11,7 @@ use skiff_core::Platform;
 /// A one-layer image for `arch` whose layer is unpacked (its content size
 /// recorded, as after a pull, load, import or build), registered untagged.
 fn unpacked_image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_size(content.len() as u64);
-    h.set_mode(0o644);
-    h.set_cksum();
-    tar.append_data(&mut h, "file", content).unwrap();
-    let bytes = tar.into_inner().unwrap();
+    let bytes = one_file_tar(content);
     let layer = s
         .import_layer(&mut bytes.as_slice(), media::OCI_LAYER_GZIP)
         .unwrap();
