@@ -135,9 +135,11 @@ impl Store {
         let config_digest = parse_digest(&rec.id).ok()?;
         let (created, size) = match &rec.listing {
             Some(l) => {
-                let manifest = parse_digest(&l.manifest).ok()?;
-                let stored = [&digest, &manifest, &config_digest];
-                if !stored.iter().all(|d| self.has_blob(d)) {
+                // The platform manifest is the top-level blob itself
+                // unless this is an index: checked once, not twice.
+                let manifest_gone = l.manifest != top
+                    && !parse_digest(&l.manifest).is_ok_and(|m| self.has_blob(&m));
+                if manifest_gone || !self.has_blob(&digest) || !self.has_blob(&config_digest) {
                     return None;
                 }
                 (created_of(l.created.as_deref()), l.size)

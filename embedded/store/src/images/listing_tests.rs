@@ -58,7 +58,7 @@ fn listing_is_cached_at_registration_and_lists_as_the_full_resolution() {
         "arm64"
     };
     let (native, native_id) = unpacked_image(&s, &host.architecture, b"native!");
-    let (foreign, _) = unpacked_image(&s, other, b"foreign, longer");
+    let (foreign, foreign_id) = unpacked_image(&s, other, b"foreign, longer");
     let ix = s
         .write_index(&[
             PlatformManifest {
@@ -95,6 +95,13 @@ fn listing_is_cached_at_registration_and_lists_as_the_full_resolution() {
     forget_listings(&s);
     let slow = s.list().unwrap();
     assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+
+    // The host's manifest gone: the cache naming it is not used; the full
+    // resolution lists the platform that is left.
+    s.add_image(&ix).unwrap();
+    assert!(listing(&s, &ix).is_some());
+    std::fs::remove_file(s.blob_path(&native)).unwrap();
+    assert_eq!(row(&s.list().unwrap(), "multi").id, foreign_id);
 }
 
 #[test]
