@@ -40,6 +40,7 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = g.layout()?;
     let mut recs = state::list(&layout)?;
+    skiff_core::timing::mark("container states read");
     let all = a.all || a.last >= 0 || a.latest || a.filter.iter().any(|f| f.starts_with("status="));
     if !all {
         recs.retain(|r| r.is_running());
@@ -101,6 +102,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         ],
     };
     emit(&render_list(a.format.as_deref(), &columns, &rows)?);
+    skiff_core::timing::mark("table written");
     Ok(0)
 }
 
