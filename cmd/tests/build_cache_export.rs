@@ -6,10 +6,10 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::build::steps;
-use common::registry::unique;
+use common::registry::{unique, unique_ref};
 use common::*;
 
 /// Fixed timestamps: two stores building the same steps give one digest.
@@ -83,7 +83,7 @@ fn assert_reused(a: &Store, b: &Store, progress: &str) {
 fn registry_cache_lets_a_fresh_store_skip_every_step() {
     let ctx = context();
     let c = ctx.path().to_str().unwrap();
-    let cache = format!("{}/{}:x", ground("SKIFF_TEST_REGISTRY"), unique("cache"));
+    let cache = unique_ref("cache", "x");
     let a = Store::new();
     let to = format!("type=registry,ref={cache},mode=max");
     let p = build(&a, &["-t", "a:1", "--cache-to", &to, c]);
@@ -103,13 +103,38 @@ fn registry_cache_lets_a_fresh_store_skip_every_step() {
     assert!(common::build::all_cached(&p), "{p}");
 }
 
-/// A fresh store builds context `c` as a:1, its cache (mode=max) going
-/// to the OCI layout `dest`; returns the store and the progress.
-fn built_with_local_cache(c: &str, dest: &Path) -> (Store, String) {
-    let a = Store::new();
-    let to = format!("type=local,dest={},mode=max", dest.display());
-    let p = build(&a, &["-t", "a:1", "--cache-to", &to, c]);
-    (a, p)
+/// A fresh store that built [`context`] as a:1, its cache (mode=max)
+/// exported to the OCI layout `dest`, in the temp dir `dir`.
+struct LocalCache {
+    ctx: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    dest: PathBuf,
+    store: Store,
+    progress: String,
+}
+
+impl LocalCache {
+    fn build() -> LocalCache {
+        let ctx = context();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("cache");
+        let store = Store::new();
+        let to = format!("type=local,dest={},mode=max", dest.display());
+        let c = ctx.path().to_str().unwrap();
+        let progress = build(&store, &["-t", "a:1", "--cache-to", &to, c]);
+        LocalCache {
+            ctx,
+            dir,
+            dest,
+            store,
+            progress,
+        }
+    }
+
+    /// The build context, as a build argument.
+    fn context(&self) -> &str {
+        self.ctx.path().to_str().unwrap()
+    }
 }
 
 #[test]
@@ -179,11 +204,8 @@ fn registry_cache_uses_the_registrys_tls_and_login() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn local_cache_directory_is_an_oci_layout_a_fresh_store_reuses() {
-    let ctx = context();
-    let c = ctx.path().to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("cache");
-    let (a, p) = built_with_local_cache(c, &dest);
+    let local = LocalCache::build();
+    let (c, dest, p) = (local.context(), &local.dest, &local.progress);
     assert!(p.contains("exporting cache to client directory"), "{p}");
     // An OCI layout others can read: skopeo finds the manifest by its tag.
     let raw = common::registry::sh(&format!(
@@ -198,7 +220,7 @@ fn local_cache_directory_is_an_oci_layout_a_fresh_store_reuses() {
     let b = Store::new();
     let from = format!("type=local,src={}", dest.display());
     let p = build(&b, &["-t", "b:1", "--cache-from", &from, c]);
-    assert_reused(&a, &b, &p);
+    assert_reused(&local.store, &b, &p);
 }
 
 #[test]
@@ -240,7 +262,7 @@ fn local_cache_export_keeps_other_tags_and_refuses_a_foreign_index() {
 fn inline_cache_in_a_pushed_image_is_reused_from_its_ref() {
     let ctx = single_stage_context();
     let c = ctx.path().to_str().unwrap();
-    let image = format!("{}/{}:1", ground("SKIFF_TEST_REGISTRY"), unique("inline"));
+    let image = unique_ref("inline", "1");
     let a = Store::new();
     build(
         &a,
@@ -265,7 +287,7 @@ fn inline_cache_in_a_pushed_image_is_reused_from_its_ref() {
     assert_eq!(id(&a, &image), id(&b, "b:1"));
     assert_eq!(cat(&a, &image, "/stamp"), cat(&b, "b:1", "/stamp"));
     // Without the inline metadata, the image is a plain one: nothing hits.
-    let plain = format!("{}/{}:1", ground("SKIFF_TEST_REGISTRY"), unique("plain"));
+    let plain = unique_ref("plain", "1");
     build(&a, &["-t", &plain, "--push", c]);
     let from = format!("type=registry,ref={plain}");
     let p = build(&Store::new(), &["-t", "b:1", "--cache-from", &from, c]);
@@ -362,11 +384,8 @@ fn put_manifest(dir: &Path, m: &serde_json::Value) {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn broken_or_hostile_cache_warns_and_builds_normally() {
-    let ctx = context();
-    let c = ctx.path().to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let good = dir.path().join("good");
-    let (a, _) = built_with_local_cache(c, &good);
+    let local = LocalCache::build();
+    let (c, dir, good, a) = (local.context(), &local.dir, &local.dest, &local.store);
 
     let copy = |name: &str| {
         let d = dir.path().join(name);
@@ -389,7 +408,7 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     let d = copy("symlink-out");
     let (_, m) = layout_manifest(&d);
     let cfg = blob(&d, m["config"]["digest"].as_str().unwrap());
-    let outside = blob(&good, m["config"]["digest"].as_str().unwrap());
+    let outside = blob(good, m["config"]["digest"].as_str().unwrap());
     fs::remove_file(&cfg).unwrap();
     std::os::unix::fs::symlink(&outside, &cfg).unwrap();
     let (_, p) = fresh_build(&d, "No such file");
@@ -458,12 +477,12 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     for (title, cached) in steps(&p) {
         assert_eq!(cached, !title.contains("COPY f /f"), "{title}\n{p}");
     }
-    assert_eq!(id(&a, "a:1"), id(&b, "b:1"));
+    assert_eq!(id(a, "a:1"), id(&b, "b:1"));
     assert_eq!(cat(&b, "b:1", "/f"), "file\n");
 
     // No cache at that ref at all, or an image without one.
     let b = Store::new();
-    let missing = format!("{}/{}:x", ground("SKIFF_TEST_REGISTRY"), unique("nocache"));
+    let missing = unique_ref("nocache", "x");
     let busybox = ground("SKIFF_TEST_BUSYBOX_IMAGE");
     for (r, says) in [
         (&missing, "manifest unknown"),
@@ -517,7 +536,7 @@ fn multi_platform_inline_cache_is_read_from_every_platform_of_the_index() {
     );
     write(ctx.path(), "f", "file\n");
     let c = ctx.path().to_str().unwrap();
-    let image = format!("{}/{}:1", ground("SKIFF_TEST_REGISTRY"), unique("multi"));
+    let image = unique_ref("multi", "1");
     let platforms = "linux/amd64,linux/arm64";
     let a = Store::new();
     let args = ["--platform", platforms, "--cache-to", "type=inline"];

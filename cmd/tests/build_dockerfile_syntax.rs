@@ -75,15 +75,7 @@ fn files_under(root: &std::path::Path, dir: &str) -> Vec<String> {
 fn dockerfile_features_build_as_buildkit() {
     let store = busybox_store();
     let d = context();
-    let out = tempfile::tempdir().unwrap();
-    let (progress, _) = build(
-        &store,
-        &[
-            "-o",
-            &format!("type=local,dest={}", out.path().display()),
-            d.path().to_str().unwrap(),
-        ],
-    );
+    let (out, progress) = build_to_dir(&store, &[], d.path());
     assert!(
         progress.contains("# syntax=docker/dockerfile:1.7-labs: using skiff's built-in"),
         "{progress}"
@@ -129,15 +121,7 @@ fn run_network_host_sees_the_hosts_interfaces() {
     let d = dockerfile_context(
         "FROM busybox\nRUN --network=host ls /sys/class/net > /host\nRUN ls /sys/class/net > /bridge\n",
     );
-    let out = tempfile::tempdir().unwrap();
-    build(
-        &store,
-        &[
-            "-o",
-            &format!("type=local,dest={}", out.path().display()),
-            d.path().to_str().unwrap(),
-        ],
-    );
+    let (out, _) = build_to_dir(&store, &[], d.path());
     let host = fs::read_to_string(out.path().join("host")).unwrap();
     let bridge = fs::read_to_string(out.path().join("bridge")).unwrap();
     // The bridge the default RUN was attached to is the host's, not its own.

@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use common::build::*;
-use common::podman::podman_run;
+use common::faas::DockerLink;
+use common::podman::{podman, podman_run};
 use common::*;
 
 const FUNCTION_DOCKERFILE: &str = "\
@@ -115,10 +113,8 @@ fn three_stage_function_runs_caches_and_pushes() {
     let target = format!("{}/build-test/fn:latest", ground("SKIFF_TEST_REGISTRY"));
     build(&store, &["-t", &target, "--push", c]);
     let p = tempfile::tempdir().unwrap();
-    let podman = |args: &[&str]| podman_run(p.path(), args);
-    let pulled = podman(&["pull", "-q", "--tls-verify=false", &target]);
-    assert!(pulled.status.success(), "podman pull: {}", text(&pulled));
-    let ran = podman(&[
+    run_ok(podman(p.path()).args(["pull", "-q", "--tls-verify=false", &target]));
+    let ran = run_ok(podman(p.path()).args([
         "run",
         "--rm",
         "--network",
@@ -129,13 +125,9 @@ fn three_stage_function_runs_caches_and_pushes() {
         "sh",
         "-c",
         "test ! -e /www/index.html && echo gone; ls /var; cat /home/app/handler",
-    ]);
-    assert!(ran.status.success(), "podman run: {}", text(&ran));
-    assert_eq!(
-        String::from_utf8_lossy(&ran.stdout),
-        "gone\nonly\nchanged\n"
-    );
-    let _ = podman(&["rmi", "-a", "-f"]);
+    ]));
+    assert_eq!(ran, "gone\nonly\nchanged\n");
+    let _ = podman_run(p.path(), &["rmi", "-a", "-f"]);
 }
 
 #[test]
@@ -143,48 +135,41 @@ fn three_stage_function_runs_caches_and_pushes() {
 fn faas_cli_argv_through_a_docker_link() {
     let store = busybox_store();
     let ctx = function_context();
-    let bin = tempfile::tempdir().unwrap();
-    let docker: PathBuf = bin.path().join("docker");
-    std::os::unix::fs::symlink(common::skiff_bin(), &docker).unwrap();
+    let docker = DockerLink::new(&store, ctx.path());
     let target = format!("{}/faas/fn:latest", ground("SKIFF_TEST_REGISTRY"));
-    let run = |args: &[&str]| {
-        Command::new(&docker)
-            .env("SKIFF_ROOT", store.root())
-            .current_dir(ctx.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let b = run(&[
-        "build",
-        "--build-arg",
-        "ADDITIONAL_PACKAGE=",
-        "--tag",
-        &target,
-        ".",
-    ]);
-    assert!(b.status.success(), "docker build: {}", text(&b));
-    let p = run(&["push", &target]);
-    assert!(p.status.success(), "docker push: {}", text(&p));
-    let c = run(&[
-        "buildx",
-        "create",
-        "--use",
-        "--name=multiarch",
-        "--node=multiarch",
-    ]);
-    assert!(c.status.success(), "{}", text(&c));
-    let bx = run(&[
-        "buildx",
-        "build",
-        "--progress=plain",
-        "--platform=linux/amd64",
-        "--output=type=registry,push=true",
-        "--build-arg",
-        "ADDITIONAL_PACKAGE=",
-        "--tag",
-        &target,
-        ".",
-    ]);
-    assert!(bx.status.success(), "docker buildx build: {}", text(&bx));
+    // faas-cli's calls in turn, each of which must succeed.
+    let steps: [&[&str]; 4] = [
+        &[
+            "build",
+            "--build-arg",
+            "ADDITIONAL_PACKAGE=",
+            "--tag",
+            &target,
+            ".",
+        ],
+        &["push", &target],
+        &[
+            "buildx",
+            "create",
+            "--use",
+            "--name=multiarch",
+            "--node=multiarch",
+        ],
+        &[
+            "buildx",
+            "build",
+            "--progress=plain",
+            "--platform=linux/amd64",
+            "--output=type=registry,push=true",
+            "--build-arg",
+            "ADDITIONAL_PACKAGE=",
+            "--tag",
+            &target,
+            ".",
+        ],
+    ];
+    for args in steps {
+        let out = docker.run(&[], args);
+        assert!(out.status.success(), "docker {args:?}: {}", text(&out));
+    }
 }

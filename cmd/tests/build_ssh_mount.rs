@@ -98,20 +98,9 @@ fn ssh_mount_reaches_a_real_agent_read_only_and_leaves_no_socket() {
          stat -c '%a %u:%g' /agent > /custom && echo \"$SSH_AUTH_SOCK\" >> /custom\n",
     );
     host_ssh_add(&d.path().join("t"));
-    let out = tempfile::tempdir().unwrap();
     let sock = agent.socket.display().to_string();
-    build(
-        &store,
-        &[
-            "--ssh",
-            &format!("default={sock}"),
-            "--ssh",
-            &format!("gh={sock}"),
-            "-o",
-            &format!("type=local,dest={}", out.path().display()),
-            d.path().to_str().unwrap(),
-        ],
-    );
+    let (default, gh) = (format!("default={sock}"), format!("gh={sock}"));
+    let (out, _) = build_to_dir(&store, &["--ssh", &default, "--ssh", &gh], d.path());
     let read = |f: &str| fs::read_to_string(out.path().join(f)).unwrap();
     assert_eq!(read("sock").trim(), "/run/buildkit/ssh_agent.0");
     assert_eq!(read("mode").trim(), "600 0:0", "BuildKit's socket defaults");
@@ -149,15 +138,7 @@ fn ssh_mount_errors_as_buildkit_without_the_agent() {
     let d = dockerfile_context(
         "FROM busybox\nRUN --mount=type=ssh sh -c 'test ! -e \"$SSH_AUTH_SOCK\" && echo \"$SSH_AUTH_SOCK\" > /s'\n",
     );
-    let o = tempfile::tempdir().unwrap();
-    build(
-        &store,
-        &[
-            "-o",
-            &format!("type=local,dest={}", o.path().display()),
-            d.path().to_str().unwrap(),
-        ],
-    );
+    let (o, _) = build_to_dir(&store, &[], d.path());
     assert_eq!(
         fs::read_to_string(o.path().join("s")).unwrap().trim(),
         "/run/buildkit/ssh_agent.0"

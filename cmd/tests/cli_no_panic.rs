@@ -6,9 +6,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use common::container::{busybox, run_detached};
@@ -76,14 +75,7 @@ fn run_path(s: &Store, path: &[String], args: &[&str]) -> Output {
 /// A streaming command (`events`, `stats`) given nothing: still running
 /// after 2 s (then stopped), or ended without a panic.
 fn streams_or_ends(s: &Store, path: &[String]) {
-    let mut child = s
-        .skiff()
-        .args(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = s.spawn(path, Stdio::null());
     std::thread::sleep(Duration::from_secs(2));
     if child.try_wait().unwrap().is_none() {
         let _ = child.kill();
@@ -275,17 +267,7 @@ fn logs_into_head_ends_quietly() {
     let s = Store::new();
     let id = run_detached(&s, &[], &["sh", "-c", "seq 1 200000"]);
     assert_eq!(s.ok(&["wait", &id]).trim(), "0");
-    let mut child: Child = s
-        .skiff()
-        .args(["logs", &id])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let (child, first) = s.first_line(&["logs", &id], Stdio::piped());
     // The reader is gone now, with most of the log unwritten.
     assert_eq!(first, "1\n");
     let out = child.wait_with_output().unwrap();

@@ -1,7 +1,8 @@
 //! `attach` to a detached container: its output live from the moment of
 //! attaching, signals proxied to it (`--sig-proxy`, the default) and its
-//! exit code as attach's; docker's refusals for a stopped container and
-//! skiff's for what it cannot do yet (stdin, so `--detach-keys`).
+//! exit code as attach's; docker's refusals for a stopped or paused
+//! container and skiff's for what it cannot do yet (stdin, so
+//! `--detach-keys`).
 
 mod common;
 
@@ -52,17 +53,7 @@ fn attach_streams_output_and_proxies_signals() {
 fn attach_without_sig_proxy_leaves_the_container_running() {
     let s = Store::new();
     let id = run_detached(&s, &[], &["sh", "-c", COUNTER]);
-    let mut child = s
-        .skiff()
-        .args(["attach", "--sig-proxy=false", &id])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, _) = s.first_line(&["attach", "--sig-proxy=false", &id], Stdio::null());
     assert!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) } == 0);
     let status = child.wait().unwrap();
     assert_ne!(status.code(), Some(0));
@@ -92,4 +83,19 @@ fn attach_refusals() {
         &["--detach-keys is not supported"],
     );
     s.ok(&["rm", &id]);
+}
+
+#[test]
+#[ignore = "needs the test ground: scripts/test"]
+fn attach_refuses_a_paused_container() {
+    let s = Store::new();
+    let id = run_detached(&s, &[], &["sleep", "30"]);
+    s.ok(&["pause", &id]);
+    assert_fails(
+        &s.run(&["attach", &id]),
+        1,
+        &["You cannot attach to a paused container, unpause it first"],
+    );
+    s.ok(&["unpause", &id]);
+    s.ok(&["rm", "-f", &id]);
 }

@@ -11,10 +11,10 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::faas::DockerLink;
 use common::{ground, skopeo_inspect, text, write, Store};
 
 const MULTI: &str = "127.0.0.1:5000/busybox-multi:latest";
@@ -50,24 +50,6 @@ fn function_dir() -> tempfile::TempDir {
     d
 }
 
-/// A directory holding `docker -> skiff`, as users put it on PATH.
-fn docker_link() -> (tempfile::TempDir, PathBuf) {
-    let bin = tempfile::tempdir().unwrap();
-    let docker = bin.path().join("docker");
-    std::os::unix::fs::symlink(common::skiff_bin(), &docker).unwrap();
-    (bin, docker)
-}
-
-fn docker(docker: &Path, store: &Store, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    Command::new(docker)
-        .env("SKIFF_ROOT", store.root())
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 /// A port on 127.0.0.1 that nothing listens on: a proxy that is down.
 fn dead_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -83,7 +65,7 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
     let reg = ground("SKIFF_TEST_REGISTRY");
     let store = Store::new();
     let f = function_dir();
-    let (_bin, link) = docker_link();
+    let docker = DockerLink::new(&store, f.path());
     let repo = format!("{reg}/faas-replay/publish");
     let secret = f.path().join("token.txt");
     // `http_proxy` set in the user's shell, as faas-cli passes it on as a
@@ -95,10 +77,7 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
         ("http_proxy", proxy.as_str()),
         ("HTTPS_PROXY", proxy.as_str()),
     ];
-    let create = docker(
-        &link,
-        &store,
-        f.path(),
+    let create = docker.run(
         &env,
         &[
             "buildx",
@@ -115,10 +94,7 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
     // `faas-cli publish --platforms ... --extra-tag v1 --extra-tag stable
     // --pull --no-cache`: the tag, then `.`, then the extra tags and the
     // secret, in faas-cli's order.
-    let publish = docker(
-        &link,
-        &store,
-        f.path(),
+    let publish = docker.run(
         &env,
         &[
             "buildx",
@@ -168,10 +144,7 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
         ("linux/arm64", "aarch64", "arm64"),
         ("linux/amd64", "x86_64", "amd64"),
     ] {
-        let run = docker(
-            &link,
-            &store,
-            f.path(),
+        let run = docker.run(
             &env,
             &[
                 "run",
@@ -199,7 +172,7 @@ fn faas_cli_build_and_push_with_http_proxy_set_reach_loopback_registries() {
     let reg = ground("SKIFF_TEST_REGISTRY");
     let store = Store::new();
     let f = function_dir();
-    let (_bin, link) = docker_link();
+    let docker = DockerLink::new(&store, f.path());
     let proxy = format!("http://127.0.0.1:{}", dead_port());
     let env = [
         ("http_proxy", proxy.as_str()),
@@ -210,10 +183,7 @@ fn faas_cli_build_and_push_with_http_proxy_set_reach_loopback_registries() {
     // `http_proxy=... faas-cli build --no-cache --squash --pull
     // --build-arg FOO=bar --build-label team=peers --tag digest`.
     let proxy_arg = format!("http_proxy={proxy}");
-    let build = docker(
-        &link,
-        &store,
-        f.path(),
+    let build = docker.run(
         &env,
         &[
             "build",
@@ -241,7 +211,7 @@ fn faas_cli_build_and_push_with_http_proxy_set_reach_loopback_registries() {
         "peers"
     );
     // `faas-cli push`: `docker push IMAGE`, the proxy still set.
-    let push = docker(&link, &store, f.path(), &env, &["push", &image]);
+    let push = docker.run(&env, &["push", &image]);
     assert!(push.status.success(), "docker push: {}", text(&push));
     let (raw, m) = skopeo_inspect(&["--raw", "--tls-verify=false", &format!("docker://{image}")]);
     assert!(
@@ -279,8 +249,8 @@ fn http_get(port: u16, path: &str) -> String {
 #[ignore = "needs the test ground: the conformance registry on 127.0.0.1:5000"]
 fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
     let store = Store::new();
-    let (_bin, link) = docker_link();
     let f = tempfile::tempdir().unwrap();
+    let docker = DockerLink::new(&store, f.path());
     // A watchdog stand-in: serves /www on 8080 in the background and exits
     // 0 on the SIGINT that Ctrl-C sends to faas-cli's process group.
     write(
@@ -297,10 +267,7 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
     let secrets = tempfile::tempdir().unwrap();
     write(secrets.path(), "api-key", "topsecret");
     let image = "faas-replay/localrun:latest";
-    let b = docker(
-        &link,
-        &store,
-        f.path(),
+    let b = docker.run(
         &[],
         &[
             "build",
@@ -315,7 +282,7 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
     // `docker rm -f NAME` first, to clear a previous run: no such
     // container is not an error faas-cli shows.
     let name = format!("localrun{}", std::process::id());
-    let rm = docker(&link, &store, f.path(), &[], &["rm", "-f", &name]);
+    let rm = docker.run(&[], &["rm", "-f", &name]);
     assert!(
         rm.status.success(),
         "docker rm -f of nothing: {}",
@@ -330,29 +297,27 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
         secrets.path().display()
     );
     let publish = format!("-p={port}:8080");
-    let mut run = Command::new(&link);
-    run.env("SKIFF_ROOT", store.root())
-        .current_dir(f.path())
-        .args([
-            "run",
-            "--name",
-            &name,
-            "--rm",
-            "-i",
-            &publish,
-            "-e=greeting=hello world",
-            "-e=OPENFAAS_NAME=localrun",
-            "-e=OPENFAAS_NAMESPACE=openfaas-fn",
-            "-e=jwt_auth_local=true",
-            "--memory-reservation=67108864",
-            "--cpus=0.5",
-            &volume,
-            "-e=fprocess=./handler",
-            image,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut run = docker.command();
+    run.args([
+        "run",
+        "--name",
+        &name,
+        "--rm",
+        "-i",
+        &publish,
+        "-e=greeting=hello world",
+        "-e=OPENFAAS_NAME=localrun",
+        "-e=OPENFAAS_NAMESPACE=openfaas-fn",
+        "-e=jwt_auth_local=true",
+        "--memory-reservation=67108864",
+        "--cpus=0.5",
+        &volume,
+        "-e=fprocess=./handler",
+        image,
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     // Its own process group, as faas-cli's is when a terminal sends ^C.
     std::os::unix::process::CommandExt::process_group(&mut run, 0);
     let child = run.spawn().unwrap();
@@ -368,7 +333,7 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
     assert_eq!(unsafe { libc::kill(-pid, libc::SIGINT) }, 0);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let rm = docker(&link, &store, f.path(), &[], &["rm", "-f", &name]);
+    let rm = docker.run(&[], &["rm", "-f", &name]);
     assert!(rm.status.success(), "{}", text(&rm));
     let ps = store.ok(&["ps", "-a", "--format", "{{.Names}}"]);
     assert!(!ps.contains(&name), "{ps}");

@@ -51,14 +51,22 @@ fn gnu_sparse(name: &str, real: u64, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A layer tar, in a temp dir, whose one file `name` is sparse: `real`
+/// bytes apparent, 512 stored at its end. The dir and the tar's path.
+fn sparse_layer(name: &str, real: u64) -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write_tar(tmp.path(), "l.tar", &gnu_sparse(name, real, &[7; 512]));
+    let p = p.to_str().unwrap().to_string();
+    (tmp, p)
+}
+
 #[test]
 #[ignore = "needs root (scripts/test)"]
 fn a_sparse_petabyte_is_refused_at_once_by_name() {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = write_tar(tmp.path(), "l.tar", &gnu_sparse("huge", 1 << 50, &[7; 512]));
+    let (_tmp, p) = sparse_layer("huge", 1 << 50);
     let s = Store::new();
     let t = Instant::now();
-    let out = s.run(&["import", p.to_str().unwrap(), "huge"]);
+    let out = s.run(&["import", &p, "huge"]);
     assert!(
         t.elapsed() < Duration::from_secs(1),
         "took {:?}",
@@ -81,21 +89,20 @@ fn a_sparse_petabyte_is_refused_at_once_by_name() {
 #[test]
 #[ignore = "needs root (scripts/test)"]
 fn the_layer_limit_is_configurable_and_sparse_files_stay_sparse() {
-    let tmp = tempfile::tempdir().unwrap();
-    // 4 GiB apparent, 512 bytes stored.
-    let p = write_tar(tmp.path(), "l.tar", &gnu_sparse("big", 4 << 30, &[7; 512]));
+    // 4 GiB apparent.
+    let (_tmp, p) = sparse_layer("big", 4 << 30);
     let s = Store::new();
     let out = s
         .skiff()
         .env("SKIFF_MAX_LAYER_SIZE", "1G")
-        .args(["import", p.to_str().unwrap(), "big"])
+        .args(["import", &p, "big"])
         .output()
         .unwrap();
     let err = stderr(&out);
     assert!(err.contains("per-layer limit of 1 GiB"), "{err}");
 
     let t = Instant::now();
-    s.ok(&["import", p.to_str().unwrap(), "big"]);
+    s.ok(&["import", &p, "big"]);
     assert!(
         t.elapsed() < Duration::from_secs(5),
         "took {:?}",

@@ -12,6 +12,24 @@ const ABIS: [&str; 5] = ["aarch64", "arm", "x32", "x86", "x86_64"];
 
 fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    // What the compiled programs depend on besides their inputs: this
+    // crate's code, tables and embedded profile. A cache of compiled
+    // programs (skiff's runtime) keys on it, so a changed compiler never
+    // reuses an old program.
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=profiles");
+    println!("cargo:rerun-if-changed=build.rs");
+    let mut files = Vec::new();
+    for dir in ["src", "profiles"] {
+        collect(Path::new(dir), &mut files);
+    }
+    files.sort();
+    let mut h = Fnv::default();
+    for f in &files {
+        h.add(f.to_string_lossy().as_bytes());
+        h.add(&std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
+    }
+    println!("cargo:rustc-env=SKIFF_SECCOMP_SOURCE_ID={:016x}", h.0);
     for abi in ABIS {
         let src = format!("src/tables/{abi}.tsv");
         println!("cargo:rerun-if-changed={src}");
@@ -19,6 +37,41 @@ fn main() {
         let rust = generate(&src, &data);
         let dst = Path::new(&out).join(format!("syscalls_{abi}.rs"));
         std::fs::write(&dst, rust).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+    }
+}
+
+fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for e in entries {
+        let p = e
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: a fingerprint, not a security boundary (the cache it
+/// keys is in the root-owned store).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn add(&mut self, data: &[u8]) {
+        for &b in data {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator, so ("ab", "c") and ("a", "bc") differ.
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3) ^ 0xff;
     }
 }
 

@@ -65,6 +65,16 @@ pub struct ContainerConfig {
     pub healthcheck: Option<crate::health::Healthcheck>,
 }
 
+impl ContainerConfig {
+    /// docker's `label=KEY` / `label=KEY=VALUE` filter (`ps`, `container
+    /// prune`): the label is set, with that value when one is given.
+    pub fn has_label(&self, key: &str, value: Option<&str>) -> bool {
+        self.labels
+            .iter()
+            .any(|(k, v)| k == key && value.is_none_or(|want| v == want))
+    }
+}
+
 /// docker's HostConfig settings that are neither resources nor mounts:
 /// what the monitor does when the container exits, where its output
 /// goes, and the kernel knobs of its namespaces.
@@ -88,14 +98,25 @@ pub struct HostConfig {
 /// `--dns`, `--dns-search`, `--dns-option`: the resolv.conf lines that
 /// replace the host's. The container keeps them as given (the servers
 /// checked to be IP addresses), so the run flags and the config are one
-/// type; `container.json` keeps docker's three keys.
+/// type (with the `clap` feature, the flags themselves); `container.json`
+/// keeps docker's three keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Dns {
+    /// Set custom DNS servers
     #[serde(rename = "dns")]
+    #[cfg_attr(feature = "clap", arg(long = "dns", value_name = "DNS"))]
     pub servers: Vec<String>,
+    /// Set custom DNS search domains
     #[serde(rename = "dns_search")]
+    #[cfg_attr(feature = "clap", arg(long = "dns-search", value_name = "DNS_SEARCH"))]
     pub search: Vec<String>,
+    /// Set DNS options
     #[serde(rename = "dns_options")]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "dns-option", alias = "dns-opt", value_name = "DNS_OPTION")
+    )]
     pub options: Vec<String>,
 }
 
@@ -225,6 +246,22 @@ pub enum Seccomp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_filter_with_and_without_a_value() {
+        let c = ContainerConfig {
+            labels: vec![
+                ("app".into(), "web".into()),
+                ("empty".into(), String::new()),
+            ],
+            ..Default::default()
+        };
+        assert!(c.has_label("app", None));
+        assert!(c.has_label("app", Some("web")));
+        assert!(!c.has_label("app", Some("db")));
+        assert!(c.has_label("empty", Some("")));
+        assert!(!c.has_label("web", None));
+    }
 
     #[test]
     fn dns_keeps_its_three_container_json_keys() {

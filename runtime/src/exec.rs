@@ -112,7 +112,7 @@ fn run_inner(layout: &Layout, id: &str, req_json: &str) -> Result<i32> {
     let filter = if o.privileged {
         None
     } else {
-        crate::launch::seccomp_filter(cfg, &caps)?
+        crate::launch::seccomp_filter(layout, cfg, &caps)?
     };
     let executor = SkiffExecutor {
         filter,

@@ -121,7 +121,7 @@ fn prepare_and_start(
         &cfg.security.cap_drop,
     )?;
     crate::mark("user, etc files, mounts prepared");
-    let filter = seccomp_filter(cfg, &caps)?;
+    let filter = seccomp_filter(layout, cfg, &caps)?;
     crate::mark("seccomp compiled");
     let spec = spec::build(&spec::SpecInputs {
         cfg,
@@ -209,27 +209,30 @@ pub(crate) fn dropped_after_setup(caps: &[String]) -> Vec<u32> {
 }
 
 /// Compile the container's seccomp profile before any fork (compiling
-/// allocates; installing, in the executor, does not).
+/// allocates; installing, in the executor, does not). docker's default
+/// profile comes compiled from the store's cache ([`crate::seccomp_cache`]).
 pub(crate) fn seccomp_filter(
+    layout: &Layout,
     cfg: &ContainerConfig,
     caps: &[String],
 ) -> Result<Option<crate::executor::Filter>> {
     if cfg.security.privileged {
         return Ok(None);
     }
-    let profile = match &cfg.security.seccomp {
-        Seccomp::Unconfined => return Ok(None),
-        Seccomp::Default => skiff_seccomp::Profile::docker_default(),
-        Seccomp::Profile(json) => skiff_seccomp::Profile::from_json(json.as_bytes())
-            .map_err(|e| Error::Invalid(format!("seccomp profile: {e}")))?,
-    };
     let names: Vec<&str> = caps.iter().map(String::as_str).collect();
-    let program = profile
-        .compile(&skiff_seccomp::CompileOptions::new(
-            skiff_seccomp::Arch::host(),
-            &names,
-        ))
-        .map_err(|e| Error::Invalid(format!("seccomp profile: {e}")))?;
+    let program = match &cfg.security.seccomp {
+        Seccomp::Unconfined => return Ok(None),
+        Seccomp::Default => crate::seccomp_cache::docker_default(layout.root(), &names),
+        Seccomp::Profile(json) => {
+            skiff_seccomp::Profile::from_json(json.as_bytes()).and_then(|p| {
+                p.compile(&skiff_seccomp::CompileOptions::new(
+                    skiff_seccomp::Arch::host(),
+                    &names,
+                ))
+            })
+        }
+    }
+    .map_err(|e| Error::Invalid(format!("seccomp profile: {e}")))?;
     Ok(Some(Arc::new(program)))
 }
 

@@ -45,6 +45,8 @@
 //! v2, by skiff-devices' eBPF filter (`devices.rs`), libcontainer's own
 //! needing libbpf (C).
 
+pub mod attach;
+mod cgroup_prime;
 pub mod cgroups;
 pub mod config;
 mod copyup;
@@ -81,6 +83,7 @@ pub mod restart;
 pub mod restart_policy;
 pub mod rootfs;
 pub mod run;
+mod seccomp_cache;
 pub mod security;
 pub mod selfexe;
 pub mod sig;

@@ -13,6 +13,7 @@
 //! <root>/lc/<id>/                libcontainer's own state while a process runs
 //! <root>/volumes/<name>/_data    named volumes
 //! <root>/exe-seal/               empty lower layer of the sealed skiff binary (selfexe)
+//! <root>/seccomp/<env>-<caps>    docker's default seccomp profile compiled (seccomp_cache)
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -64,7 +64,8 @@ impl Recorder {
     pub fn exited(&self, layout: &Layout, cfg: &ContainerConfig, code: i32, ended: Ended) {
         crate::events::container(layout, cfg, "die", &[("exitCode", &code.to_string())]);
         if cfg.auto_remove {
-            let _ = remove::remove_files_with(layout, cfg, true, self.background_remove);
+            // Every caller tore the container down first (launch::teardown).
+            let _ = remove::remove_files_with(layout, cfg, true, self.background_remove, true);
             crate::mark("removed");
             return;
         }

@@ -7,7 +7,7 @@ use crate::paths::Layout;
 use crate::{cgroups, rootfs, state};
 
 pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Result<()> {
-    remove_files_with(layout, cfg, volumes, false)
+    remove_files_with(layout, cfg, volumes, false, false)
 }
 
 /// [`remove_files`]; with `background`, the directory (already renamed out
@@ -16,26 +16,21 @@ pub fn remove_files(layout: &Layout, cfg: &ContainerConfig, volumes: bool) -> Re
 /// disk; the same child then settles the network the teardown left idle
 /// (`teardown(.., keep_idle_network)`). Only for single-threaded callers
 /// that exit right after (it forks a child it does not wait for).
+/// `torn_down`: the caller's own `launch::teardown` just released the
+/// libcontainer state, cgroup, network and rootfs mount, so looking for
+/// them again (a mountinfo read, a cgroupfs scan, the network lock) is
+/// skipped: it is on the exit path of every `run --rm`.
 pub fn remove_files_with(
     layout: &Layout,
     cfg: &ContainerConfig,
     volumes: bool,
     background: bool,
+    torn_down: bool,
 ) -> Result<()> {
     crate::events::container(layout, cfg, "destroy", &[]);
     let dir = layout.container(&cfg.id);
-    let lc = layout.libcontainer_root().join(&cfg.id);
-    if lc.exists() {
-        if let Ok(mut c) = libcontainer::container::Container::load(lc.clone()) {
-            let _ = c.delete(true);
-        }
-        let _ = std::fs::remove_dir_all(&lc);
-    }
-    cgroups::sweep(&cfg.id);
-    // Idempotent: also releases what a SIGKILLed monitor left attached.
-    crate::net::detach(layout, &cfg.id);
-    if rootfs::is_mounted(&dir) {
-        rootfs::unmount(&dir);
+    if !torn_down {
+        release_runtime_leftovers(layout, cfg, &dir);
     }
     state::release_name(layout, &cfg.name, &cfg.id);
     if !cfg.image_id.is_empty() {
@@ -71,6 +66,24 @@ pub fn remove_files_with(
         );
     }
     removed
+}
+
+/// What a runtime process that died left: libcontainer state, cgroup,
+/// network attachment, rootfs mount.
+fn release_runtime_leftovers(layout: &Layout, cfg: &ContainerConfig, dir: &std::path::Path) {
+    let lc = layout.libcontainer_root().join(&cfg.id);
+    if lc.exists() {
+        if let Ok(mut c) = libcontainer::container::Container::load(lc.clone()) {
+            let _ = c.delete(true);
+        }
+        let _ = std::fs::remove_dir_all(&lc);
+    }
+    cgroups::sweep(&cfg.id);
+    // Idempotent: also releases what a SIGKILLed monitor left attached.
+    crate::net::detach(layout, &cfg.id);
+    if rootfs::is_mounted(dir) {
+        rootfs::unmount(dir);
+    }
 }
 
 /// Fork a detached child that deletes `path` and then settles the

@@ -106,13 +106,10 @@ pub fn capabilities(privileged: bool, add: &[String], drop: &[String]) -> Result
 
 /// The calling process's capability bounding set (all bits if unreadable).
 fn host_bounding_set() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    procfs::process::Process::myself()
+        .and_then(|p| p.status())
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapBnd:"))
-                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        })
+        .and_then(|s| s.capbnd)
         .unwrap_or(u64::MAX)
 }
 

@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use crate::cgroups;
-use crate::state::Record;
+use crate::error::Result;
+use crate::state::{self, Record};
+use crate::Layout;
 
 /// One container's usage over a window.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +22,21 @@ pub struct Usage {
     pub net: (u64, u64),
     /// Bytes read from and written to block devices (BLOCK I/O).
     pub block: (u64, u64),
+}
+
+/// The containers `stats` reports on, as docker picks them: those named
+/// (stopped ones too), else every running one, or every one with `all`.
+pub fn targets(layout: &Layout, all: bool, names: &[String]) -> Result<Vec<Record>> {
+    if names.is_empty() {
+        return Ok(state::list(layout)?
+            .into_iter()
+            .filter(|r| all || r.is_running())
+            .collect());
+    }
+    names
+        .iter()
+        .map(|n| state::load(layout, &state::resolve(layout, n)?))
+        .collect()
 }
 
 /// Sample `records` over `window` (stopped containers show 0 % CPU).

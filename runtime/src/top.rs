@@ -1,15 +1,19 @@
 //! `top`: the processes of a running container, read from /proc for the
 //! pids in its cgroup (docker runs `ps` on the host for the same list).
 
+use nix::sys::stat;
+
+use crate::user::{self, Passwd};
 use crate::{cgroups, state, Error, Layout, Result};
 
 /// One process as `top` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
-    /// The real uid (first field of `Uid:` in /proc/PID/status).
-    pub uid: String,
+    /// ps's UID column: the real uid's name in the host's /etc/passwd
+    /// (docker runs `ps` on the host), else the uid itself.
+    pub user: String,
     pub pid: i32,
-    pub ppid: String,
+    pub ppid: i32,
     /// User plus system CPU time, in seconds.
     pub cpu_secs: u64,
     /// When it started, in seconds since the epoch (ps's STIME).
@@ -20,9 +24,6 @@ pub struct Process {
     pub cmd: String,
 }
 
-/// USER_HZ on every Linux ABI skiff targets.
-const TICKS_PER_SEC: u64 = 100;
-
 /// The processes of running container `id`, by pid; processes that exit
 /// while being read are left out.
 pub fn processes(layout: &Layout, id: &str) -> Result<Vec<Process>> {
@@ -32,23 +33,27 @@ pub fn processes(layout: &Layout, id: &str) -> Result<Vec<Process>> {
     }
     let mut pids = cgroups::pids(id);
     pids.sort();
-    Ok(pids.into_iter().filter_map(process).collect())
+    let users = user::host_passwd();
+    Ok(pids
+        .into_iter()
+        .filter_map(|pid| process(pid, &users))
+        .collect())
 }
 
-fn process(pid: i32) -> Option<Process> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name (which may hold spaces).
-    let close = stat.rfind(')')?;
-    let f: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
-    let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    let uid = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|v| v.split_whitespace().next().map(str::to_string))
-        })
-        .unwrap_or_default();
+/// /proc/PID's stat, status and cmdline (procfs parses the first two).
+fn process(pid: i32, users: &[Passwd]) -> Option<Process> {
+    let p = procfs::process::Process::new(pid).ok()?;
+    let stat = p.stat().ok()?;
+    let uid = p.status().ok().map(|s| s.ruid);
+    let user = match uid {
+        Some(uid) => users
+            .iter()
+            .find(|u| u.uid == uid)
+            .map_or_else(|| uid.to_string(), |u| u.name.clone()),
+        None => String::new(),
+    };
+    // Read here, not with procfs's cmdline(): a command line that is not
+    // UTF-8 is still shown (lossily), as ps does.
     let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|b| {
             String::from_utf8_lossy(&b)
@@ -58,34 +63,23 @@ fn process(pid: i32) -> Option<Process> {
                 .join(" ")
         })
         .unwrap_or_default();
+    let ticks = procfs::ticks_per_second();
     Some(Process {
-        uid,
+        user,
         pid,
-        ppid: f.get(1).copied().unwrap_or("0").to_string(),
-        cpu_secs: (field(11) + field(12)) / TICKS_PER_SEC,
-        start_secs: boot_time() + field(19) / TICKS_PER_SEC,
-        tty: tty_name(field(4)),
+        ppid: stat.ppid,
+        cpu_secs: (stat.utime + stat.stime) / ticks,
+        start_secs: procfs::boot_time_secs().unwrap_or(0) + stat.starttime / ticks,
+        tty: tty_name(stat.tty_nr as u32),
         cmd,
     })
 }
 
-/// The host's boot time (`btime` of /proc/stat), seconds since the epoch.
-fn boot_time() -> u64 {
-    std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("btime "))
-                .and_then(|v| v.trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// ps's name for a tty_nr: pseudo-terminals (major 136-143) as `pts/N`,
 /// other terminals by their numbers, none as `?`.
-fn tty_name(nr: u64) -> String {
-    let major = (nr >> 8) & 0xfff;
-    let minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+fn tty_name(nr: u32) -> String {
+    let dev = u64::from(nr);
+    let (major, minor) = (stat::major(dev), stat::minor(dev));
     match major {
         0 => "?".to_string(),
         136..=143 => format!("pts/{}", (major - 136) * 256 + minor),
@@ -99,10 +93,13 @@ mod tests {
 
     #[test]
     fn reads_this_process() {
-        let me = process(std::process::id() as i32).unwrap();
+        let users = user::host_passwd();
+        let me = process(std::process::id() as i32, &users).unwrap();
         assert_eq!(me.pid, std::process::id() as i32);
         assert!(!me.cmd.is_empty());
-        assert!(!me.uid.is_empty());
+        if nix::unistd::getuid().is_root() {
+            assert_eq!(me.user, "root", "uid 0 named from the host's passwd");
+        }
         assert!(me.start_secs > 1_500_000_000, "{}", me.start_secs);
     }
 
@@ -110,5 +107,8 @@ mod tests {
     fn tty_names() {
         assert_eq!(tty_name(0), "?");
         assert_eq!(tty_name(136 << 8 | 3), "pts/3");
+        // The minor's high bits sit above the major's twelve.
+        assert_eq!(tty_name(1 << 20 | 136 << 8 | 3), "pts/259");
+        assert_eq!(tty_name(300 << 8 | 1), "300:1");
     }
 }

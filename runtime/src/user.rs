@@ -22,9 +22,10 @@ pub struct ResolvedUser {
     pub home: String,
 }
 
-struct Passwd {
-    name: String,
-    uid: u32,
+/// An /etc/passwd entry.
+pub(crate) struct Passwd {
+    pub(crate) name: String,
+    pub(crate) uid: u32,
     gid: u32,
     home: String,
 }
@@ -72,9 +73,8 @@ impl Group {
     }
 }
 
-/// The entries of `file` inside the rootfs: its non-comment lines split on
-/// `:` and parsed by `parse` (lines it refuses are skipped). A missing file
-/// has no entries (scratch images have none); a FIFO, a device, a symlink
+/// The entries of `file` inside the rootfs ([`parse_entries`]). A missing
+/// file has no entries (scratch images have none); a FIFO, a device, a symlink
 /// loop or a huge file is an error naming it, never a hang or a read
 /// outside the rootfs.
 fn entries<T>(root: &Root, file: &str, parse: fn(&[&str]) -> Option<T>) -> Result<Vec<T>> {
@@ -85,11 +85,24 @@ fn entries<T>(root: &Root, file: &str, parse: fn(&[&str]) -> Option<T>) -> Resul
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(String::from_utf8_lossy(&data)
-        .lines()
+    Ok(parse_entries(&String::from_utf8_lossy(&data), parse))
+}
+
+/// An account file's entries: its non-comment lines split on `:` and
+/// parsed by `parse` (lines it refuses are skipped).
+fn parse_entries<T>(text: &str, parse: fn(&[&str]) -> Option<T>) -> Vec<T> {
+    text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .filter_map(|l| parse(&l.split(':').collect::<Vec<_>>()))
-        .collect())
+        .collect()
+}
+
+/// The host's own /etc/passwd (none when unreadable), for what docker
+/// names with the host's users (`top`, whose ps runs on the host).
+pub(crate) fn host_passwd() -> Vec<Passwd> {
+    std::fs::read_to_string("/etc/passwd")
+        .map(|text| parse_entries(&text, Passwd::parse))
+        .unwrap_or_default()
 }
 
 /// Resolve `spec` (empty = root) inside `rootfs`; `group_add` are extra

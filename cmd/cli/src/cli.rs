@@ -36,6 +36,7 @@ pub struct Cli {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     // --- images -----------------------------------------------------------
     #[command(flatten)]
@@ -104,6 +105,7 @@ pub enum Command {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImageOps {
     /// Download an image from a registry
     Pull(pull::Args),
@@ -124,6 +126,7 @@ pub enum ImageOps {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImageCommand {
     /// List images
     #[command(visible_alias = "list")]
@@ -145,6 +148,7 @@ pub enum ImageCommand {
 // One value per process, parsed once: variant sizes don't matter here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerOps {
     /// Create and run a new container from an image
     Run(run::Args),
@@ -189,6 +193,7 @@ pub enum ContainerOps {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerCommand {
     /// List containers
     #[command(visible_aliases = ["list", "ps"])]
@@ -209,10 +214,73 @@ pub struct Invocation {
     cli: Cli,
 }
 
+/// The command tree as argv is parsed with. Every subcommand's flags are
+/// deferred (`#[command(defer = true)]`): clap adds them when the parser
+/// enters that subcommand, or when the whole tree is built (help of a
+/// group, completion scripts, man pages), so `skiff images` does not make
+/// the ~1000 flags of the other ~100 commands (over a millisecond).
+pub fn command() -> clap::Command {
+    let mut cli = Cli::command();
+    for (name, groups, flags) in DEFERRED_FLAGS {
+        for group in groups {
+            cli = match *group {
+                "" => cli.mut_subcommand(name, |c| c.defer(flags)),
+                g => cli.mut_subcommand(g, |g| g.mut_subcommand(name, |c| c.defer(flags))),
+            };
+        }
+    }
+    cli
+}
+
+/// What a deferred subcommand runs to make its flags.
+type MakeFlags = fn(clap::Command) -> clap::Command;
+
+/// The subcommands whose deferred flags the derive's own deferral would
+/// get wrong, with what makes them instead, and the groups they are in
+/// ("" is the top level). Their `Args` flatten a documented struct, whose
+/// doc becomes the command's about when the flags are made after it (the
+/// derive sets the variant's about first, then defers); and run, create
+/// and exec's boolean flags take pflag's `--flag=true|false` (what scripts
+/// and tools generate argv for). cli_command_tree checks every command's
+/// about.
+const DEFERRED_FLAGS: [(&str, &[&str], MakeFlags); 16] = [
+    ("pull", &["", "image"], flags::<pull::Args>),
+    ("push", &["", "image"], flags::<push::Args>),
+    ("build", &["", "image"], flags::<build::Args>),
+    ("login", &[""], flags::<login::Args>),
+    ("run", &["", "container"], bool_flags::<run::Args>),
+    ("create", &["", "container"], bool_flags::<create::Args>),
+    ("exec", &["", "container"], bool_flags::<exec::Args>),
+    ("stop", &["", "container"], flags::<stop::Args>),
+    ("restart", &["", "container"], flags::<stop::Args>),
+    ("kill", &["", "container"], flags::<kill::Args>),
+    ("start", &["", "container"], flags::<start::Args>),
+    ("wait", &["", "container"], flags::<wait::Args>),
+    ("pause", &["", "container"], flags::<pause::Args>),
+    ("unpause", &["", "container"], flags::<pause::Args>),
+    ("update", &["", "container"], flags::<update::Args>),
+    ("rm", &["", "container"], flags::<rm::Args>),
+];
+
+/// `T`'s flags on `c`, keeping the about `c` was given.
+fn flags<T: clap::Args>(c: clap::Command) -> clap::Command {
+    use clap::builder::Resettable;
+    let kept = |s: Option<&clap::builder::StyledStr>| {
+        s.cloned().map_or(Resettable::Reset, Resettable::Value)
+    };
+    let (about, long_about) = (kept(c.get_about()), kept(c.get_long_about()));
+    T::augment_args(c).about(about).long_about(long_about)
+}
+
+/// [`flags`], with pflag's optional `=VALUE` on the boolean ones.
+fn bool_flags<T: clap::Args>(c: clap::Command) -> clap::Command {
+    crate::pflag::bool_values(flags::<T>(c))
+}
+
 /// Parse argv the docker way: clap's usage errors exit 125 like docker's
 /// flag errors, help and version exit 0.
 pub fn parse() -> Result<Invocation, i32> {
-    let mut cmd = crate::pflag::bool_values(Cli::command());
+    let mut cmd = command();
     // Reached through a `docker` link, show `docker` in help and errors.
     if let Some(name) = invoked_as() {
         // clap wants a 'static name; this runs once per process.
@@ -224,8 +292,12 @@ pub fn parse() -> Result<Invocation, i32> {
             crate::exit::warn(&text);
             return crate::exit::SKIFF_ERROR;
         }
-        let wrong_words = crate::pflag::args_text(&e, &Cli::command())
-            .or_else(|| crate::pflag::unknown_command_text(&e));
+        // The positionals of the command the error is about: the tree
+        // built whole (an error path, so its cost does not matter).
+        let mut tree = command();
+        tree.build();
+        let wrong_words =
+            crate::pflag::args_text(&e, &tree).or_else(|| crate::pflag::unknown_command_text(&e));
         if let Some(text) = wrong_words {
             crate::exit::warn(&text);
             return 1;
@@ -281,7 +353,7 @@ impl Invocation {
         }
         match cli.command {
             None => {
-                let _ = Cli::command().print_help();
+                let _ = command().print_help();
                 Ok(0)
             }
             Some(command) => dispatch(&g, command),

@@ -10,35 +10,19 @@ use clap::builder::BoolishValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
-/// The commands whose boolean flags take pflag's `--flag=true|false`
-/// (run, create, exec: what scripts and tools generate argv for), at the
-/// top level and under `container`.
-const BOOL_VALUE_COMMANDS: &[&str] = &["run", "create", "exec"];
-
-/// Give the boolean flags of [`BOOL_VALUE_COMMANDS`] pflag's optional
-/// value: `--rm` is `--rm=true`, `--rm=false` turns it off. The `=` is
-/// required, so `--rm image` never takes the image for the value and `-it`
-/// stays two flags.
-pub fn bool_values(cli: Command) -> Command {
-    let cli = cli.mut_subcommand("container", bool_values_in_group);
-    bool_values_in_group(cli)
-}
-
-fn bool_values_in_group(mut group: Command) -> Command {
-    for name in BOOL_VALUE_COMMANDS {
-        if group.find_subcommand(name).is_some() {
-            group = group.mut_subcommand(name, |c| {
-                let ids: Vec<String> = c
-                    .get_arguments()
-                    .filter(|a| matches!(a.get_action(), ArgAction::SetTrue))
-                    .map(|a| a.get_id().to_string())
-                    .collect();
-                ids.into_iter()
-                    .fold(c, |c, id| c.mut_arg(id, with_optional_value))
-            });
-        }
-    }
-    group
+/// Give the boolean flags of `c` (a command whose flags are made: see
+/// `cli::command` for which commands) pflag's optional value: `--rm` is
+/// `--rm=true`, `--rm=false` turns it off. The `=` is required, so `--rm
+/// image` never takes the image for the value and `-it` stays two flags.
+pub fn bool_values(c: Command) -> Command {
+    let ids: Vec<String> = c
+        .get_arguments()
+        // Not the global flags (`--debug`) clap has copied in.
+        .filter(|a| matches!(a.get_action(), ArgAction::SetTrue) && !a.is_global_set())
+        .map(|a| a.get_id().to_string())
+        .collect();
+    ids.into_iter()
+        .fold(c, |c, id| c.mut_arg(id, with_optional_value))
 }
 
 fn with_optional_value(a: Arg) -> Arg {
@@ -203,13 +187,10 @@ fn command_path(usage: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     /// The flag `id` of `skiff ARGV...`'s innermost subcommand.
     fn flag(argv: &[&str], id: &str) -> bool {
-        let m = bool_values(crate::cli::Cli::command())
-            .try_get_matches_from(argv)
-            .unwrap();
+        let m = crate::cli::command().try_get_matches_from(argv).unwrap();
         let mut m = &m;
         while let Some((_, sub)) = m.subcommand() {
             m = sub;
@@ -235,7 +216,7 @@ mod tests {
         assert!(flag(&["skiff", "run", "-itd", "img"], "detach"));
         assert!(flag(&["skiff", "run", "-itd", "img"], "tty"));
         assert!(flag(&["skiff", "run", "-d", "true"], "detach"));
-        assert!(bool_values(crate::cli::Cli::command())
+        assert!(crate::cli::command()
             .try_get_matches_from(["skiff", "run", "--rm=maybe", "img"])
             .is_err());
     }

@@ -19,6 +19,19 @@ pub fn build(store: &Store, args: &[&str]) -> (String, String) {
     )
 }
 
+/// [`build`] with `-o type=local,dest=DIR`, DIR a new temp dir, then
+/// `args` and the context `ctx`; returns DIR (the final stage's files) and
+/// the progress.
+pub fn build_to_dir(store: &Store, args: &[&str], ctx: &Path) -> (tempfile::TempDir, String) {
+    let out = tempfile::tempdir().unwrap();
+    let dest = format!("type=local,dest={}", out.path().display());
+    let mut all = vec!["-o", dest.as_str()];
+    all.extend_from_slice(args);
+    all.push(ctx.to_str().unwrap());
+    let (progress, _) = build(store, &all);
+    (out, progress)
+}
+
 /// `skiff build --progress plain CTX` with `env` set, which must fail as a
 /// build error does (exit 1); returns what it printed (stdout and stderr).
 pub fn build_fails(store: &Store, ctx: &Path, env: &[(&str, &str)]) -> String {

@@ -2,14 +2,16 @@
 //! binary against a throw-away store; anything that needs the test ground
 //! (registries, the busybox rootfs) reads what `scripts/test` exported.
 //! The submodules hold what the tests of one area share: `tar` (a writer
-//! for hand-made layers), `build`, `container` (`skiff run`), `net`,
-//! `podman`, `registry` and `add_sources` (servers and readers for ADD).
+//! for hand-made layers), `build`, `container` (`skiff run`), `faas` (the
+//! `docker` link faas-cli calls), `net`, `podman`, `registry` and
+//! `add_sources` (servers and readers for ADD).
 #![allow(dead_code)]
 
 pub mod add_sources;
 pub mod build;
 pub mod container;
 pub mod docker_keys;
+pub mod faas;
 pub mod net;
 pub mod netns;
 pub mod parity;
@@ -17,9 +19,10 @@ pub mod podman;
 pub mod registry;
 pub mod tar;
 
-use std::io::Write;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A fresh, empty skiff store that is removed when dropped.
@@ -84,18 +87,22 @@ impl Store {
         self.ok(&args).trim().to_string()
     }
 
+    /// Start skiff with ARGS, no stdin, stdout to `out` and stderr piped.
+    pub fn spawn(&self, args: impl IntoIterator<Item = impl AsRef<OsStr>>, out: Stdio) -> Child {
+        self.skiff()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Run skiff, killing it after `limit` (a hang is a failure, not a
     /// stuck test run); returns the output and how long it took.
     pub fn run_within(&self, args: &[&str], limit: Duration) -> (Output, Duration) {
         let t = Instant::now();
-        let mut child = self
-            .skiff()
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = self.spawn(args, Stdio::piped());
         while child.try_wait().unwrap().is_none() {
             if t.elapsed() > limit {
                 let _ = child.kill();
@@ -109,6 +116,24 @@ impl Store {
         }
         let elapsed = t.elapsed();
         (child.wait_with_output().unwrap(), elapsed)
+    }
+
+    /// Start skiff with ARGS (stdout piped, stderr to `err`) and read the
+    /// first line it prints; our end of stdout is closed after it, as
+    /// `| head -1` leaves it. The child, maybe still running, and the line.
+    pub fn first_line(&self, args: &[&str], err: Stdio) -> (Child, String) {
+        let mut child = self
+            .skiff()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        (child, line)
     }
 
     /// Start `n` skiff processes at once, the i-th with `args(i)`, and

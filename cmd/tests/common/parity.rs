@@ -4,9 +4,9 @@
 //! stdout) rather than by volatile values (ids, times).
 //!
 //! docker is the reference. Where podman is known to answer differently
-//! from docker, the row says so ([`Matrix::docker`]) and holds skiff to
+//! from docker, the row says so ([`Row::AsDocker`]) and holds skiff to
 //! docker's answer, written out in the row; podman's answer is only shown.
-//! Every row runs; [`Matrix::finish`] prints the whole table and fails on
+//! Every row runs; [`Matrix::check`] prints the whole table and fails on
 //! any row skiff does not match.
 
 use std::io::Write;
@@ -21,6 +21,9 @@ use super::{ground, stderr, stdout, Store};
 /// podman's words for a missing container (docker's daemon says "No such
 /// container: X" and its CLI exits 1).
 pub const PODMAN_NO_CONTAINER: &str = "exit 125, \"no container with name or ID\"";
+
+/// docker's answer for a container `nosuch` that does not exist.
+pub const NO_SUCH_CONTAINER: Docker = Docker::Fails(1, "No such container: nosuch");
 
 /// What a row compares besides the exit code (which every row compares).
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +56,22 @@ pub enum Docker<'a> {
     /// `Config` for a member) must have. stdout is one array, or one
     /// object per line (`--format json` lists), or one object.
     Keys(&'a str, &'a [&'a str]),
+}
+
+/// One line of a matrix: a row (what it checks, the command line with
+/// `IMG` for the image, what it compares) or a setup step between rows.
+#[derive(Debug, Clone, Copy)]
+pub enum Row<'a> {
+    /// podman answers as docker does: skiff must give podman's exit code
+    /// and the same shape.
+    Same(&'a str, &'a [&'a str], Shape<'a>),
+    /// [`Row::Same`], and both stderrs contain the last text.
+    Saying(&'a str, &'a [&'a str], Shape<'a>, &'a str),
+    /// podman differs from docker (the last text says how): skiff must give
+    /// docker's answer.
+    AsDocker(&'a str, &'a [&'a str], Docker<'a>, &'a str),
+    /// Run in both; both must succeed (a step, not a row).
+    Setup(&'a [&'a str]),
 }
 
 /// Two stores with the same image: skiff's and podman's.
@@ -160,14 +179,23 @@ impl Matrix {
         }
     }
 
-    /// A row where podman answers as docker does: skiff must give the same
-    /// exit code as podman and the same `shape`.
-    pub fn same(&mut self, what: &str, args: &[&str], shape: Shape) {
-        self.same_saying(what, args, shape, "");
+    /// Run `rows` in order, then [`Matrix::finish`].
+    pub fn check(mut self, rows: &[Row]) {
+        for row in rows {
+            match *row {
+                Row::Same(what, args, shape) => self.same_saying(what, args, shape, ""),
+                Row::Saying(what, args, shape, says) => self.same_saying(what, args, shape, says),
+                Row::AsDocker(what, args, want, differs) => self.docker(what, args, want, differs),
+                Row::Setup(args) => self.peers.setup(args),
+            }
+        }
+        self.finish();
     }
 
-    /// [`Matrix::same`], and both stderrs contain `says`.
-    pub fn same_saying(&mut self, what: &str, args: &[&str], shape: Shape, says: &str) {
+    /// A row where podman answers as docker does: skiff must give the same
+    /// exit code as podman and the same `shape`, and both stderrs contain
+    /// `says`.
+    fn same_saying(&mut self, what: &str, args: &[&str], shape: Shape, says: &str) {
         let ours = self.peers.skiff(args);
         let theirs = self.peers.podman(args);
         let mut wrong = Vec::new();
@@ -191,7 +219,7 @@ impl Matrix {
 
     /// A row where podman differs from docker (`podman_differs` says how):
     /// skiff must give docker's answer `want`.
-    pub fn docker(&mut self, what: &str, args: &[&str], want: Docker, podman_differs: &str) {
+    fn docker(&mut self, what: &str, args: &[&str], want: Docker, podman_differs: &str) {
         let ours = self.peers.skiff(args);
         let theirs = self.peers.podman(args);
         let mut wrong: Vec<String> = check_docker(want, &ours).into_iter().collect();
@@ -227,7 +255,7 @@ impl Matrix {
     }
 
     /// Print the matrix; fail naming every row skiff does not match.
-    pub fn finish(self) {
+    fn finish(self) {
         let mut err = std::io::stderr().lock();
         let failed: Vec<&Verdict> = self.rows.iter().filter(|r| !r.ok).collect();
         for r in &self.rows {

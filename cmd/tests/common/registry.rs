@@ -19,6 +19,16 @@ pub fn sh(script: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// `REGISTRY/NAME:TAG` in the test ground's registry, NAME a [`unique`]
+/// one starting with `prefix`.
+pub fn unique_ref(prefix: &str, tag: &str) -> String {
+    format!(
+        "{}/{}:{tag}",
+        super::ground("SKIFF_TEST_REGISTRY"),
+        unique(prefix)
+    )
+}
+
 /// A name no other test (or earlier run against the same ground) uses.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

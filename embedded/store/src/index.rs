@@ -29,6 +29,10 @@ pub(crate) struct ImageRecord {
     pub repo_digests: BTreeSet<String>,
     /// When the image was added to this store (RFC 3339).
     pub added: String,
+    /// What `images` shows of it, cached when it was registered (absent in
+    /// stores written by older skiff; see images/listing.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<crate::images::Listing>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -179,6 +179,10 @@ impl Store {
             let mt = desc.media_type().to_string();
             out.push(self.unpack_layer_blob_in(chain, diff, desc.digest(), Some(&mt), &image)?);
         }
+        if budget.is_some() {
+            // A layer was unpacked: its size is known now.
+            self.refresh_listing(&img.digest);
+        }
         Ok(out)
     }
 

@@ -8,14 +8,13 @@ use std::net::Ipv4Addr;
 use std::os::fd::RawFd;
 
 use crate::error::{nl, Result};
-use crate::netlink::{
-    Msg, Socket, NETLINK_ROUTE, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
+use crate::netlink::{Msg, Socket};
+use libc::{
+    IFA_ADDRESS, IFA_BROADCAST, IFA_LOCAL, NETLINK_ROUTE, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL,
+    NLM_F_REQUEST, RTA_GATEWAY, RTA_OIF, RTM_DELLINK, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
 };
 
-const RTM_NEWLINK: u16 = 16;
-const RTM_DELLINK: u16 = 17;
-const RTM_NEWADDR: u16 = 20;
-const RTM_NEWROUTE: u16 = 24;
+// linux/if_link.h and linux/veth.h: libc has these for Android only.
 const IFLA_IFNAME: u16 = 3;
 const IFLA_MTU: u16 = 4;
 const IFLA_MASTER: u16 = 10;
@@ -24,12 +23,6 @@ const IFLA_NET_NS_FD: u16 = 28;
 const IFLA_INFO_KIND: u16 = 1;
 const IFLA_INFO_DATA: u16 = 2;
 const VETH_INFO_PEER: u16 = 1;
-const IFA_ADDRESS: u16 = 1;
-const IFA_LOCAL: u16 = 2;
-const IFA_BROADCAST: u16 = 4;
-const RTA_OIF: u16 = 4;
-const RTA_GATEWAY: u16 = 5;
-const IFF_UP: u32 = 1;
 
 fn ifinfo(index: i32, flags: u32, change: u32) -> [u8; 16] {
     let mut h = [0u8; 16];
@@ -109,7 +102,8 @@ pub fn create_veth(host: &str, peer: &str, netns_fd: RawFd, mtu: u32) -> Result<
 pub fn set_up(name: &str, master: Option<i32>) -> Result<()> {
     let idx = existing_index(name)?;
     let mut m = Msg::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-    m.header(&ifinfo(idx, IFF_UP, IFF_UP));
+    let up = libc::IFF_UP as u32;
+    m.header(&ifinfo(idx, up, up));
     if let Some(master) = master {
         m.u32(IFLA_MASTER, master as u32);
     }

@@ -10,13 +10,9 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-pub const NLM_F_REQUEST: u16 = 0x1;
-pub const NLM_F_ACK: u16 = 0x4;
-pub const NLM_F_EXCL: u16 = 0x200;
-pub const NLM_F_CREATE: u16 = 0x400;
-pub const NLM_F_APPEND: u16 = 0x800;
-pub const NLA_F_NESTED: u16 = 0x8000;
-const NLMSG_ERROR: u16 = 2;
+/// Marks a nested attribute's type (nftables requires it). libc types the
+/// netlink constants as `int`; attribute types are 16 bits on the wire.
+pub const NLA_F_NESTED: u16 = libc::NLA_F_NESTED as u16;
 
 /// One netlink message under construction.
 pub struct Msg {
@@ -29,10 +25,12 @@ fn align(n: usize) -> usize {
 }
 
 impl Msg {
-    pub fn new(ty: u16, flags: u16) -> Msg {
+    /// `flags`: libc's `NLM_F_*` (typed `int` there; `nlmsg_flags` is the
+    /// header's 16 bits, which hold every one of them).
+    pub fn new(ty: u16, flags: libc::c_int) -> Msg {
         let mut buf = vec![0u8; 16];
         buf[4..6].copy_from_slice(&ty.to_ne_bytes());
-        buf[6..8].copy_from_slice(&flags.to_ne_bytes());
+        buf[6..8].copy_from_slice(&(flags as u16).to_ne_bytes());
         Msg {
             buf,
             nests: Vec::new(),
@@ -101,9 +99,6 @@ impl Msg {
     }
 }
 
-pub const NETLINK_ROUTE: i32 = 0;
-pub const NETLINK_NETFILTER: i32 = 12;
-
 /// A blocking netlink socket in the network namespace current when it was
 /// opened (it stays there when the thread moves).
 pub struct Socket {
@@ -112,7 +107,8 @@ pub struct Socket {
 }
 
 impl Socket {
-    pub fn open(proto: i32) -> io::Result<Socket> {
+    /// `proto`: `libc::NETLINK_ROUTE`, `libc::NETLINK_NETFILTER`...
+    pub fn open(proto: libc::c_int) -> io::Result<Socket> {
         // SAFETY: plain socket/bind calls on a fresh fd we own.
         unsafe {
             let fd = libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto);
@@ -223,7 +219,7 @@ impl Socket {
                 if len < 16 || off + len > n {
                     break;
                 }
-                if ty == NLMSG_ERROR && len >= 20 {
+                if ty == libc::NLMSG_ERROR as u16 && len >= 20 {
                     let code =
                         i32::from_ne_bytes(buf[off + 16..off + 20].try_into().unwrap_or([0; 4]));
                     pending.retain(|s| *s != seq);

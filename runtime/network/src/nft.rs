@@ -33,10 +33,8 @@ use std::net::Ipv4Addr;
 use crate::error::{nl, Result};
 use crate::filter;
 use crate::ipam::Subnet;
-use crate::netlink::{
-    Msg, Socket, NETLINK_NETFILTER, NLA_F_NESTED, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE,
-    NLM_F_REQUEST,
-};
+use crate::netlink::{Msg, Socket, NLA_F_NESTED};
+use libc::{c_int, NETLINK_NETFILTER, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST};
 
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
@@ -110,7 +108,7 @@ fn nfgen(family: u8) -> [u8; 4] {
     h
 }
 
-fn msg(ty: u16, flags: u16) -> Msg {
+fn msg(ty: u16, flags: c_int) -> Msg {
     let mut m = Msg::new(
         (NFNL_SUBSYS_NFTABLES << 8) | ty,
         NLM_F_REQUEST | NLM_F_ACK | flags,
@@ -125,7 +123,7 @@ fn marker(ty: u16) -> Msg {
     m
 }
 
-fn table_msg(ty: u16, flags: u16, table: &str) -> Msg {
+fn table_msg(ty: u16, flags: c_int, table: &str) -> Msg {
     let mut m = msg(ty, flags);
     m.str(NFTA_TABLE_NAME, table);
     m

@@ -1,5 +1,10 @@
-//! Seccomp actions and their SECCOMP_RET_* encodings.
+//! Seccomp actions and their SECCOMP_RET_* encodings (libc's constants,
+//! linux/seccomp.h).
 
+use libc::{
+    SECCOMP_RET_ALLOW, SECCOMP_RET_DATA, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS,
+    SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP,
+};
 use serde::Deserialize;
 
 /// What the filter does with a matching syscall.
@@ -28,17 +33,6 @@ pub enum Action {
     Notify,
 }
 
-pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
-pub const RET_KILL_THREAD: u32 = 0x0000_0000;
-pub const RET_TRAP: u32 = 0x0003_0000;
-pub const RET_ERRNO: u32 = 0x0005_0000;
-pub const RET_TRACE: u32 = 0x7ff0_0000;
-pub const RET_LOG: u32 = 0x7ffc_0000;
-pub const RET_ALLOW: u32 = 0x7fff_0000;
-/// The low 16 bits carry the errno / trace data.
-pub const RET_DATA: u32 = 0x0000_ffff;
-pub const RET_ACTION_FULL: u32 = 0xffff_0000;
-
 /// EPERM: runc's errno when a profile gives none.
 const EPERM: u32 = 1;
 
@@ -48,13 +42,13 @@ impl Action {
     /// ERRNO and TRACE alike).
     pub fn ret(self, errno: Option<u32>) -> Option<u32> {
         Some(match self {
-            Action::Allow => RET_ALLOW,
-            Action::Errno => RET_ERRNO | (errno.unwrap_or(EPERM) & RET_DATA),
-            Action::KillThread => RET_KILL_THREAD,
-            Action::KillProcess => RET_KILL_PROCESS,
-            Action::Trap => RET_TRAP,
-            Action::Trace => RET_TRACE | (errno.unwrap_or(EPERM) & RET_DATA),
-            Action::Log => RET_LOG,
+            Action::Allow => SECCOMP_RET_ALLOW,
+            Action::Errno => SECCOMP_RET_ERRNO | (errno.unwrap_or(EPERM) & SECCOMP_RET_DATA),
+            Action::KillThread => SECCOMP_RET_KILL_THREAD,
+            Action::KillProcess => SECCOMP_RET_KILL_PROCESS,
+            Action::Trap => SECCOMP_RET_TRAP,
+            Action::Trace => SECCOMP_RET_TRACE | (errno.unwrap_or(EPERM) & SECCOMP_RET_DATA),
+            Action::Log => SECCOMP_RET_LOG,
             Action::Notify => return None,
         })
     }

@@ -33,19 +33,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::action::{RET_ERRNO, RET_KILL_PROCESS};
 use crate::arch::{Abi, X32_SYSCALL_BIT};
 use crate::bpf::{arg_hi, arg_lo, Asm, Cond, Insn, Label, OFF_ARCH, OFF_NR};
 use crate::profile::{ArgOp, ArgRule};
 use crate::resolve::Resolved;
+use libc::{SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS};
 
 /// What a filter does with an ABI it does not cover (libseccomp's "bad arch"
 /// action is also a kill). Never the default action: a deny-list profile
 /// (default ALLOW) must not be bypassed by switching to the i386 or x32 ABI.
-pub const BAD_ARCH_RET: u32 = RET_KILL_PROCESS;
+pub const BAD_ARCH_RET: u32 = SECCOMP_RET_KILL_PROCESS;
 
 /// ERRNO(ENOSYS): "no such syscall", which libcs answer with a fallback.
-const RET_ENOSYS: u32 = RET_ERRNO | 38;
+const RET_ENOSYS: u32 = SECCOMP_RET_ERRNO | 38;
 
 /// What one syscall number does: argument-checked rules, then a fallback.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

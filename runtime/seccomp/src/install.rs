@@ -6,18 +6,17 @@
 use crate::error::Error;
 use crate::program::Program;
 
-const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
-const SECCOMP_MODE_FILTER: libc::c_ulong = 2;
-
 /// seccomp(2) filter flags a profile may name in `flags`.
 pub(crate) fn flag_value(name: &str) -> Option<u32> {
-    Some(match name {
-        "SECCOMP_FILTER_FLAG_TSYNC" => 1,
-        "SECCOMP_FILTER_FLAG_LOG" => 2,
-        "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => 4,
-        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" => 32,
+    let flag = match name {
+        "SECCOMP_FILTER_FLAG_TSYNC" => libc::SECCOMP_FILTER_FLAG_TSYNC,
+        "SECCOMP_FILTER_FLAG_LOG" => libc::SECCOMP_FILTER_FLAG_LOG,
+        "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" => libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
         _ => return None,
-    })
+    };
+    // The flags are the low bits (1 << 0 ..= 1 << 5) of an unsigned long.
+    Some(flag as u32)
 }
 
 // Insn must be exactly the kernel's struct sock_filter.
@@ -57,7 +56,8 @@ pub fn install(program: &Program) -> Result<(), Error> {
     let rc = unsafe {
         libc::syscall(
             libc::SYS_seccomp,
-            SECCOMP_SET_MODE_FILTER,
+            // Variadic: pass the full unsigned long the kernel reads.
+            libc::SECCOMP_SET_MODE_FILTER as libc::c_ulong,
             program.flags() as libc::c_ulong,
             &prog as *const libc::sock_fprog,
         )
@@ -76,7 +76,7 @@ pub fn install(program: &Program) -> Result<(), Error> {
     let rc = unsafe {
         libc::prctl(
             libc::PR_SET_SECCOMP,
-            SECCOMP_MODE_FILTER,
+            libc::SECCOMP_MODE_FILTER as libc::c_ulong,
             &prog as *const libc::sock_fprog,
             0,
             0,

@@ -93,6 +93,10 @@ pub use kernel::KernelVersion;
 pub use profile::Profile;
 pub use program::Program;
 
+/// Fingerprint of this crate's code, syscall tables and embedded profile
+/// (made by build.rs): part of the key of any cache of compiled programs.
+pub const COMPILER_ID: &str = env!("SKIFF_SECCOMP_SOURCE_ID");
+
 /// What a profile is resolved against: the container and the host.
 #[derive(Debug, Clone, Copy)]
 pub struct CompileOptions<'a> {

@@ -1,9 +1,9 @@
 //! Test-only: the profile's meaning evaluated directly (no BPF), and the
 //! check that every generated program agrees with it on every ABI.
 
-use crate::action::RET_KILL_PROCESS;
 use crate::arch::{Abi, Arch, AUDIT_ARCH_ARM, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use crate::bpf::SeccompData;
+use libc::SECCOMP_RET_KILL_PROCESS;
 use skiff_core::caps::{ALL_CAPABILITIES, DEFAULT_CAPABILITIES};
 use std::collections::HashMap;
 
@@ -53,7 +53,7 @@ fn expected(r: &Resolved, by_nr: &ByNumber<'_>, data: &SeccompData) -> u32 {
             } else if data.nr == u32::MAX && covered(Abi::X86_64) {
                 Abi::X86_64
             } else {
-                return RET_KILL_PROCESS;
+                return SECCOMP_RET_KILL_PROCESS;
             }
         }
         arch => match r
@@ -62,7 +62,7 @@ fn expected(r: &Resolved, by_nr: &ByNumber<'_>, data: &SeccompData) -> u32 {
             .find(|a| a.audit_arch() == arch && **a != Abi::X32)
         {
             Some(a) => *a,
-            None => return RET_KILL_PROCESS,
+            None => return SECCOMP_RET_KILL_PROCESS,
         },
     };
     let wide = abi.wide_args();
@@ -79,7 +79,7 @@ fn expected(r: &Resolved, by_nr: &ByNumber<'_>, data: &SeccompData) -> u32 {
     };
     let highest = by_nr.highest.get(&abi);
     if r.enosys_above_known && highest.is_some_and(|&h| data.nr > h) {
-        return crate::action::RET_ERRNO | 38;
+        return libc::SECCOMP_RET_ERRNO | 38;
     }
     let rules: &[&ResolvedRule] = by_nr.rules.get(&(abi, data.nr)).map_or(&[], Vec::as_slice);
     if let Some(rule) = rules

@@ -113,7 +113,7 @@ pub(crate) fn resolve(profile: &Profile, opts: &CompileOptions<'_>) -> Result<Re
         enosys_above_known: !matches!(
             profile.default_action,
             Action::Allow | Action::Log | Action::Trace
-        ) && default_ret != crate::action::RET_ERRNO | ENOSYS,
+        ) && default_ret != libc::SECCOMP_RET_ERRNO | ENOSYS,
         abis: abis(profile, opts.arch),
         rules,
         flags: profile

@@ -32,6 +32,29 @@ pub struct Plan {
     pub top: PathBuf,
 }
 
+/// A path inside the container as docker takes it: relative ones start
+/// at the container's `/`.
+pub fn in_container(p: &str) -> String {
+    if p.starts_with('/') {
+        p.to_string()
+    } else {
+        format!("/{p}")
+    }
+}
+
+/// The name of the top entry of a tar written from container path `path`
+/// (`cp CTR:SRC -`): its last component, or `.` for the contents of a
+/// directory (`SRC/.`) and for `/`.
+pub fn tar_top(path: &str) -> PathBuf {
+    if path.ends_with("/.") {
+        return PathBuf::from(".");
+    }
+    Path::new(path.trim_end_matches('/'))
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
 /// docker's archive rules (`docker cp` reference, "SRC_PATH specifies a
 /// file/directory"): a file lands in an existing directory under its own
 /// name or replaces an existing file or becomes a new file (whose parent
@@ -89,5 +112,15 @@ mod tests {
         assert_eq!(top("/etc/.", true, "/tmp", Found::Dir), "/tmp");
         assert_eq!(top("/etc", true, "/tmp/new", Found::Missing), "/tmp/new");
         assert!(plan("/etc", true, "/tmp/f", Found::File).is_err());
+    }
+
+    #[test]
+    fn container_paths_and_tar_names() {
+        assert_eq!(in_container("etc/passwd"), "/etc/passwd");
+        assert_eq!(in_container("/etc"), "/etc");
+        assert_eq!(tar_top("/etc/passwd"), PathBuf::from("passwd"));
+        assert_eq!(tar_top("/etc/"), PathBuf::from("etc"));
+        assert_eq!(tar_top("/etc/."), PathBuf::from("."));
+        assert_eq!(tar_top("/"), PathBuf::from("."));
     }
 }

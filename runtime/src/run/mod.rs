@@ -24,7 +24,7 @@ pub use options::{
     ExecOptions, Fetch, HealthOptions, HostOptions, ImageSource, MountOptions, NetworkOptions,
     Platform, ProcessOptions, Pull, PullRequest, ResourceOptions, RunOptions, SecurityOptions,
 };
-/// docker's rules for --memory, --memory-swap, --ulimit..., for `skiff build` too.
+/// docker's rules for --memory, --memory-swap, --cpus..., for `skiff build` too.
 pub use resources::resolve as resolve_resources;
 
 use crate::config::{ContainerConfig, Seccomp, Security};
@@ -43,6 +43,11 @@ pub fn create(
     warn: &mut dyn FnMut(&str),
     fetch: &mut Fetch<'_>,
 ) -> Result<ContainerConfig> {
+    // The kernel's wait before a cgroup migration (an RCU grace period,
+    // 6 to 28 ms here) runs while we register, exec and set up, not after.
+    // First thing: the runner's first cgroup write is ~8 ms away, the
+    // grace period often longer. (`skiff create` alone pays one fork.)
+    crate::cgroup_prime::prime();
     // Lease before the image is resolved (and pulled) and its layers
     // unpacked, held until the pin below: a concurrent `rmi` or prune must
     // not collect the blobs or snapshots in between. A pull under the lease
@@ -108,7 +113,12 @@ fn build(
     // pulled, so a bad flag value fails first, as in docker's CLI; the
     // checks whose final form needs the image are in [`validate`].
     validate::flags(&o)?;
-    let (resources, ulimits) = resources::resolve(&o.resources)?;
+    let resources = resources::resolve(&o.resources)?;
+    let ulimits = o
+        .ulimits
+        .iter()
+        .map(|u| flags::parse_ulimit(u))
+        .collect::<Result<Vec<_>>>()?;
     let security = security(&o.security)?;
     let add_hosts = o
         .add_hosts

@@ -1,9 +1,15 @@
 //! What `docker run` and `docker exec` were asked for, as the CLI parsed
-//! it: typed, free of clap, and still in docker's syntax where a value has
-//! one (`32m`, `/src:/dst:ro`, `nofile=1024:2048`). The runtime turns these
-//! into a [`crate::ContainerConfig`] (see [`super::create`]) so that every
-//! rule docker applies to run flags lives in one place, and every error
-//! names the flag ([`crate::flags`]).
+//! it: typed, and still in docker's syntax where a value has one (`32m`,
+//! `/src:/dst:ro`, `nofile=1024:2048`). The runtime turns these into a
+//! [`crate::ContainerConfig`] (see [`super::create`]) so that every rule
+//! docker applies to run flags lives in one place, and every error names
+//! the flag ([`crate::flags`]).
+//!
+//! With the `clap` feature (only skiff's CLI enables it) these structs are
+//! also the flags themselves: each flag, its docker name, aliases and help
+//! text is declared once, on the field it fills. The doc comment on a
+//! field is its help text, so explanations beyond docker's wording are
+//! plain comments.
 
 use std::path::PathBuf;
 
@@ -16,19 +22,30 @@ use crate::flags;
 
 /// The process flags `run` and `exec` share.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct ProcessOptions {
-    /// `-i`: keep stdin open.
+    /// Keep STDIN open even if not attached
+    #[cfg_attr(feature = "clap", arg(short = 'i', long))]
     pub interactive: bool,
-    /// `-t`: a pseudo-terminal.
+    /// Allocate a pseudo-TTY
+    #[cfg_attr(feature = "clap", arg(short = 't', long))]
     pub tty: bool,
-    /// `-e KEY=VALUE` or `-e KEY` (taken from skiff's own environment).
+    /// Set environment variables
+    // `-e KEY` alone takes the value from skiff's own environment.
+    #[cfg_attr(
+        feature = "clap",
+        arg(short = 'e', long = "env", value_name = "KEY=VALUE")
+    )]
     pub env: Vec<String>,
-    /// `--env-file`
+    /// Read in a file of environment variables
+    #[cfg_attr(feature = "clap", arg(long = "env-file", value_name = "FILE"))]
     pub env_files: Vec<PathBuf>,
-    /// `-u name|uid[:group|gid]`
-    pub user: Option<String>,
-    /// `-w`
+    /// Working directory inside the container
+    #[cfg_attr(feature = "clap", arg(short = 'w', long = "workdir"))]
     pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[cfg_attr(feature = "clap", arg(short = 'u', long))]
+    pub user: Option<String>,
 }
 
 impl ProcessOptions {
@@ -114,124 +131,277 @@ pub struct PullRequest<'a> {
 /// so the pull itself is the caller's.
 pub type Fetch<'f> = dyn FnMut(PullRequest<'_>) -> Result<()> + 'f;
 
-/// Resource flags: `-m`, `--memory-reservation`, `--memory-swap`, `--cpus`,
-/// `-c`, `--pids-limit`, `--ulimit`.
+/// The cgroup limits `run`/`create` and `update` share: `-m`,
+/// `--memory-reservation`, `--memory-swap`, `--cpus`, `-c`, `--pids-limit`.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct ResourceOptions {
+    /// Memory limit
+    #[cfg_attr(feature = "clap", arg(short = 'm', long))]
     pub memory: Option<String>,
+    /// Memory soft limit
+    #[cfg_attr(feature = "clap", arg(long = "memory-reservation"))]
     pub memory_reservation: Option<String>,
-    /// A size, or -1 for unlimited swap.
+    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "memory-swap", allow_hyphen_values = true)
+    )]
     pub memory_swap: Option<String>,
+    /// Number of CPUs
+    #[cfg_attr(feature = "clap", arg(long))]
     pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[cfg_attr(feature = "clap", arg(short = 'c', long = "cpu-shares"))]
     pub cpu_shares: Option<u64>,
-    /// -1 (or 0) for unlimited.
+    /// Tune container pids limit (set -1 for unlimited)
+    // 0 is unlimited too.
+    #[cfg_attr(feature = "clap", arg(long = "pids-limit", allow_hyphen_values = true))]
     pub pids_limit: Option<i64>,
-    pub ulimits: Vec<String>,
 }
 
-/// Security flags: `--privileged`, `--cap-add`, `--cap-drop`, `--security-opt`.
+/// Security flags: `--cap-add`, `--cap-drop`, `--privileged`, `--security-opt`.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct SecurityOptions {
-    pub privileged: bool,
+    /// Add Linux capabilities
+    #[cfg_attr(feature = "clap", arg(long = "cap-add"))]
     pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[cfg_attr(feature = "clap", arg(long = "cap-drop"))]
     pub cap_drop: Vec<String>,
+    /// Give extended privileges to this container
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub privileged: bool,
+    /// Security Options (seccomp=unconfined|FILE, no-new-privileges)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "security-opt", value_name = "SECURITY_OPT")
+    )]
     pub security_opts: Vec<String>,
 }
 
 /// Network flags: `--network`, `-p`, `-P`, `--network-alias`.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct NetworkOptions {
-    /// bridge (default), host, none, or a user network's name or id.
+    /// Connect a container to a network (bridge, host, none, or a user network)
+    // None: bridge, docker's default; a user network by name or id.
+    #[cfg_attr(feature = "clap", arg(long = "network", alias = "net"))]
     pub network: Option<String>,
+    /// Publish a container's port(s) to the host
+    #[cfg_attr(feature = "clap", arg(short = 'p', long = "publish"))]
     pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[cfg_attr(feature = "clap", arg(short = 'P', long = "publish-all"))]
     pub publish_all: bool,
+    /// Add network-scoped alias for the container
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long = "network-alias",
+            alias = "net-alias",
+            value_name = "NETWORK_ALIAS"
+        )
+    )]
     pub aliases: Vec<String>,
 }
 
 /// Mount flags: `-v`, `--mount`, `--tmpfs`, `--read-only`.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct MountOptions {
+    /// Bind mount a volume (SRC:DST[:ro], NAME:DST, or DST for an anonymous volume)
+    #[cfg_attr(
+        feature = "clap",
+        arg(short = 'v', long = "volume", value_name = "VOLUME")
+    )]
     pub volumes: Vec<String>,
+    /// Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=,readonly)
+    #[cfg_attr(feature = "clap", arg(long = "mount", value_name = "MOUNT"))]
     pub mounts: Vec<String>,
+    /// Mount a tmpfs directory (PATH[:OPTIONS])
+    #[cfg_attr(feature = "clap", arg(long))]
     pub tmpfs: Vec<String>,
+    /// Mount the container's root filesystem as read only
+    #[cfg_attr(feature = "clap", arg(long = "read-only"))]
     pub read_only: bool,
 }
 
 /// docker's HostConfig flags that are neither resources nor mounts:
 /// `--restart`, `--log-driver`, `--log-opt`, `--dns`, `--dns-search`,
 /// `--dns-option`, `--sysctl`, `--shm-size`, `--oom-score-adj`, `--pid`,
-/// `--ipc`, `--uts`.
+/// `--ipc`, `--uts`, and the health check's.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct HostOptions {
+    /// Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])
+    #[cfg_attr(feature = "clap", arg(long))]
     pub restart: Option<String>,
+    /// Logging driver for the container (json-file, local, none)
+    #[cfg_attr(feature = "clap", arg(long = "log-driver"))]
     pub log_driver: Option<String>,
+    /// Log driver options (max-size, max-file)
+    #[cfg_attr(feature = "clap", arg(long = "log-opt", value_name = "LOG_OPT"))]
     pub log_opts: Vec<String>,
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub dns: Dns,
+    /// Sysctl options (namespaced ones: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
+    #[cfg_attr(feature = "clap", arg(long = "sysctl", value_name = "SYSCTL"))]
     pub sysctls: Vec<String>,
+    /// Size of /dev/shm
+    #[cfg_attr(feature = "clap", arg(long = "shm-size"))]
     pub shm_size: Option<String>,
+    /// Tune host's OOM preferences (-1000 to 1000)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "oom-score-adj", allow_hyphen_values = true)
+    )]
     pub oom_score_adj: Option<i32>,
+    /// PID namespace to use (host)
+    #[cfg_attr(feature = "clap", arg(long))]
     pub pid: Option<String>,
+    /// IPC mode to use (host, private, shareable)
+    #[cfg_attr(feature = "clap", arg(long))]
     pub ipc: Option<String>,
+    /// UTS namespace to use (host)
+    #[cfg_attr(feature = "clap", arg(long))]
     pub uts: Option<String>,
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub health: HealthOptions,
 }
 
-/// `--health-cmd`, `--health-interval`, `--health-timeout`,
-/// `--health-start-period`, `--health-start-interval` (Go durations),
-/// `--health-retries`, `--no-healthcheck`.
+/// The health check's flags; the durations in Go's syntax.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct HealthOptions {
+    /// Command to run to check health
+    #[cfg_attr(feature = "clap", arg(long = "health-cmd", value_name = "HEALTH_CMD"))]
     pub cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "health-interval", value_name = "HEALTH_INTERVAL")
+    )]
     pub interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "health-timeout", value_name = "HEALTH_TIMEOUT")
+    )]
     pub timeout: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "health-start-period", value_name = "HEALTH_START_PERIOD")
+    )]
     pub start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 0s)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "health-start-interval", value_name = "HEALTH_START_INTERVAL")
+    )]
     pub start_interval: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[cfg_attr(
+        feature = "clap",
+        arg(
+            long = "health-retries",
+            value_name = "HEALTH_RETRIES",
+            allow_hyphen_values = true
+        )
+    )]
     pub retries: Option<i64>,
+    /// Disable any container-specified HEALTHCHECK
+    #[cfg_attr(feature = "clap", arg(long = "no-healthcheck"))]
     pub disable: bool,
 }
 
 /// Everything `docker run` takes besides the global options and the image.
+/// With the `clap` feature these are `run`'s flags, in the order its help
+/// lists them; the CLI fills in the skipped fields (and the image, pull
+/// and host flags it lists after the network ones).
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct RunOptions {
     /// The arguments after the image (they replace its Cmd).
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub command: Vec<String>,
-    pub process: ProcessOptions,
     /// `-d`
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub detach: bool,
-    /// `--rm`
+    /// Automatically remove the container and its anonymous volumes when it exits
+    #[cfg_attr(feature = "clap", arg(id = "rm", long = "rm"))]
     pub auto_remove: bool,
-    /// `--init`
-    pub init: bool,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub process: ProcessOptions,
+    /// Assign a name to the container
+    #[cfg_attr(feature = "clap", arg(long))]
     pub name: Option<String>,
-    /// `--entrypoint` (empty: none at all).
-    pub entrypoint: Option<String>,
+    /// Add additional groups to join
+    #[cfg_attr(feature = "clap", arg(long = "group-add"))]
     pub group_add: Vec<String>,
-    /// `-h`, possibly with a domain (`host.example.com`).
-    pub hostname: Option<String>,
-    /// `--add-host name:ip`
-    pub add_hosts: Vec<String>,
-    /// `--label k=v`
-    pub labels: Vec<String>,
-    pub stop_signal: Option<String>,
-    pub stop_timeout: Option<i64>,
+    /// Overwrite the default ENTRYPOINT of the image
+    // An empty one: no entrypoint at all.
+    #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
+    pub entrypoint: Option<String>,
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub mounts: MountOptions,
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub resources: ResourceOptions,
+    /// Ulimit options (type=soft[:hard])
+    #[cfg_attr(feature = "clap", arg(long = "ulimit", value_name = "ULIMIT"))]
+    pub ulimits: Vec<String>,
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub security: SecurityOptions,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub init: bool,
+    /// Container host name
+    // Possibly with a domain (`host.example.com`).
+    #[cfg_attr(feature = "clap", arg(short = 'h', long))]
+    pub hostname: Option<String>,
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[cfg_attr(feature = "clap", arg(long = "add-host", value_name = "ADD_HOST"))]
+    pub add_hosts: Vec<String>,
+    /// Set meta data on a container
+    #[cfg_attr(
+        feature = "clap",
+        arg(short = 'l', long = "label", value_name = "LABEL")
+    )]
+    pub labels: Vec<String>,
+    /// Signal to stop the container
+    #[cfg_attr(feature = "clap", arg(long = "stop-signal"))]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "stop-timeout", allow_hyphen_values = true)
+    )]
+    pub stop_timeout: Option<i64>,
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub network: NetworkOptions,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub host: HostOptions,
 }
 
 /// Everything `docker exec` takes (and, resolved, what the CLI hands the
-/// exec entry).
+/// exec entry); with the `clap` feature, `exec`'s flags.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct ExecOptions {
     /// The container's name or (a prefix of) its id.
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub container: String,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub args: Vec<String>,
-    pub process: ProcessOptions,
-    /// `-d`
+    /// Detached mode: run command in the background
+    #[cfg_attr(feature = "clap", arg(short = 'd', long))]
     pub detach: bool,
-    /// `--privileged` (for this command only).
+    #[cfg_attr(feature = "clap", command(flatten))]
+    pub process: ProcessOptions,
+    /// Give extended privileges to the command
+    #[cfg_attr(feature = "clap", arg(long))]
     pub privileged: bool,
 }
 

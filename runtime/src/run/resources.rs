@@ -2,7 +2,7 @@
 //! memory and swap limits combine.
 
 use super::options::ResourceOptions;
-use crate::config::{Resources, Ulimit};
+use crate::config::Resources;
 use crate::error::{Error, Result};
 use crate::flags;
 
@@ -10,7 +10,7 @@ use crate::flags;
 /// `run` and `update` alike.
 pub(crate) const MIN_MEMORY: i64 = 6 << 20;
 
-pub fn resolve(o: &ResourceOptions) -> Result<(Resources, Vec<Ulimit>)> {
+pub fn resolve(o: &ResourceOptions) -> Result<Resources> {
     let mut r = Resources::default();
     if let Some(m) = &o.memory {
         r.memory = flags::parse_size("--memory", m)?;
@@ -42,12 +42,7 @@ pub fn resolve(o: &ResourceOptions) -> Result<(Resources, Vec<Ulimit>)> {
     if let Some(p) = o.pids_limit {
         r.pids_limit = if p <= 0 { 0 } else { p };
     }
-    let ulimits = o
-        .ulimits
-        .iter()
-        .map(|u| flags::parse_ulimit(u))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((r, ulimits))
+    Ok(r)
 }
 
 #[cfg(test)]
@@ -61,7 +56,7 @@ mod tests {
             pids_limit: pids,
             ..Default::default()
         };
-        resolve(&o).map(|(r, _)| r)
+        resolve(&o)
     }
 
     #[test]

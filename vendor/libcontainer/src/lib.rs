@@ -15,6 +15,7 @@ pub mod seccomp;
 pub mod signal;
 pub mod syscall;
 pub mod test_utils;
+pub mod timing;
 pub mod tty;
 pub mod user_ns;
 pub mod utils;

@@ -2,8 +2,16 @@
 
 use crate::parser::{chomp_heredoc_content, parse_heredoc, Node};
 
-use super::flags::{Flags, Kind};
-use super::{flags_for, AddCommand, Chmod, CopyCommand, CopyFiles, SourceContent};
+use super::flags::{Defs, Flags, Kind};
+use super::{flags_from_sets, AddCommand, Chmod, CopyCommand, CopyFiles, SourceContent};
+
+/// The flags COPY and ADD both take, read by [`copy_files`].
+const FILE_FLAGS: Defs = &[
+    ("chown", Kind::Str),
+    ("chmod", Kind::Str),
+    ("link", Kind::Bool),
+    ("exclude", Kind::Strings),
+];
 
 /// Split COPY/ADD arguments into sources (paths or heredocs) and the destination.
 fn sources_and_dest(
@@ -64,17 +72,11 @@ fn need_dest(args: &[&str], cmd: &str) -> Result<(), String> {
 }
 
 pub(super) fn parse_copy(node: &Node, args: &[&str]) -> Result<CopyCommand, String> {
-    need_dest(args, "COPY")?;
-    let f = flags_for(
+    let f = file_flags(
         node,
-        &[
-            ("chown", Kind::Str),
-            ("from", Kind::Str),
-            ("chmod", Kind::Str),
-            ("link", Kind::Bool),
-            ("exclude", Kind::Strings),
-            ("parents", Kind::Bool),
-        ],
+        args,
+        "COPY",
+        &[("from", Kind::Str), ("parents", Kind::Bool)],
     )?;
     Ok(CopyCommand {
         files: copy_files(node, args, "COPY", &f)?,
@@ -84,17 +86,14 @@ pub(super) fn parse_copy(node: &Node, args: &[&str]) -> Result<CopyCommand, Stri
 }
 
 pub(super) fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String> {
-    need_dest(args, "ADD")?;
-    let f = flags_for(
+    let f = file_flags(
         node,
+        args,
+        "ADD",
         &[
-            ("chown", Kind::Str),
-            ("chmod", Kind::Str),
-            ("link", Kind::Bool),
             ("keep-git-dir", Kind::Bool),
             ("checksum", Kind::Str),
             ("unpack", Kind::Bool),
-            ("exclude", Kind::Strings),
         ],
     )?;
     // --checksum is checked by the solver, which knows the source: a digest
@@ -105,6 +104,13 @@ pub(super) fn parse_add(node: &Node, args: &[&str]) -> Result<AddCommand, String
         checksum: f.string("checksum"),
         unpack: f.bool("unpack"),
     })
+}
+
+/// COPY's or ADD's flags: [`FILE_FLAGS`] and the instruction's `own`. The
+/// destination is checked first, as BuildKit does.
+fn file_flags(node: &Node, args: &[&str], cmd: &str, own: Defs) -> Result<Flags, String> {
+    need_dest(args, cmd)?;
+    flags_from_sets(node, &[FILE_FLAGS, own])
 }
 
 /// The sources, the destination and the flags COPY and ADD share, from

@@ -10,17 +10,21 @@ pub(crate) enum Kind {
     Strings,
 }
 
+/// Flag names and kinds, as one instruction (or a family) declares them.
+pub(crate) type Defs = &'static [(&'static str, Kind)];
+
 /// The flags an instruction accepts, filled in by [`Flags::parse`].
 #[derive(Debug, Default)]
 pub(crate) struct Flags {
-    defs: &'static [(&'static str, Kind)],
+    defs: Vec<(&'static str, Kind)>,
     values: Vec<(&'static str, String)>,
 }
 
 impl Flags {
-    pub(crate) fn new(defs: &'static [(&'static str, Kind)]) -> Flags {
+    /// The flags of `sets` together, in order (COPY and ADD share a set).
+    pub(crate) fn new(sets: &[Defs]) -> Flags {
         Flags {
-            defs,
+            defs: sets.iter().flat_map(|d| d.iter().copied()).collect(),
             values: Vec::new(),
         }
     }

@@ -21,7 +21,7 @@ use crate::error::{Error, LineRange};
 use crate::parser::{Heredoc, Node};
 use crate::suggest::did_you_mean;
 use copy::{parse_add, parse_copy};
-use flags::{Flags, Kind};
+use flags::{Defs, Flags, Kind};
 use healthcheck::parse_healthcheck;
 use run::parse_run;
 
@@ -252,8 +252,13 @@ fn exactly_one(cmd: &str) -> String {
     format!("{cmd} requires exactly one argument")
 }
 
-fn flags_for(node: &Node, defs: &'static [(&'static str, Kind)]) -> Result<Flags, String> {
-    let mut f = Flags::new(defs);
+fn flags_for(node: &Node, defs: Defs) -> Result<Flags, String> {
+    flags_from_sets(node, &[defs])
+}
+
+/// The node's flags checked against several definition sets at once.
+fn flags_from_sets(node: &Node, sets: &[Defs]) -> Result<Flags, String> {
+    let mut f = Flags::new(sets);
     f.parse(&node.flags)?;
     Ok(f)
 }

@@ -1,19 +1,16 @@
 //! `skiff attach`: a detached container's output, live, until it exits,
 //! then its exit code; signals to this process go to the container
-//! (`--sig-proxy`, on by default as docker's).
+//! (`--sig-proxy`, on by default as docker's). skiff-runtime's `attach`
+//! checks the container and follows its log; this file parses the flags,
+//! prints the entries and words the refusals as docker does.
 //!
-//! There is no daemon holding the container's stdio: its monitor writes
-//! stdout and stderr to the json-file log, so attach follows that log from
-//! its end. Not yet as docker: stdin is never attached (the monitor has no
-//! socket to pass it through), so there are no detach keys either, and a
-//! TTY container's output arrives as logged, not as a raw terminal.
-
-use std::os::fd::AsRawFd;
+//! Not yet as docker: stdin is never attached (the monitor has no socket
+//! to pass it through), so there are no detach keys either, and a TTY
+//! container's output arrives as logged, not as a raw terminal.
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args as ClapArgs};
-use skiff_runtime::logs::ReadOptions;
-use skiff_runtime::{follow, sig, state};
+use skiff_runtime::attach::{self, AttachError, AttachOptions};
 
 use crate::exit::{unsupported, warn, Failure};
 use crate::globals::Globals;
@@ -50,49 +47,23 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         ));
     }
     let layout = g.layout()?;
-    let id = state::resolve(&layout, &a.container)?;
-    let rec = state::load(&layout, &id)?;
-    if !rec.is_running() {
-        return Err(Failure::new(
+    let opts = AttachOptions {
+        sig_proxy: a.sig_proxy,
+        no_stdin: a.no_stdin,
+    };
+    let attachment = attach::open(&layout, &a.container, opts).map_err(|e| match e {
+        AttachError::NotRunning(_) => Failure::new(
             1,
             "You cannot attach to a stopped container, start it first",
-        ));
-    }
-    if rec.status_word() == "paused" {
-        return Err(Failure::new(
+        ),
+        AttachError::Paused(_) => Failure::new(
             1,
             "You cannot attach to a paused container, unpause it first",
-        ));
-    }
-    if rec.config.open_stdin && !a.no_stdin {
+        ),
+        AttachError::Runtime(e) => anyhow::Error::new(e),
+    })?;
+    if attachment.stdin_dropped {
         warn("skiff attach: the container's stdin is not attached (not supported yet); its output follows");
     }
-    // Blocked and read from a signalfd between log reads, so none of them
-    // ends attach itself while it is proxied.
-    let signals = a
-        .sig_proxy
-        .then(|| sig::block_to_fd(sig::FORWARDED))
-        .flatten();
-    let pid = rec.state.pid;
-    // From the log's end: attach shows what the container writes from now.
-    let opts = ReadOptions {
-        tail: Some(0),
-        since: None,
-        until: None,
-    };
-    follow::read_log(&layout, &id, &opts, true, |entries| {
-        super::logs::print(entries, false);
-        if let Some(fd) = &signals {
-            for s in sig::drain(fd.as_raw_fd()) {
-                if s != libc::SIGCHLD {
-                    sig::send(pid, s);
-                }
-            }
-        }
-    });
-    // The container's code, as docker's attach exits with; a container
-    // removed as it exited (--rm) has none left to read.
-    Ok(state::load(&layout, &id)
-        .map(|r| r.state.exit_code)
-        .unwrap_or(0))
+    Ok(attachment.follow(|entries| super::logs::print(entries, false)))
 }

@@ -253,7 +253,7 @@ pub fn sandbox(a: &super::build::Args) -> anyhow::Result<RunSandbox> {
         memory_swap: d.memory_swap.clone(),
         ..Default::default()
     };
-    let (r, _) = skiff_runtime::run::resolve_resources(&limits)?;
+    let r = skiff_runtime::run::resolve_resources(&limits)?;
     sb.memory = r.memory;
     sb.memory_swap = r.memory_swap;
     sb.cpu_shares = d.cpu_shares.unwrap_or(0);

@@ -53,12 +53,7 @@ impl Filter {
     fn passes(&self, r: &Record) -> bool {
         match self {
             Filter::Label { key, value, want } => {
-                let has = r
-                    .config
-                    .labels
-                    .iter()
-                    .any(|(k, v)| k == key && value.as_ref().is_none_or(|want| v == want));
-                has == *want
+                r.config.has_label(key, value.as_deref()) == *want
             }
             Filter::Until(t) => {
                 skiff_runtime::chrono::DateTime::parse_from_rfc3339(&r.config.created)

@@ -76,15 +76,6 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     })
 }
 
-/// A container path as docker takes it: relative ones start at `/`.
-fn in_container(p: &str) -> String {
-    if p.starts_with('/') {
-        p.to_string()
-    } else {
-        format!("/{p}")
-    }
-}
-
 fn from_container(
     layout: &Layout,
     a: &Args,
@@ -94,7 +85,7 @@ fn from_container(
 ) -> anyhow::Result<i32> {
     let id = daemon(state::resolve(layout, ctr))?;
     let src = daemon(source::Source::open(layout, &id))?;
-    let path = in_container(path);
+    let path = cp::in_container(path);
     let Some(st) = daemon(src.stat(&path, a.follow_link))? else {
         return Err(refused(format!(
             "Could not find the file {path} in container {ctr}"
@@ -105,15 +96,7 @@ fn from_container(
         if std::io::stdout().is_terminal() {
             return Err(fail("cannot write a tar archive to a terminal"));
         }
-        let top = if path.ends_with("/.") {
-            PathBuf::from(".")
-        } else {
-            Path::new(path.trim_end_matches('/'))
-                .file_name()
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."))
-        };
-        return cp_tar::write_tar(&src, &path, a.follow_link, &top);
+        return cp_tar::write_tar(&src, &path, a.follow_link, &cp::tar_top(&path));
     }
     let dst_is = match fs::metadata(dst) {
         Ok(m) if m.is_dir() => Found::Dir,
@@ -182,7 +165,7 @@ fn to_container(
     path: &str,
 ) -> anyhow::Result<i32> {
     let id = daemon(state::resolve(layout, ctr))?;
-    let path = in_container(path);
+    let path = cp::in_container(path);
     if src != "-" && fs::symlink_metadata(src).is_err() {
         let abs = std::path::absolute(src).unwrap_or_else(|_| PathBuf::from(src));
         return Err(fail(format!(

@@ -4,19 +4,14 @@
 use clap::Args as ClapArgs;
 use skiff_runtime::run::ExecOptions;
 
-use super::run::{runtime_failure, ProcessFlags, Target, TargetAndCommand};
+use super::run::{runtime_failure, Target, TargetAndCommand};
 use crate::globals::Globals;
 
+/// `exec`'s flags are the runtime's [`ExecOptions`] (its `clap` feature).
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
-    /// Detached mode: run command in the background
-    #[arg(short = 'd', long)]
-    pub detach: bool,
     #[command(flatten)]
-    pub process: ProcessFlags,
-    /// Give extended privileges to the command
-    #[arg(long)]
-    pub privileged: bool,
+    pub opts: ExecOptions,
     #[command(flatten)]
     pub target_and_command: TargetAndCommand<Container>,
 }
@@ -36,9 +31,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let opts = ExecOptions {
         container,
         args,
-        process: a.process.into(),
-        detach: a.detach,
-        privileged: a.privileged,
+        ..a.opts
     };
     // Replaces this process; returns only on failure. A missing container
     // keeps its type: docker exits 1 for it, not 125 (exit::report).

@@ -41,7 +41,9 @@ pub struct Args {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
+    skiff_core::timing::mark("store opened");
     let mut rows = store.list()?;
+    skiff_core::timing::mark("images listed");
     let filters = Filters::parse(&a.filter)?;
     rows.retain(|r| filters.keep(r));
     if let Some(repo) = &a.repository {
@@ -78,6 +80,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         ],
     };
     emit(&render_list(a.format.as_deref(), &columns, &contexts)?);
+    skiff_core::timing::mark("table written");
     Ok(0)
 }
 

@@ -46,15 +46,6 @@ fn operating_system() -> String {
         .unwrap_or_else(|| "Linux".into())
 }
 
-fn mem_total() -> u64 {
-    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
-}
-
 /// `uname -m`, docker's Architecture (armv7l where Go would say arm).
 fn machine() -> String {
     // SAFETY: uname fills the zeroed struct; its fields are NUL-terminated.
@@ -143,7 +134,7 @@ fn gather(g: &Globals) -> anyhow::Result<Value> {
             "Mirrors": null,
         },
         "NCPU": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        "MemTotal": mem_total(),
+        "MemTotal": skiff_runtime::stats::host_memory(),
         "GenericResources": null,
         "DockerRootDir": g.root,
         "HttpProxy": std::env::var("HTTP_PROXY").or_else(|_| std::env::var("http_proxy")).unwrap_or_default(),

@@ -45,7 +45,7 @@ pub mod rename;
 pub mod rm;
 pub mod rmi;
 pub mod run;
-pub mod run_host;
+pub mod run_cli;
 pub mod save;
 pub mod start;
 pub mod stats;

@@ -40,6 +40,7 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = g.layout()?;
     let mut recs = state::list(&layout)?;
+    skiff_core::timing::mark("container states read");
     let all = a.all || a.last >= 0 || a.latest || a.filter.iter().any(|f| f.starts_with("status="));
     if !all {
         recs.retain(|r| r.is_running());
@@ -101,6 +102,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         ],
     };
     emit(&render_list(a.format.as_deref(), &columns, &rows)?);
+    skiff_core::timing::mark("table written");
     Ok(0)
 }
 
@@ -110,8 +112,8 @@ fn matches_filter(r: &Record, k: &str, v: &str) -> bool {
         "name" => r.config.name.contains(v.trim_start_matches('/')),
         "id" => r.config.id.starts_with(v),
         "label" => match v.split_once('=') {
-            Some((lk, lv)) => r.config.labels.iter().any(|(k, v)| k == lk && v == lv),
-            None => r.config.labels.iter().any(|(k, _)| k == v),
+            Some((lk, lv)) => r.config.has_label(lk, Some(lv)),
+            None => r.config.has_label(v, None),
         },
         "ancestor" => r.config.image == v || r.config.image_id.contains(v),
         "exited" => r.status_word() == "exited" && r.state.exit_code.to_string() == v,

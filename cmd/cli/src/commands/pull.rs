@@ -1,48 +1,44 @@
 //! `skiff pull`: download an image from a registry (see skiff-registry's
 //! `pull` for how), printing docker's lines.
 
-use clap::Args as ClapArgs;
 use skiff_registry::pull::PullOptions;
-use skiff_registry::Platform;
 
-use super::transfer::{ProgressMode, Transfer, TransferArgs};
+use super::transfer::{ProgressMode, Transfer, TransferCommand, Verb};
 use crate::globals::Globals;
 
-#[derive(Debug, Default, ClapArgs)]
-pub struct Args {
-    /// Image to pull: NAME[:TAG|@DIGEST]
-    #[arg(value_name = "NAME[:TAG|@DIGEST]")]
-    pub name: String,
+pub type Args = TransferCommand<Pull>;
 
-    /// Set platform if server is multi-platform capable (os/arch[/variant])
-    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM", value_name = "PLATFORM")]
-    pub platform: Option<String>,
+#[derive(Debug, Default)]
+pub struct Pull;
 
-    #[command(flatten)]
-    pub transfer: TransferArgs,
+impl Verb for Pull {
+    const VERB: &'static str = "pull";
+    const NAME: &'static str = "NAME[:TAG|@DIGEST]";
+    const NAME_HELP: &'static str = "Image to pull: NAME[:TAG|@DIGEST]";
+    const PLATFORM_HELP: &'static str =
+        "Set platform if server is multi-platform capable (os/arch[/variant])";
+    const PLATFORM_ENV: Option<&'static str> = Some("DOCKER_DEFAULT_PLATFORM");
+
+    fn transfer(t: &Transfer, name: &str) -> anyhow::Result<()> {
+        let last = name.rsplit('/').next().unwrap_or(name);
+        if t.mode != ProgressMode::Quiet && !last.contains(':') && !name.contains('@') {
+            say!("Using default tag: latest");
+        }
+        say!("{}", pull_image(t)?);
+        Ok(())
+    }
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    run_args(g, a).map_err(crate::exit::exits_one)
+    a.run(g)
 }
 
-fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let platform = super::transfer::platform_flag(a.platform.as_deref())?;
-    let t = a.transfer.prepare(g, &a.name, "pull")?;
-    let last = a.name.rsplit('/').next().unwrap_or(&a.name);
-    if t.mode != ProgressMode::Quiet && !last.contains(':') && !a.name.contains('@') {
-        say!("Using default tag: latest");
-    }
-    say!("{}", pull_image(&t, platform)?);
-    Ok(0)
-}
-
-/// Pull `t.reference` into the store with docker's lines (layer progress,
-/// `Digest:`, `Status:`): the one pull path, `skiff pull`'s and the one
-/// `run` and `create` take for a missing image. Returns the full reference
-/// pulled (`docker.io/library/busybox:latest`).
-pub fn pull_image(t: &Transfer, platform: Option<Platform>) -> anyhow::Result<String> {
-    let (reference, store) = (&t.reference, &t.store);
+/// Pull `t.reference` (for `t.platform`) into the store with docker's
+/// lines (layer progress, `Digest:`, `Status:`): the one pull path, `skiff
+/// pull`'s and the one `run` and `create` take for a missing image.
+/// Returns the full reference pulled (`docker.io/library/busybox:latest`).
+pub fn pull_image(t: &Transfer) -> anyhow::Result<String> {
+    let (reference, store, platform) = (&t.reference, &t.store, t.platform.clone());
     let result = t.run(|reg, reporter| async move {
         skiff_registry::pull::pull(store, &reg, reference, &PullOptions { platform }, reporter)
             .await

@@ -2,12 +2,9 @@
 //! options; the runtime applies docker's rules to them and the image's
 //! config, creates the container and starts it (see that crate's docs).
 
-use std::path::PathBuf;
-
 use clap::Args as ClapArgs;
 use skiff_runtime::run::{
-    self as container, ImageSource, MountOptions, NetworkOptions, ProcessOptions, Pull,
-    PullRequest, ResourceOptions, RunOptions, SecurityOptions,
+    self as container, HostOptions, ImageSource, Pull, PullRequest, RunOptions,
 };
 use skiff_runtime::Layout;
 
@@ -29,84 +26,15 @@ pub struct Args {
 }
 
 /// The flags `run` and `create` share: everything about the container.
+/// The runtime's option structs declare most of them (its `clap`
+/// feature); what only the CLI handles is declared here.
 #[derive(Debug, Default, ClapArgs)]
 pub struct Options {
     /// Print help
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
-    /// Automatically remove the container and its anonymous volumes when it exits
-    #[arg(long)]
-    pub rm: bool,
     #[command(flatten)]
-    pub process: ProcessFlags,
-    /// Assign a name to the container
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Add additional groups to join
-    #[arg(long = "group-add")]
-    pub group_add: Vec<String>,
-    /// Overwrite the default ENTRYPOINT of the image
-    #[arg(long, allow_hyphen_values = true)]
-    pub entrypoint: Option<String>,
-    /// Bind mount a volume (SRC:DST[:ro], NAME:DST, or DST for an anonymous volume)
-    #[arg(short = 'v', long = "volume")]
-    pub volume: Vec<String>,
-    /// Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=,readonly)
-    #[arg(long)]
-    pub mount: Vec<String>,
-    /// Mount a tmpfs directory (PATH[:OPTIONS])
-    #[arg(long)]
-    pub tmpfs: Vec<String>,
-    /// Mount the container's root filesystem as read only
-    #[arg(long = "read-only")]
-    pub read_only: bool,
-    #[command(flatten)]
-    pub resources: ResourceFlags,
-    /// Ulimit options (type=soft[:hard])
-    #[arg(long)]
-    pub ulimit: Vec<String>,
-    /// Add Linux capabilities
-    #[arg(long = "cap-add")]
-    pub cap_add: Vec<String>,
-    /// Drop Linux capabilities
-    #[arg(long = "cap-drop")]
-    pub cap_drop: Vec<String>,
-    /// Give extended privileges to this container
-    #[arg(long)]
-    pub privileged: bool,
-    /// Security Options (seccomp=unconfined|FILE, no-new-privileges)
-    #[arg(long = "security-opt")]
-    pub security_opt: Vec<String>,
-    /// Run an init inside the container that forwards signals and reaps processes
-    #[arg(long)]
-    pub init: bool,
-    /// Container host name
-    #[arg(short = 'h', long)]
-    pub hostname: Option<String>,
-    /// Add a custom host-to-IP mapping (host:ip)
-    #[arg(long = "add-host")]
-    pub add_host: Vec<String>,
-    /// Set meta data on a container
-    #[arg(short = 'l', long = "label")]
-    pub label: Vec<String>,
-    /// Signal to stop the container
-    #[arg(long = "stop-signal")]
-    pub stop_signal: Option<String>,
-    /// Timeout (in seconds) to stop a container
-    #[arg(long = "stop-timeout", allow_hyphen_values = true)]
-    pub stop_timeout: Option<i64>,
-    /// Connect a container to a network (bridge, host, none, or a user network)
-    #[arg(long = "network", alias = "net")]
-    pub network: Option<String>,
-    /// Publish a container's port(s) to the host
-    #[arg(short = 'p', long = "publish")]
-    pub publish: Vec<String>,
-    /// Publish all exposed ports to random ports
-    #[arg(short = 'P', long = "publish-all")]
-    pub publish_all: bool,
-    /// Add network-scoped alias for the container
-    #[arg(long = "network-alias", alias = "net-alias")]
-    pub network_alias: Vec<String>,
+    pub run: RunOptions,
     /// The IMAGE argument is a root filesystem directory (as podman's --rootfs)
     #[arg(long)]
     pub rootfs: bool,
@@ -120,47 +48,11 @@ pub struct Options {
     #[arg(short = 'q', long)]
     pub quiet: bool,
     #[command(flatten)]
-    pub host: super::run_host::HostFlags,
+    pub host: HostOptions,
+    #[command(flatten)]
+    pub cli: super::run_cli::CliFlags,
     #[command(flatten)]
     pub image_and_command: TargetAndCommand<Image>,
-}
-
-/// The resource limits `run`/`create` and `update` share.
-#[derive(Debug, Default, ClapArgs)]
-pub struct ResourceFlags {
-    /// Memory limit
-    #[arg(short = 'm', long)]
-    pub memory: Option<String>,
-    /// Memory soft limit
-    #[arg(long = "memory-reservation")]
-    pub memory_reservation: Option<String>,
-    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap
-    #[arg(long = "memory-swap", allow_hyphen_values = true)]
-    pub memory_swap: Option<String>,
-    /// Number of CPUs
-    #[arg(long)]
-    pub cpus: Option<String>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long = "cpu-shares")]
-    pub cpu_shares: Option<u64>,
-    /// Tune container pids limit (set -1 for unlimited)
-    #[arg(long = "pids-limit", allow_hyphen_values = true)]
-    pub pids_limit: Option<i64>,
-}
-
-impl ResourceFlags {
-    /// The runtime's options; `--ulimit` is `run`'s alone.
-    pub fn options(self, ulimits: Vec<String>) -> ResourceOptions {
-        ResourceOptions {
-            memory: self.memory,
-            memory_reservation: self.memory_reservation,
-            memory_swap: self.memory_swap,
-            cpus: self.cpus,
-            cpu_shares: self.cpu_shares,
-            pids_limit: self.pids_limit,
-            ulimits,
-        }
-    }
 }
 
 /// A command line's target (an image, a container) and the command to run
@@ -208,42 +100,6 @@ impl<T: Target> TargetAndCommand<T> {
     }
 }
 
-/// The flags of the container's process that `run` and `exec` share.
-#[derive(Debug, Default, ClapArgs)]
-pub struct ProcessFlags {
-    /// Keep STDIN open even if not attached
-    #[arg(short = 'i', long)]
-    pub interactive: bool,
-    /// Allocate a pseudo-TTY
-    #[arg(short = 't', long)]
-    pub tty: bool,
-    /// Set environment variables
-    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
-    /// Read in a file of environment variables
-    #[arg(long = "env-file", value_name = "FILE")]
-    pub env_file: Vec<PathBuf>,
-    /// Working directory inside the container
-    #[arg(short = 'w', long = "workdir")]
-    pub workdir: Option<String>,
-    /// Username or UID (format: <name|uid>[:<group|gid>])
-    #[arg(short = 'u', long)]
-    pub user: Option<String>,
-}
-
-impl From<ProcessFlags> for ProcessOptions {
-    fn from(f: ProcessFlags) -> Self {
-        ProcessOptions {
-            interactive: f.interactive,
-            tty: f.tty,
-            env: f.env,
-            env_files: f.env_file,
-            user: f.user,
-            workdir: f.workdir,
-        }
-    }
-}
-
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = g.layout()?;
     let cfg = create_container(g, &layout, *a.opts, a.detach)?;
@@ -263,13 +119,12 @@ pub fn create_container(
     detach: bool,
 ) -> anyhow::Result<skiff_runtime::ContainerConfig> {
     let quiet = flags.quiet;
-    flags.host.check()?;
-    flags.host.check_cidfile()?;
-    let host = std::mem::take(&mut flags.host);
+    flags.cli.check()?;
+    flags.cli.check_cidfile()?;
+    let cli = std::mem::take(&mut flags.cli);
     let (image, mut opts) = run_options(flags)?;
     opts.detach = detach;
-    opts.host = host.options();
-    let mut labels = host.file_labels()?;
+    let mut labels = cli.file_labels()?;
     labels.append(&mut opts.labels);
     opts.labels = labels;
     let warn = &mut |w: &str| crate::exit::warn(&format!("WARNING: {w}"));
@@ -280,7 +135,7 @@ pub fn create_container(
         auto_pull(g, req, quiet).map_err(|e| skiff_runtime::Error::Invalid(format!("{e:#}")))
     };
     let cfg = container::create(layout, &image, opts, warn, fetch).map_err(runtime_failure)?;
-    host.write_cidfile(&cfg.id)?;
+    cli.write_cidfile(&cfg.id)?;
     Ok(cfg)
 }
 
@@ -288,14 +143,14 @@ pub fn create_container(
 /// missing, then `skiff pull`'s own progress and Digest/Status lines, all
 /// on stderr so stdout keeps the container's output (or `-d`'s id).
 fn auto_pull(g: &Globals, req: PullRequest<'_>, quiet: bool) -> anyhow::Result<()> {
-    let t = Transfer::auto_pull(g, req.reference, quiet)?;
+    let t = Transfer::auto_pull(g, req.reference, req.platform.cloned(), quiet)?;
     if req.missing && !quiet {
         let familiar = skiff_store::normalize_reference(req.reference)
             .map(|r| r.familiar())
             .unwrap_or_else(|_| req.reference.to_string());
         t.say(&format!("Unable to find image '{familiar}' locally"));
     }
-    pull_image(&t, req.platform.cloned()).map(|_| ())
+    pull_image(&t).map(|_| ())
 }
 
 /// A runtime error with docker's exit code for it (125, or 126/127 when
@@ -320,38 +175,8 @@ fn run_options(a: Options) -> anyhow::Result<(ImageSource, RunOptions)> {
     };
     let opts = RunOptions {
         command,
-        process: a.process.into(),
-        detach: false,
-        auto_remove: a.rm,
-        init: a.init,
-        name: a.name,
-        entrypoint: a.entrypoint,
-        group_add: a.group_add,
-        hostname: a.hostname,
-        add_hosts: a.add_host,
-        labels: a.label,
-        stop_signal: a.stop_signal,
-        stop_timeout: a.stop_timeout,
-        mounts: MountOptions {
-            volumes: a.volume,
-            mounts: a.mount,
-            tmpfs: a.tmpfs,
-            read_only: a.read_only,
-        },
-        resources: a.resources.options(a.ulimit),
-        security: SecurityOptions {
-            privileged: a.privileged,
-            cap_add: a.cap_add,
-            cap_drop: a.cap_drop,
-            security_opts: a.security_opt,
-        },
-        network: NetworkOptions {
-            network: a.network,
-            publish: a.publish,
-            publish_all: a.publish_all,
-            aliases: a.network_alias,
-        },
-        host: Default::default(),
+        host: a.host,
+        ..a.run
     };
     Ok((image, opts))
 }

@@ -2,7 +2,7 @@
 //! samples it), docker's columns.
 
 use clap::Args as ClapArgs;
-use skiff_runtime::{state, stats};
+use skiff_runtime::stats;
 
 use crate::format::{bytes_size, emit, human_size_prec, render_list, Columns};
 use crate::globals::Globals;
@@ -41,17 +41,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = g.layout()?;
-    let mut recs = Vec::new();
-    if a.containers.is_empty() {
-        recs = state::list(&layout)?
-            .into_iter()
-            .filter(|r| a.all || r.is_running())
-            .collect();
-    } else {
-        for c in &a.containers {
-            recs.push(state::load(&layout, &state::resolve(&layout, c)?)?);
-        }
-    }
+    let recs = stats::targets(&layout, a.all, &a.containers)?;
     loop {
         let usage = stats::sample(&recs, std::time::Duration::from_millis(500));
         let rows: Vec<_> = recs

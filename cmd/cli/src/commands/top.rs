@@ -25,17 +25,16 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let layout = g.layout()?;
     let id = state::resolve(&layout, &a.container)?;
     let procs = top::processes(&layout, &id)?;
-    // docker runs `ps -ef` on the host: its columns, user names from the
-    // host's passwd, STIME as HH:MM within a day (else MonDD).
-    let users = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    // docker runs `ps -ef` on the host: its columns (the runtime names the
+    // users from the host's passwd), STIME as HH:MM within a day (else MonDD).
     let rows: Vec<[String; 8]> = procs
         .into_iter()
         .map(|p| {
             let t = p.cpu_secs;
             [
-                user_name(&users, &p.uid),
+                p.user,
                 p.pid.to_string(),
-                p.ppid,
+                p.ppid.to_string(),
                 "0".to_string(),
                 start_time(p.start_secs),
                 p.tty,
@@ -51,16 +50,6 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         say!("{line}{cmd}");
     }
     Ok(0)
-}
-
-fn user_name(passwd: &str, uid: &str) -> String {
-    passwd
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.get(2) == Some(&uid)).then(|| f[0].to_string())
-        })
-        .unwrap_or_else(|| uid.to_string())
 }
 
 fn start_time(secs: u64) -> String {

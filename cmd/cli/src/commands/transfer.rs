@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use skiff_registry::events::{Event, Reporter, Status};
-use skiff_registry::{Options, Reference, Registry};
+use skiff_registry::{Options, Platform, Reference, Registry};
 use skiff_store::Store;
 
 use crate::format::human_size;
@@ -59,6 +59,8 @@ pub struct TransferArgs {
 /// What a pull or push works with, set up the same way for both.
 pub struct Transfer {
     pub reference: Reference,
+    /// `--platform`: the one platform to pull or push.
+    pub platform: Option<Platform>,
     pub options: Options,
     pub store: Store,
     pub mode: ProgressMode,
@@ -66,10 +68,59 @@ pub struct Transfer {
     pub to: Stream,
 }
 
+/// `pull`'s and `push`'s command line: the image, `--platform` and the
+/// transfer flags. `V` says what differs: the help texts, and what is done
+/// with the transfer once it is set up.
+#[derive(Debug, Default, ClapArgs)]
+pub struct TransferCommand<V: Verb> {
+    #[arg(value_name = V::NAME, help = V::NAME_HELP)]
+    pub name: String,
+    #[arg(long, value_name = "PLATFORM", help = V::PLATFORM_HELP, env = V::PLATFORM_ENV)]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+    #[arg(skip)]
+    verb: std::marker::PhantomData<V>,
+}
+
+/// `pull` or `push`, for a [`TransferCommand`].
+pub trait Verb: std::fmt::Debug + Default + Send + Sync + 'static {
+    /// The command's name, as its refusals say it.
+    const VERB: &'static str;
+    /// The image argument's value name and help.
+    const NAME: &'static str;
+    const NAME_HELP: &'static str;
+    const PLATFORM_HELP: &'static str;
+    /// The variable `--platform` defaults from, if any.
+    const PLATFORM_ENV: Option<&'static str>;
+    /// The pull or push itself; `name` is the image as given.
+    fn transfer(t: &Transfer, name: &str) -> anyhow::Result<()>;
+}
+
+impl<V: Verb> TransferCommand<V> {
+    /// The transfer set up (see [`TransferArgs::prepare`]), then `V`'s
+    /// work; any failure exits 1, as docker's do.
+    pub fn run(&self, g: &Globals) -> anyhow::Result<i32> {
+        let name = &self.name;
+        self.transfer
+            .prepare(g, name, self.platform.as_deref(), V::VERB)
+            .and_then(|t| V::transfer(&t, name))
+            .map_err(crate::exit::exits_one)?;
+        Ok(0)
+    }
+}
+
 impl TransferArgs {
     /// Check the flags and the reference, open the store: everything that
     /// can fail before the network is touched.
-    pub fn prepare(&self, g: &Globals, name: &str, verb: &str) -> anyhow::Result<Transfer> {
+    fn prepare(
+        &self,
+        g: &Globals,
+        name: &str,
+        platform: Option<&str>,
+        verb: &str,
+    ) -> anyhow::Result<Transfer> {
+        let platform = platform_flag(platform)?;
         if self.all_tags {
             return Err(crate::exit::unsupported(
                 "--all-tags",
@@ -83,6 +134,7 @@ impl TransferArgs {
         let mode = ProgressMode::parse(&self.progress, self.quiet)?;
         Ok(Transfer {
             reference,
+            platform,
             options,
             store,
             mode,
@@ -96,7 +148,12 @@ impl Transfer {
     /// auto-pull): the user's registry settings, and the progress on
     /// stderr (redrawn when stderr is a terminal, none with `-q`), so
     /// stdout keeps the container's output or `-d`'s id.
-    pub fn auto_pull(g: &Globals, name: &str, quiet: bool) -> anyhow::Result<Transfer> {
+    pub fn auto_pull(
+        g: &Globals,
+        name: &str,
+        platform: Option<Platform>,
+        quiet: bool,
+    ) -> anyhow::Result<Transfer> {
         let to = Stream::Stderr;
         let mode = match (quiet, to.is_terminal()) {
             (true, _) => ProgressMode::Quiet,
@@ -105,6 +162,7 @@ impl Transfer {
         };
         Ok(Transfer {
             reference: skiff_registry::parse_reference(name)?,
+            platform,
             options: RegistryArgs::default().options()?,
             store: Store::open(&g.root)
                 .with_context(|| format!("opening the store at {}", g.root.display()))?,

@@ -6,6 +6,7 @@
 
 use clap::Args as ClapArgs;
 use skiff_runtime::restart_policy::RestartPolicy;
+use skiff_runtime::run::ResourceOptions;
 use skiff_runtime::update;
 
 use super::each::{each_container, name, Containers, Order};
@@ -15,7 +16,7 @@ use crate::globals::Globals;
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    pub resources: super::run::ResourceFlags,
+    pub resources: ResourceOptions,
     /// Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])
     #[arg(long)]
     pub restart: Option<String>,
@@ -24,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let mut limits = update::Limits::parse(&a.resources.options(Vec::new()))?;
+    let mut limits = update::Limits::parse(&a.resources)?;
     if let Some(r) = a.restart.as_deref() {
         let policy = RestartPolicy::parse(r).map_err(|e| Failure::new(1, e.to_string()))?;
         limits.restart = Some(policy);

@@ -1,8 +1,11 @@
 //! Listing images (with their configs and sizes) and removing them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use oci_spec::image::{Digest, ImageConfiguration, ImageManifest};
 
+use super::listing::created_of;
 use super::resolve::find_top_digest;
 use super::{parse_json, Image, ImageSummary, RemovedImage};
 use crate::digest::parse_digest;
@@ -23,35 +26,21 @@ struct Listed {
     size: u64,
 }
 
-/// The two fields of an image config that `list` needs (parsing only
-/// these skips the rest: history, env, labels).
-#[derive(serde::Deserialize)]
-struct ListedConfig {
-    created: Option<String>,
-    #[serde(default)]
-    rootfs: ListedRootfs,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ListedRootfs {
-    #[serde(default)]
-    diff_ids: Vec<String>,
-}
-
-fn created_of(s: Option<&str>) -> Option<DateTime<Utc>> {
-    s.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&Utc))
-}
-
 impl Store {
     /// All images with their tags (one row per tag, one `<none>` row for an
     /// untagged image), newest first.
     pub fn list(&self) -> Result<Vec<ImageSummary>> {
         let idx = self.read_index()?;
         let host = Platform::host();
+        // Each image's tags, in one pass (not a scan of every tag per image).
+        let mut tags: HashMap<&str, Vec<&String>> = HashMap::new();
+        for (r, d) in &idx.refs {
+            tags.entry(d.as_str()).or_default().push(r);
+        }
         let mut rows = Vec::new();
         for top in idx.images.keys() {
-            let img = match self.listed_image(&idx, top, &host) {
+            let refs = tags.get(top.as_str()).map_or(&[][..], Vec::as_slice);
+            let img = match self.listed_image(&idx, top, refs, &host) {
                 Ok(i) => i,
                 Err(e) => {
                     tracing::warn!("image {top}: {e}");
@@ -105,13 +94,19 @@ impl Store {
         Ok(rows)
     }
 
-    /// What a row of `list` shows of one image record. A single-platform
-    /// image whose layers all have recorded sizes (the usual case) is
-    /// answered from the index's cached ID and the two config fields
-    /// (`ListedConfig`), without parsing its manifest; anything else takes
-    /// the full resolution.
-    fn listed_image(&self, idx: &IndexFile, top: &str, host: &Platform) -> Result<Listed> {
-        if let Some(l) = self.listed_from_index(idx, top) {
+    /// What a row of `list` shows of one image record: from the record's
+    /// cached listing when the blobs it names are still stored (the usual
+    /// case: no file read at all), else from the config of the ID the
+    /// index caches, else by full resolution, which also skips an image
+    /// whose manifest is gone (with a warning).
+    fn listed_image(
+        &self,
+        idx: &IndexFile,
+        top: &str,
+        refs: &[&String],
+        host: &Platform,
+    ) -> Result<Listed> {
+        if let Some(l) = self.listed_from_index(idx, top, refs) {
             return Ok(l);
         }
         let img = self.image_from_record(idx, top, host, top, true)?;
@@ -132,26 +127,44 @@ impl Store {
         })
     }
 
-    fn listed_from_index(&self, idx: &IndexFile, top: &str) -> Option<Listed> {
+    /// [`Store::listed_image`] without resolving: `None` sends the image
+    /// down the full resolution.
+    fn listed_from_index(&self, idx: &IndexFile, top: &str, refs: &[&String]) -> Option<Listed> {
         let rec = idx.images.get(top)?;
-        if media::is_index(&rec.media_type) {
-            return None;
-        }
+        let digest = parse_digest(top).ok()?;
         let config_digest = parse_digest(&rec.id).ok()?;
-        let c: ListedConfig = serde_json::from_slice(&self.read_blob(&config_digest).ok()?).ok()?;
-        let mut size = 0;
-        for d in &c.rootfs.diff_ids {
-            size += self.layer_size(&parse_digest(d).ok()?)?;
-        }
+        let (created, size) = match &rec.listing {
+            Some(l) => {
+                // The platform manifest is the top-level blob itself
+                // unless this is an index: checked once, not twice.
+                let manifest_gone = l.manifest != top
+                    && !parse_digest(&l.manifest).is_ok_and(|m| self.has_blob(&m));
+                if manifest_gone || !self.has_blob(&digest) || !self.has_blob(&config_digest) {
+                    return None;
+                }
+                (created_of(l.created.as_deref()), l.size)
+            }
+            // Written by an older skiff, or not all layers unpacked when
+            // it was registered. An index must be resolved to know its
+            // manifest is here.
+            None if media::is_index(&rec.media_type) || !self.has_blob(&digest) => return None,
+            None => {
+                let c = self.listed_config(&config_digest)?;
+                (
+                    created_of(c.created.as_deref()),
+                    self.recorded_size(&c.rootfs.diff_ids)?,
+                )
+            }
+        };
         Some(Listed {
             config_digest,
-            digest: parse_digest(top).ok()?,
-            references: idx
-                .refs_to(top)
+            digest,
+            references: refs
+                .iter()
                 .filter_map(|r| normalize_reference(r).ok())
                 .collect(),
             repo_digests: rec.repo_digests.iter().cloned().collect(),
-            created: created_of(c.created.as_deref()),
+            created,
             size,
         })
     }

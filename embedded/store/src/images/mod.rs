@@ -3,6 +3,9 @@
 //! (`list`). This file holds the types and the manifest readers.
 
 mod list;
+mod listing;
+#[cfg(test)]
+mod listing_tests;
 #[cfg(test)]
 mod platform_tests;
 mod platforms;
@@ -11,6 +14,7 @@ mod resolve;
 mod tests;
 mod write;
 
+pub(crate) use listing::Listing;
 pub use platforms::{platform_list, spelled, PlatformEntry, PlatformManifest};
 
 use chrono::{DateTime, Utc};

@@ -8,16 +8,21 @@ use serde_json::json;
 use skiff_core::Platform;
 use std::io::Write;
 
-/// A one-layer image for `arch`, registered but untagged.
-pub(super) fn image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
-    let mut lw = s.layer_writer(None).unwrap();
+/// A tar holding one file, `file`, with `content`.
+pub(super) fn one_file_tar(content: &[u8]) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
     h.set_size(content.len() as u64);
     h.set_mode(0o644);
     h.set_cksum();
     tar.append_data(&mut h, "file", content).unwrap();
-    lw.write_all(&tar.into_inner().unwrap()).unwrap();
+    tar.into_inner().unwrap()
+}
+
+/// A one-layer image for `arch`, registered but untagged.
+pub(super) fn image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
+    let mut lw = s.layer_writer(None).unwrap();
+    lw.write_all(&one_file_tar(content)).unwrap();
     let layer = lw.commit(media::OCI_LAYER_GZIP).unwrap();
     let cfg = json!({
         "architecture": arch, "os": "linux",

@@ -28,28 +28,33 @@ impl Store {
                 "blob {digest} has media type {mt}, not an image manifest or index"
             )));
         }
-        let id = match self.platform_manifest(digest, &mt, &Platform::host(), digest.as_ref(), true)
-        {
-            Ok((_, m)) => m.config().digest().to_string(),
-            // An index without a manifest for this host: still an image
-            // (save/push work); its ID is the index digest.
-            Err(Error::NoMatchingPlatform { .. }) | Err(Error::BlobNotFound(_)) => {
-                digest.to_string()
-            }
-            Err(e) => return Err(e),
-        };
+        let (id, listing) =
+            match self.platform_manifest(digest, &mt, &Platform::host(), digest.as_ref(), true) {
+                Ok((md, m)) => (m.config().digest().to_string(), self.listing_of(&md, &m)),
+                // An index without a manifest for this host: still an image
+                // (save/push work); its ID is the index digest.
+                Err(Error::NoMatchingPlatform { .. }) | Err(Error::BlobNotFound(_)) => {
+                    (digest.to_string(), None)
+                }
+                Err(e) => return Err(e),
+            };
         self.update_index(|idx| {
             idx.images
                 .entry(digest.to_string())
                 // The ID follows the manifest resolution picks: a later pull
                 // of the host's platform of an index changes it, and ID
                 // lookups (`rmi <id>`) must find what `images` shows.
-                .and_modify(|r| r.id.clone_from(&id))
+                // So does what `images` shows of it.
+                .and_modify(|r| {
+                    r.id.clone_from(&id);
+                    r.listing.clone_from(&listing);
+                })
                 .or_insert_with(|| ImageRecord {
                     media_type: mt.clone(),
                     id: id.clone(),
                     repo_digests: BTreeSet::new(),
                     added: Utc::now().to_rfc3339(),
+                    listing: listing.clone(),
                 });
             Ok(())
         })

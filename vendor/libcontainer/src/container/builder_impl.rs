@@ -192,6 +192,7 @@ impl ContainerBuilderImpl {
             pid_file: self.pid_file.to_owned(),
         };
 
+        crate::timing::mark("main: before clone");
         let init_pid = process::container_main_process::container_main_process(&container_args)
             .map_err(|err| {
                 tracing::error!("failed to run container process {}", err);

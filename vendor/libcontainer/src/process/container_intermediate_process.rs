@@ -53,10 +53,12 @@ pub fn container_intermediate_process(
     let linux = spec.linux().as_ref().ok_or(MissingSpecError::Linux)?;
     let namespaces = Namespaces::try_from(linux.namespaces().as_ref())?;
     let rootless = rootless_required(command.as_ref()).unwrap_or(false);
+    crate::timing::mark("intermediate: started");
     let cgroup_manager = libcgroups::common::create_cgroup_manager(args.cgroup_config.to_owned())
         .map_err(|e| IntermediateProcessError::Cgroup(e.to_string()))?
         .with_rootless(rootless);
 
+    crate::timing::mark("intermediate: cgroup manager made");
     let current_pid = Pid::this();
     // setting CPU affinity for tenant container before cgroup move
     if matches!(args.container_type, ContainerType::TenantContainer { .. }) {
@@ -88,6 +90,7 @@ pub fn container_intermediate_process(
         matches!(args.container_type, ContainerType::InitContainer),
     )?;
 
+    crate::timing::mark("intermediate: cgroups applied");
     // setting CPU affinity for tenant container after cgroup move
     if matches!(args.container_type, ContainerType::TenantContainer { .. }) {
         if let Some(exec_cpu_affinity) = spec
@@ -213,6 +216,7 @@ pub fn container_intermediate_process(
         IntermediateProcessError::InitProcess(err)
     })?;
 
+    crate::timing::mark("intermediate: init cloned");
     // Close the exec_notify_fd in this process
     if let ContainerType::TenantContainer { exec_notify_fd } = args.container_type {
         close(exec_notify_fd).map_err(|err| {

@@ -104,6 +104,7 @@ pub fn container_main_process(container_args: &ContainerArgs) -> Result<Pid> {
         fork::container_clone
     };
 
+    crate::timing::mark("main: channels made");
     let intermediate_pid = container_clone_fn(cb).map_err(|err| {
         tracing::error!("failed to fork intermediate process: {}", err);
         ProcessError::IntermediateProcessFailed(err)
@@ -168,6 +169,7 @@ pub fn container_main_process(container_args: &ContainerArgs) -> Result<Pid> {
     // The intermediate process will send the init pid once it forks the init
     // process.  The intermediate process should exit after this point.
     let init_pid = intermediate_main_receiver.wait_for_intermediate_ready()?;
+    crate::timing::mark("main: init pid received");
 
     // if file to write the pid to is specified, write pid of the child
     if let Some(pid_file) = &container_args.pid_file {
@@ -271,6 +273,7 @@ pub fn container_main_process(container_args: &ContainerArgs) -> Result<Pid> {
         tracing::error!("failed to wait for init ready: {}", err);
         err
     })?;
+    crate::timing::mark("main: init ready");
 
     tracing::debug!("init pid is {:?}", init_pid);
 
@@ -317,6 +320,7 @@ pub fn container_main_process(container_args: &ContainerArgs) -> Result<Pid> {
         Err(err) => return Err(ProcessError::WaitIntermediateProcess(err)),
     };
 
+    crate::timing::mark("main: intermediate reaped");
     Ok(init_pid)
 }
 

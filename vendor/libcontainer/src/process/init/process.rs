@@ -50,6 +50,7 @@ pub fn container_init_process(
     main_sender: &mut channel::MainSender,
     init_receiver: &mut channel::InitReceiver,
 ) -> Result<()> {
+    crate::timing::mark("init: started");
     let mut ctx = InitContext::try_from(args)?;
 
     setsid().map_err(|err| {
@@ -80,6 +81,7 @@ pub fn container_init_process(
     }
 
     apply_rest_namespaces(&ctx.ns, ctx.spec, ctx.syscall.as_ref())?;
+    crate::timing::mark("init: namespaces entered");
 
     if let Some(true) = ctx.process.no_new_privileges() {
         let _ = prctl::set_no_new_privileges(true);
@@ -127,7 +129,9 @@ pub fn container_init_process(
         // we use pivot_root, but if we are on the host mount namespace, we will
         // use simple chroot. Scary things will happen if you try to pivot_root
         // in the host mount namespace...
+        crate::timing::mark("init: rootfs prepared (mounts)");
         do_pivot_root(ctx.syscall.as_ref(), &ctx.ns, args.no_pivot, ctx.rootfs)?;
+        crate::timing::mark("init: pivot_root");
 
         // As we have changed the root mount, from here on
         // logs are no longer visible in journalctl
@@ -439,6 +443,7 @@ pub fn container_init_process(
     // payload.  Note, because we are already inside the pid namespace, the pid
     // outside the pid namespace should be recorded by the intermediate process
     // already.
+    crate::timing::mark("init: set up (masked paths, caps, ids)");
     main_sender.init_ready().map_err(|err| {
         tracing::error!(
             ?err,
@@ -481,6 +486,7 @@ pub fn container_init_process(
         }
     }
 
+    crate::timing::mark("init: start received");
     if ctx.process.args().is_none() {
         tracing::error!("on non-Windows, at least one process arg entry is required");
         Err(MissingSpecError::Args)?;

@@ -1,76 +1,20 @@
-//! `run`/`create` flags beyond the process, mounts, resources and network:
-//! docker's HostConfig extras (restart policy, logging, DNS, sysctls, ...),
-//! the flags that only the CLI handles (`--cidfile`, `--label-file`), and
-//! every other `docker run` flag, refused by name with the reason, so no
-//! flag docker takes is ever mistaken for the image or silently dropped.
+//! `run`/`create` flags that the runtime's options do not declare: the
+//! ones only the CLI handles (`--cidfile`, `--label-file`, `--sig-proxy`,
+//! `--disable-content-trust`), and every other `docker run` flag, refused
+//! by name with the reason, so no flag docker takes is ever mistaken for
+//! the image or silently dropped.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
-use skiff_runtime::config::Dns;
-use skiff_runtime::run::{HealthOptions, HostOptions};
 
+/// The `run`/`create` flags that only the CLI handles: files it reads or
+/// writes, flags accepted because skiff already does what they ask, and
+/// the refused ones.
 #[derive(Debug, Default, ClapArgs)]
-pub struct HostFlags {
-    /// Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])
-    #[arg(long)]
-    pub restart: Option<String>,
-    /// Logging driver for the container (json-file, local, none)
-    #[arg(long = "log-driver")]
-    pub log_driver: Option<String>,
-    /// Log driver options (max-size, max-file)
-    #[arg(long = "log-opt")]
-    pub log_opt: Vec<String>,
-    /// Set custom DNS servers
-    #[arg(long)]
-    pub dns: Vec<String>,
-    /// Set custom DNS search domains
-    #[arg(long = "dns-search")]
-    pub dns_search: Vec<String>,
-    /// Set DNS options
-    #[arg(long = "dns-option", alias = "dns-opt")]
-    pub dns_option: Vec<String>,
-    /// Sysctl options (namespaced ones: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
-    #[arg(long)]
-    pub sysctl: Vec<String>,
-    /// Size of /dev/shm
-    #[arg(long = "shm-size")]
-    pub shm_size: Option<String>,
-    /// Tune host's OOM preferences (-1000 to 1000)
-    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
-    pub oom_score_adj: Option<i32>,
-    /// PID namespace to use (host)
-    #[arg(long)]
-    pub pid: Option<String>,
-    /// IPC mode to use (host, private, shareable)
-    #[arg(long)]
-    pub ipc: Option<String>,
-    /// UTS namespace to use (host)
-    #[arg(long)]
-    pub uts: Option<String>,
-    /// Command to run to check health
-    #[arg(long = "health-cmd")]
-    pub health_cmd: Option<String>,
-    /// Time between running the check (ms|s|m|h) (default 0s)
-    #[arg(long = "health-interval")]
-    pub health_interval: Option<String>,
-    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
-    #[arg(long = "health-timeout")]
-    pub health_timeout: Option<String>,
-    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
-    #[arg(long = "health-start-period")]
-    pub health_start_period: Option<String>,
-    /// Time between running the check during the start period (ms|s|m|h) (default 0s)
-    #[arg(long = "health-start-interval")]
-    pub health_start_interval: Option<String>,
-    /// Consecutive failures needed to report unhealthy
-    #[arg(long = "health-retries", allow_hyphen_values = true)]
-    pub health_retries: Option<i64>,
-    /// Disable any container-specified HEALTHCHECK
-    #[arg(long = "no-healthcheck")]
-    pub no_healthcheck: bool,
+pub struct CliFlags {
     /// Write the container ID to the file
     #[arg(long)]
     pub cidfile: Option<PathBuf>,
@@ -87,7 +31,7 @@ pub struct HostFlags {
     pub refused: RefusedFlags,
 }
 
-impl HostFlags {
+impl CliFlags {
     /// Refuse what skiff does not do, naming the flag (exit 125).
     pub fn check(&self) -> anyhow::Result<()> {
         self.refused.check()?;
@@ -108,35 +52,6 @@ impl HostFlags {
             ));
         }
         Ok(())
-    }
-
-    /// The runtime's options; the CLI-only flags stay here.
-    pub fn options(&self) -> HostOptions {
-        HostOptions {
-            restart: self.restart.clone(),
-            log_driver: self.log_driver.clone(),
-            log_opts: self.log_opt.clone(),
-            dns: Dns {
-                servers: self.dns.clone(),
-                search: self.dns_search.clone(),
-                options: self.dns_option.clone(),
-            },
-            sysctls: self.sysctl.clone(),
-            shm_size: self.shm_size.clone(),
-            oom_score_adj: self.oom_score_adj,
-            pid: self.pid.clone(),
-            ipc: self.ipc.clone(),
-            uts: self.uts.clone(),
-            health: HealthOptions {
-                cmd: self.health_cmd.clone(),
-                interval: self.health_interval.clone(),
-                timeout: self.health_timeout.clone(),
-                start_period: self.health_start_period.clone(),
-                start_interval: self.health_start_interval.clone(),
-                retries: self.health_retries,
-                disable: self.no_healthcheck,
-            },
-        }
     }
 
     /// Labels from `--label-file`s (docker: one `key=value` a line, `#`
