@@ -51,18 +51,19 @@ fn main() {
     );
 
     // Rebuild when HEAD moves (checkout or commit), not on every file edit.
-    let git_dir = Path::new("../.git");
-    if git_dir.is_dir() {
-        println!("cargo:rerun-if-changed=../.git/HEAD");
-        if let Some(reference) = std::fs::read_to_string(git_dir.join("HEAD"))
-            .ok()
-            .and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()))
-        {
-            println!("cargo:rerun-if-changed=../.git/{reference}");
-        }
-        // A missing path would make cargo rerun this script every build.
-        if git_dir.join("packed-refs").exists() {
-            println!("cargo:rerun-if-changed=../.git/packed-refs");
+    // The paths are asked of git (relative to this directory, as cargo
+    // reads them): in a git worktree `.git` is a file and HEAD lives in the
+    // main repository's `worktrees/<name>/`, so a fixed `../../.git` path
+    // watched nothing there and `skiff version` kept an old commit.
+    let mut watched = vec![git(&["rev-parse", "--git-path", "HEAD"])];
+    if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(git(&["rev-parse", "--git-path", &reference]));
+    }
+    watched.push(git(&["rev-parse", "--git-path", "packed-refs"]));
+    // A missing path would make cargo rerun this script every build.
+    for path in watched.into_iter().flatten() {
+        if Path::new(&path).exists() {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
     for var in ["SKIFF_GIT_COMMIT", "SOURCE_DATE_EPOCH"] {
