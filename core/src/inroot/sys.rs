@@ -1,6 +1,6 @@
 //! The raw system calls the resolve-in-root is made of: `*at()` calls on
-//! descriptors, and openat2(2), which not every libc binding declares for
-//! every target.
+//! descriptors, and openat2(2) through syscall(2) (libc has no wrapper
+//! for it; its number and RESOLVE_* flags are libc's).
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
@@ -93,10 +93,9 @@ pub(super) fn readlink_fd(fd: BorrowedFd<'_>) -> io::Result<OsString> {
     Ok(OsStr::from_bytes(&buf).to_os_string())
 }
 
-const SYS_OPENAT2: libc::c_long = 437; // the same number on x86_64, aarch64 and arm
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-const RESOLVE_IN_ROOT: u64 = 0x10;
-
+/// The kernel's `struct open_how`. libc declares it too, but
+/// `#[non_exhaustive]`, so it cannot be built outside libc; the layout is
+/// the kernel ABI's (three u64, the size passed along).
 #[repr(C)]
 struct OpenHow {
     flags: u64,
@@ -118,14 +117,14 @@ pub(super) fn openat2_in_root(
         } else {
             0
         },
-        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
     };
     // EAGAIN: a concurrent rename raced the lookup; the kernel asks us to retry.
     for _ in 0..16 {
         // SAFETY: openat2(2) with a valid open_how of the size we pass.
         let fd = unsafe {
             libc::syscall(
-                SYS_OPENAT2,
+                libc::SYS_openat2,
                 root,
                 c.as_ptr(),
                 &how as *const OpenHow,
