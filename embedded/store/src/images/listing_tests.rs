@@ -3,7 +3,7 @@
 //! multi-platform images, and missing blobs or layers not unpacked yet are
 //! never hidden behind them.
 
-use super::tests::{image, one_file_tar};
+use super::tests::{foreign_arch, image, one_file_tar};
 use super::*;
 use crate::testutil::temp_store;
 use skiff_core::Platform;
@@ -52,11 +52,7 @@ fn listing_is_cached_at_registration_and_lists_as_the_full_resolution() {
     let (one, one_id) = unpacked_image(&s, "amd64", b"12345");
     s.tag("one", &one).unwrap();
     let host = Platform::host();
-    let other = if host.architecture == "arm64" {
-        "amd64"
-    } else {
-        "arm64"
-    };
+    let other = foreign_arch();
     let (native, native_id) = unpacked_image(&s, &host.architecture, b"native!");
     let (foreign, foreign_id) = unpacked_image(&s, other, b"foreign, longer");
     let ix = s

@@ -1,7 +1,7 @@
 //! Tests of multi-platform images: an index made from stored manifests,
 //! its platforms present or not, strict and lenient resolution.
 
-use super::tests::image;
+use super::tests::{foreign_arch, image};
 use super::*;
 use crate::testutil::temp_store;
 use skiff_core::Platform;
@@ -114,11 +114,7 @@ fn a_single_platform_image_of_another_arch_is_refused_when_asked_for() {
 fn the_id_follows_the_platform_resolution_picks() {
     let (_dir, s) = temp_store();
     let host = Platform::host();
-    let other = if host.architecture == "amd64" {
-        "arm64"
-    } else {
-        "amd64"
-    };
+    let other = foreign_arch();
     let (mine, mine_id) = image(&s, &host.architecture, b"host");
     let (theirs, theirs_id) = image(&s, other, b"other");
     let ix = s

@@ -19,6 +19,16 @@ pub(super) fn one_file_tar(content: &[u8]) -> Vec<u8> {
     tar.into_inner().unwrap()
 }
 
+/// An architecture that is not the host's, for a platform the host must
+/// not pick.
+pub(super) fn foreign_arch() -> &'static str {
+    if Platform::host().architecture == "amd64" {
+        "arm64"
+    } else {
+        "amd64"
+    }
+}
+
 /// A one-layer image for `arch`, registered but untagged.
 pub(super) fn image(s: &Store, arch: &str, content: &[u8]) -> (Digest, Digest) {
     let mut lw = s.layer_writer(None).unwrap();
