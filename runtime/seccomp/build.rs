@@ -6,6 +6,7 @@
 //! comment line. Names must be sorted: `tables::lookup` binary-searches them.
 
 use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 const ABIS: [&str; 5] = ["aarch64", "arm", "x32", "x86", "x86_64"];
@@ -24,12 +25,20 @@ fn main() {
         collect(Path::new(dir), &mut files);
     }
     files.sort();
-    let mut h = Fnv::default();
+    // std's hasher is deterministic for one toolchain; a new toolchain
+    // changing it only costs the cache one compile. A fingerprint, not a
+    // security boundary: the cache it keys is in the root-owned store.
+    let mut h = std::hash::DefaultHasher::new();
     for f in &files {
-        h.add(f.to_string_lossy().as_bytes());
-        h.add(&std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
+        f.hash(&mut h);
+        std::fs::read(f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .hash(&mut h);
     }
-    println!("cargo:rustc-env=SKIFF_SECCOMP_SOURCE_ID={:016x}", h.0);
+    println!(
+        "cargo:rustc-env=SKIFF_SECCOMP_SOURCE_ID={:016x}",
+        h.finish()
+    );
     for abi in ABIS {
         let src = format!("src/tables/{abi}.tsv");
         println!("cargo:rerun-if-changed={src}");
@@ -51,27 +60,6 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         } else {
             out.push(p);
         }
-    }
-}
-
-/// FNV-1a, 64 bits: a fingerprint, not a security boundary (the cache it
-/// keys is in the root-owned store).
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn add(&mut self, data: &[u8]) {
-        for &b in data {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-        // A separator, so ("ab", "c") and ("a", "bc") differ.
-        self.0 = self.0.wrapping_mul(0x0100_0000_01b3) ^ 0xff;
     }
 }
 
