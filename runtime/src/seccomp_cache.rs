@@ -15,6 +15,7 @@
 //! cache would grow with every file). An entry that does not read back as
 //! a well-formed program is compiled anew and replaced.
 
+use std::io::Read;
 use std::path::Path;
 
 use skiff_core::atomic::{atomic_write, Durability};
@@ -28,10 +29,7 @@ pub(crate) fn docker_default(root: &Path, caps: &[&str]) -> Result<Program, skif
     let env = env_key(arch, kernel);
     let dir = root.join("seccomp");
     let path = dir.join(format!("{env}-{}", caps_key(caps)));
-    if let Some(p) = std::fs::read(&path)
-        .ok()
-        .and_then(|b| Program::from_bytes(&b))
-    {
+    if let Some(p) = read_bounded(&path).and_then(|b| Program::from_bytes(&b)) {
         return Ok(p);
     }
     let mut opts = CompileOptions::new(arch, caps);
@@ -39,6 +37,20 @@ pub(crate) fn docker_default(root: &Path, caps: &[&str]) -> Result<Program, skif
     let program = Profile::docker_default().compile(&opts)?;
     keep(&dir, &env, &path, &program);
     Ok(program)
+}
+
+/// A cache entry's bytes, `None` when missing or larger than any program
+/// can be (the kernel takes at most 4096 instructions of 8 bytes): the
+/// store is root's, but a stray huge file must not be read whole.
+fn read_bounded(path: &Path) -> Option<Vec<u8>> {
+    const MAX: u64 = 64 * 1024;
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(MAX + 1)
+        .read_to_end(&mut data)
+        .ok()?;
+    (data.len() as u64 <= MAX).then_some(data)
 }
 
 fn env_key(arch: Arch, kernel: Option<KernelVersion>) -> String {
@@ -145,5 +157,16 @@ mod tests {
         assert!(names
             .iter()
             .all(|n| !n.ends_with("0000000000000000-0000000000000000")));
+    }
+
+    #[test]
+    fn an_entry_larger_than_any_program_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (small, huge) = (dir.path().join("small"), dir.path().join("huge"));
+        std::fs::write(&small, fresh(&["CAP_CHOWN"]).to_bytes()).unwrap();
+        std::fs::write(&huge, vec![0u8; 64 * 1024 + 1]).unwrap();
+        assert!(read_bounded(&small).is_some());
+        assert!(read_bounded(&huge).is_none());
+        assert!(read_bounded(&dir.path().join("missing")).is_none());
     }
 }
