@@ -21,6 +21,25 @@ use std::time::{Duration, Instant};
 
 use common::{ground, sha256_hex, stdout, text, Store};
 
+/// The copy was just written. A child another test thread forked while
+/// the copy's file was open keeps that write descriptor until it execs,
+/// and the kernel refuses to run a file open for writing (ETXTBSY): wait
+/// until the copy runs, as cargo does for the binaries it just built.
+fn wait_runnable(bin: &Path) {
+    for _ in 0..250 {
+        match Command::new(bin).arg("--version").output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            r => {
+                assert!(r.unwrap().status.success(), "{} --version", bin.display());
+                return;
+            }
+        }
+    }
+    panic!("{} stayed busy (ETXTBSY) for 5 s", bin.display());
+}
+
 /// A private copy of the skiff binary and a store it runs against.
 struct Skiff {
     _dir: tempfile::TempDir,
@@ -36,6 +55,7 @@ impl Skiff {
         let dir = tempfile::tempdir_in(base).unwrap();
         let bin = dir.path().join("skiff");
         std::fs::copy(common::skiff_bin(), &bin).unwrap();
+        wait_runnable(&bin);
         let s = Skiff {
             _dir: dir,
             bin,
