@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use skiff_store::Store;
 
 use super::refused::daemon;
-use crate::format::{emit, human_duration, human_size_prec, render_list, Columns};
+use crate::format::{human_duration, human_size_prec, print_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -63,7 +63,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             ("CreatedBy", "CREATED BY"),
         ],
     };
-    emit(&render_list(format, &columns, &rows)?);
+    print_list(format, &columns, &rows)?;
     Ok(0)
 }
 

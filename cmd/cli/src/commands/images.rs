@@ -6,7 +6,7 @@ use clap::Args as ClapArgs;
 use serde_json::json;
 use skiff_store::{ImageSummary, Store};
 
-use crate::format::{emit, human_duration, human_size_prec, render_list, Columns};
+use crate::format::{human_duration, human_size_prec, print_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -79,8 +79,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             ("CreatedAt", "CREATED AT"),
         ],
     };
-    emit(&render_list(a.format.as_deref(), &columns, &contexts)?);
-    skiff_core::timing::mark("table written");
+    print_list(a.format.as_deref(), &columns, &contexts)?;
     Ok(0)
 }
 

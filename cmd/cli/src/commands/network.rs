@@ -9,7 +9,7 @@ use skiff_runtime::network as net;
 use super::each::each_named;
 use super::object_args::{InspectArgs, ListArgs};
 use crate::exit::Batch;
-use crate::format::{emit, render_list, Columns};
+use crate::format::{print_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Subcommand)]
@@ -235,7 +235,7 @@ fn run_args(g: &Globals, c: Command) -> anyhow::Result<i32> {
                 default: "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
                 titles: &[("ID", "NETWORK ID")],
             };
-            emit(&render_list(a.list.format.as_deref(), &columns, &rows)?);
+            print_list(a.list.format.as_deref(), &columns, &rows)?;
         }
         Command::Inspect(a) => {
             let mut out = Vec::new();

@@ -6,7 +6,7 @@ use skiff_runtime::state::{self, Record};
 use skiff_runtime::usage;
 use skiff_runtime::MountKind;
 
-use crate::format::{emit, human_size_prec, render_list, since_rfc3339, Columns};
+use crate::format::{human_size_prec, print_list, since_rfc3339, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -101,8 +101,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             ("CreatedAt", "CREATED AT"),
         ],
     };
-    emit(&render_list(a.format.as_deref(), &columns, &rows)?);
-    skiff_core::timing::mark("table written");
+    print_list(a.format.as_deref(), &columns, &rows)?;
     Ok(0)
 }
 

@@ -5,7 +5,7 @@ use skiff_runtime::usage::{self, Usage};
 use skiff_store::Store;
 
 use super::prune_shared::{go_ahead, print_deleted_images};
-use crate::format::{emit, human_size, render_list, Columns};
+use crate::format::{emit, human_size, print_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +86,7 @@ fn df(g: &Globals, a: DfArgs) -> anyhow::Result<i32> {
         default: "{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
         titles: &[("TotalCount", "TOTAL")],
     };
-    emit(&render_list(a.format.as_deref(), &columns, &contexts)?);
+    print_list(a.format.as_deref(), &columns, &contexts)?;
     if a.verbose {
         let images: Vec<serde_json::Value> = store
             .list()?
@@ -105,7 +105,7 @@ fn df(g: &Globals, a: DfArgs) -> anyhow::Result<i32> {
             titles: &[("ID", "IMAGE ID")],
         };
         emit("\nImages space usage:\n\n");
-        emit(&render_list(None, &columns, &images)?);
+        print_list(None, &columns, &images)?;
     }
     Ok(0)
 }

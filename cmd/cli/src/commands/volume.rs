@@ -8,7 +8,7 @@ use super::each::each_named;
 use super::object_args::{InspectArgs, ListArgs};
 use super::prune_shared::{go_ahead, print_pruned};
 use crate::exit::Batch;
-use crate::format::{emit, render_list, Columns};
+use crate::format::{print_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Subcommand)]
@@ -98,7 +98,7 @@ fn run_args(g: &Globals, c: Command) -> anyhow::Result<i32> {
                 default: "{{.Driver}}\t{{.Name}}",
                 titles: &[("Name", "VOLUME NAME")],
             };
-            emit(&render_list(a.format.as_deref(), &columns, &rows)?);
+            print_list(a.format.as_deref(), &columns, &rows)?;
             Ok(0)
         }
         Command::Inspect(a) => {

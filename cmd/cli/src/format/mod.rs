@@ -38,6 +38,14 @@ pub fn emit(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
+/// A listing's `--format` output (see [`render_list`]) on stdout, marked as
+/// the end of the command's work for `--debug-timing`.
+pub fn print_list(format: Option<&str>, cols: &Columns, rows: &[Value]) -> anyhow::Result<()> {
+    emit(&render_list(format, cols, rows)?);
+    skiff_core::timing::mark("table written");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
