@@ -24,13 +24,13 @@ pub(super) fn resolve(
     o: &HealthOptions,
     image: Option<&Healthcheck>,
 ) -> Result<Option<Healthcheck>> {
-    let any_flag = o.cmd.is_some()
-        || o.interval.is_some()
-        || o.timeout.is_some()
-        || o.start_period.is_some()
-        || o.start_interval.is_some()
-        || o.retries.is_some();
-    if o.disable {
+    let any_flag = o.health_cmd.is_some()
+        || o.health_interval.is_some()
+        || o.health_timeout.is_some()
+        || o.health_start_period.is_some()
+        || o.health_start_interval.is_some()
+        || o.health_retries.is_some();
+    if o.no_healthcheck {
         if any_flag {
             return Err(Error::Invalid(
                 "--no-healthcheck conflicts with --health-* options".into(),
@@ -53,20 +53,20 @@ pub(super) fn resolve(
         }
         Ok(d.as_nanos() as i64)
     };
-    let retries = o.retries.unwrap_or(0);
+    let retries = o.health_retries.unwrap_or(0);
     if retries < 0 {
         return Err(Error::Invalid("--health-retries cannot be negative".into()));
     }
     let mine = Healthcheck {
         test: o
-            .cmd
+            .health_cmd
             .iter()
             .flat_map(|c| ["CMD-SHELL".to_string(), c.clone()])
             .collect(),
-        interval: duration("health-interval", &o.interval)?,
-        timeout: duration("health-timeout", &o.timeout)?,
-        start_period: duration("health-start-period", &o.start_period)?,
-        start_interval: duration("health-start-interval", &o.start_interval)?,
+        interval: duration("health-interval", &o.health_interval)?,
+        timeout: duration("health-timeout", &o.health_timeout)?,
+        start_period: duration("health-start-period", &o.health_start_period)?,
+        start_interval: duration("health-start-interval", &o.health_start_interval)?,
         retries,
     };
     if !any_flag {
@@ -87,7 +87,7 @@ mod tests {
             ..Default::default()
         };
         let o = HealthOptions {
-            retries: Some(5),
+            health_retries: Some(5),
             ..Default::default()
         };
         let hc = resolve(&o, Some(&image)).unwrap().unwrap();
@@ -96,26 +96,26 @@ mod tests {
             (image.test.clone(), 1_000_000_000, 5)
         );
         let o = HealthOptions {
-            cmd: Some("true".into()),
-            interval: Some("250ms".into()),
+            health_cmd: Some("true".into()),
+            health_interval: Some("250ms".into()),
             ..Default::default()
         };
         let hc = resolve(&o, Some(&image)).unwrap().unwrap();
         assert_eq!(hc.test, ["CMD-SHELL", "true"]);
         assert_eq!(hc.interval, 250_000_000);
         let off = HealthOptions {
-            disable: true,
+            no_healthcheck: true,
             ..Default::default()
         };
         assert_eq!(resolve(&off, Some(&image)).unwrap().unwrap().test, ["NONE"]);
         let both = HealthOptions {
-            disable: true,
-            cmd: Some("x".into()),
+            no_healthcheck: true,
+            health_cmd: Some("x".into()),
             ..Default::default()
         };
         assert!(resolve(&both, None).is_err());
         let bad = HealthOptions {
-            interval: Some("soon".into()),
+            health_interval: Some("soon".into()),
             ..Default::default()
         };
         assert!(resolve(&bad, None).is_err());

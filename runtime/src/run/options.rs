@@ -275,46 +275,29 @@ pub struct HostOptions {
 #[derive(Debug, Clone, Default)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct HealthOptions {
+    // Each field is named as its flag, so clap derives the flag and its
+    // value name (`--health-interval HEALTH_INTERVAL`) from the name alone.
     /// Command to run to check health
-    #[cfg_attr(feature = "clap", arg(long = "health-cmd", value_name = "HEALTH_CMD"))]
-    pub cmd: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub health_cmd: Option<String>,
     /// Time between running the check (ms|s|m|h) (default 0s)
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "health-interval", value_name = "HEALTH_INTERVAL")
-    )]
-    pub interval: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub health_interval: Option<String>,
     /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "health-timeout", value_name = "HEALTH_TIMEOUT")
-    )]
-    pub timeout: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub health_timeout: Option<String>,
     /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "health-start-period", value_name = "HEALTH_START_PERIOD")
-    )]
-    pub start_period: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub health_start_period: Option<String>,
     /// Time between running the check during the start period (ms|s|m|h) (default 0s)
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "health-start-interval", value_name = "HEALTH_START_INTERVAL")
-    )]
-    pub start_interval: Option<String>,
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub health_start_interval: Option<String>,
     /// Consecutive failures needed to report unhealthy
-    #[cfg_attr(
-        feature = "clap",
-        arg(
-            long = "health-retries",
-            value_name = "HEALTH_RETRIES",
-            allow_hyphen_values = true
-        )
-    )]
-    pub retries: Option<i64>,
+    #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
+    pub health_retries: Option<i64>,
     /// Disable any container-specified HEALTHCHECK
-    #[cfg_attr(feature = "clap", arg(long = "no-healthcheck"))]
-    pub disable: bool,
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub no_healthcheck: bool,
 }
 
 /// Everything `docker run` takes besides the global options and the image.
