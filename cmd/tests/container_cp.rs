@@ -8,14 +8,13 @@
 
 mod common;
 
-use common::container::{busybox, run_detached};
+use common::container::{run_detached, store_with_busybox};
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn cp_follows_docker_archive_rules_both_ways() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&["run", "--name", "src", img, "sh", "-c", "mkdir -p /d/sub && echo f > /d/sub/f && echo top > /d/top && ln -s /d/top /link && chown 1000:1000 /d/top"]);
     let host = tempfile::tempdir().unwrap();
     let h = |p: &str| host.path().join(p);
@@ -102,9 +101,7 @@ fn cp_follows_docker_archive_rules_both_ways() {
             "Error: cannot copy a directory to a file",
         ),
     ] {
-        let out = s.run(&args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
-        assert!(stderr(&out).starts_with(msg), "{args:?}: {}", text(&out));
+        assert_fails_starting(&s.run(&args), 1, msg);
     }
 }
 

@@ -8,7 +8,7 @@
 mod common;
 
 use common::build::tar_names;
-use common::container::{assert_refused, busybox, run_detached};
+use common::container::{assert_refused, run_detached, store_with_busybox};
 use common::*;
 
 const CHANGES: &str = "mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /etc/passwd \
@@ -17,8 +17,7 @@ const CHANGES: &str = "mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /et
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn diff_lists_added_changed_and_deleted_paths_like_docker() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&["run", "--name", "quiet", img, "true"]);
     assert_eq!(
         s.ok(&["diff", "quiet"]),
@@ -53,8 +52,7 @@ fn diff_lists_added_changed_and_deleted_paths_like_docker() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn export_writes_the_merged_filesystem_as_a_tar() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&["run", "--name", "busy", img, "sh", "-c", CHANGES]);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("busy.tar");
@@ -77,11 +75,7 @@ fn export_writes_the_merged_filesystem_as_a_tar() {
         .args(["-tvf", file.to_str().unwrap(), "tmp/link"])
         .output()
         .unwrap();
-    assert!(
-        stdout(&link).contains("tmp/link -> /etc/shadow"),
-        "{}",
-        text(&link)
-    );
+    assert_stdout_says(&link, "tmp/link -> /etc/shadow");
 
     // The same bytes on stdout; no view left mounted afterwards.
     let out = s.run(&["export", "busy"]);

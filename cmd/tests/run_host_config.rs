@@ -11,13 +11,19 @@ use std::time::Duration;
 use common::container::*;
 use common::*;
 
+/// `run -d --name NAME --restart POLICY busybox CMD...`
+fn run_restarting(s: &Store, name: &str, policy: &str, cmd: &[&str]) {
+    run_detached(s, &["--name", name, "--restart", policy], cmd);
+}
+
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
     let s = Store::new();
-    run_detached(
+    run_restarting(
         &s,
-        &["--name", "flaky", "--restart", "on-failure:2"],
+        "flaky",
+        "on-failure:2",
         &["sh", "-c", "echo ran; exit 3"],
     );
     let got = wait_for(&s, "flaky", "{{.RestartCount}} {{.State.Status}}", |g| {
@@ -35,11 +41,7 @@ fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
     // Three runs (the first and two restarts), all in one log.
     assert_eq!(s.ok(&["logs", "flaky"]), "ran\nran\nran\n");
     // A clean exit under on-failure is not restarted.
-    run_detached(
-        &s,
-        &["--name", "clean", "--restart", "on-failure"],
-        &["true"],
-    );
+    run_restarting(&s, "clean", "on-failure", &["true"]);
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(s.inspect("clean", "{{.RestartCount}}"), "0");
 }
@@ -48,11 +50,7 @@ fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
 #[ignore = "needs the test ground: scripts/test"]
 fn always_restarts_until_stopped_and_stop_is_final() {
     let s = Store::new();
-    run_detached(
-        &s,
-        &["--name", "loop", "--restart", "always"],
-        &["sh", "-c", "sleep 0.2"],
-    );
+    run_restarting(&s, "loop", "always", &["sh", "-c", "sleep 0.2"]);
     let n = wait_for(&s, "loop", "{{.RestartCount}}", |g| {
         g.parse::<u32>().unwrap_or(0) >= 2
     });

@@ -5,16 +5,25 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use super::{assert_success, stderr, stdout, text, Store};
+use super::{assert_stderr_says, assert_success, busybox_store, stderr, stdout, text, Store};
+
+/// The name the test ground's busybox rootfs is imported by.
+pub const BUSYBOX: &str = "busybox";
 
 /// The image args for busybox, imported into `store` on first use.
 pub fn busybox(store: &Store) -> Vec<String> {
     let marker = store.root().join(".busybox-imported");
     if !marker.exists() {
-        store.import_busybox(&[], "busybox");
+        store.import_busybox(&[], BUSYBOX);
         std::fs::write(&marker, "").unwrap();
     }
-    vec!["busybox".into()]
+    vec![BUSYBOX.into()]
+}
+
+/// A store with busybox imported and the image name to run it by: the
+/// opening of most container tests.
+pub fn store_with_busybox() -> (Store, &'static str) {
+    (busybox_store(), BUSYBOX)
 }
 
 /// `run MODE FLAGS busybox CMD...`
@@ -76,11 +85,7 @@ pub fn created_id(out: &Output) -> String {
 /// pulls.
 pub fn created_after_pull(out: &Output) -> String {
     let id = created_id(out);
-    assert!(
-        stderr(out).contains("Unable to find image"),
-        "{}",
-        text(out)
-    );
+    assert_stderr_says(out, "Unable to find image");
     id
 }
 
