@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::container::{run_detached, store_with_busybox};
+use common::container::{host_secret, run_detached, store_with_busybox, HOST_ONLY};
 use common::*;
 
 #[test]
@@ -109,11 +109,9 @@ fn cp_follows_docker_archive_rules_both_ways() {
 #[ignore = "needs the test ground: scripts/test"]
 fn cp_never_follows_a_hostile_containers_links_out_of_it() {
     let s = busybox_store();
-    let host = tempfile::tempdir().unwrap();
+    let (host, secret) = host_secret();
     let hostdir = host.path().join("hostdir");
     std::fs::create_dir(&hostdir).unwrap();
-    let secret = host.path().join("secret");
-    std::fs::write(&secret, "host only\n").unwrap();
     let (hd, sec) = (hostdir.to_str().unwrap(), secret.to_str().unwrap());
     let plant = format!(
         "ln -s {hd} /evil; ln -s {hd}/planted /evilfile; ln -s {sec} /leak; \
@@ -161,7 +159,7 @@ fn cp_never_follows_a_hostile_containers_links_out_of_it() {
     let out = s.run(&["cp", &format!("{id}:/up{sec}"), &format!("{o}/climbed")]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let tar = s.run(&["cp", "-L", &format!("{id}:/leak"), "-"]);
-    assert!(!String::from_utf8_lossy(&tar.stdout).contains("host only"));
+    assert!(!String::from_utf8_lossy(&tar.stdout).contains(HOST_ONLY));
     assert!(!out_dir.path().join("followed").exists() && !out_dir.path().join("climbed").exists());
     s.ok(&["rm", "-f", &id]);
 }

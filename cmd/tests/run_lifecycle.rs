@@ -74,13 +74,12 @@ fn detached_logs_stop_rm() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn twenty_concurrent_detached() {
-    let s = Store::new();
-    let img = busybox(&s);
+    let (s, img) = store_with_busybox();
     let handles: Vec<_> = (0..20)
         .map(|i| {
             let mut c = s.skiff();
             c.args(["run", "-d", "--name", &format!("c{i}")]);
-            c.args(&img);
+            c.arg(img);
             c.args(["sleep", "60"]);
             std::thread::spawn(move || c.output().unwrap())
         })

@@ -1,7 +1,7 @@
 //! What the `skiff run` tests share: the busybox image of a store, running
 //! it, and checking that a container left nothing behind.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,19 @@ pub fn run_detached(store: &Store, flags: &[&str], cmd: &[&str]) -> String {
     let out = store.skiff().args(&args).output().unwrap();
     assert_success(&out, &["run", "-d", &args[2..].join(" ")]);
     stdout(&out).trim().to_string()
+}
+
+/// What the host-only file of [`host_secret`] says: no copy or export out
+/// of a hostile container may ever hold it.
+pub const HOST_ONLY: &str = "host only\n";
+
+/// A host directory holding `secret`, a file saying [`HOST_ONLY`], for a
+/// hostile container to point links at; the directory and the file.
+pub fn host_secret() -> (tempfile::TempDir, PathBuf) {
+    let host = tempfile::tempdir().unwrap();
+    let secret = host.path().join("secret");
+    std::fs::write(&secret, HOST_ONLY).unwrap();
+    (host, secret)
 }
 
 /// Nothing of the container may remain: no mount under the store, no
