@@ -7,14 +7,13 @@
 
 mod common;
 
-use common::container::{busybox, created_id};
+use common::container::{created_id, store_with_busybox};
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn equals_forms_are_flags_with_values() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     let out = s.run(&[
         "run",
         "--rm",
@@ -46,18 +45,13 @@ fn equals_forms_are_flags_with_values() {
         "ok",
     ]);
     assert_eq!(stdout(&out), "ok\n", "{}", text(&out));
-    assert!(
-        stderr(&out).contains("Published ports are discarded"),
-        "{}",
-        text(&out)
-    );
+    assert_stderr_says(&out, "Published ports are discarded");
 }
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn combined_short_flags() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     for flags in ["-itd", "-dit"] {
         let out = s.run(&["run", flags, img, "sh"]);
         assert_eq!(out.status.code(), Some(0), "{flags}: {}", text(&out));
@@ -75,8 +69,7 @@ fn combined_short_flags() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn double_dash_and_words_after_the_image() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     let out = s.run(&["run", "--rm", "--", img, "echo", "x"]);
     assert_eq!(stdout(&out), "x\n", "{}", text(&out));
     // After the image everything is the command's, flags included.
@@ -90,8 +83,7 @@ fn double_dash_and_words_after_the_image() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn unknown_flag_before_the_image_is_an_error_not_the_image() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     for (cmd, flag, first_line) in [
         ("run", "--foo", "unknown flag: --foo"),
         ("run", "--foo=1", "unknown flag: --foo"),
@@ -123,9 +115,8 @@ fn unknown_flag_before_the_image_is_an_error_not_the_image() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn exec_takes_the_same_grammar() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
-    let id = s.ok(&["run", "-d", img, "sleep", "60"]).trim().to_string();
+    let (s, img) = store_with_busybox();
+    let id = created_id(&s.run(&["run", "-d", img, "sleep", "60"]));
     let out = s.run(&[
         "exec",
         "-e=K=V",
@@ -139,12 +130,7 @@ fn exec_takes_the_same_grammar() {
     let out = s.run(&["exec", &id, "echo", "--foo", "-it"]);
     assert_eq!(stdout(&out), "--foo -it\n", "{}", text(&out));
     let out = s.run(&["exec", "--foo", &id, "true"]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).starts_with("unknown flag: --foo\nSee 'skiff exec --help'."),
-        "{}",
-        text(&out)
-    );
+    assert_fails_starting(&out, 125, "unknown flag: --foo\nSee 'skiff exec --help'.");
     s.ok(&["rm", "-f", &id]);
 }
 
@@ -153,8 +139,7 @@ fn exec_takes_the_same_grammar() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn faas_cli_local_run_argv() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     let secrets = tempfile::tempdir().unwrap();
     std::fs::write(secrets.path().join("api-key"), "k").unwrap();
     let volume = format!(
@@ -185,8 +170,7 @@ fn faas_cli_local_run_argv() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn boolean_flags_take_an_optional_value() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     // --rm=false keeps the container; --rm=true removes it.
     s.ok(&["run", "--rm=false", "--name=kept", img, "true"]);
     s.ok(&["run", "--rm=true", "--name=gone", img, "true"]);

@@ -6,14 +6,13 @@
 
 mod common;
 
-use common::container::{assert_refused, busybox, run_detached};
+use common::container::{assert_refused, run_detached, store_with_busybox};
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn commit_makes_an_image_of_the_containers_changes() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&[
         "run",
         "--name",

@@ -8,14 +8,13 @@
 
 mod common;
 
-use common::container::{busybox, run_detached};
+use common::container::{host_secret, run_detached, store_with_busybox, HOST_ONLY};
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn cp_follows_docker_archive_rules_both_ways() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&["run", "--name", "src", img, "sh", "-c", "mkdir -p /d/sub && echo f > /d/sub/f && echo top > /d/top && ln -s /d/top /link && chown 1000:1000 /d/top"]);
     let host = tempfile::tempdir().unwrap();
     let h = |p: &str| host.path().join(p);
@@ -102,9 +101,7 @@ fn cp_follows_docker_archive_rules_both_ways() {
             "Error: cannot copy a directory to a file",
         ),
     ] {
-        let out = s.run(&args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
-        assert!(stderr(&out).starts_with(msg), "{args:?}: {}", text(&out));
+        assert_fails_starting(&s.run(&args), 1, msg);
     }
 }
 
@@ -112,11 +109,9 @@ fn cp_follows_docker_archive_rules_both_ways() {
 #[ignore = "needs the test ground: scripts/test"]
 fn cp_never_follows_a_hostile_containers_links_out_of_it() {
     let s = busybox_store();
-    let host = tempfile::tempdir().unwrap();
+    let (host, secret) = host_secret();
     let hostdir = host.path().join("hostdir");
     std::fs::create_dir(&hostdir).unwrap();
-    let secret = host.path().join("secret");
-    std::fs::write(&secret, "host only\n").unwrap();
     let (hd, sec) = (hostdir.to_str().unwrap(), secret.to_str().unwrap());
     let plant = format!(
         "ln -s {hd} /evil; ln -s {hd}/planted /evilfile; ln -s {sec} /leak; \
@@ -164,7 +159,7 @@ fn cp_never_follows_a_hostile_containers_links_out_of_it() {
     let out = s.run(&["cp", &format!("{id}:/up{sec}"), &format!("{o}/climbed")]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let tar = s.run(&["cp", "-L", &format!("{id}:/leak"), "-"]);
-    assert!(!String::from_utf8_lossy(&tar.stdout).contains("host only"));
+    assert!(!String::from_utf8_lossy(&tar.stdout).contains(HOST_ONLY));
     assert!(!out_dir.path().join("followed").exists() && !out_dir.path().join("climbed").exists());
     s.ok(&["rm", "-f", &id]);
 }

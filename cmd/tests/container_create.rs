@@ -5,14 +5,13 @@
 
 mod common;
 
-use common::container::{busybox, created_after_pull, created_id};
+use common::container::{created_after_pull, created_id, store_with_busybox};
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn create_then_start_then_wait() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     let out = s.run(&[
         "create",
         "--name=made",
@@ -43,8 +42,7 @@ fn create_then_start_then_wait() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn start_attached_runs_a_created_container_in_the_foreground() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     let id = s.ok(&["create", img, "sh", "-c", "echo attached; exit 4"]);
     let out = s.run(&["start", "-a", id.trim()]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
@@ -55,8 +53,7 @@ fn start_attached_runs_a_created_container_in_the_foreground() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn create_pulls_a_missing_image_and_says_so_on_stderr() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let s = Store::new();
+    let (s, image) = unpulled_busybox();
     let out = s.run(&["create", "--rm", &image, "true"]);
     let id = created_after_pull(&out);
     let err = stderr(&out);

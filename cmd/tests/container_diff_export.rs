@@ -8,7 +8,7 @@
 mod common;
 
 use common::build::tar_names;
-use common::container::{assert_refused, busybox, run_detached};
+use common::container::{assert_refused, host_secret, run_detached, store_with_busybox, HOST_ONLY};
 use common::*;
 
 const CHANGES: &str = "mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /etc/passwd \
@@ -17,8 +17,7 @@ const CHANGES: &str = "mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /et
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn diff_lists_added_changed_and_deleted_paths_like_docker() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&["run", "--name", "quiet", img, "true"]);
     assert_eq!(
         s.ok(&["diff", "quiet"]),
@@ -53,8 +52,7 @@ fn diff_lists_added_changed_and_deleted_paths_like_docker() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn export_writes_the_merged_filesystem_as_a_tar() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&["run", "--name", "busy", img, "sh", "-c", CHANGES]);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("busy.tar");
@@ -77,11 +75,7 @@ fn export_writes_the_merged_filesystem_as_a_tar() {
         .args(["-tvf", file.to_str().unwrap(), "tmp/link"])
         .output()
         .unwrap();
-    assert!(
-        stdout(&link).contains("tmp/link -> /etc/shadow"),
-        "{}",
-        text(&link)
-    );
+    assert_stdout_says(&link, "tmp/link -> /etc/shadow");
 
     // The same bytes on stdout; no view left mounted afterwards.
     let out = s.run(&["export", "busy"]);
@@ -107,12 +101,10 @@ fn export_writes_the_merged_filesystem_as_a_tar() {
 #[ignore = "needs the test ground: scripts/test"]
 fn export_of_a_hostile_running_container_never_reads_host_files() {
     let s = busybox_store();
-    let host = tempfile::tempdir().unwrap();
-    let secret = host.path().join("host-secret");
-    std::fs::write(&secret, "host only").unwrap();
+    let (host, _) = host_secret();
     let hostdir = host.path().to_str().unwrap().to_string();
     let flip = format!(
-        "while true; do rm -rf /flip; mkdir /flip; echo c > /flip/host-secret; \
+        "while true; do rm -rf /flip; mkdir /flip; echo c > /flip/secret; \
          rm -rf /flip; ln -s {hostdir} /flip; done"
     );
     let id = run_detached(&s, &[], &["sh", "-c", &flip]);
@@ -126,7 +118,9 @@ fn export_of_a_hostile_running_container_never_reads_host_files() {
         }
         let data = std::fs::read(&tar).unwrap();
         assert!(
-            !data.windows(9).any(|w| w == b"host only"),
+            !data
+                .windows(HOST_ONLY.len())
+                .any(|w| w == HOST_ONLY.as_bytes()),
             "export {i} holds the host's file"
         );
     }

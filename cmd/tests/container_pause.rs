@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::container::{assert_refused, busybox, run_detached};
+use common::container::{assert_refused, created_id, run_detached, store_with_busybox};
 use common::*;
 
 /// The counter the looping container writes, read from its upper dir on
@@ -56,11 +56,7 @@ fn paused_container_makes_no_progress_until_unpaused() {
 
     let exec = s.run(&["exec", "frozen", "true"]);
     assert_ne!(exec.status.code(), Some(0), "{}", text(&exec));
-    assert!(
-        stderr(&exec).contains("is paused, unpause the container before exec"),
-        "{}",
-        text(&exec)
-    );
+    assert_stderr_says(&exec, "is paused, unpause the container before exec");
 
     let again = s.run(&["pause", "frozen"]);
     assert_refused(&again, &format!("Container {id} is already paused"));
@@ -100,17 +96,15 @@ fn kill_stop_and_rm_force_end_a_paused_container() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn pause_refuses_stopped_and_missing_containers() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
-    let id = s.ok(&["create", img, "true"]).trim().to_string();
+    let (s, img) = store_with_busybox();
+    let id = created_id(&s.run(&["create", img, "true"]));
     let out = s.run(&["pause", &id]);
     assert_refused(&out, &format!("Container {id} is not running"));
     let out = s.run(&["pause", "nosuch", &id]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        stderr(&out).starts_with("Error response from daemon: No such container: nosuch\n"),
-        "{}",
-        text(&out)
+    assert_fails_starting(
+        &out,
+        1,
+        "Error response from daemon: No such container: nosuch\n",
     );
     let out = s.run(&["unpause", "nosuch"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

@@ -4,18 +4,14 @@
 
 mod common;
 
-use common::container::busybox;
+use common::container::{created_id, store_with_busybox};
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn rename_moves_the_name_and_refuses_what_docker_refuses() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
-    let id = s
-        .ok(&["create", "--name", "old", img, "true"])
-        .trim()
-        .to_string();
+    let (s, img) = store_with_busybox();
+    let id = created_id(&s.run(&["create", "--name", "old", img, "true"]));
     s.ok(&["create", "--name", "taken", img, "true"]);
 
     assert_eq!(s.ok(&["rename", "old", "new"]), "");
@@ -45,9 +41,7 @@ fn rename_moves_the_name_and_refuses_what_docker_refuses() {
         ),
     ];
     for (args, msg) in cases {
-        let out = s.run(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
-        assert!(stderr(&out).starts_with(&msg), "{args:?}: {}", text(&out));
+        assert_fails_starting(&s.run(args), 1, &msg);
     }
     // A running container can be renamed too, and keeps running.
     let run = s.ok(&["run", "-d", "--name", "live", img, "sleep", "30"]);

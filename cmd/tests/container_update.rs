@@ -81,9 +81,7 @@ fn update_changes_a_running_containers_limits() {
             "Error response from daemon: No such container: nosuch",
         ),
     ] {
-        let out = s.run(&args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
-        assert!(stderr(&out).starts_with(msg), "{args:?}: {}", text(&out));
+        assert_fails_starting(&s.run(&args), 1, msg);
     }
     s.ok(&["rm", "-f", &id]);
 }
@@ -122,19 +120,13 @@ fn update_restart_changes_the_policy_the_monitor_follows() {
 
     // docker's refusals: a bad policy, and any policy for a --rm container.
     let out = s.run(&["update", "--restart", "sometimes", "job"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("invalid restart policy"),
-        "{}",
-        text(&out)
-    );
+    assert_fails(&out, 1, &["invalid restart policy"]);
     let rm = run_detached(&s, &["--rm"], &["sleep", "60"]);
     let out = s.run(&["update", "--restart", "always", &rm]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("Restart policy cannot be updated because AutoRemove is enabled"),
-        "{}",
-        text(&out)
+    assert_fails(
+        &out,
+        1,
+        &["Restart policy cannot be updated because AutoRemove is enabled"],
     );
     s.ok(&["rm", "-f", &id, &rm]);
 }

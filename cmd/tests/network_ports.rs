@@ -6,6 +6,7 @@ mod common;
 
 use std::process::Command;
 
+use common::assert_fails;
 use common::net::*;
 
 #[test]
@@ -65,11 +66,10 @@ fn published_port_conflict_and_cleanup() {
     // A second container wanting the same host port: docker's message,
     // exit 125, nothing left of it.
     let o = n.run(&["run", "-d", "-p", "18080:80", "busybox", "sleep", "30"]);
-    assert_eq!(o.status.code(), Some(125));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("Bind for 0.0.0.0:18080 failed: port is already allocated"),
-        "{err}"
+    assert_fails(
+        &o,
+        125,
+        &["Bind for 0.0.0.0:18080 failed: port is already allocated"],
     );
     assert_eq!(n.ok(&["ps", "-aq", "--no-trunc"]).trim(), id);
     assert_eq!(n.netdir("endpoints").len(), 1);

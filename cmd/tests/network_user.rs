@@ -81,9 +81,7 @@ fn ipv6_networks_are_refused_by_name() {
     let store = Store::new();
     for flag in ["--ipv6", "--ipv6=true"] {
         let o = store.run(&["network", "create", flag, "sktv6"]);
-        assert_eq!(o.status.code(), Some(125), "{flag}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("--ipv6") && err.contains("IPv6"), "{err}");
+        assert_fails(&o, 125, &["--ipv6", "IPv6"]);
     }
     assert!(!store.ok(&["network", "ls"]).contains("sktv6"));
     // --ipv6=false asks for what skiff does anyway.

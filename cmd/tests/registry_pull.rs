@@ -25,8 +25,7 @@ fn parse_human(s: &str) -> f64 {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn pull_then_images_lists_it_with_size_and_id() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     let out = store.ok(&["pull", &image]);
     assert!(out.contains("Pull complete"), "{out}");
     assert!(out.contains("Digest: sha256:"), "{out}");
@@ -111,9 +110,7 @@ fn blob_not_matching_its_digest_fails_the_pull_and_leaves_nothing() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn platform_flag_is_checked() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     let out = store.run(&["pull", "--platform", "linux/", &image]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("invalid platform"), "{}", text(&out));
+    assert_fails(&out, 1, &["invalid platform"]);
 }

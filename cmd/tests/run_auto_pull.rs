@@ -14,8 +14,7 @@ use common::*;
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn run_of_an_unpulled_image_pulls_it_then_runs() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     let out = store.run(&["run", "--rm", &image, "echo", "hello"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // stdout is the container's alone.
@@ -41,19 +40,14 @@ fn run_of_an_unpulled_image_pulls_it_then_runs() {
     // Now it is there: no pull at all.
     let again = store.run(&["run", "--rm", &image, "echo", "again"]);
     assert_eq!(stdout(&again), "again\n", "{}", text(&again));
-    assert!(!stderr(&again).contains("Pulling from"), "{}", text(&again));
-    assert!(
-        !stderr(&again).contains("Unable to find"),
-        "{}",
-        text(&again)
-    );
+    assert_stderr_lacks(&again, "Pulling from");
+    assert_stderr_lacks(&again, "Unable to find");
 }
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn detached_run_prints_only_the_id_on_stdout() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     let id = created_after_pull(&store.run(&["run", "-d", &image, "true"]));
     assert_eq!(store.ok(&["wait", &id]).trim(), "0");
     store.ok(&["rm", &id]);
@@ -62,8 +56,7 @@ fn detached_run_prints_only_the_id_on_stdout() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn quiet_run_pulls_without_a_word() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     let out = store.run(&["run", "--rm", "-q", &image, "echo", "hi"]);
     assert_eq!(stdout(&out), "hi\n", "{}", text(&out));
     assert_eq!(stderr(&out), "", "{}", text(&out));
@@ -72,25 +65,19 @@ fn quiet_run_pulls_without_a_word() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn pull_never_with_a_missing_image_fails_125_and_pulls_nothing() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     let out = store.run(&["run", "--rm", "--pull=never", &image, "true"]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    let err = stderr(&out);
-    assert!(err.contains(&format!("No such image: {image}")), "{err}");
-    assert!(!err.contains("Pulling from"), "{err}");
+    assert_fails(&out, 125, &[&format!("No such image: {image}")]);
+    assert_stderr_lacks(&out, "Pulling from");
     assert!(store.ok(&["images", "-q"]).trim().is_empty());
     // The same for create; and a word docker does not know is refused.
     let out = store.run(&["create", "--pull", "never", &image]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out));
     let out = store.run(&["run", "--pull=sometimes", &image]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains(
-            "invalid pull option: 'sometimes': must be one of \"always\", \"missing\" or \"never\""
-        ),
-        "{}",
-        text(&out)
+    assert_fails(
+        &out,
+        125,
+        &["invalid pull option: 'sometimes': must be one of \"always\", \"missing\" or \"never\""],
     );
 }
 
@@ -148,8 +135,7 @@ fn pull_always_rechecks_the_registry_and_missing_does_not() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn platform_on_run_selects_and_is_checked() {
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     // The ground's busybox is the host's platform only.
     let host = match std::env::consts::ARCH {
         "x86_64" => "linux/amd64",
@@ -190,12 +176,9 @@ fn an_image_of_another_platform_runs_with_dockers_warning() {
     ]);
     let out = store.run(&["run", "--rm", "foreign", "echo", "ran"]);
     assert_eq!(stdout(&out), "ran\n", "{}", text(&out));
-    assert!(
-        stderr(&out).contains(
-            "WARNING: The requested image's platform (linux/s390x) does not match the detected host platform"
-        ),
-        "{}",
-        text(&out)
+    assert_stderr_says(
+        &out,
+        "WARNING: The requested image's platform (linux/s390x) does not match the detected host platform",
     );
     // Asked for by name, a foreign platform must be runnable here: with no
     // binfmt handler for s390x, the error says so and how to enable
@@ -209,12 +192,10 @@ fn an_image_of_another_platform_runs_with_dockers_warning() {
         "echo",
         "ran",
     ]);
-    assert_eq!(out.status.code(), Some(125), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("cannot run linux/s390x binaries")
-            && stderr(&out).contains("qemu-user-static"),
-        "{}",
-        text(&out)
+    assert_fails(
+        &out,
+        125,
+        &["cannot run linux/s390x binaries", "qemu-user-static"],
     );
 }
 
@@ -223,8 +204,7 @@ fn an_image_of_another_platform_runs_with_dockers_warning() {
 fn bad_flag_values_are_refused_before_any_pull() {
     // docker's CLI checks flag values before it looks for the image: the
     // error names the flag, exit 125, and the registry is never asked.
-    let image = ground("SKIFF_TEST_BUSYBOX_IMAGE");
-    let store = Store::new();
+    let (store, image) = unpulled_busybox();
     let cases: &[(&[&str], &str)] = &[
         (&["--cpus", "abc"], "--cpus"),
         (&["--memory=12x"], "--memory"),

@@ -49,12 +49,11 @@ fn exec_through_a_pty() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn foreground_signals_ulimits_and_stdin() {
-    let s = Store::new();
-    let img = busybox(&s);
+    let (s, img) = store_with_busybox();
     // sig-proxy: SIGTERM to skiff reaches the container (here via --init).
     let mut c = s.skiff();
     c.args(["run", "--rm", "--init"])
-        .args(&img)
+        .arg(img)
         .args(["sleep", "30"]);
     let mut child = c.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(700));
@@ -70,7 +69,7 @@ fn foreground_signals_ulimits_and_stdin() {
     assert_eq!(stdout(&o), "512\n1024\n");
     // -i passes stdin through; without it the container reads EOF.
     let mut c = s.skiff();
-    c.args(["run", "--rm", "-i"]).args(&img).args(["cat"]);
+    c.args(["run", "--rm", "-i"]).arg(img).args(["cat"]);
     c.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();

@@ -11,13 +11,19 @@ use std::time::Duration;
 use common::container::*;
 use common::*;
 
+/// `run -d --name NAME --restart POLICY busybox CMD...`
+fn run_restarting(s: &Store, name: &str, policy: &str, cmd: &[&str]) {
+    run_detached(s, &["--name", name, "--restart", policy], cmd);
+}
+
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
     let s = Store::new();
-    run_detached(
+    run_restarting(
         &s,
-        &["--name", "flaky", "--restart", "on-failure:2"],
+        "flaky",
+        "on-failure:2",
         &["sh", "-c", "echo ran; exit 3"],
     );
     let got = wait_for(&s, "flaky", "{{.RestartCount}} {{.State.Status}}", |g| {
@@ -35,11 +41,7 @@ fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
     // Three runs (the first and two restarts), all in one log.
     assert_eq!(s.ok(&["logs", "flaky"]), "ran\nran\nran\n");
     // A clean exit under on-failure is not restarted.
-    run_detached(
-        &s,
-        &["--name", "clean", "--restart", "on-failure"],
-        &["true"],
-    );
+    run_restarting(&s, "clean", "on-failure", &["true"]);
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(s.inspect("clean", "{{.RestartCount}}"), "0");
 }
@@ -48,11 +50,7 @@ fn on_failure_restarts_up_to_its_limit_then_stays_exited() {
 #[ignore = "needs the test ground: scripts/test"]
 fn always_restarts_until_stopped_and_stop_is_final() {
     let s = Store::new();
-    run_detached(
-        &s,
-        &["--name", "loop", "--restart", "always"],
-        &["sh", "-c", "sleep 0.2"],
-    );
+    run_restarting(&s, "loop", "always", &["sh", "-c", "sleep 0.2"]);
     let n = wait_for(&s, "loop", "{{.RestartCount}}", |g| {
         g.parse::<u32>().unwrap_or(0) >= 2
     });
@@ -272,6 +270,17 @@ const PROBE_FOR_OK: [&str; 6] = [
     "2",
 ];
 
+/// Container NAME's health status reaches `want` (within [`wait_for`]'s
+/// time) and `ps` shows it after the status, as docker's does; the `ps`
+/// lines.
+fn assert_health(s: &Store, name: &str, want: &str) -> String {
+    let got = wait_for(s, name, "{{.State.Health.Status}}", |g| g == want);
+    assert_eq!(got, want, "{name}");
+    let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.contains(&format!("({want})")), "{ps}");
+    ps
+}
+
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn health_checks_go_starting_unhealthy_healthy() {
@@ -284,20 +293,8 @@ fn health_checks_go_starting_unhealthy_healthy() {
     );
     let st = |s: &Store| s.inspect("hc", "{{.State.Health.Status}}");
     assert_eq!(st(&s), "starting");
-    assert_eq!(
-        wait_for(&s, "hc", "{{.State.Health.Status}}", |g| g == "unhealthy"),
-        "unhealthy"
-    );
-    assert!(s
-        .ok(&["ps", "--format", "{{.Status}}"])
-        .contains("(unhealthy)"));
-    assert_eq!(
-        wait_for(&s, "hc", "{{.State.Health.Status}}", |g| g == "healthy"),
-        "healthy"
-    );
-    assert!(s
-        .ok(&["ps", "--format", "{{.Status}}"])
-        .contains("(healthy)"));
+    assert_health(&s, "hc", "unhealthy");
+    assert_health(&s, "hc", "healthy");
     assert_eq!(s.inspect("hc", "{{.State.Health.FailingStreak}}"), "0");
     assert!(
         s.inspect("hc", "{{json .State.Health.Log}}")
@@ -332,13 +329,9 @@ fn health_checks_run_for_a_foreground_container_too() {
         assert!(created.elapsed() < Duration::from_secs(20), "never ran");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let st = "{{.State.Health.Status}}";
-    assert_eq!(wait_for(&s, "fg", st, |g| g == "unhealthy"), "unhealthy");
-    let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
-    assert!(ps.contains("fg Up") && ps.contains("(unhealthy)"), "{ps}");
-    assert_eq!(wait_for(&s, "fg", st, |g| g == "healthy"), "healthy");
-    let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
-    assert!(ps.contains("(healthy)"), "{ps}");
+    let ps = assert_health(&s, "fg", "unhealthy");
+    assert!(ps.contains("fg Up"), "{ps}");
+    assert_health(&s, "fg", "healthy");
     let log = s.inspect("fg", "{{json .State.Health.Log}}");
     assert!(log.contains("fine\\n"), "probe output kept: {log}");
     // The probes leave the run's own output and exit code alone, and it
@@ -359,8 +352,7 @@ fn image_healthcheck_timeout_and_no_healthcheck() {
     );
     s.ok(&["build", "-q", "-t", "probed", ctx.path().to_str().unwrap()]);
     s.ok(&["run", "-d", "--name", "slow", "probed", "sleep", "60"]);
-    let got = wait_for(&s, "slow", "{{.State.Health.Status}}", |g| g == "unhealthy");
-    assert_eq!(got, "unhealthy");
+    assert_health(&s, "slow", "unhealthy");
     let log = s.inspect("slow", "{{json .State.Health.Log}}");
     assert!(log.contains("Health check exceeded timeout"), "{log}");
     assert!(log.contains(r#""ExitCode":-1"#), "{log}");

@@ -48,21 +48,13 @@ fn detached_logs_stop_rm() {
         took >= Duration::from_secs(1) && took < Duration::from_secs(10),
         "{took:?}"
     );
-    assert_eq!(
-        s.ok(&["inspect", "-f", "{{.State.ExitCode}}", "sleeper"])
-            .trim(),
-        "137"
-    );
+    assert_eq!(s.inspect("sleeper", "{{.State.ExitCode}}"), "137");
     // --init forwards SIGTERM to the process, which then exits at once.
     let id2 = run_detached(&s, &["--init", "--name", "inited"], &["sleep", "60"]);
     let start = Instant::now();
     s.ok(&["stop", "-t", "10", "inited"]);
     assert!(start.elapsed() < Duration::from_secs(5));
-    assert_eq!(
-        s.ok(&["inspect", "-f", "{{.State.ExitCode}}", "inited"])
-            .trim(),
-        "143"
-    );
+    assert_eq!(s.inspect("inited", "{{.State.ExitCode}}"), "143");
     // start again, then rm -f a running container.
     s.ok(&["start", "sleeper"]);
     assert!(s.ok(&["ps", "-q"]).contains(&id[..12]));
@@ -74,13 +66,12 @@ fn detached_logs_stop_rm() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn twenty_concurrent_detached() {
-    let s = Store::new();
-    let img = busybox(&s);
+    let (s, img) = store_with_busybox();
     let handles: Vec<_> = (0..20)
         .map(|i| {
             let mut c = s.skiff();
             c.args(["run", "-d", "--name", &format!("c{i}")]);
-            c.args(&img);
+            c.arg(img);
             c.args(["sleep", "60"]);
             std::thread::spawn(move || c.output().unwrap())
         })

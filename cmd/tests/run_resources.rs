@@ -11,12 +11,9 @@ use common::*;
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn memory_limit_oom_and_pids_limit() {
-    let s = Store::new();
-    let img = busybox(&s);
-    let mut args = vec!["run", "--name", "hog", "--memory", "32m"];
-    args.extend(img.iter().map(String::as_str));
-    args.extend_from_slice(&["dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=1"]);
-    let o = s.run(&args);
+    let (s, img) = store_with_busybox();
+    let dd = ["dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=1"];
+    let o = s.run(&[&["run", "--name", "hog", "--memory", "32m", img][..], &dd].concat());
     assert_eq!(o.status.code(), Some(137), "{}", stderr(&o));
     assert_eq!(
         s.inspect("hog", "{{.State.OOMKilled}} {{.State.ExitCode}}"),
@@ -32,7 +29,7 @@ fn memory_limit_oom_and_pids_limit() {
         &["--pids-limit", "20"],
         &["sh", "-c", "for i in $(seq 40); do sleep 2 & done; wait"],
     );
-    assert!(stderr(&o).contains("fork"), "{}", stderr(&o));
+    assert_stderr_says(&o, "fork");
     assert!(start.elapsed() < Duration::from_secs(20));
     let o = run(
         &s,

@@ -8,18 +8,14 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::container::busybox;
+use common::container::{created_id, store_with_busybox};
 use common::*;
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn events_record_container_and_image_operations() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
-    let id = s
-        .ok(&["create", "--name", "ev", img, "sh", "-c", "exit 3"])
-        .trim()
-        .to_string();
+    let (s, img) = store_with_busybox();
+    let id = created_id(&s.run(&["create", "--name", "ev", img, "sh", "-c", "exit 3"]));
     assert_eq!(s.run(&["start", "-a", "ev"]).status.code(), Some(3));
     s.ok(&["rename", "ev", "ev2"]);
     s.ok(&["tag", "busybox", "evtag:1"]);

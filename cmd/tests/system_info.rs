@@ -4,14 +4,12 @@
 
 mod common;
 
-use common::container::{busybox, run_detached};
-use common::*;
+use common::container::{run_detached, store_with_busybox};
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn info_counts_containers_and_answers_docker_templates() {
-    let s = Store::new();
-    let img = &busybox(&s)[0];
+    let (s, img) = store_with_busybox();
     s.ok(&["create", img, "true"]);
     let running = run_detached(&s, &[], &["sleep", "30"]);
     let paused = run_detached(&s, &[], &["sleep", "30"]);

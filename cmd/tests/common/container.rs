@@ -1,20 +1,29 @@
 //! What the `skiff run` tests share: the busybox image of a store, running
 //! it, and checking that a container left nothing behind.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use super::{assert_success, stderr, stdout, text, Store};
+use super::{assert_stderr_says, assert_success, busybox_store, stderr, stdout, text, Store};
+
+/// The name the test ground's busybox rootfs is imported by.
+pub const BUSYBOX: &str = "busybox";
 
 /// The image args for busybox, imported into `store` on first use.
 pub fn busybox(store: &Store) -> Vec<String> {
     let marker = store.root().join(".busybox-imported");
     if !marker.exists() {
-        store.import_busybox(&[], "busybox");
+        store.import_busybox(&[], BUSYBOX);
         std::fs::write(&marker, "").unwrap();
     }
-    vec!["busybox".into()]
+    vec![BUSYBOX.into()]
+}
+
+/// A store with busybox imported and the image name to run it by: the
+/// opening of most container tests.
+pub fn store_with_busybox() -> (Store, &'static str) {
+    (busybox_store(), BUSYBOX)
 }
 
 /// `run MODE FLAGS busybox CMD...`
@@ -38,6 +47,19 @@ pub fn run_detached(store: &Store, flags: &[&str], cmd: &[&str]) -> String {
     let out = store.skiff().args(&args).output().unwrap();
     assert_success(&out, &["run", "-d", &args[2..].join(" ")]);
     stdout(&out).trim().to_string()
+}
+
+/// What the host-only file of [`host_secret`] says: no copy or export out
+/// of a hostile container may ever hold it.
+pub const HOST_ONLY: &str = "host only\n";
+
+/// A host directory holding `secret`, a file saying [`HOST_ONLY`], for a
+/// hostile container to point links at; the directory and the file.
+pub fn host_secret() -> (tempfile::TempDir, PathBuf) {
+    let host = tempfile::tempdir().unwrap();
+    let secret = host.path().join("secret");
+    std::fs::write(&secret, HOST_ONLY).unwrap();
+    (host, secret)
 }
 
 /// Nothing of the container may remain: no mount under the store, no
@@ -76,11 +98,7 @@ pub fn created_id(out: &Output) -> String {
 /// pulls.
 pub fn created_after_pull(out: &Output) -> String {
     let id = created_id(out);
-    assert!(
-        stderr(out).contains("Unable to find image"),
-        "{}",
-        text(out)
-    );
+    assert_stderr_says(out, "Unable to find image");
     id
 }
 

@@ -178,10 +178,47 @@ pub fn assert_success(out: &Output, args: &[&str]) {
 /// `out` failed with exit `code` and its stderr says each of `says`.
 pub fn assert_fails(out: &Output, code: i32, says: &[&str]) {
     assert_eq!(out.status.code(), Some(code), "{}", text(out));
-    let err = stderr(out);
     for s in says {
-        assert!(err.contains(s), "stderr does not say {s:?}: {}", text(out));
+        assert_stderr_says(out, s);
     }
+}
+
+/// `out` failed with exit `code` and its stderr begins with `start`
+/// (docker's first line or lines, word for word).
+pub fn assert_fails_starting(out: &Output, code: i32, start: &str) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+    let holds = stderr(out).starts_with(start);
+    assert_output(out, holds, format_args!("stderr to start with {start:?}"));
+}
+
+/// `out`'s stderr says `says`, whatever its exit.
+pub fn assert_stderr_says(out: &Output, says: &str) {
+    let holds = stderr(out).contains(says);
+    assert_output(out, holds, format_args!("stderr to say {says:?}"));
+}
+
+/// `out`'s stderr never says `never`.
+pub fn assert_stderr_lacks(out: &Output, never: &str) {
+    let holds = !stderr(out).contains(never);
+    assert_output(out, holds, format_args!("stderr not to say {never:?}"));
+}
+
+/// `out`'s stdout says `says`.
+pub fn assert_stdout_says(out: &Output, says: &str) {
+    let holds = stdout(out).contains(says);
+    assert_output(out, holds, format_args!("stdout to say {says:?}"));
+}
+
+/// The failure of the assertions above: what was wanted and the whole
+/// output, both streams, so a failing test shows what skiff did say.
+fn assert_output(out: &Output, holds: bool, wanted: std::fmt::Arguments) {
+    assert!(holds, "wanted {wanted}: {}", text(out));
+}
+
+/// An empty store and the test ground's busybox reference, which the store
+/// has yet to pull: the opening of the pull tests.
+pub fn unpulled_busybox() -> (Store, String) {
+    (Store::new(), ground("SKIFF_TEST_BUSYBOX_IMAGE"))
 }
 
 /// A value exported by scripts/testground/up. Tests that need the test

@@ -76,16 +76,10 @@ impl Net {
 
     /// No endpoint, namespace, bridge port, nft table or mount is left.
     pub fn assert_clean(&self) {
-        assert!(
-            self.netdir("endpoints").is_empty(),
-            "{:?}",
-            self.netdir("endpoints")
-        );
-        assert!(
-            self.netdir("netns").is_empty(),
-            "{:?}",
-            self.netdir("netns")
-        );
+        for sub in ["endpoints", "netns"] {
+            let left = self.netdir(sub);
+            assert!(left.is_empty(), "{sub} left: {left:?}");
+        }
         // A foreground `run --rm` leaves its veth to die with its namespace
         // (the kernel deletes it in the background) and the idle table and
         // bridge to its background child, which drops them a second later.
