@@ -26,7 +26,7 @@ pub struct Cli {
     pub log_level_short: Option<String>,
 
     /// Print version information and quit
-    #[arg(short = 'v', long = "version", global = false)]
+    #[arg(short = 'v', long, global = false)]
     pub version: bool,
 
     #[command(subcommand)]

@@ -32,16 +32,13 @@ pub struct ProcessOptions {
     pub tty: bool,
     /// Set environment variables
     // `-e KEY` alone takes the value from skiff's own environment.
-    #[cfg_attr(
-        feature = "clap",
-        arg(short = 'e', long = "env", value_name = "KEY=VALUE")
-    )]
+    #[cfg_attr(feature = "clap", arg(short = 'e', long, value_name = "KEY=VALUE"))]
     pub env: Vec<String>,
     /// Read in a file of environment variables
     #[cfg_attr(feature = "clap", arg(long = "env-file", value_name = "FILE"))]
     pub env_files: Vec<PathBuf>,
     /// Working directory inside the container
-    #[cfg_attr(feature = "clap", arg(short = 'w', long = "workdir"))]
+    #[cfg_attr(feature = "clap", arg(short = 'w', long))]
     pub workdir: Option<String>,
     /// Username or UID (format: <name|uid>[:<group|gid>])
     #[cfg_attr(feature = "clap", arg(short = 'u', long))]
@@ -140,23 +137,20 @@ pub struct ResourceOptions {
     #[cfg_attr(feature = "clap", arg(short = 'm', long))]
     pub memory: Option<String>,
     /// Memory soft limit
-    #[cfg_attr(feature = "clap", arg(long = "memory-reservation"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub memory_reservation: Option<String>,
     /// Swap limit equal to memory plus swap: -1 to enable unlimited swap
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "memory-swap", allow_hyphen_values = true)
-    )]
+    #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
     pub memory_swap: Option<String>,
     /// Number of CPUs
     #[cfg_attr(feature = "clap", arg(long))]
     pub cpus: Option<String>,
     /// CPU shares (relative weight)
-    #[cfg_attr(feature = "clap", arg(short = 'c', long = "cpu-shares"))]
+    #[cfg_attr(feature = "clap", arg(short = 'c', long))]
     pub cpu_shares: Option<u64>,
     /// Tune container pids limit (set -1 for unlimited)
     // 0 is unlimited too.
-    #[cfg_attr(feature = "clap", arg(long = "pids-limit", allow_hyphen_values = true))]
+    #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
     pub pids_limit: Option<i64>,
 }
 
@@ -165,10 +159,10 @@ pub struct ResourceOptions {
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct SecurityOptions {
     /// Add Linux capabilities
-    #[cfg_attr(feature = "clap", arg(long = "cap-add"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub cap_add: Vec<String>,
     /// Drop Linux capabilities
-    #[cfg_attr(feature = "clap", arg(long = "cap-drop"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub cap_drop: Vec<String>,
     /// Give extended privileges to this container
     #[cfg_attr(feature = "clap", arg(long))]
@@ -187,13 +181,13 @@ pub struct SecurityOptions {
 pub struct NetworkOptions {
     /// Connect a container to a network (bridge, host, none, or a user network)
     // None: bridge, docker's default; a user network by name or id.
-    #[cfg_attr(feature = "clap", arg(long = "network", alias = "net"))]
+    #[cfg_attr(feature = "clap", arg(long, alias = "net"))]
     pub network: Option<String>,
     /// Publish a container's port(s) to the host
-    #[cfg_attr(feature = "clap", arg(short = 'p', long = "publish"))]
+    #[cfg_attr(feature = "clap", arg(short = 'p', long))]
     pub publish: Vec<String>,
     /// Publish all exposed ports to random ports
-    #[cfg_attr(feature = "clap", arg(short = 'P', long = "publish-all"))]
+    #[cfg_attr(feature = "clap", arg(short = 'P', long))]
     pub publish_all: bool,
     /// Add network-scoped alias for the container
     #[cfg_attr(
@@ -224,7 +218,7 @@ pub struct MountOptions {
     #[cfg_attr(feature = "clap", arg(long))]
     pub tmpfs: Vec<String>,
     /// Mount the container's root filesystem as read only
-    #[cfg_attr(feature = "clap", arg(long = "read-only"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub read_only: bool,
 }
 
@@ -239,7 +233,7 @@ pub struct HostOptions {
     #[cfg_attr(feature = "clap", arg(long))]
     pub restart: Option<String>,
     /// Logging driver for the container (json-file, local, none)
-    #[cfg_attr(feature = "clap", arg(long = "log-driver"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub log_driver: Option<String>,
     /// Log driver options (max-size, max-file)
     #[cfg_attr(feature = "clap", arg(long = "log-opt", value_name = "LOG_OPT"))]
@@ -250,13 +244,10 @@ pub struct HostOptions {
     #[cfg_attr(feature = "clap", arg(long = "sysctl", value_name = "SYSCTL"))]
     pub sysctls: Vec<String>,
     /// Size of /dev/shm
-    #[cfg_attr(feature = "clap", arg(long = "shm-size"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub shm_size: Option<String>,
     /// Tune host's OOM preferences (-1000 to 1000)
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "oom-score-adj", allow_hyphen_values = true)
-    )]
+    #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
     pub oom_score_adj: Option<i32>,
     /// PID namespace to use (host)
     #[cfg_attr(feature = "clap", arg(long))]
@@ -322,7 +313,7 @@ pub struct RunOptions {
     #[cfg_attr(feature = "clap", arg(long))]
     pub name: Option<String>,
     /// Add additional groups to join
-    #[cfg_attr(feature = "clap", arg(long = "group-add"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub group_add: Vec<String>,
     /// Overwrite the default ENTRYPOINT of the image
     // An empty one: no entrypoint at all.
@@ -354,13 +345,10 @@ pub struct RunOptions {
     )]
     pub labels: Vec<String>,
     /// Signal to stop the container
-    #[cfg_attr(feature = "clap", arg(long = "stop-signal"))]
+    #[cfg_attr(feature = "clap", arg(long))]
     pub stop_signal: Option<String>,
     /// Timeout (in seconds) to stop a container
-    #[cfg_attr(
-        feature = "clap",
-        arg(long = "stop-timeout", allow_hyphen_values = true)
-    )]
+    #[cfg_attr(feature = "clap", arg(long, allow_hyphen_values = true))]
     pub stop_timeout: Option<i64>,
     #[cfg_attr(feature = "clap", command(flatten))]
     pub network: NetworkOptions,

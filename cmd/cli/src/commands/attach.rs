@@ -18,11 +18,11 @@ use crate::globals::Globals;
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Do not attach STDIN (skiff never attaches it yet)
-    #[arg(long = "no-stdin")]
+    #[arg(long)]
     pub no_stdin: bool,
     /// Proxy all received signals to the process
     #[arg(
-        long = "sig-proxy",
+        long,
         action = ArgAction::Set,
         num_args = 0..=1,
         require_equals = true,
@@ -32,7 +32,7 @@ pub struct Args {
     )]
     pub sig_proxy: bool,
     /// Override the key sequence for detaching a container
-    #[arg(long = "detach-keys", value_name = "KEYS")]
+    #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
     /// Container name or ID
     #[arg(value_name = "CONTAINER")]

@@ -26,7 +26,7 @@ pub struct Args {
     pub tags: Vec<String>,
 
     /// Name of the Dockerfile (default: "PATH/Dockerfile")
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    #[arg(short = 'f', long, value_name = "FILE")]
     pub file: Option<PathBuf>,
 
     /// Set build-time variables
@@ -46,7 +46,7 @@ pub struct Args {
     pub no_cache: bool,
 
     /// Do not cache specified stages
-    #[arg(long = "no-cache-filter", value_name = "STAGE")]
+    #[arg(long, value_name = "STAGE")]
     pub no_cache_filter: Vec<String>,
 
     /// Always attempt to pull all referenced images
@@ -74,7 +74,7 @@ pub struct Args {
     pub secrets: Vec<String>,
 
     /// SSH agent socket or keys to expose to the build
-    #[arg(long = "ssh", value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC")]
     pub ssh: Vec<String>,
 
     /// Set the networking mode for the RUN instructions during build
@@ -107,7 +107,7 @@ pub struct Args {
     pub add_hosts: Vec<String>,
 
     /// Size of /dev/shm
-    #[arg(long = "shm-size", value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES")]
     pub shm_size: Option<String>,
 
     /// Ulimit options

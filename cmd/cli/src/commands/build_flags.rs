@@ -23,7 +23,7 @@ pub struct DockerFlags {
     pub rm: Option<bool>,
 
     /// Always remove intermediate containers (skiff always does)
-    #[arg(long = "force-rm", num_args = 0..=1, require_equals = true,
+    #[arg(long, num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = BoolishValueParser::new(),
           value_name = "BOOL")]
     pub force_rm: Option<bool>,
@@ -42,43 +42,43 @@ pub struct DockerFlags {
     pub memory: Option<String>,
 
     /// Swap limit equal to memory plus swap: -1 to enable unlimited swap
-    #[arg(long = "memory-swap", value_name = "BYTES", allow_hyphen_values = true)]
+    #[arg(long, value_name = "BYTES", allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
 
     /// CPU shares (relative weight) for RUN containers
-    #[arg(short = 'c', long = "cpu-shares", value_name = "INT")]
+    #[arg(short = 'c', long, value_name = "INT")]
     pub cpu_shares: Option<u64>,
 
     /// Limit the CPU CFS period (refused: not supported yet)
-    #[arg(long = "cpu-period", value_name = "INT")]
+    #[arg(long, value_name = "INT")]
     pub cpu_period: Option<String>,
 
     /// Limit the CPU CFS quota (refused: not supported yet)
-    #[arg(long = "cpu-quota", value_name = "INT")]
+    #[arg(long, value_name = "INT")]
     pub cpu_quota: Option<String>,
 
     /// CPUs in which to allow execution (refused: not supported yet)
-    #[arg(long = "cpuset-cpus", value_name = "STRING")]
+    #[arg(long, value_name = "STRING")]
     pub cpuset_cpus: Option<String>,
 
     /// MEMs in which to allow execution (refused: not supported yet)
-    #[arg(long = "cpuset-mems", value_name = "STRING")]
+    #[arg(long, value_name = "STRING")]
     pub cpuset_mems: Option<String>,
 
     /// Security options for RUN containers (seccomp=, no-new-privileges...)
-    #[arg(long = "security-opt", value_name = "OPT")]
+    #[arg(long, value_name = "OPT")]
     pub security_opt: Vec<String>,
 
     /// Set the parent cgroup for RUN containers (refused: not supported yet)
-    #[arg(long = "cgroup-parent", value_name = "STRING")]
+    #[arg(long, value_name = "STRING")]
     pub cgroup_parent: Option<String>,
 
     /// External cache sources (e.g., "user/app:cache", "type=local,src=path/to/dir")
-    #[arg(long = "cache-from", value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC")]
     pub cache_from: Vec<String>,
 
     /// Cache export destinations (e.g., "user/app:cache", "type=local,dest=path/to/dir")
-    #[arg(long = "cache-to", value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC")]
     pub cache_to: Vec<String>,
 
     /// Allow extra privileged entitlement ("network.host", "security.insecure")
@@ -102,7 +102,7 @@ pub struct DockerFlags {
     pub provenance: Option<String>,
 
     /// Additional build contexts (refused: not supported yet)
-    #[arg(long = "build-context", value_name = "NAME=VALUE")]
+    #[arg(long, value_name = "NAME=VALUE")]
     pub build_context: Vec<String>,
 
     /// Override the configured builder instance (skiff has one)
@@ -114,7 +114,7 @@ pub struct DockerFlags {
     pub call: Option<String>,
 
     /// Write build result metadata to a file
-    #[arg(long = "metadata-file", value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub metadata_file: Option<PathBuf>,
 
     /// Resource limits for RUN containers (refused: use --memory, --cpu-shares)

@@ -25,7 +25,7 @@ pub struct PruneArgs {
     #[arg(long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Amount of disk space to keep for cache (not supported yet; refused)
-    #[arg(long = "keep-storage", value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES")]
     pub keep_storage: Option<String>,
 }
 

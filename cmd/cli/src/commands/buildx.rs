@@ -45,7 +45,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub driver: Option<String>,
     /// Options for the driver (ignored)
-    #[arg(long = "driver-opt")]
+    #[arg(long)]
     pub driver_opt: Vec<String>,
     /// Fixed platforms for current node (ignored)
     #[arg(long)]
@@ -54,7 +54,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub config: Option<String>,
     /// BuildKit flags (ignored)
-    #[arg(long = "buildkitd-flags")]
+    #[arg(long)]
     pub buildkitd_flags: Option<String>,
     /// Set the current builder instance
     #[arg(long = "use")]

@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(short = 'a', long)]
     pub author: Option<String>,
     /// Apply Dockerfile instruction to the created image
-    #[arg(short = 'c', long = "change", value_name = "INSTRUCTION")]
+    #[arg(short = 'c', long, value_name = "INSTRUCTION")]
     pub change: Vec<String>,
     /// Commit message
     #[arg(short = 'm', long)]

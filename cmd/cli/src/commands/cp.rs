@@ -23,7 +23,7 @@ use crate::globals::Globals;
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Always follow symlinks in SRC_PATH
-    #[arg(short = 'L', long = "follow-link")]
+    #[arg(short = 'L', long)]
     pub follow_link: bool,
     /// Archive mode (copy all uid/gid information)
     #[arg(short = 'a', long)]

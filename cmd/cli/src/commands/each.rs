@@ -22,7 +22,7 @@ pub struct StopArgs {
     /// Seconds to wait before killing the container
     #[arg(
         short = 't',
-        long = "time",
+        long,
         visible_alias = "timeout",
         allow_hyphen_values = true
     )]

@@ -17,7 +17,7 @@ use crate::globals::Globals;
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Filter output based on conditions provided (container=, image=, event=, type=)
-    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    #[arg(short = 'f', long, value_name = "FILTER")]
     pub filter: Vec<String>,
     /// Format output using a custom template ('json' or a Go template)
     #[arg(long)]

@@ -14,7 +14,7 @@ use crate::globals::Globals;
 #[derive(Debug, Default, ClapArgs)]
 pub struct Args {
     /// Write to a file, instead of STDOUT
-    #[arg(short = 'o', long = "output")]
+    #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
     /// Container name or ID
     pub container: String,

@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(short = 'f', long)]
     pub force: bool,
     /// Provide filter values (not supported yet; rejected rather than ignored)
-    #[arg(long = "filter", value_name = "FILTER")]
+    #[arg(long, value_name = "FILTER")]
     pub filter: Vec<String>,
 }
 

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long)]
     pub digests: bool,
     /// Filter output based on conditions provided (dangling=true|false, reference=PATTERN)
-    #[arg(short = 'f', long = "filter", value_name = "FILTER")]
+    #[arg(short = 'f', long, value_name = "FILTER")]
     pub filter: Vec<String>,
     /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'
     #[arg(long, value_name = "FORMAT")]

@@ -17,7 +17,7 @@ use crate::globals::Globals;
 pub struct Args {
     /// Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL);
     /// read by skiff-frontend's parser, applied by skiff-solver
-    #[arg(short = 'c', long = "change", value_name = "INSTRUCTION")]
+    #[arg(short = 'c', long, value_name = "INSTRUCTION")]
     pub change: Vec<String>,
     /// Set commit message for imported image
     #[arg(short = 'm', long)]

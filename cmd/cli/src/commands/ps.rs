@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(short = 'q', long)]
     pub quiet: bool,
     /// Don't truncate output
-    #[arg(long = "no-trunc")]
+    #[arg(long)]
     pub no_trunc: bool,
     /// Filter output based on conditions provided (status=, name=, label=, id=)
     #[arg(short = 'f', long)]
@@ -27,10 +27,10 @@ pub struct Args {
     #[arg(long)]
     pub format: Option<String>,
     /// Show n last created containers (includes all states)
-    #[arg(short = 'n', long = "last", default_value_t = -1, allow_hyphen_values = true)]
+    #[arg(short = 'n', long, default_value_t = -1, allow_hyphen_values = true)]
     pub last: i64,
     /// Show the latest created container (includes all states)
-    #[arg(short = 'l', long = "latest")]
+    #[arg(short = 'l', long)]
     pub latest: bool,
     /// Display total file sizes (writable layer, and with the image)
     #[arg(short = 's', long)]

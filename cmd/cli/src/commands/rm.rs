@@ -12,7 +12,7 @@ pub struct Args {
     #[arg(short = 'f', long)]
     pub force: bool,
     /// Remove anonymous volumes associated with the container
-    #[arg(short = 'v', long = "volumes")]
+    #[arg(short = 'v', long)]
     pub volumes: bool,
     #[command(flatten)]
     pub containers: Containers,

@@ -19,13 +19,13 @@ pub struct CliFlags {
     #[arg(long)]
     pub cidfile: Option<PathBuf>,
     /// Read in a line delimited file of labels
-    #[arg(long = "label-file")]
+    #[arg(long)]
     pub label_file: Vec<PathBuf>,
     /// Proxy received signals to the process (only true: skiff always does)
-    #[arg(long = "sig-proxy", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub sig_proxy: Option<String>,
     /// Skip image verification (skiff verifies digests, not signatures)
-    #[arg(long = "disable-content-trust", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub disable_content_trust: Option<String>,
     #[command(flatten)]
     pub refused: RefusedFlags,

@@ -27,10 +27,10 @@ pub struct Args {
     #[arg(short = 'a', long)]
     pub all: bool,
     /// Disable streaming stats and only pull the first result
-    #[arg(long = "no-stream")]
+    #[arg(long)]
     pub no_stream: bool,
     /// Do not truncate output
-    #[arg(long = "no-trunc")]
+    #[arg(long)]
     pub no_trunc: bool,
     /// Format output using a Go template
     #[arg(long)]

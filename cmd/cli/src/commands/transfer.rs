@@ -18,7 +18,7 @@ use crate::globals::Globals;
 pub struct RegistryArgs {
     /// Allow plain HTTP (or unverified HTTPS) for this registry (repeatable);
     /// loopback registries never need it
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    #[arg(long, value_name = "HOST[:PORT]")]
     pub insecure_registry: Vec<String>,
 }
 
