@@ -123,6 +123,10 @@ fn add_archive_over_the_layer_limit_fails() {
     let ctx = dockerfile_context("FROM scratch\nADD big.tar.bz2 /x/\n");
     put(ctx.path(), "big.tar.bz2", &compress("bzip2", &t.finish()));
     let store = Store::new();
-    let t = build_fails(&store, ctx.path(), &[("SKIFF_MAX_LAYER_SIZE", "4K")]);
-    assert!(t.contains("big"), "{t}");
+    build_fails(
+        &store,
+        ctx.path(),
+        &[("SKIFF_MAX_LAYER_SIZE", "4K")],
+        &["big"],
+    );
 }

@@ -7,27 +7,13 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use common::build::*;
-use common::*;
-
-/// Build `ctx` into a local rootfs: (the dir that holds it, the rootfs).
-fn build_local(store: &Store, ctx: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
-    let out = tempfile::tempdir().unwrap();
-    let dest = out.path().join("rootfs");
-    let o = format!("type=local,dest={}", dest.display());
-    let mut args = vec!["-o", o.as_str(), ctx.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    build(store, &args);
-    (out, dest)
-}
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn rw_bind_of_the_context_never_writes_to_it() {
-    let store = busybox_store();
-    let d = dockerfile_context(
+    let (store, d) = busybox_and_context(
         "FROM busybox\n\
          RUN --mount=type=bind,target=/ctx,rw echo changed > /ctx/app.txt && touch /ctx/new \
          && rm -f /ctx/Dockerfile && ls -A /ctx > /list && cat /ctx/app.txt > /saw\n\
@@ -36,11 +22,12 @@ fn rw_bind_of_the_context_never_writes_to_it() {
     fs::write(d.path().join("app.txt"), "original\n").unwrap();
     fs::write(d.path().join("ignored.log"), "x\n").unwrap();
     fs::write(d.path().join(".dockerignore"), "*.log\n").unwrap();
-    let (_out, dest) = build_local(&store, d.path(), &[]);
+    let (out, _) = build_to_dir(&store, &[], d.path());
+    let read = |p: &str| fs::read_to_string(out.path().join(p)).unwrap();
     // The RUN wrote into its bind and saw its write ...
-    assert_eq!(fs::read_to_string(dest.join("saw")).unwrap(), "changed\n");
+    assert_eq!(read("saw"), "changed\n");
     // ... the ignored file was not there ...
-    let list = fs::read_to_string(dest.join("list")).unwrap();
+    let list = read("list");
     assert!(list.lines().any(|l| l == "app.txt"), "{list}");
     assert!(!list.contains("ignored.log"), "{list}");
     // ... and nothing of it reached the context or the next RUN.
@@ -50,17 +37,13 @@ fn rw_bind_of_the_context_never_writes_to_it() {
     );
     assert!(!d.path().join("new").exists());
     assert!(d.path().join("Dockerfile").exists());
-    assert_eq!(
-        fs::read_to_string(dest.join("after")).unwrap(),
-        "original\n"
-    );
+    assert_eq!(read("after"), "original\n");
 }
 
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn secret_as_env_and_file_mode() {
-    let store = busybox_store();
-    let d = dockerfile_context(
+    let (store, d) = busybox_and_context(
         "FROM busybox\n\
          RUN --mount=type=secret,id=token,env=TOKEN printf %s \"$TOKEN\" | wc -c > /env-len\n\
          RUN --mount=type=secret,id=token,target=/t,uid=7,gid=8,mode=0440 stat -c '%a %u:%g' /t > /t-stat\n\
@@ -69,8 +52,8 @@ fn secret_as_env_and_file_mode() {
     let secret = d.path().join("token.txt");
     fs::write(&secret, "s3cr3t-value").unwrap();
     let given = format!("id=token,src={}", secret.display());
-    let (_out, dest) = build_local(&store, d.path(), &["--secret", &given]);
-    let read = |p: &str| fs::read_to_string(dest.join(p)).unwrap();
+    let (out, _) = build_to_dir(&store, &["--secret", &given], d.path());
+    let read = |p: &str| fs::read_to_string(out.path().join(p)).unwrap();
     assert_eq!(read("env-len").trim(), "12");
     assert_eq!(read("t-stat").trim(), "440 7:8");
     assert_eq!(read("default-stat").trim(), "400 0:0");

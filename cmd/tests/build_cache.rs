@@ -9,16 +9,16 @@ use common::*;
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn failing_run_reports_line_and_keeps_earlier_cache() {
-    let store = busybox_store();
-    let d =
-        dockerfile_context("FROM busybox\nRUN echo one > /one\nRUN echo about to fail && exit 3\n");
+    let (store, d) = busybox_and_context(
+        "FROM busybox\nRUN echo one > /one\nRUN echo about to fail && exit 3\n",
+    );
     let c = d.path().to_str().unwrap();
-    let out = store.run(&["build", "--progress", "plain", c]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Dockerfile:3"), "{err}");
-    assert!(err.contains("exit code: 3"), "{err}");
-    assert!(err.contains("about to fail"), "{err}");
+    build_fails(
+        &store,
+        d.path(),
+        &[],
+        &["Dockerfile:3", "exit code: 3", "about to fail"],
+    );
     // The next build reuses the step before the failure.
     write(
         d.path(),
@@ -37,15 +37,9 @@ fn builder_prune_empties_the_cache() {
     let c = ctx.path().to_str().unwrap();
     build(&store, &["-t", "p:1", c]);
     let (progress, _) = build(&store, &["-t", "p:1", c]);
-    assert!(
-        steps(&progress).iter().all(|(_, cached)| *cached),
-        "{progress}"
-    );
+    assert!(all_cached(&progress), "{progress}");
     let out = store.ok(&["builder", "prune", "-f", "-a"]);
     assert!(out.contains("Total:"), "{out}");
     let (progress, _) = build(&store, &["-t", "p:1", c]);
-    assert!(
-        steps(&progress).iter().all(|(_, cached)| !*cached),
-        "{progress}"
-    );
+    assert!(none_cached(&progress), "{progress}");
 }

@@ -59,6 +59,14 @@ fn single_stage_context() -> tempfile::TempDir {
     d
 }
 
+/// A fresh store's build of `ctx` as b:1 with `--cache-from FROM`: the
+/// store and the progress.
+fn build_from_cache(from: &str, ctx: &str) -> (Store, String) {
+    let b = Store::new();
+    let progress = build(&b, &["-t", "b:1", "--cache-from", from, ctx]);
+    (b, progress)
+}
+
 fn id(store: &Store, name: &str) -> String {
     common::build::image_id(store, name)
 }
@@ -90,9 +98,7 @@ fn registry_cache_lets_a_fresh_store_skip_every_step() {
     assert!(p.contains("exporting cache to registry"), "{p}");
     assert!(p.contains("writing cache manifest sha256:"), "{p}");
 
-    let b = Store::new();
-    let from = format!("type=registry,ref={cache}");
-    let p = build(&b, &["-t", "b:1", "--cache-from", &from, c]);
+    let (b, p) = build_from_cache(&format!("type=registry,ref={cache}"), c);
     assert!(
         p.contains(&format!("importing cache manifest from {cache}")),
         "{p}"
@@ -217,9 +223,7 @@ fn local_cache_directory_is_an_oci_layout_a_fresh_store_reuses() {
         "{raw}"
     );
 
-    let b = Store::new();
-    let from = format!("type=local,src={}", dest.display());
-    let p = build(&b, &["-t", "b:1", "--cache-from", &from, c]);
+    let (b, p) = build_from_cache(&format!("type=local,src={}", dest.display()), c);
     assert_reused(&local.store, &b, &p);
 }
 
@@ -245,12 +249,7 @@ fn local_cache_export_keeps_other_tags_and_refuses_a_foreign_index() {
     fs::write(dest.join("index.json"), "not json").unwrap();
     let to = format!("type=local,dest={}", dest.display());
     let out = s.run(&["build", "--cache-to", &to, c]);
-    assert!(!out.status.success(), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("index.json is not an OCI index"),
-        "{}",
-        text(&out)
-    );
+    assert_fails(&out, 125, &["index.json is not an OCI index"]);
     assert_eq!(
         fs::read_to_string(dest.join("index.json")).unwrap(),
         "not json"
@@ -289,8 +288,7 @@ fn inline_cache_in_a_pushed_image_is_reused_from_its_ref() {
     // Without the inline metadata, the image is a plain one: nothing hits.
     let plain = unique_ref("plain", "1");
     build(&a, &["-t", &plain, "--push", c]);
-    let from = format!("type=registry,ref={plain}");
-    let p = build(&Store::new(), &["-t", "b:1", "--cache-from", &from, c]);
+    let (_, p) = build_from_cache(&format!("type=registry,ref={plain}"), c);
     assert!(p.contains("holds no skiff build cache"), "{p}");
 }
 
@@ -315,9 +313,8 @@ fn mode_min_exports_the_final_stage_only_and_max_every_stage() {
         build(&a, &["-t", "a:1", "--cache-to", &to, c]);
     }
     let builder_cached = |mode: &str| {
-        let b = Store::new();
         let from = format!("type=local,src={}", dir.path().join(mode).display());
-        let p = build(&b, &["-t", "b:1", "--cache-from", &from, c]);
+        let (_, p) = build_from_cache(&from, c);
         let s = steps(&p);
         assert_eq!(s.len(), 3, "{p}");
         // The final stage's own steps come from the cache either way.
@@ -394,9 +391,7 @@ fn broken_or_hostile_cache_warns_and_builds_normally() {
     };
     // Built normally (nothing CACHED), with a warning naming the source.
     let fresh_build = |src: &Path, says: &str| {
-        let b = Store::new();
-        let from = format!("type=local,src={}", src.display());
-        let p = build(&b, &["-t", "b:1", "--cache-from", &from, c]);
+        let (b, p) = build_from_cache(&format!("type=local,src={}", src.display()), c);
         assert!(p.contains("WARNING"), "{p}");
         assert!(p.contains(&src.display().to_string()), "{p}");
         assert!(p.contains(says), "{says}: {p}");

@@ -11,11 +11,7 @@ fn errors_name_the_dockerfile_line() {
     let store = Store::new();
     let d = dockerfile_context("FROM scratch\nCOPY app.conf /\nCOPY missing.txt /\n");
     write(d.path(), "app.conf", "x\n");
-    let out = store.run(&["build", "--progress", "plain", d.path().to_str().unwrap()]);
-    assert!(!out.status.success(), "{}", text(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Dockerfile:3"), "{err}");
-    assert!(err.contains("missing.txt"), "{err}");
+    build_fails(&store, d.path(), &[], &["Dockerfile:3", "missing.txt"]);
     // buildx create is an idempotent no-op.
     for _ in 0..2 {
         store.ok(&[

@@ -117,8 +117,7 @@ fn dockerfile_features_build_as_buildkit() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn run_network_host_sees_the_hosts_interfaces() {
-    let store = busybox_store();
-    let d = dockerfile_context(
+    let (store, d) = busybox_and_context(
         "FROM busybox\nRUN --network=host ls /sys/class/net > /host\nRUN ls /sys/class/net > /bridge\n",
     );
     let (out, _) = build_to_dir(&store, &[], d.path());

@@ -49,8 +49,7 @@ fn host_only_interface(defaults: &str) -> String {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn build_flags_reach_every_run_container() {
-    let store = busybox_store();
-    let d = dockerfile_context(PROBE);
+    let (store, d) = busybox_and_context(PROBE);
     let c = d.path().to_str().unwrap();
     let defaults = probe(&store, c, &[]);
     let host_if = host_only_interface(&defaults);
@@ -98,8 +97,7 @@ fn build_flags_reach_every_run_container() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn build_flags_accepted_as_docker_does() {
-    let store = busybox_store();
-    let d = dockerfile_context("FROM busybox\nRUN echo ok > /ok\n");
+    let (store, d) = busybox_and_context("FROM busybox\nRUN echo ok > /ok\n");
     let c = d.path().to_str().unwrap();
     // What skiff always does, or a value that asks for nothing more.
     for flags in [

@@ -11,15 +11,18 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::build::{build, dockerfile_context, steps};
-use common::{assert_fails, ground, index_platforms, skopeo_inspect, stderr, Store};
+use common::build::{build, build_to_dir, dockerfile_context, steps};
+use common::{assert_fails, ground, index_platforms, skopeo_inspect, Store};
 
 const MULTI: &str = "127.0.0.1:5000/busybox-multi:latest";
 const AMD64_ONLY: &str = "127.0.0.1:5000/busybox:latest";
 
-/// `skiff build --platform PLATFORMS CTX`.
-fn build_for(s: &Store, platforms: &str, ctx: &Path) -> Output {
-    s.run(&["build", "--platform", platforms, ctx.to_str().unwrap()])
+/// `skiff build --platform PLATFORMS ARGS... CTX`.
+fn build_for(s: &Store, platforms: &str, args: &[&str], ctx: &Path) -> Output {
+    let mut all = vec!["build", "--platform", platforms];
+    all.extend_from_slice(args);
+    all.push(ctx.to_str().unwrap());
+    s.run(&all)
 }
 
 /// ELF e_machine of a file: 62 x86-64, 183 aarch64, 40 arm.
@@ -50,18 +53,8 @@ fn host() -> (&'static str, &'static str, &'static str) {
 fn three_platforms_each_from_its_own_base_and_run_under_emulation() {
     let s = Store::new();
     let ctx = dockerfile_context(&format!("FROM {MULTI}\nRUN uname -m > /arch\n"));
-    let out = tempfile::tempdir().unwrap();
-    let dest = format!("type=local,dest={}", out.path().display());
-    let (progress, _) = build(
-        &s,
-        &[
-            "--platform",
-            "linux/amd64,linux/arm64,linux/arm/v7",
-            "-o",
-            &dest,
-            ctx.path().to_str().unwrap(),
-        ],
-    );
+    let platforms = "linux/amd64,linux/arm64,linux/arm/v7";
+    let (out, progress) = build_to_dir(&s, &["--platform", platforms], ctx.path());
     // buildx's local layout: one directory per platform.
     for (dir, uname, machine) in [
         ("linux_amd64", "x86_64", 62),
@@ -88,35 +81,25 @@ fn three_platforms_each_from_its_own_base_and_run_under_emulation() {
 fn one_tag_built_for_two_platforms_in_turn_gives_two_images() {
     let s = Store::new();
     let ctx = dockerfile_context(&format!("FROM {MULTI}\nRUN uname -m > /arch\n"));
-    let c = ctx.path().to_str().unwrap();
     let iid = ctx.path().join("iid");
-    let iid_s = iid.to_str().unwrap();
-    build(
-        &s,
-        &[
+    // Builds `mp/turns` for `platform`: its image ID and the progress.
+    let build_turn = |platform: &str| {
+        let iid_s = iid.to_str().unwrap();
+        let c = ctx.path().to_str().unwrap();
+        let args = [
             "--platform",
-            "linux/arm64",
+            platform,
             "-t",
             "mp/turns",
             "--iidfile",
             iid_s,
             c,
-        ],
-    );
-    let arm64 = read(&iid);
-    let (progress, _) = build(
-        &s,
-        &[
-            "--platform",
-            "linux/arm/v7",
-            "-t",
-            "mp/turns",
-            "--iidfile",
-            iid_s,
-            c,
-        ],
-    );
-    let armv7 = read(&iid);
+        ];
+        let (progress, _) = build(&s, &args);
+        (read(&iid), progress)
+    };
+    let (arm64, _) = build_turn("linux/arm64");
+    let (armv7, progress) = build_turn("linux/arm/v7");
     assert_ne!(arm64, armv7, "the arm/v7 build reused the arm64 image");
     assert!(
         steps(&progress).iter().all(|(_, cached)| !cached),
@@ -165,7 +148,7 @@ fn a_platform_the_base_lacks_is_an_error_naming_image_and_platforms() {
     ];
     for (base, platforms, says) in cases {
         let ctx = dockerfile_context(&format!("FROM {base}\nRUN true\n"));
-        assert_fails(&build_for(&s, platforms, ctx.path()), 1, says);
+        assert_fails(&build_for(&s, platforms, &[], ctx.path()), 1, says);
     }
 }
 
@@ -183,14 +166,8 @@ fn run_for_a_platform_without_emulator_says_how_to_enable_it() {
     );
     let s = Store::new();
     let ctx = dockerfile_context("FROM scratch\nCOPY Dockerfile /bin/sh\nRUN true\n");
-    let out = build_for(&s, "linux/s390x", ctx.path());
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(err.contains("linux/s390x"), "{err}");
-    assert!(
-        err.contains("binfmt_misc") && err.contains("qemu-user-static"),
-        "{err}"
-    );
+    let out = build_for(&s, "linux/s390x", &[], ctx.path());
+    assert_fails(&out, 1, &["linux/s390x", "binfmt_misc", "qemu-user-static"]);
 }
 
 #[test]
@@ -208,18 +185,7 @@ fn platform_args_and_the_build_platform_stage_pattern() {
          COPY --from=build /args /args\n\
          RUN uname -m > /arch\n"
     ));
-    let out = tempfile::tempdir().unwrap();
-    let dest = format!("type=local,dest={}", out.path().display());
-    build(
-        &s,
-        &[
-            "--platform",
-            "linux/arm64,linux/arm/v7",
-            "-o",
-            &dest,
-            ctx.path().to_str().unwrap(),
-        ],
-    );
+    let (out, _) = build_to_dir(&s, &["--platform", "linux/arm64,linux/arm/v7"], ctx.path());
     let b = format!("{build_platform}|linux|{build_arch}||{build_uname}");
     let arm64 = out.path().join("linux_arm64");
     let armv7 = out.path().join("linux_arm_v7");
@@ -262,19 +228,11 @@ fn oci_output_holds_the_index_and_docker_output_is_refused() {
     assert_eq!(archs, ["amd64", "arm64"], "{raw}");
 
     let dest = format!("type=docker,dest={}", out.path().join("d.tar").display());
-    let o = s.run(&[
-        "build",
-        "--platform",
-        "linux/amd64,linux/arm64",
-        "-o",
-        &dest,
-        c,
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("does not currently support exporting manifest lists"),
-        "{}",
-        stderr(&o)
+    let o = build_for(&s, "linux/amd64,linux/arm64", &["-o", &dest], ctx.path());
+    assert_fails(
+        &o,
+        125,
+        &["does not currently support exporting manifest lists"],
     );
 }
 

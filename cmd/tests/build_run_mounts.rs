@@ -12,8 +12,7 @@ use common::*;
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn secrets_cache_mounts_and_docker_archive_for_podman() {
-    let store = busybox_store();
-    let d = dockerfile_context("FROM busybox\n\
+    let (store, d) = busybox_and_context("FROM busybox\n\
          RUN --mount=type=secret,id=token cat /run/secrets/token > /seen-len && wc -c < /run/secrets/token > /seen-len\n\
          RUN --mount=type=cache,target=/cache echo x >> /cache/runs && wc -l < /cache/runs > /runs\n");
     let secret = d.path().join("token.txt");

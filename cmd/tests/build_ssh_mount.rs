@@ -123,17 +123,11 @@ fn ssh_mount_reaches_a_real_agent_read_only_and_leaves_no_socket() {
 #[test]
 #[ignore = "needs the test ground: scripts/test"]
 fn ssh_mount_errors_as_buildkit_without_the_agent() {
-    let store = busybox_store();
-    let d = dockerfile_context(
+    let (store, d) = busybox_and_context(
         "FROM busybox\nRUN --mount=type=ssh,required=true echo \"$SSH_AUTH_SOCK\" > /s\n",
     );
-    let c = d.path().to_str().unwrap();
-    let out = store.run(&["build", "--progress", "plain", c]);
-    assert_fails(
-        &out,
-        1,
-        &["no SSH key \"default\" forwarded from the client"],
-    );
+    let no_key = "no SSH key \"default\" forwarded from the client";
+    build_fails(&store, d.path(), &[], &[no_key]);
     // Optional (the default): the RUN runs, without a socket, with the variable.
     let d = dockerfile_context(
         "FROM busybox\nRUN --mount=type=ssh sh -c 'test ! -e \"$SSH_AUTH_SOCK\" && echo \"$SSH_AUTH_SOCK\" > /s'\n",

@@ -50,34 +50,35 @@ fn function_dir() -> tempfile::TempDir {
     d
 }
 
-/// A port on 127.0.0.1 that nothing listens on: a proxy that is down.
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// `--secret` for the token [`function_dir`] holds.
+fn token_secret(docker: &DockerLink) -> String {
+    let token = docker.dir.path().join("token.txt");
+    format!("id=token,src={}", token.display())
+}
+
+/// The URL of a proxy on 127.0.0.1 that nothing listens on: one that is
+/// down.
+fn dead_proxy() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
 }
 
 #[test]
 #[ignore = "needs the test ground: the conformance registry on 127.0.0.1:5000, the test registry, skopeo and qemu binfmt handlers"]
 fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
     let reg = ground("SKIFF_TEST_REGISTRY");
-    let store = Store::new();
-    let f = function_dir();
-    let docker = DockerLink::new(&store, f.path());
+    let docker = DockerLink::new(Store::new(), function_dir());
     let repo = format!("{reg}/faas-replay/publish");
-    let secret = f.path().join("token.txt");
     // `http_proxy` set in the user's shell, as faas-cli passes it on as a
     // build-arg: the proxy is down, the registries are on loopback, which
     // Go-based docker never proxies. skiff sent them to the proxy.
-    let proxy = format!("http://127.0.0.1:{}", dead_port());
+    let proxy = dead_proxy();
     let env = [
         ("DOCKER_CLI_EXPERIMENTAL", "enabled"),
         ("http_proxy", proxy.as_str()),
         ("HTTPS_PROXY", proxy.as_str()),
     ];
-    let create = docker.run(
+    docker.ok(
         &env,
         &[
             "buildx",
@@ -87,14 +88,13 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
             "--node=multiarch",
         ],
     );
-    assert!(create.status.success(), "{}", text(&create));
     let proxy_arg = format!("http_proxy={proxy}");
-    let secret_arg = format!("id=token,src={}", secret.display());
+    let secret_arg = token_secret(&docker);
     let tags = ["latest", "v1", "stable"].map(|t| format!("{repo}:{t}"));
     // `faas-cli publish --platforms ... --extra-tag v1 --extra-tag stable
     // --pull --no-cache`: the tag, then `.`, then the extra tags and the
     // secret, in faas-cli's order.
-    let publish = docker.run(
+    docker.ok(
         &env,
         &[
             "buildx",
@@ -119,11 +119,6 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
             &secret_arg,
         ],
     );
-    assert!(
-        publish.status.success(),
-        "docker buildx build: {}",
-        text(&publish)
-    );
     // Every tag names the same index of the three platforms.
     let mut digests = Vec::new();
     for t in &tags {
@@ -144,7 +139,7 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
         ("linux/arm64", "aarch64", "arm64"),
         ("linux/amd64", "x86_64", "amd64"),
     ] {
-        let run = docker.run(
+        let run = docker.ok(
             &env,
             &[
                 "run",
@@ -157,7 +152,6 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
                 "cat /home/app/arch /home/app/handler /home/app/token-len /home/app/proxy; test ! -e /run/secrets/token && echo gone",
             ],
         );
-        assert!(run.status.success(), "{}", text(&run));
         assert_eq!(
             String::from_utf8_lossy(&run.stdout),
             format!("{machine}\nhandler for {arch}\n6\nproxy={proxy}\ngone\n"),
@@ -170,20 +164,18 @@ fn faas_cli_publish_of_three_platforms_with_secret_extra_tags_and_http_proxy() {
 #[ignore = "needs the test ground: the conformance registry on 127.0.0.1:5000 and the test registry"]
 fn faas_cli_build_and_push_with_http_proxy_set_reach_loopback_registries() {
     let reg = ground("SKIFF_TEST_REGISTRY");
-    let store = Store::new();
-    let f = function_dir();
-    let docker = DockerLink::new(&store, f.path());
-    let proxy = format!("http://127.0.0.1:{}", dead_port());
+    let docker = DockerLink::new(Store::new(), function_dir());
+    let proxy = dead_proxy();
     let env = [
         ("http_proxy", proxy.as_str()),
         ("https_proxy", proxy.as_str()),
     ];
     let image = format!("{reg}/faas-replay/build:02fe8040628cedd5498bd000739361dd");
-    let secret_arg = format!("id=token,src={}", f.path().join("token.txt").display());
+    let secret_arg = token_secret(&docker);
     // `http_proxy=... faas-cli build --no-cache --squash --pull
     // --build-arg FOO=bar --build-label team=peers --tag digest`.
     let proxy_arg = format!("http_proxy={proxy}");
-    let build = docker.run(
+    docker.ok(
         &env,
         &[
             "build",
@@ -205,14 +197,14 @@ fn faas_cli_build_and_push_with_http_proxy_set_reach_loopback_registries() {
             &secret_arg,
         ],
     );
-    assert!(build.status.success(), "docker build: {}", text(&build));
     assert_eq!(
-        store.inspect(&image, "{{index .Config.Labels \"team\"}}"),
+        docker
+            .store
+            .inspect(&image, "{{index .Config.Labels \"team\"}}"),
         "peers"
     );
     // `faas-cli push`: `docker push IMAGE`, the proxy still set.
-    let push = docker.run(&env, &["push", &image]);
-    assert!(push.status.success(), "docker push: {}", text(&push));
+    docker.ok(&env, &["push", &image]);
     let (raw, m) = skopeo_inspect(&["--raw", "--tls-verify=false", &format!("docker://{image}")]);
     assert!(
         m["layers"].as_array().is_some_and(|l| !l.is_empty()),
@@ -248,9 +240,7 @@ fn http_get(port: u16, path: &str) -> String {
 #[test]
 #[ignore = "needs the test ground: the conformance registry on 127.0.0.1:5000"]
 fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
-    let store = Store::new();
     let f = tempfile::tempdir().unwrap();
-    let docker = DockerLink::new(&store, f.path());
     // A watchdog stand-in: serves /www on 8080 in the background and exits
     // 0 on the SIGINT that Ctrl-C sends to faas-cli's process group.
     write(
@@ -264,10 +254,11 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
              while :; do sleep 0.1; done\"]\n"
         ),
     );
+    let docker = DockerLink::new(Store::new(), f);
     let secrets = tempfile::tempdir().unwrap();
     write(secrets.path(), "api-key", "topsecret");
     let image = "faas-replay/localrun:latest";
-    let b = docker.run(
+    docker.ok(
         &[],
         &[
             "build",
@@ -278,16 +269,10 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
             ".",
         ],
     );
-    assert!(b.status.success(), "docker build: {}", text(&b));
     // `docker rm -f NAME` first, to clear a previous run: no such
     // container is not an error faas-cli shows.
     let name = format!("localrun{}", std::process::id());
-    let rm = docker.run(&[], &["rm", "-f", &name]);
-    assert!(
-        rm.status.success(),
-        "docker rm -f of nothing: {}",
-        text(&rm)
-    );
+    docker.ok(&[], &["rm", "-f", &name]);
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -324,7 +309,7 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
     let pid = child.id() as i32;
     assert_eq!(http_get(port, "/key"), "topsecret");
     assert_eq!(http_get(port, "/env"), "./handler localrun hello world\n");
-    let limits = store.inspect(
+    let limits = docker.store.inspect(
         &name,
         "{{.HostConfig.MemoryReservation}} {{.HostConfig.NanoCpus}}",
     );
@@ -333,8 +318,7 @@ fn faas_cli_local_run_serves_then_stops_on_ctrl_c_and_is_removed() {
     assert_eq!(unsafe { libc::kill(-pid, libc::SIGINT) }, 0);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let rm = docker.run(&[], &["rm", "-f", &name]);
-    assert!(rm.status.success(), "{}", text(&rm));
-    let ps = store.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    docker.ok(&[], &["rm", "-f", &name]);
+    let ps = docker.store.ok(&["ps", "-a", "--format", "{{.Names}}"]);
     assert!(!ps.contains(&name), "{ps}");
 }

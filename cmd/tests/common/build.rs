@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{inspect_json, text, write, Store};
+use super::{assert_fails, busybox_store, inspect_json, text, write, Store};
 
 /// `skiff build --progress plain ARGS...` that must succeed; returns stderr
 /// (the progress) and stdout.
@@ -33,16 +33,15 @@ pub fn build_to_dir(store: &Store, args: &[&str], ctx: &Path) -> (tempfile::Temp
 }
 
 /// `skiff build --progress plain CTX` with `env` set, which must fail as a
-/// build error does (exit 1); returns what it printed (stdout and stderr).
-pub fn build_fails(store: &Store, ctx: &Path, env: &[(&str, &str)]) -> String {
+/// build error does (exit 1), its stderr saying each of `says`.
+pub fn build_fails(store: &Store, ctx: &Path, env: &[(&str, &str)], says: &[&str]) {
     let out = store
         .skiff()
         .args(["build", "--progress", "plain", ctx.to_str().unwrap()])
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    text(&out)
+    assert_fails(&out, 1, says);
 }
 
 pub fn image_id(store: &Store, name: &str) -> String {
@@ -88,6 +87,12 @@ pub fn dockerfile_context(body: &str) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "Dockerfile", body);
     d
+}
+
+/// A store with busybox imported ([`busybox_store`]) and a build context
+/// of `dockerfile` ([`dockerfile_context`]): where a test of a RUN starts.
+pub fn busybox_and_context(dockerfile: &str) -> (Store, tempfile::TempDir) {
+    (busybox_store(), dockerfile_context(dockerfile))
 }
 
 /// A two-stage `FROM scratch` context using most instructions, with a

@@ -1,22 +1,23 @@
 //! faas-cli's side of the tests: it shells out to `docker`, here a link
 //! to skiff on PATH, in the function's directory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use super::{skiff_bin, Store};
+use super::{skiff_bin, text, Store};
 
 /// `docker -> skiff` in a directory of its own (as users put it on PATH),
-/// run in `dir` against `store`.
-pub struct DockerLink<'a> {
+/// run in the function's directory `dir` against `store`; it holds both,
+/// so they live as long as the link.
+pub struct DockerLink {
     _bin: tempfile::TempDir,
     pub path: PathBuf,
-    store: &'a Store,
-    dir: &'a Path,
+    pub store: Store,
+    pub dir: tempfile::TempDir,
 }
 
-impl<'a> DockerLink<'a> {
-    pub fn new(store: &'a Store, dir: &'a Path) -> DockerLink<'a> {
+impl DockerLink {
+    pub fn new(store: Store, dir: tempfile::TempDir) -> DockerLink {
         let bin = tempfile::tempdir().unwrap();
         let path = bin.path().join("docker");
         std::os::unix::fs::symlink(skiff_bin(), &path).unwrap();
@@ -31,16 +32,21 @@ impl<'a> DockerLink<'a> {
     /// `docker`, no arguments yet, on the store and in the directory.
     pub fn command(&self) -> Command {
         let mut c = Command::new(&self.path);
-        c.env("SKIFF_ROOT", self.store.root()).current_dir(self.dir);
+        c.env("SKIFF_ROOT", self.store.root())
+            .current_dir(self.dir.path());
         c
     }
 
-    /// `docker ARGS` with `env` set; the whole output.
-    pub fn run(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
-        self.command()
+    /// `docker ARGS` with `env` set, which must succeed (as every call
+    /// faas-cli makes must, for it to go on); the whole output.
+    pub fn ok(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let out = self
+            .command()
             .envs(env.iter().copied())
             .args(args)
             .output()
-            .unwrap()
+            .unwrap();
+        assert!(out.status.success(), "docker {args:?}: {}", text(&out));
+        out
     }
 }

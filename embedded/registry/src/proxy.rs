@@ -96,29 +96,50 @@ mod tests {
         EnvProxies::from_lookup(|k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
     }
 
+    /// What [`env`] must give: the proxies and the whole `no_proxy`.
+    fn proxies(http: Option<&str>, https: Option<&str>, no_proxy: &str) -> EnvProxies {
+        EnvProxies {
+            http: http.map(String::from),
+            https: https.map(String::from),
+            no_proxy: no_proxy.to_string(),
+        }
+    }
+
     #[test]
     fn loopback_is_always_excluded_and_user_entries_kept() {
-        let p = env(&[
-            ("http_proxy", "http://proxy:3128"),
-            ("no_proxy", "registry.lan"),
-        ]);
-        assert_eq!(p.http.as_deref(), Some("http://proxy:3128"));
-        assert_eq!(p.https, None);
-        assert_eq!(p.no_proxy, format!("registry.lan,{LOOPBACK}"));
-        assert_eq!(env(&[]).no_proxy, LOOPBACK);
+        let user = format!("registry.lan,{LOOPBACK}");
+        for (vars, want) in [
+            (
+                &[
+                    ("http_proxy", "http://proxy:3128"),
+                    ("no_proxy", "registry.lan"),
+                ][..],
+                proxies(Some("http://proxy:3128"), None, &user),
+            ),
+            (&[], proxies(None, None, LOOPBACK)),
+        ] {
+            assert_eq!(env(vars), want, "{vars:?}");
+        }
     }
 
     #[test]
     fn upper_case_wins_all_proxy_falls_back_empty_is_unset() {
-        let p = env(&[
-            ("HTTPS_PROXY", "http://upper:1"),
-            ("https_proxy", "http://lower:1"),
-        ]);
-        assert_eq!(p.https.as_deref(), Some("http://upper:1"));
-        let p = env(&[("ALL_PROXY", "http://all:1"), ("HTTP_PROXY", " ")]);
-        assert_eq!(p.http.as_deref(), Some("http://all:1"));
-        assert_eq!(p.https.as_deref(), Some("http://all:1"));
-        assert_eq!(env(&[]).http, None);
+        for (vars, want) in [
+            (
+                &[
+                    ("HTTPS_PROXY", "http://upper:1"),
+                    ("https_proxy", "http://lower:1"),
+                ][..],
+                proxies(None, Some("http://upper:1"), LOOPBACK),
+            ),
+            (
+                &[("ALL_PROXY", "http://all:1"), ("HTTP_PROXY", " ")],
+                proxies(Some("http://all:1"), Some("http://all:1"), LOOPBACK),
+            ),
+            (&[("HTTP_PROXY", "")], proxies(None, None, LOOPBACK)),
+        ] {
+            assert_eq!(env(vars), want, "{vars:?}");
+        }
     }
 
     #[test]

@@ -146,19 +146,27 @@ mod tests {
 
     #[test]
     fn names_follow_the_frontend() {
-        assert_eq!(file_name("http://h/a/b.tar.gz?x=1#f"), "b.tar.gz");
-        assert_eq!(file_name("http://h/dir/"), "dir");
-        assert_eq!(file_name("http://h/"), "__unnamed__");
-        assert_eq!(file_name("http://h"), "__unnamed__");
-        assert_eq!(file_name("https://h:8080/a%20b"), "a b");
+        for (url, name) in [
+            ("http://h/a/b.tar.gz?x=1#f", "b.tar.gz"),
+            ("http://h/dir/", "dir"),
+            ("http://h/", "__unnamed__"),
+            ("http://h", "__unnamed__"),
+            ("https://h:8080/a%20b", "a b"),
+        ] {
+            assert_eq!(file_name(url), name, "{url}");
+        }
     }
 
     #[test]
     fn http_dates() {
-        let t = 784111777;
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
-        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));
-        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(t));
-        assert_eq!(parse_http_date("yesterday"), None);
+        let t = Some(784111777);
+        for (date, time) in [
+            ("Sun, 06 Nov 1994 08:49:37 GMT", t),
+            ("Sunday, 06-Nov-94 08:49:37 GMT", t),
+            ("Sun Nov  6 08:49:37 1994", t),
+            ("yesterday", None),
+        ] {
+            assert_eq!(parse_http_date(date), time, "{date}");
+        }
     }
 }

@@ -302,7 +302,7 @@ impl Unpacker<'_> {
         if base_bytes.starts_with(WHITEOUT_PREFIX.as_bytes()) {
             let parent = self.dir(parents, true)?;
             if base_bytes == OPAQUE_WHITEOUT.as_bytes() {
-                sys::lsetxattr(&parent, b"trusted.overlay.opaque", b"y")?;
+                xattr::set(&parent, "trusted.overlay.opaque", b"y")?;
             } else if base_bytes.starts_with(b".wh..wh.") {
                 // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless here.
             } else {
@@ -477,7 +477,7 @@ fn set_owner(path: &Path, meta: &Meta) -> io::Result<()> {
 
 fn set_xattrs(path: &Path, xattrs: &[(Vec<u8>, Vec<u8>)]) -> io::Result<()> {
     for (k, v) in xattrs {
-        if let Err(e) = sys::lsetxattr(path, k, v) {
+        if let Err(e) = xattr::set(path, std::ffi::OsStr::from_bytes(k), v) {
             match e.raw_os_error() {
                 Some(libc::EPERM) | Some(libc::ENOTSUP) => tracing::warn!(
                     "{}: cannot set xattr {}: {e}",

@@ -1,5 +1,5 @@
-//! Thin wrappers over the few syscalls std lacks (mknod, lsetxattr,
-//! lchown with 64-bit ids).
+//! Thin wrappers over the few syscalls std lacks (mknod, lchown with
+//! 64-bit ids; xattrs come from the xattr crate).
 
 use std::ffi::CString;
 use std::io;
@@ -16,27 +16,6 @@ pub fn mknod(p: &Path, mode: u32, major: u32, minor: u32) -> io::Result<()> {
     let dev = libc::makedev(major, minor);
     // SAFETY: c is a valid NUL-terminated path.
     let r = unsafe { libc::mknod(c.as_ptr(), mode as libc::mode_t, dev) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-pub fn lsetxattr(p: &Path, name: &[u8], value: &[u8]) -> io::Result<()> {
-    let c = cpath(p)?;
-    let n = CString::new(name)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "xattr name contains NUL"))?;
-    // SAFETY: pointers are valid for the given lengths.
-    let r = unsafe {
-        libc::lsetxattr(
-            c.as_ptr(),
-            n.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
     if r == 0 {
         Ok(())
     } else {
