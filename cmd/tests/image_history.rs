@@ -91,11 +91,10 @@ fn history_of_a_built_image_in_docker_columns() {
     }
 
     let out = s.run(&["history", "nosuch"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        stderr(&out).starts_with("Error response from daemon: No such image: nosuch"),
-        "{}",
-        text(&out)
+    assert_fails_starting(
+        &out,
+        1,
+        "Error response from daemon: No such image: nosuch:latest\n",
     );
     // `image history` is the same command.
     assert_eq!(s.ok(&["image", "history", "-q", "hist"]), quiet);

@@ -7,7 +7,7 @@ use clap::Args as ClapArgs;
 use serde_json::{json, Value};
 use skiff_store::Store;
 
-use super::refused::daemon;
+use super::refused::{daemon, image_error};
 use crate::format::{human_duration, human_size_prec, print_list, Columns};
 use crate::globals::Globals;
 
@@ -41,7 +41,7 @@ struct Entry {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
-    let img = daemon(store.resolve(&a.image))?;
+    let img = daemon(store.resolve(&a.image).map_err(image_error))?;
     let entries = entries(&store, &img)?;
     let trunc = !a.no_trunc;
     let rows: Vec<Value> = entries.iter().map(|e| row(e, trunc, a.human)).collect();

@@ -4,6 +4,7 @@
 use clap::Args as ClapArgs;
 use skiff_store::Store;
 
+use super::refused::image_error;
 use crate::exit::Batch;
 use crate::globals::Globals;
 
@@ -35,6 +36,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                     say!("Deleted: {d}");
                 }
             }
+            Err(e @ skiff_store::Error::ImageNotFound(_)) => batch.refused(image_error(e)),
             Err(e) => batch.failed(e),
         }
     }

@@ -3,6 +3,7 @@
 use clap::Args as ClapArgs;
 use skiff_store::Store;
 
+use super::refused::{daemon, image_error};
 use crate::globals::Globals;
 
 #[derive(Debug, Default, ClapArgs)]
@@ -21,7 +22,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
 
 fn run_args(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let store = Store::open(&g.root)?;
-    let digest = store.lookup(&a.source)?;
+    let digest = daemon(store.lookup(&a.source).map_err(image_error))?;
     store.tag(&a.target, &digest)?;
     Ok(0)
 }
