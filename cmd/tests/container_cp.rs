@@ -48,25 +48,35 @@ fn cp_follows_docker_archive_rules_both_ways() {
     let names = common::build::tar_names(&h("d.tar"));
     assert_eq!(names, ["d", "d/sub", "d/sub/f", "d/top"]);
 
-    // Host to a running container: root-owned, in place at once.
+    // Host to a running container, in place at once: root-owned (host
+    // `owned` is 1000's), unless -a keeps the owner.
     let id = run_detached(&s, &[], &["sleep", "60"]);
     s.ok(&["cp", &hs("top"), &format!("{id}:/tmp/")]);
     s.ok(&["cp", &hs("copy"), &format!("{id}:/copied")]);
+    s.ok(&["cp", &hs("owned"), &format!("{id}:/tmp/root-owned")]);
+    s.ok(&["cp", "-a", &hs("owned"), &format!("{id}:/tmp/kept")]);
     let seen = s.ok(&[
         "exec",
         &id,
         "sh",
         "-c",
-        "cat /tmp/top /copied/sub/f; stat -c %u /tmp/top",
+        "cat /tmp/top /copied/sub/f; stat -c %u /tmp/root-owned /tmp/kept",
     ]);
-    assert_eq!(seen, "top\nf\n0\n");
-    // A tar on stdin into a directory.
+    assert_eq!(seen, "top\nf\n0\n1000\n");
+    // A tar on stdin into a directory (its d/top is 1000's): root-owned.
     let out = s.run_stdin(
         &["cp", "-", &format!("{id}:/tmp")],
         &std::fs::read(h("d.tar")).unwrap(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(s.ok(&["exec", &id, "cat", "/tmp/d/sub/f"]), "f\n");
+    let seen = s.ok(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "cat /tmp/d/sub/f; stat -c %u /tmp/d/top",
+    ]);
+    assert_eq!(seen, "f\n0\n");
     // ... and into a stopped one, seen when it runs next.
     s.ok(&["cp", &hs("top"), "src:/fromhost"]);
     assert_eq!(

@@ -1,6 +1,7 @@
 //! `docker cp`'s container side: reading a path out of a container
-//! ([`source`]) and writing files into one ([`target`]), plus docker's
-//! rules for where a copy lands ([`plan`]).
+//! ([`source`]) onto the host ([`to_host`]), writing files into one
+//! ([`target`]) from a host tree ([`from_host`]) or a tar ([`untar`]),
+//! plus docker's rules for where a copy lands ([`plan`]).
 //!
 //! The container is hostile: it may be running and swap any of its files
 //! for a symlink while skiff works. Every path inside it goes through
@@ -8,8 +9,11 @@
 //! descriptor that resolution handed back, and nothing is created with a
 //! call that follows a symlink in its last component.
 
+pub mod from_host;
 pub mod source;
 pub mod target;
+pub mod to_host;
+pub mod untar;
 
 use std::path::{Path, PathBuf};
 

@@ -41,6 +41,20 @@ pub struct Meta {
     pub mtime: i64,
 }
 
+impl Meta {
+    /// docker's rule for what a copy creates in a container: owned by
+    /// root unless `-a` (`keep_owner`) keeps the source's uid and gid.
+    pub fn copied(mode: u32, (uid, gid): (u32, u32), mtime: i64, keep_owner: bool) -> Meta {
+        let (uid, gid) = if keep_owner { (uid, gid) } else { (0, 0) };
+        Meta {
+            mode,
+            uid,
+            gid,
+            mtime,
+        }
+    }
+}
+
 fn cstr(name: &OsStr) -> Result<CString> {
     CString::new(name.as_bytes()).map_err(|_| Error::Invalid(format!("bad file name {name:?}")))
 }

@@ -8,11 +8,10 @@
 
 use std::fs;
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
-use skiff_runtime::cp::{self, source, target, Found};
+use skiff_runtime::cp::{self, from_host, source, target, to_host, untar, Found};
 use skiff_runtime::{state, Layout};
 
 use super::cp_tar;
@@ -114,47 +113,12 @@ fn from_container(
     }
     let mut copied = 0u64;
     daemon(src.walk(&path, a.follow_link, &plan.top, &mut |e| {
-        host_write(e, a.archive, &mut copied)
-            .map_err(|err| skiff_runtime::Error::Invalid(err.to_string()))
+        copied += to_host::write_entry(e, a.archive)
+            .map_err(|err| skiff_runtime::Error::Invalid(err.to_string()))?;
+        Ok(())
     }))?;
     summary(a, copied, dst);
     Ok(0)
-}
-
-/// Create one entry read from the container on the host.
-fn host_write(mut e: source::Entry, keep_owner: bool, copied: &mut u64) -> std::io::Result<()> {
-    let mode = e.st.st_mode & 0o7777;
-    let p = e.name.clone();
-    match e.st.st_mode & libc::S_IFMT {
-        libc::S_IFDIR => {
-            if !p.is_dir() {
-                fs::create_dir(&p)?;
-            }
-        }
-        libc::S_IFREG => {
-            if fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
-                fs::remove_file(&p)?;
-            }
-            let mut f = fs::File::create(&p)?;
-            if let Some(src) = e.file.as_mut() {
-                *copied += std::io::copy(src, &mut f)?;
-            }
-        }
-        libc::S_IFLNK => {
-            let _ = fs::remove_file(&p);
-            std::os::unix::fs::symlink(e.link.as_deref().unwrap_or(Path::new("")), &p)?;
-            if keep_owner {
-                std::os::unix::fs::lchown(&p, Some(e.st.st_uid), Some(e.st.st_gid))?;
-            }
-            return Ok(());
-        }
-        // Devices, FIFOs and sockets are not copied out.
-        _ => return Ok(()),
-    }
-    if keep_owner {
-        std::os::unix::fs::chown(&p, Some(e.st.st_uid), Some(e.st.st_gid))?;
-    }
-    fs::set_permissions(&p, fs::Permissions::from_mode(mode))
 }
 
 fn to_container(
@@ -181,7 +145,7 @@ fn to_container(
                 "destination \"{ctr}:{path}\" must be a directory"
             )));
         }
-        cp_tar::extract(
+        untar::extract(
             &tgt,
             Path::new(&path),
             &mut std::io::stdin().lock(),
@@ -195,56 +159,9 @@ fn to_container(
         fs::symlink_metadata(src)
     }?;
     let plan = cp::plan(src, meta.is_dir(), &path, dst_is).map_err(fail)?;
-    let mut copied = 0u64;
-    host_walk(
-        &tgt,
-        Path::new(src),
-        a.follow_link,
-        &plan.top,
-        a.archive,
-        &mut copied,
-    )?;
+    let copied = from_host::copy_tree(&tgt, Path::new(src), a.follow_link, &plan.top, a.archive)?;
     summary(a, copied, &format!("{ctr}:{path}"));
     Ok(0)
-}
-
-/// Copy the host tree at `src` to `at` in the container: root-owned
-/// unless `-a`, as docker does.
-fn host_walk(
-    tgt: &target::Target,
-    src: &Path,
-    follow: bool,
-    at: &Path,
-    keep_owner: bool,
-    copied: &mut u64,
-) -> anyhow::Result<()> {
-    let m = if follow {
-        fs::metadata(src)
-    } else {
-        fs::symlink_metadata(src)
-    }?;
-    let meta = target::Meta {
-        mode: m.mode(),
-        uid: if keep_owner { m.uid() } else { 0 },
-        gid: if keep_owner { m.gid() } else { 0 },
-        mtime: m.mtime(),
-    };
-    let ft = m.file_type();
-    if ft.is_dir() {
-        tgt.mkdir(at, meta)?;
-        let mut names: Vec<_> = fs::read_dir(src)?
-            .filter_map(|e| e.ok().map(|e| e.file_name()))
-            .collect();
-        names.sort();
-        for n in names {
-            host_walk(tgt, &src.join(&n), false, &at.join(&n), keep_owner, copied)?;
-        }
-    } else if ft.is_symlink() {
-        tgt.symlink(at, &fs::read_link(src)?, meta)?;
-    } else if ft.is_file() {
-        *copied += tgt.file(at, meta, &mut fs::File::open(src)?)?;
-    }
-    Ok(())
 }
 
 /// docker's closing line, on stderr and only for a terminal.

@@ -1,16 +1,11 @@
-//! `skiff cp`'s tar side: a container path as a tar on stdout (`cp
-//! CTR:SRC -`), and a tar on stdin extracted into a container directory
-//! (`cp - CTR:DIR`). Archives are written by the builder's tar writer (the
-//! one that writes layers) and read with the tar crate; every entry of an
-//! incoming archive is cleaned lexically (no absolute names, no `..` above
-//! the destination) and then created inside the container's root by
-//! skiff-runtime's `cp::target`, which never follows a symlink the
-//! container or an earlier entry planted.
+//! `skiff cp CTR:SRC -`: a container path as a tar on stdout, written by
+//! the builder's tar writer (the one that writes layers). The other way,
+//! `cp - CTR:DIR`, is skiff-runtime's `cp::untar`.
 
-use std::io::{ErrorKind, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
-use skiff_runtime::cp::{source, target};
+use skiff_runtime::cp::source;
 use skiff_solver::layer::tarball::{EntryMeta, TarWriter};
 use skiff_solver::layer::TarOptions;
 use tar::EntryType;
@@ -74,90 +69,5 @@ pub fn write_tar(
         // A reader that stopped early (`| tar t | head`).
         Err(e) if e.chain().any(|c| c.to_string().contains("Broken pipe")) => Ok(0),
         Err(e) => daemon(Err(e)),
-    }
-}
-
-/// `name` of an incoming entry as a path below `dir`, or None for one that
-/// names `dir` itself. `..` never climbs above `dir`.
-fn below(dir: &Path, name: &Path) -> Option<PathBuf> {
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for c in name.components() {
-        match c {
-            Component::Normal(p) => parts.push(p),
-            Component::ParentDir => {
-                parts.pop();
-            }
-            _ => {}
-        }
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(parts.iter().fold(dir.to_path_buf(), |p, c| p.join(c)))
-}
-
-/// Extract the tar on `input` into directory `dir` of the container:
-/// root-owned entries unless `keep_owner` (`-a`), as docker does.
-pub fn extract(
-    tgt: &target::Target,
-    dir: &Path,
-    input: &mut dyn Read,
-    keep_owner: bool,
-) -> anyhow::Result<()> {
-    let mut ar = tar::Archive::new(input);
-    for entry in ar.entries()? {
-        let mut entry = entry?;
-        let name = entry.path()?.into_owned();
-        let Some(at) = below(dir, &name) else {
-            continue;
-        };
-        let h = entry.header();
-        let meta = target::Meta {
-            mode: h.mode()?,
-            uid: if keep_owner { h.uid()? as u32 } else { 0 },
-            gid: if keep_owner { h.gid()? as u32 } else { 0 },
-            mtime: h.mtime()? as i64,
-        };
-        match h.entry_type() {
-            EntryType::Directory => tgt.mkdir(&at, meta)?,
-            EntryType::Regular | EntryType::Continuous => {
-                tgt.file(&at, meta, &mut entry)?;
-            }
-            EntryType::Symlink => {
-                let link = entry
-                    .link_name()?
-                    .ok_or_else(|| {
-                        std::io::Error::new(ErrorKind::InvalidData, "symlink without target")
-                    })?
-                    .into_owned();
-                tgt.symlink(&at, &link, meta)?;
-            }
-            EntryType::XGlobalHeader | EntryType::XHeader => {}
-            other => anyhow::bail!(
-                "{}: {other:?} entries cannot be copied into a container by skiff",
-                name.display()
-            ),
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn incoming_names_stay_below_the_destination() {
-        let d = Path::new("/dst");
-        assert_eq!(below(d, Path::new("a/b")), Some(PathBuf::from("/dst/a/b")));
-        assert_eq!(
-            below(d, Path::new("/etc/passwd")),
-            Some(PathBuf::from("/dst/etc/passwd"))
-        );
-        assert_eq!(
-            below(d, Path::new("../../etc/x")),
-            Some(PathBuf::from("/dst/etc/x"))
-        );
-        assert_eq!(below(d, Path::new("./")), None);
     }
 }
