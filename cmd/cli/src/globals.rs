@@ -88,7 +88,7 @@ impl GlobalArgs {
 /// docker keeps its state in /var/lib/docker; skiff uses /var/lib/skiff as
 /// root and the XDG data dir otherwise, as podman does for rootless users.
 fn default_root() -> PathBuf {
-    if nix_is_root() {
+    if nix::unistd::geteuid().is_root() {
         return PathBuf::from("/var/lib/skiff");
     }
     if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
@@ -98,9 +98,4 @@ fn default_root() -> PathBuf {
         Some(home) => PathBuf::from(home).join(".local/share/skiff"),
         None => PathBuf::from("/var/lib/skiff"),
     }
-}
-
-fn nix_is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
 }

@@ -48,16 +48,9 @@ fn operating_system() -> String {
 
 /// `uname -m`, docker's Architecture (armv7l where Go would say arm).
 fn machine() -> String {
-    // SAFETY: uname fills the zeroed struct; its fields are NUL-terminated.
-    unsafe {
-        let mut u: libc::utsname = std::mem::zeroed();
-        if libc::uname(&mut u) == 0 {
-            return std::ffi::CStr::from_ptr(u.machine.as_ptr())
-                .to_string_lossy()
-                .into_owned();
-        }
-    }
-    std::env::consts::ARCH.to_string()
+    nix::sys::utsname::uname()
+        .map(|u| u.machine().to_string_lossy().into_owned())
+        .unwrap_or_else(|_| std::env::consts::ARCH.to_string())
 }
 
 /// docker's `system.Info` (plus the CLI's `ClientInfo`) for this host.

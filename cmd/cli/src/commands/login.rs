@@ -4,6 +4,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use clap::Args as ClapArgs;
+use nix::sys::termios::{tcgetattr, tcsetattr, LocalFlags, SetArg, Termios};
 use skiff_registry::Registry;
 
 use crate::globals::Globals;
@@ -107,35 +108,29 @@ fn read_line(r: &mut dyn BufRead) -> anyhow::Result<String> {
 
 /// Turns terminal echo off while the password is typed; restored on drop.
 struct EchoOff {
-    saved: Option<libc::termios>,
+    saved: Option<Termios>,
 }
 
 impl EchoOff {
     fn new() -> EchoOff {
-        if !std::io::stdin().is_terminal() {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
             return EchoOff { saved: None };
         }
-        // SAFETY: tcgetattr/tcsetattr on fd 0 with a properly sized struct.
-        unsafe {
-            let mut t: libc::termios = std::mem::zeroed();
-            if libc::tcgetattr(0, &mut t) != 0 {
-                return EchoOff { saved: None };
-            }
-            let saved = t;
-            t.c_lflag &= !libc::ECHO;
-            libc::tcsetattr(0, libc::TCSANOW, &t);
-            EchoOff { saved: Some(saved) }
-        }
+        let Ok(saved) = tcgetattr(&stdin) else {
+            return EchoOff { saved: None };
+        };
+        let mut t = saved.clone();
+        t.local_flags.remove(LocalFlags::ECHO);
+        let _ = tcsetattr(&stdin, SetArg::TCSANOW, &t);
+        EchoOff { saved: Some(saved) }
     }
 }
 
 impl Drop for EchoOff {
     fn drop(&mut self) {
         if let Some(t) = &self.saved {
-            // SAFETY: restoring the attributes read in `new`.
-            unsafe {
-                libc::tcsetattr(0, libc::TCSANOW, t);
-            }
+            let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, t);
         }
     }
 }
