@@ -2,12 +2,13 @@
 //! file: `image` (the store and its tags, always written), `local` (the
 //! rootfs into a directory), `tar` (the rootfs as a tar), `oci` and `docker`
 //! (image archives), `registry` (push every tag); `platforms` does the
-//! same for a multi-platform build.
+//! same for a multi-platform build, and `outputs` runs the ones asked for.
 
 mod docker;
 pub(crate) mod image;
 mod local;
 mod oci;
+mod outputs;
 mod platforms;
 pub(crate) mod registry;
 mod tar;
@@ -24,6 +25,7 @@ use crate::solve::BuildResult;
 pub use docker::export_docker;
 pub use local::export_rootfs;
 pub use oci::export_oci;
+pub use outputs::{export_all, full_tag, Built};
 pub use platforms::{
     export_oci_platforms, export_rootfs_platforms, export_tar_platforms, platform_dir,
     refuse_docker_platforms,

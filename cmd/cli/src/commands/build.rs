@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args as ClapArgs;
-use skiff_solver::export::{self, Output};
+use skiff_solver::export;
 use skiff_solver::progress::{Plain, Progress, Quiet, Tty};
 use skiff_solver::{BuildError, BuildOptions};
 
@@ -209,39 +209,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         Ok(r) => r,
         Err(e) => return Err(render_failure(e)),
     };
-    let info = |line: String| progress.event(skiff_solver::progress::Event::Info(line));
-    for o in &outputs {
-        match o {
-            Output::Image { push } => {
-                info(format!("writing image {} done", result.image_id));
-                for t in &a.tags {
-                    info(format!("naming to {} done", full_tag(t)));
-                }
-                if *push {
-                    export::push(&store, &a.tags, &progress)?;
-                }
-            }
-            Output::Local(dest) => {
-                export::export_rootfs(&result, dest)?;
-                info(format!("copying files to {} done", dest.display()));
-            }
-            Output::Tar(dest) => {
-                export::export_tar(&store, &result, dest)?;
-                info(format!("sending tarball to {dest} done"));
-            }
-            Output::Oci(dest) => {
-                export::export_archive(&store, &result, &a.tags, dest, true)?;
-                info(format!("exporting OCI archive to {dest} done"));
-            }
-            Output::Docker(dest) => {
-                export::export_archive(&store, &result, &a.tags, dest, false)?;
-                info(format!(
-                    "exporting docker archive to {} done",
-                    if dest.is_empty() { "-" } else { dest }
-                ));
-            }
-        }
-    }
+    let built = export::Built::Image(&result);
+    export::export_all(&store, built, &outputs, &a.tags, &progress)?;
     if let Some(p) = &a.docker.metadata_file {
         super::build_flags::write_metadata(p, &result, &a.tags)?;
     }
@@ -258,13 +227,6 @@ fn finish(a: &Args, id: &str, quiet: bool) -> anyhow::Result<i32> {
         say!("{id}");
     }
     Ok(0)
-}
-
-/// A tag as BuildKit's "naming to" line shows it.
-pub(super) fn full_tag(t: &str) -> String {
-    skiff_store::normalize_reference(t)
-        .map(|r| format!("{}:{}", r.name(), r.tag.as_deref().unwrap_or("latest")))
-        .unwrap_or_else(|_| t.to_string())
 }
 
 /// docker BuildKit exits 1 for a failed build, with the failing instruction.

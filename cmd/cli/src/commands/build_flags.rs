@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::builder::BoolishValueParser;
 use clap::Args as ClapArgs;
 use skiff_solver::run::RunSandbox;
-use skiff_solver::BuildResult;
+use skiff_solver::{export, BuildResult};
 
 use crate::exit::unsupported;
 
@@ -288,14 +288,7 @@ pub fn write_metadata(path: &Path, r: &BuildResult, tags: &[String]) -> anyhow::
         r.manifest_digest.clone().into(),
     );
     if !tags.is_empty() {
-        let names: Vec<String> = tags
-            .iter()
-            .map(|t| {
-                skiff_store::normalize_reference(t)
-                    .map(|r| format!("{}:{}", r.name(), r.tag.as_deref().unwrap_or("latest")))
-                    .unwrap_or_else(|_| t.clone())
-            })
-            .collect();
+        let names: Vec<String> = tags.iter().map(|t| export::full_tag(t)).collect();
         m.insert("image.name".into(), names.join(",").into());
     }
     let text = serde_json::to_string_pretty(&serde_json::Value::Object(m))?;

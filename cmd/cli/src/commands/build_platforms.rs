@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use skiff_solver::export::{self, Output};
-use skiff_solver::progress::{Event, Progress};
+use skiff_solver::progress::Progress;
 use skiff_solver::run::RunExecutor;
 use skiff_solver::BuildOptions;
 use skiff_store::Platform;
@@ -50,40 +49,7 @@ pub fn run(
         &mut std::io::stdin().lock(),
     )
     .map_err(render_failure)?;
-    let index = result.index_digest.to_string();
-    let info = |line: String| progress.event(Event::Info(line));
-    for o in outputs {
-        match o {
-            Output::Image { push } => {
-                for img in &result.images {
-                    info(format!(
-                        "exporting manifest {} for {} done",
-                        img.result.manifest_digest, img.platform
-                    ));
-                }
-                info(format!("exporting manifest list {index} done"));
-                for t in &a.tags {
-                    info(format!("naming to {} done", super::build::full_tag(t)));
-                }
-                if *push {
-                    export::push(store, &a.tags, &progress)?;
-                }
-            }
-            Output::Local(dest) => {
-                export::export_rootfs_platforms(&result, dest)?;
-                info(format!("copying files to {} done", dest.display()));
-            }
-            Output::Tar(dest) => {
-                export::export_tar_platforms(store, &result, dest)?;
-                info(format!("sending tarball to {dest} done"));
-            }
-            Output::Oci(dest) => {
-                export::export_oci_platforms(store, &result, &a.tags, dest)
-                    .with_context(|| format!("exporting OCI archive to {dest}"))?;
-                info(format!("exporting OCI archive to {dest} done"));
-            }
-            Output::Docker(_) => return Err(export::refuse_docker_platforms().into()),
-        }
-    }
-    Ok(index)
+    let built = export::Built::Index(&result);
+    export::export_all(store, built, outputs, &a.tags, &progress)?;
+    Ok(result.index_digest.to_string())
 }
