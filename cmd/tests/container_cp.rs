@@ -171,5 +171,32 @@ fn cp_never_follows_a_hostile_containers_links_out_of_it() {
     let tar = s.run(&["cp", "-L", &format!("{id}:/leak"), "-"]);
     assert!(!String::from_utf8_lossy(&tar.stdout).contains(HOST_ONLY));
     assert!(!out_dir.path().join("followed").exists() && !out_dir.path().join("climbed").exists());
+
+    // A link to a host directory copied out, then a directory of that
+    // name copied onto it: refused (docker's "cannot overwrite
+    // non-directory"), never written or chmodded through the link.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode();
+    let hostdir_mode = mode(&hostdir);
+    s.ok(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        &format!("mkdir /d2 && ln -s {hd} /d2/x"),
+    ]);
+    let twice = out_dir.path().join("twice");
+    let t = twice.to_str().unwrap();
+    s.ok(&["cp", &format!("{id}:/d2"), t]);
+    assert!(twice.join("x").is_symlink());
+    let swap = "rm /d2/x && mkdir /d2/x && echo pwned > /d2/x/planted && chmod 777 /d2/x";
+    s.ok(&["exec", &id, "sh", "-c", swap]);
+    let out = s.run(&["cp", &format!("{id}:/d2/."), t]);
+    assert_fails(&out, 1, &["cannot overwrite non-directory"]);
+    assert!(
+        !hostdir.join("planted").exists(),
+        "cp wrote through a link it copied out"
+    );
+    assert_eq!(mode(&hostdir), hostdir_mode, "cp chmodded through a link");
     s.ok(&["rm", "-f", &id]);
 }

@@ -7,7 +7,10 @@
 //! for a symlink while skiff works. Every path inside it goes through
 //! skiff-core's resolve-in-root, every object is used through the
 //! descriptor that resolution handed back, and nothing is created with a
-//! call that follows a symlink in its last component.
+//! call that follows a symlink in its last component. On the host side
+//! ([`to_host`]) the entries are as hostile: they never replace a
+//! directory with a link or the other way round, so nothing is written
+//! through a link an earlier copy made.
 
 pub mod from_host;
 pub mod source;

@@ -97,6 +97,7 @@ fn from_container(
         }
         return cp_tar::write_tar(&src, &path, a.follow_link, &cp::tar_top(&path));
     }
+    let dst = &to_host::resolve_dest(dst);
     let dst_is = match fs::metadata(dst) {
         Ok(m) if m.is_dir() => Found::Dir,
         Ok(_) => Found::File,
@@ -113,8 +114,7 @@ fn from_container(
     }
     let mut copied = 0u64;
     daemon(src.walk(&path, a.follow_link, &plan.top, &mut |e| {
-        copied += to_host::write_entry(e, a.archive)
-            .map_err(|err| skiff_runtime::Error::Invalid(err.to_string()))?;
+        copied += to_host::write_entry(e, a.archive)?;
         Ok(())
     }))?;
     summary(a, copied, dst);
