@@ -25,7 +25,8 @@ pub fn copy_tree(
         fs::symlink_metadata(src)
     }
     .map_err(|e| io_at("lstat", src, e))?;
-    let meta = Meta::copied(m.mode(), (m.uid(), m.gid()), m.mtime(), keep_owner);
+    let kept = keep_owner.then(|| (m.uid(), m.gid()));
+    let meta = Meta::copied(m.mode(), kept, m.mtime());
     let ft = m.file_type();
     let mut copied = 0;
     if ft.is_dir() {

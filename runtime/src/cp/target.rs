@@ -43,9 +43,10 @@ pub struct Meta {
 
 impl Meta {
     /// docker's rule for what a copy creates in a container: owned by
-    /// root unless `-a` (`keep_owner`) keeps the source's uid and gid.
-    pub fn copied(mode: u32, (uid, gid): (u32, u32), mtime: i64, keep_owner: bool) -> Meta {
-        let (uid, gid) = if keep_owner { (uid, gid) } else { (0, 0) };
+    /// root unless `-a` kept the source's uid and gid (`kept`; the caller
+    /// reads them only with `-a`, as docker ignores them otherwise).
+    pub fn copied(mode: u32, kept: Option<(u32, u32)>, mtime: i64) -> Meta {
+        let (uid, gid) = kept.unwrap_or((0, 0));
         Meta {
             mode,
             uid,

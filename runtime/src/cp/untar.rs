@@ -42,9 +42,12 @@ pub fn extract(tgt: &Target, dir: &Path, input: &mut dyn Read, keep_owner: bool)
             continue;
         };
         let h = entry.header();
-        let owner = (h.uid().map_err(bad)? as u32, h.gid().map_err(bad)? as u32);
+        let kept = match keep_owner {
+            true => Some((h.uid().map_err(bad)? as u32, h.gid().map_err(bad)? as u32)),
+            false => None,
+        };
         let mtime = h.mtime().map_err(bad)? as i64;
-        let meta = Meta::copied(h.mode().map_err(bad)?, owner, mtime, keep_owner);
+        let meta = Meta::copied(h.mode().map_err(bad)?, kept, mtime);
         match h.entry_type() {
             EntryType::Directory => tgt.mkdir(&at, meta)?,
             EntryType::Regular | EntryType::Continuous => {
