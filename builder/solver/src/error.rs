@@ -43,6 +43,13 @@ pub enum BuildError {
     NoMatchingPlatform(String),
     #[error("{0}")]
     Unsupported(String),
+    /// An exporter failed: which output (`exporting OCI archive to out.tar`)
+    /// and why.
+    #[error("{what}: {cause}")]
+    Export {
+        what: String,
+        cause: Box<BuildError>,
+    },
 }
 
 impl BuildError {

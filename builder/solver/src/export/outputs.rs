@@ -11,7 +11,7 @@ use super::{
     export_archive, export_oci_platforms, export_rootfs, export_rootfs_platforms, export_tar,
     export_tar_platforms, push, refuse_docker_platforms, Output,
 };
-use crate::error::Result;
+use crate::error::{BuildError, Result};
 use crate::progress::{Event, Progress};
 use crate::solve::{BuildResult, MultiPlatformResult};
 
@@ -87,7 +87,7 @@ pub fn export_all(
 ) -> Result<()> {
     let info = |line: String| progress.event(Event::Info(line));
     for o in outputs {
-        let done = match o {
+        let (what, done) = match o {
             Output::Image { push: and_push } => {
                 built.written().into_iter().for_each(info);
                 tags.iter()
@@ -97,25 +97,28 @@ pub fn export_all(
                 }
                 continue;
             }
-            Output::Local(dest) => {
-                built.local(dest)?;
-                format!("copying files to {} done", dest.display())
-            }
-            Output::Tar(dest) => {
-                built.tar(store, dest)?;
-                format!("sending tarball to {dest} done")
-            }
-            Output::Oci(dest) => {
-                built.archive(store, tags, dest, true)?;
-                format!("exporting OCI archive to {dest} done")
-            }
-            Output::Docker(dest) => {
-                built.archive(store, tags, dest, false)?;
-                let shown = if dest.is_empty() { "-" } else { dest };
-                format!("exporting docker archive to {shown} done")
-            }
+            Output::Local(dest) => (
+                format!("copying files to {}", dest.display()),
+                built.local(dest),
+            ),
+            Output::Tar(dest) => (format!("sending tarball to {dest}"), built.tar(store, dest)),
+            Output::Oci(dest) => (
+                format!("exporting OCI archive to {dest}"),
+                built.archive(store, tags, dest, true),
+            ),
+            Output::Docker(dest) => (
+                format!(
+                    "exporting docker archive to {}",
+                    if dest.is_empty() { "-" } else { dest }
+                ),
+                built.archive(store, tags, dest, false),
+            ),
         };
-        info(done);
+        done.map_err(|cause| BuildError::Export {
+            what: what.clone(),
+            cause: Box::new(cause),
+        })?;
+        info(format!("{what} done"));
     }
     Ok(())
 }
