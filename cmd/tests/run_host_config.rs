@@ -277,7 +277,11 @@ fn assert_health(s: &Store, name: &str, want: &str) -> String {
     let got = wait_for(s, name, "{{.State.Health.Status}}", |g| g == want);
     assert_eq!(got, want, "{name}");
     let ps = s.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
-    assert!(ps.contains(&format!("({want})")), "{ps}");
+    let line = ps.lines().find(|l| l.starts_with(&format!("{name} ")));
+    assert!(
+        line.is_some_and(|l| l.ends_with(&format!("({want})"))),
+        "{ps}"
+    );
     ps
 }
 

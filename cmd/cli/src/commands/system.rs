@@ -5,7 +5,7 @@ use skiff_runtime::usage::{self, Usage};
 use skiff_store::Store;
 
 use super::prune_shared::{go_ahead, print_deleted_images};
-use crate::format::{emit, human_size, print_list, Columns};
+use crate::format::{emit, human_size, print_list, render_list, Columns};
 use crate::globals::Globals;
 
 #[derive(Debug, Subcommand)]
@@ -105,7 +105,7 @@ fn df(g: &Globals, a: DfArgs) -> anyhow::Result<i32> {
             titles: &[("ID", "IMAGE ID")],
         };
         emit("\nImages space usage:\n\n");
-        print_list(None, &columns, &images)?;
+        emit(&render_list(None, &columns, &images)?);
     }
     Ok(0)
 }
