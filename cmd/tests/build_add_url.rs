@@ -3,7 +3,9 @@
 //! root's, its mtime Last-Modified (the epoch without one), never
 //! unpacked; `--checksum` is verified and pinned downloads are cached by
 //! it; size, redirect and https-to-http rules hold; auth comes from the
-//! `HTTP_AUTH_TOKEN_<host>` build secret.
+//! `HTTP_AUTH_TOKEN_<host>` build secret. An unpinned URL's ETag is
+//! remembered per URL and auth: the next build asks with If-None-Match
+//! and a 304 reuses the kept content, as BuildKit's http source does.
 
 mod common;
 
@@ -201,4 +203,140 @@ fn add_url_refuses_https_to_http_redirect() {
     let t = text(&o);
     assert!(t.contains("refusing a redirect from https to http"), "{t}");
     assert_eq!(http.hits.load(Ordering::SeqCst), before);
+}
+
+/// A route whose reply carries an ETag (and a Last-Modified).
+fn tagged(body: &[u8], etag: &str) -> Reply {
+    Reply::ok(body)
+        .header("ETag", etag)
+        .header("Last-Modified", LAST_MODIFIED)
+}
+
+fn add_to(url: &str, dest: &str) -> tempfile::TempDir {
+    dockerfile_context(&format!("FROM scratch\nADD {url} {dest}\n"))
+}
+
+#[test]
+fn add_url_etag_unchanged_is_not_downloaded_again() {
+    let http = serve(routes(), None);
+    http.set("/tagged.bin", tagged(b"version one\n", "W/\"v1\""));
+    let url = http.url("/tagged.bin");
+    let ctx = add_to(&url, "/t");
+    let store = Store::new();
+    let c = ctx.path().to_str().unwrap();
+    common::build::build(&store, &["-t", "u:1", c]);
+    let (progress, _) = common::build::build(&store, &["-t", "u:1", c]);
+    assert!(steps(&progress).iter().all(|s| s.1), "{progress}");
+    let seen = http.seen("/tagged.bin");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].if_none_match, None);
+    // The weak marker is dropped, as BuildKit does; the server compares
+    // weakly anyway.
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!((seen[1].status, seen[1].body), ("304 Not Modified", 0));
+    // A step that is not cached (another destination) gets the kept
+    // content from the 304 exactly as a download would place it.
+    let fs = build_fs(&store, add_to(&url, "/other").path(), &[]);
+    let f = &fs["other"];
+    assert_eq!(f.data, b"version one\n");
+    assert_eq!(
+        (f.mode, f.uid, f.mtime),
+        (0o600, 0, LAST_MODIFIED_UNIX),
+        "{f:?}"
+    );
+    assert_eq!(http.seen("/tagged.bin")[2].body, 0);
+}
+
+#[test]
+fn add_url_etag_changed_downloads_the_new_content() {
+    let http = serve(routes(), None);
+    http.set("/tagged.bin", tagged(b"version one\n", "\"v1\""));
+    let url = http.url("/tagged.bin");
+    let ctx = add_to(&url, "/t");
+    let store = Store::new();
+    assert_eq!(
+        build_fs(&store, ctx.path(), &[])["t"].data,
+        b"version one\n"
+    );
+    http.set("/tagged.bin", tagged(b"version two\n", "\"v2\""));
+    assert_eq!(
+        build_fs(&store, ctx.path(), &[])["t"].data,
+        b"version two\n"
+    );
+    let seen = http.seen("/tagged.bin");
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!(seen[1].status, "200 OK");
+    // The record now names v2.
+    build_fs(&store, ctx.path(), &[]);
+    let seen = http.seen("/tagged.bin");
+    assert_eq!(seen[2].if_none_match.as_deref(), Some("\"v2\""));
+    assert_eq!(seen[2].body, 0);
+}
+
+#[test]
+fn add_url_without_etag_downloads_every_time() {
+    let http = serve(routes(), None);
+    http.set("/tagged.bin", tagged(b"same\n", "\"v1\""));
+    let url = http.url("/tagged.bin");
+    let ctx = add_to(&url, "/t");
+    let store = Store::new();
+    let c = ctx.path().to_str().unwrap();
+    common::build::build(&store, &["-t", "u:1", c]);
+    // The server stops sending ETags: the record goes with the next
+    // download, and later builds ask unconditionally.
+    http.set("/tagged.bin", Reply::ok(b"same\n"));
+    common::build::build(&store, &["-t", "u:1", c]);
+    let (progress, _) = common::build::build(&store, &["-t", "u:1", c]);
+    let seen = http.seen("/tagged.bin");
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+    for s in &seen[1..] {
+        assert_eq!((s.status, s.body), ("200 OK", 5), "{seen:?}");
+    }
+    assert_eq!(seen[2].if_none_match, None, "{seen:?}");
+    // The content did not change, so the step key did not either.
+    assert!(steps(&progress).iter().all(|s| s.1), "{progress}");
+}
+
+#[test]
+fn add_url_etag_is_not_shared_between_auth_tokens() {
+    let http = serve(routes(), None);
+    http.set("/tagged.bin", tagged(b"private\n", "\"v1\""));
+    let ctx = add_to(&http.url("/tagged.bin"), "/t");
+    let store = Store::new();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = |tok: &str| {
+        let p = dir.path().join(tok);
+        std::fs::write(&p, tok).unwrap();
+        format!("id=HTTP_AUTH_TOKEN_127.0.0.1,src={}", p.display())
+    };
+    let (a, b) = (secret("alice"), secret("bob"));
+    build_fs(&store, ctx.path(), &["--secret", &a]);
+    build_fs(&store, ctx.path(), &["--secret", &b]);
+    build_fs(&store, ctx.path(), &["--secret", &a]);
+    let seen = http.seen("/tagged.bin");
+    // bob never reuses alice's download; alice still has hers.
+    assert_eq!(seen[1].if_none_match, None, "{seen:?}");
+    assert_eq!(seen[1].status, "200 OK");
+    assert_eq!(seen[2].if_none_match.as_deref(), Some("\"v1\""));
+}
+
+#[test]
+fn add_url_etag_is_forgotten_by_builder_prune_and_unused_with_no_cache() {
+    let http = serve(routes(), None);
+    http.set("/tagged.bin", tagged(b"kept\n", "\"v1\""));
+    let ctx = add_to(&http.url("/tagged.bin"), "/t");
+    let store = Store::new();
+    build_fs(&store, ctx.path(), &[]);
+    build_fs(&store, ctx.path(), &["--no-cache"]);
+    let o = store.run(&["builder", "prune", "-f"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(build_fs(&store, ctx.path(), &[])["t"].data, b"kept\n");
+    let seen = http.seen("/tagged.bin");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    for s in &seen {
+        assert_eq!((s.if_none_match.as_deref(), s.status), (None, "200 OK"));
+    }
+    // The record came back with the download after the prune.
+    build_fs(&store, ctx.path(), &[]);
+    assert_eq!(http.seen("/tagged.bin")[3].status, "304 Not Modified");
 }
