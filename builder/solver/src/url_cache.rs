@@ -128,11 +128,11 @@ mod tests {
 
     #[test]
     fn records_follow_their_content_and_prune() {
+        let id = UrlCache::id("http://h/f", None);
+        assert_ne!(id, UrlCache::id("http://h/f", Some("Bearer t")));
         let d = tempfile::tempdir().unwrap();
         let store = Store::open(d.path()).unwrap();
         let c = UrlCache::open(&store).unwrap();
-        let id = UrlCache::id("http://h/f", None);
-        assert_ne!(id, UrlCache::id("http://h/f", Some("Bearer t")));
         assert!(c.get(&id).is_none());
         let file = d.path().join("f");
         fs::write(&file, b"content").unwrap();

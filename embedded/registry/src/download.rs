@@ -23,25 +23,22 @@ pub struct DownloadLimits {
     pub deadline: Duration,
 }
 
-/// What came back.
-#[derive(Debug, Clone)]
+/// What came back: the body's `sha256:<hex>` digest and size, and the
+/// `Last-Modified` and `ETag` headers as sent.
+#[derive(Debug, Clone, Default)]
 pub struct Downloaded {
-    /// `sha256:<hex>` of the body.
     pub digest: String,
     pub size: u64,
-    /// The `Last-Modified` header as sent.
     pub last_modified: Option<String>,
-    /// The `ETag` header as sent (weak `W/` prefix included).
     pub etag: Option<String>,
 }
 
-/// How a GET ended.
+/// How a GET ended: a body (written to the writer), or `304 Not Modified`
+/// with nothing written and the ETag the server named, if it named one.
+/// Generic so that a caller can say the same of what it made of the body.
 #[derive(Debug, Clone)]
-pub enum Download {
-    /// A body, written to the writer.
-    Body(Downloaded),
-    /// `304 Not Modified`: the writer got nothing. The `ETag` the server
-    /// named, if it named one.
+pub enum Download<T = Downloaded> {
+    Body(T),
     NotModified { etag: Option<String> },
 }
 

@@ -15,33 +15,22 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use skiff_registry::download::{download, Download, DownloadLimits};
+use skiff_registry::download::{download, Download, DownloadLimits, Downloaded};
 
 /// The whole download, however much it progresses: an hour.
 const DEADLINE: Duration = Duration::from_secs(3600);
 
-/// What a download produced.
+/// What a download produced: the file's name in the download dir, and its
+/// content's digest, size and headers (the ETag without its weak `W/`
+/// prefix, as BuildKit stores and compares it).
 #[derive(Debug, Clone)]
 pub struct Fetched {
-    /// The file's name in the download dir.
     pub name: String,
-    /// `sha256:<hex>` of its content.
-    pub digest: String,
-    pub last_modified: Option<String>,
-    /// The `ETag` header, its weak `W/` prefix dropped (as BuildKit stores
-    /// and compares it).
-    pub etag: Option<String>,
+    pub content: Downloaded,
 }
 
-/// How a fetch ended.
-#[derive(Debug, Clone)]
-pub enum Fetch {
-    /// The file is in the download dir.
-    Fetched(Fetched),
-    /// The server answered `304` to the `If-None-Match` sent: nothing was
-    /// written. The ETag it named, if any (weak prefix dropped).
-    NotModified { etag: Option<String> },
-}
+/// How a fetch ended; `NotModified` wrote nothing.
+pub type Fetch = Download<Fetched>;
 
 /// True for the URLs BuildKit downloads (git URLs were taken before).
 pub fn is_http(src: &str) -> bool {
@@ -89,7 +78,7 @@ pub fn etag_value(v: &str) -> &str {
 /// Download `url` into `dir`. `auth` is an Authorization header value;
 /// `max_bytes` the size cap; `checksum` the `--checksum` value;
 /// `if_none_match` the stored ETag to send (then a `304` is
-/// [`Fetch::NotModified`]).
+/// `NotModified`).
 pub fn fetch(
     url: &str,
     dir: &Path,
@@ -117,12 +106,12 @@ pub fn fetch(
         },
     )
     .map_err(|e| e.to_string())?;
-    let got = match got {
+    let mut got = match got {
         Download::Body(d) => d,
         Download::NotModified { etag } => {
             drop(w);
             let _ = std::fs::remove_file(&path);
-            return Ok(Fetch::NotModified {
+            return Ok(Download::NotModified {
                 etag: etag.as_deref().map(|e| etag_value(e).to_string()),
             });
         }
@@ -140,32 +129,32 @@ pub fn fetch(
         }
     }
     finish(&path, got.last_modified.as_deref())?;
-    Ok(Fetch::Fetched(Fetched {
-        name,
-        digest: got.digest,
-        last_modified: got.last_modified,
-        etag: got.etag.as_deref().map(|e| etag_value(e).to_string()),
-    }))
+    got.etag = got.etag.as_deref().map(|e| etag_value(e).to_string());
+    Ok(Download::Body(Fetched { name, content: got }))
 }
 
-/// Place a kept copy of `url`'s content (`content`, read from the store)
-/// in `dir` exactly as a download would have: same name, mode, mtime.
+/// Place a kept copy of `url`'s content (`content`, read from the store;
+/// `kept` its digest and headers) in `dir` exactly as a download would
+/// have: same name, mode, mtime.
 pub fn restore(
     url: &str,
     dir: &Path,
     content: &mut dyn io::Read,
-    kept: Fetched,
+    kept: Downloaded,
 ) -> Result<Fetched, String> {
     let name = file_name(url);
     let path = dir.join(&name);
     let mut w = BufWriter::new(create(&path)?);
-    io::copy(content, &mut w)
-        .and_then(|_| w.flush())
-        .and_then(|()| w.get_ref().sync_all())
+    let size = io::copy(content, &mut w)
+        .and_then(|n| w.flush().map(|()| n))
+        .and_then(|n| w.get_ref().sync_all().map(|()| n))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     drop(w);
     finish(&path, kept.last_modified.as_deref())?;
-    Ok(Fetched { name, ..kept })
+    Ok(Fetched {
+        name,
+        content: Downloaded { size, ..kept },
+    })
 }
 
 fn create(path: &Path) -> Result<std::fs::File, String> {

@@ -12,6 +12,7 @@ use crate::add_source::{http, Remote};
 use crate::error::{io_at, BuildError, Result};
 use crate::tree::DirTree;
 use crate::url_cache::{UrlCache, UrlRecord};
+use skiff_registry::download::Downloaded;
 
 use super::copy::SourceTree;
 use super::Shared;
@@ -54,7 +55,7 @@ impl Later {
                 let auth = auth_for(sh, &url);
                 let got = http::fetch(&url, t.path(), auth, max_bytes()?, Some(&checksum), None)
                     .map_err(BuildError::Invalid)?;
-                let http::Fetch::Fetched(f) = got else {
+                let http::Fetch::Body(f) = got else {
                     return Err(not_modified(&url));
                 };
                 Ok((tree_of(t)?, f.name))
@@ -99,7 +100,7 @@ pub(super) fn prepare(
                 Ok(Prepared::Now {
                     key: format!(
                         "url name={} content={} modified={:?}",
-                        f.name, f.digest, f.last_modified
+                        f.name, f.content.digest, f.content.last_modified
                     ),
                     tree,
                     name: f.name,
@@ -190,13 +191,13 @@ fn download(sh: &Shared, url: &str) -> Result<(SourceTree, http::Fetched)> {
     let got =
         http::fetch(url, t.path(), auth, max_bytes()?, None, inm).map_err(BuildError::Invalid)?;
     let f = match (got, known) {
-        (http::Fetch::Fetched(f), _) => {
-            match &f.etag {
+        (http::Fetch::Body(f), _) => {
+            match &f.content.etag {
                 Some(etag) => {
                     let rec = UrlRecord {
                         etag: etag.clone(),
-                        digest: f.digest.clone(),
-                        last_modified: f.last_modified.clone(),
+                        digest: f.content.digest.clone(),
+                        last_modified: f.content.last_modified.clone(),
                     };
                     urls.put(&id, &rec, &t.path().join(&f.name))?;
                 }
@@ -208,11 +209,11 @@ fn download(sh: &Shared, url: &str) -> Result<(SourceTree, http::Fetched)> {
             if etag.as_ref().is_none_or(|e| *e == rec.etag) =>
         {
             let mut content = urls.open_content(&rec)?;
-            let kept = http::Fetched {
-                name: String::new(),
+            let kept = Downloaded {
                 digest: rec.digest,
                 last_modified: rec.last_modified,
                 etag: Some(rec.etag),
+                ..Default::default() // the size: restore counts it
             };
             http::restore(url, t.path(), &mut content, kept).map_err(BuildError::Invalid)?
         }
