@@ -3,7 +3,9 @@
 //! root's, its mtime Last-Modified (the epoch without one), never
 //! unpacked; `--checksum` is verified and pinned downloads are cached by
 //! it; size, redirect and https-to-http rules hold; auth comes from the
-//! `HTTP_AUTH_TOKEN_<host>` build secret.
+//! `HTTP_AUTH_TOKEN_<host>` build secret. An unpinned URL's ETag is
+//! remembered per URL and auth: the next build asks with If-None-Match
+//! and a 304 reuses the kept content, as BuildKit's http source does.
 
 mod common;
 
@@ -201,4 +203,150 @@ fn add_url_refuses_https_to_http_redirect() {
     let t = text(&o);
     assert!(t.contains("refusing a redirect from https to http"), "{t}");
     assert_eq!(http.hits.load(Ordering::SeqCst), before);
+}
+
+const TAGGED: &str = "/tagged.bin";
+
+/// A server whose `TAGGED` route may send an ETag (and a Last-Modified),
+/// a context that ADDs it at /t, and a fresh store.
+struct Tagged {
+    http: Http,
+    ctx: tempfile::TempDir,
+    store: Store,
+}
+
+impl Tagged {
+    fn new(body: &[u8], etag: &str) -> Tagged {
+        let http = serve(routes(), None);
+        let ctx = add_to(&http.url(TAGGED), "/t");
+        let t = Tagged {
+            http,
+            ctx,
+            store: Store::new(),
+        };
+        t.reply(body, Some(etag));
+        t
+    }
+
+    /// From now on `TAGGED` replies `body`, with `etag` when given.
+    fn reply(&self, body: &[u8], etag: Option<&str>) {
+        let r = Reply::ok(body).header("Last-Modified", LAST_MODIFIED);
+        self.http
+            .set(TAGGED, etag.map_or(r.clone(), |e| r.header("ETag", e)));
+    }
+
+    /// Build to a tar (with `extra` flags): the files.
+    fn build(&self, extra: &[&str]) -> BTreeMap<String, Entry> {
+        build_fs(&self.store, self.ctx.path(), extra)
+    }
+
+    /// Build to an image: the progress.
+    fn build_image(&self) -> String {
+        let c = self.ctx.path().to_str().unwrap();
+        common::build::build(&self.store, &["-t", "u:1", c]).0
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.http.seen(TAGGED)
+    }
+}
+
+fn add_to(url: &str, dest: &str) -> tempfile::TempDir {
+    dockerfile_context(&format!("FROM scratch\nADD {url} {dest}\n"))
+}
+
+#[test]
+fn add_url_etag_unchanged_is_not_downloaded_again() {
+    let t = Tagged::new(b"version one\n", "W/\"v1\"");
+    t.build_image();
+    let progress = t.build_image();
+    assert!(steps(&progress).iter().all(|s| s.1), "{progress}");
+    let seen = t.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].if_none_match, None);
+    // The weak marker is dropped, as BuildKit does; the server compares
+    // weakly anyway.
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!((seen[1].status, seen[1].body), ("304 Not Modified", 0));
+    // A step that is not cached (another destination) gets the kept
+    // content from the 304 exactly as a download would place it.
+    let other = add_to(&t.http.url(TAGGED), "/other");
+    let f = &build_fs(&t.store, other.path(), &[])["other"];
+    assert_eq!(f.data, b"version one\n");
+    let meta = (f.mode, f.uid, f.mtime);
+    assert_eq!(meta, (0o600, 0, LAST_MODIFIED_UNIX), "{f:?}");
+    assert_eq!(t.seen()[2].body, 0);
+}
+
+#[test]
+fn add_url_etag_changed_downloads_the_new_content() {
+    let t = Tagged::new(b"version one\n", "\"v1\"");
+    assert_eq!(t.build(&[])["t"].data, b"version one\n");
+    t.reply(b"version two\n", Some("\"v2\""));
+    assert_eq!(t.build(&[])["t"].data, b"version two\n");
+    let seen = t.seen();
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!(seen[1].status, "200 OK");
+    // The record now names v2.
+    t.build(&[]);
+    let seen = t.seen();
+    assert_eq!(seen[2].if_none_match.as_deref(), Some("\"v2\""));
+    assert_eq!(seen[2].body, 0);
+}
+
+#[test]
+fn add_url_without_etag_downloads_every_time() {
+    let t = Tagged::new(b"same\n", "\"v1\"");
+    t.build_image();
+    // The server stops sending ETags: the record goes with the next
+    // download, and later builds ask unconditionally.
+    t.reply(b"same\n", None);
+    t.build_image();
+    let progress = t.build_image();
+    let seen = t.seen();
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+    for s in &seen[1..] {
+        assert_eq!((s.status, s.body), ("200 OK", 5), "{seen:?}");
+    }
+    assert_eq!(seen[2].if_none_match, None, "{seen:?}");
+    // The content did not change, so the step key did not either.
+    assert!(steps(&progress).iter().all(|s| s.1), "{progress}");
+}
+
+#[test]
+fn add_url_etag_is_not_shared_between_auth_tokens() {
+    let t = Tagged::new(b"private\n", "\"v1\"");
+    let dir = tempfile::tempdir().unwrap();
+    let secret = |tok: &str| {
+        let p = dir.path().join(tok);
+        std::fs::write(&p, tok).unwrap();
+        format!("id=HTTP_AUTH_TOKEN_127.0.0.1,src={}", p.display())
+    };
+    let (a, b) = (secret("alice"), secret("bob"));
+    for s in [&a, &b, &a] {
+        t.build(&["--secret", s]);
+    }
+    let seen = t.seen();
+    // bob never reuses alice's download; alice still has hers.
+    assert_eq!(seen[1].if_none_match, None, "{seen:?}");
+    assert_eq!(seen[1].status, "200 OK");
+    assert_eq!(seen[2].if_none_match.as_deref(), Some("\"v1\""));
+}
+
+#[test]
+fn add_url_etag_is_forgotten_by_builder_prune_and_unused_with_no_cache() {
+    let t = Tagged::new(b"kept\n", "\"v1\"");
+    t.build(&[]);
+    t.build(&["--no-cache"]);
+    let o = t.store.run(&["builder", "prune", "-f"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(t.build(&[])["t"].data, b"kept\n");
+    let seen = t.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    for s in &seen {
+        assert_eq!((s.if_none_match.as_deref(), s.status), (None, "200 OK"));
+    }
+    // The record came back with the download after the prune.
+    t.build(&[]);
+    assert_eq!(t.seen()[3].status, "304 Not Modified");
 }

@@ -209,7 +209,8 @@ pub struct PruneReport {
 }
 
 /// Drop every cache record (unpinning their layers, which the next image
-/// prune collects unless an image uses them), the context hash caches, and
+/// prune collects unless an image uses them), the `ADD <url>` ETag records
+/// (likewise their content), the context hash caches, and
 /// with `all` the RUN cache mounts. Images are never touched.
 pub fn prune(store: &Store, all: bool) -> Result<PruneReport> {
     let cache = BuildCache::open(store)?;
@@ -229,6 +230,9 @@ pub fn prune(store: &Store, all: bool) -> Result<PruneReport> {
                 report.removed.push(key.to_string());
             }
         }
+    }
+    for id in crate::url_cache::UrlCache::open(store)?.prune()? {
+        report.removed.push(id);
     }
     let _ = fs::remove_dir_all(store.buildcache_dir().join("filehash"));
     if all {

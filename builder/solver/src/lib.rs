@@ -43,6 +43,7 @@ pub mod solve;
 pub mod squash;
 pub mod ssh_agent;
 pub mod tree;
+pub mod url_cache;
 pub mod usage;
 
 pub use error::{BuildError, Result};

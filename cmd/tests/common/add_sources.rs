@@ -42,19 +42,51 @@ impl Reply {
     }
 }
 
-/// A server thread: exact paths from `routes`, else files under `files`
-/// (when set), else 404. Counts requests, and records the Authorization
-/// header of the last one.
+/// One request as the server saw it, and what it sent back.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub if_none_match: Option<String>,
+    pub status: &'static str,
+    /// Bytes of body sent.
+    pub body: usize,
+}
+
+/// A server thread: exact paths from `routes` (replaceable while it runs,
+/// with [`Http::set`]), else files under `files` (when set), else 404. A
+/// route whose reply has an ETag answers an If-None-Match naming it with
+/// `304` and no body, as a real server does. Counts requests, logs them,
+/// and records the Authorization header of the last one.
 pub struct Http {
     pub port: u16,
     pub hits: Arc<AtomicUsize>,
     pub last_auth: Arc<Mutex<Option<String>>>,
+    routes: Arc<Mutex<BTreeMap<String, Reply>>>,
+    log: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Http {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
+
+    /// Reply to `path` with `reply` from now on.
+    pub fn set(&self, path: &str, reply: Reply) {
+        self.routes.lock().unwrap().insert(path.into(), reply);
+    }
+
+    /// The requests for `path` so far, oldest first.
+    pub fn seen(&self, path: &str) -> Vec<Seen> {
+        let log = self.log.lock().unwrap();
+        log.iter().filter(|s| s.path == path).cloned().collect()
+    }
+}
+
+/// Whether an If-None-Match list names `etag` (weak comparison, RFC 9110).
+fn names_etag(list: &str, etag: &str) -> bool {
+    let strong = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    list.split(',')
+        .any(|t| strong(t) == strong(etag) || t.trim() == "*")
 }
 
 pub fn serve(routes: BTreeMap<String, Reply>, files: Option<PathBuf>) -> Http {
@@ -62,7 +94,9 @@ pub fn serve(routes: BTreeMap<String, Reply>, files: Option<PathBuf>) -> Http {
     let port = l.local_addr().unwrap().port();
     let hits = Arc::new(AtomicUsize::new(0));
     let last_auth = Arc::new(Mutex::new(None));
-    let (h, a) = (hits.clone(), last_auth.clone());
+    let routes = Arc::new(Mutex::new(routes));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (h, a, rs, lg) = (hits.clone(), last_auth.clone(), routes.clone(), log.clone());
     std::thread::spawn(move || {
         for s in l.incoming().flatten() {
             h.fetch_add(1, Ordering::SeqCst);
@@ -73,6 +107,7 @@ pub fn serve(routes: BTreeMap<String, Reply>, files: Option<PathBuf>) -> Http {
                 continue;
             }
             let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let mut if_none_match = None;
             loop {
                 let mut hl = String::new();
                 if r.read_line(&mut hl).unwrap_or(0) == 0 || hl.trim().is_empty() {
@@ -82,9 +117,13 @@ pub fn serve(routes: BTreeMap<String, Reply>, files: Option<PathBuf>) -> Http {
                     if k.eq_ignore_ascii_case("authorization") {
                         *a.lock().unwrap() = Some(v.trim().to_string());
                     }
+                    if k.eq_ignore_ascii_case("if-none-match") {
+                        if_none_match = Some(v.trim().to_string());
+                    }
                 }
             }
-            let reply = routes.get(&path).cloned().or_else(|| {
+            let route = rs.lock().unwrap().get(&path).cloned();
+            let reply = route.or_else(|| {
                 let root = files.as_ref()?;
                 let rel = path.split('?').next()?.trim_start_matches('/');
                 if rel.split('/').any(|c| c == "..") {
@@ -92,17 +131,34 @@ pub fn serve(routes: BTreeMap<String, Reply>, files: Option<PathBuf>) -> Http {
                 }
                 std::fs::read(root.join(rel)).ok().map(|b| Reply::ok(&b))
             });
-            let reply = reply.unwrap_or(Reply {
+            let mut reply = reply.unwrap_or(Reply {
                 status: "404 Not Found",
                 headers: Vec::new(),
                 body: b"not found".to_vec(),
             });
+            let etag = reply
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("etag"))
+                .map(|(_, v)| v.clone());
+            if let (Some(list), Some(etag)) = (&if_none_match, &etag) {
+                if names_etag(list, etag) {
+                    reply.status = "304 Not Modified";
+                    reply.body.clear();
+                }
+            }
+            lg.lock().unwrap().push(Seen {
+                path: path.clone(),
+                if_none_match,
+                status: reply.status,
+                body: reply.body.len(),
+            });
             let mut s = r.into_inner();
-            let mut head = format!(
-                "HTTP/1.1 {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-                reply.status,
-                reply.body.len()
-            );
+            let mut head = format!("HTTP/1.1 {}\r\n", reply.status);
+            if !reply.status.starts_with("304") {
+                head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+            }
+            head.push_str("Connection: close\r\n");
             for (k, v) in &reply.headers {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
@@ -115,6 +171,8 @@ pub fn serve(routes: BTreeMap<String, Reply>, files: Option<PathBuf>) -> Http {
         port,
         hits,
         last_auth,
+        routes,
+        log,
     }
 }
 

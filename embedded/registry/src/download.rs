@@ -1,7 +1,9 @@
 //! A generic bounded GET for `ADD <url>`: the same TLS roots, connect and
 //! idle timeouts and redirect policy (at most 10 hops, never https to http)
 //! as the registry client, plus a size cap and an overall deadline, with
-//! the body streamed to a writer and hashed on the way.
+//! the body streamed to a writer and hashed on the way. A `304 Not
+//! Modified` (the answer to an `If-None-Match` the caller sent) is its own
+//! outcome: no body, nothing hashed.
 
 use std::io::Write;
 use std::time::Duration;
@@ -21,24 +23,34 @@ pub struct DownloadLimits {
     pub deadline: Duration,
 }
 
-/// What came back.
-#[derive(Debug, Clone)]
+/// What came back: the body's `sha256:<hex>` digest and size, and the
+/// `Last-Modified` and `ETag` headers as sent.
+#[derive(Debug, Clone, Default)]
 pub struct Downloaded {
-    /// `sha256:<hex>` of the body.
     pub digest: String,
     pub size: u64,
-    /// The `Last-Modified` header as sent.
     pub last_modified: Option<String>,
+    pub etag: Option<String>,
+}
+
+/// How a GET ended: a body (written to the writer), or `304 Not Modified`
+/// with nothing written and the ETag the server named, if it named one.
+/// Generic so that a caller can say the same of what it made of the body.
+#[derive(Debug, Clone)]
+pub enum Download<T = Downloaded> {
+    Body(T),
+    NotModified { etag: Option<String> },
 }
 
 /// GET `url` (http or https) into `out`, with extra request `headers`
-/// (an Authorization header, say). Blocking: runs its own small runtime.
+/// (an Authorization header, an If-None-Match, say). Blocking: runs its
+/// own small runtime.
 pub fn download(
     url: &str,
     headers: &[(String, String)],
     out: &mut dyn Write,
     lim: DownloadLimits,
-) -> Result<Downloaded, Error> {
+) -> Result<Download, Error> {
     tls::init();
     let parsed = reqwest::Url::parse(url).map_err(|e| Error::Registry(format!("{url}: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -79,6 +91,16 @@ pub fn download(
             .await
             .map_err(|e| from_reqwest(&host, &what, &e))?;
         let status = resp.status();
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let etag = header(reqwest::header::ETAG);
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Download::NotModified { etag });
+        }
         // BuildKit's http source takes any status in 200..400.
         if !(200..400).contains(&status.as_u16()) {
             return Err(Error::Registry(format!(
@@ -92,11 +114,7 @@ pub fn download(
         if resp.content_length().is_some_and(|n| n > lim.max_bytes) {
             return Err(too_big());
         }
-        let last_modified = resp
-            .headers()
-            .get(reqwest::header::LAST_MODIFIED)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let last_modified = header(reqwest::header::LAST_MODIFIED);
         let mut w = HashingWriter::new(out);
         while let Some(chunk) = resp
             .chunk()
@@ -110,11 +128,12 @@ pub fn download(
                 .map_err(|e| Error::Io(what.clone(), e))?;
         }
         let (_, digest, size) = w.finish();
-        Ok(Downloaded {
+        Ok(Download::Body(Downloaded {
             digest,
             size,
             last_modified,
-        })
+            etag,
+        }))
     };
     rt.block_on(async {
         tokio::time::timeout(lim.deadline, work)
@@ -126,4 +145,74 @@ pub fn download(
                 )))
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+
+    /// One-shot server on 127.0.0.1: answers `304` with the ETag when the
+    /// request's If-None-Match names it, else `200` with the body and ETag.
+    fn serve(etag: &'static str, body: &'static [u8]) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/f", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let mut r = BufReader::new(s);
+                let mut matched = false;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    matched |= lower.starts_with("if-none-match:") && line.contains(etag);
+                }
+                let head = if matched {
+                    format!(
+                        "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nConnection: close\r\n\r\n"
+                    )
+                } else {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                };
+                let mut s = r.into_inner();
+                let _ = s.write_all(head.as_bytes());
+                if !matched {
+                    let _ = s.write_all(body);
+                }
+            }
+        });
+        url
+    }
+
+    const LIM: DownloadLimits = DownloadLimits {
+        max_bytes: 1 << 20,
+        deadline: Duration::from_secs(30),
+    };
+
+    #[test]
+    fn a_304_is_not_modified_and_a_200_names_its_etag() {
+        let url = serve("\"v1\"", b"body");
+        let mut out = Vec::new();
+        match download(&url, &[], &mut out, LIM).unwrap() {
+            Download::Body(d) => {
+                assert_eq!(d.etag.as_deref(), Some("\"v1\""));
+                assert_eq!(d.size, 4);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(out, b"body");
+        let mut out = Vec::new();
+        let inm = [("If-None-Match".to_string(), "\"v1\"".to_string())];
+        match download(&url, &inm, &mut out, LIM).unwrap() {
+            Download::NotModified { etag } => assert_eq!(etag.as_deref(), Some("\"v1\"")),
+            other => panic!("{other:?}"),
+        }
+        assert!(out.is_empty());
+    }
 }

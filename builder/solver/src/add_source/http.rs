@@ -4,7 +4,10 @@
 //! always names the file), written 0600 and owned by root, its mtime the
 //! `Last-Modified` header (the epoch without one), and `--checksum`
 //! compared with the sha256 of the body. The transfer itself is
-//! skiff-registry's bounded GET: the layer size limit caps the body.
+//! skiff-registry's bounded GET: the layer size limit caps the body. A
+//! conditional GET (`If-None-Match`) may end in `304`, and content kept
+//! from an earlier download is then placed exactly as a fresh one
+//! ([`restore`]); which ETag to send is the solver's `url_cache`.
 
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
@@ -12,20 +15,22 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use skiff_registry::download::{download, DownloadLimits};
+use skiff_registry::download::{download, Download, DownloadLimits, Downloaded};
 
 /// The whole download, however much it progresses: an hour.
 const DEADLINE: Duration = Duration::from_secs(3600);
 
-/// What a download produced.
+/// What a download produced: the file's name in the download dir, and its
+/// content's digest, size and headers (the ETag without its weak `W/`
+/// prefix, as BuildKit stores and compares it).
 #[derive(Debug, Clone)]
 pub struct Fetched {
-    /// The file's name in the download dir.
     pub name: String,
-    /// `sha256:<hex>` of its content.
-    pub digest: String,
-    pub last_modified: Option<String>,
+    pub content: Downloaded,
 }
+
+/// How a fetch ended; `NotModified` wrote nothing.
+pub type Fetch = Download<Fetched>;
 
 /// True for the URLs BuildKit downloads (git URLs were taken before).
 pub fn is_http(src: &str) -> bool {
@@ -65,27 +70,32 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// BuildKit compares ETags without their weak marker.
+pub fn etag_value(v: &str) -> &str {
+    v.strip_prefix("W/").unwrap_or(v)
+}
+
 /// Download `url` into `dir`. `auth` is an Authorization header value;
-/// `max_bytes` the size cap; `checksum` the `--checksum` value.
+/// `max_bytes` the size cap; `checksum` the `--checksum` value;
+/// `if_none_match` the stored ETag to send (then a `304` is
+/// `NotModified`).
 pub fn fetch(
     url: &str,
     dir: &Path,
     auth: Option<String>,
     max_bytes: u64,
     checksum: Option<&str>,
-) -> Result<Fetched, String> {
+    if_none_match: Option<&str>,
+) -> Result<Fetch, String> {
     let name = file_name(url);
     let path = dir.join(&name);
-    let f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut w = BufWriter::new(f);
-    let headers: Vec<(String, String)> = auth
+    let mut w = BufWriter::new(create(&path)?);
+    let mut headers: Vec<(String, String)> = auth
         .map(|a| vec![("Authorization".to_string(), a)])
         .unwrap_or_default();
+    if let Some(tag) = if_none_match {
+        headers.push(("If-None-Match".to_string(), tag.to_string()));
+    }
     let got = download(
         url,
         &headers,
@@ -96,6 +106,16 @@ pub fn fetch(
         },
     )
     .map_err(|e| e.to_string())?;
+    let mut got = match got {
+        Download::Body(d) => d,
+        Download::NotModified { etag } => {
+            drop(w);
+            let _ = std::fs::remove_file(&path);
+            return Ok(Download::NotModified {
+                etag: etag.as_deref().map(|e| etag_value(e).to_string()),
+            });
+        }
+    };
     w.flush()
         .and_then(|()| w.get_ref().sync_all())
         .map_err(|e: io::Error| format!("{}: {e}", path.display()))?;
@@ -108,21 +128,50 @@ pub fn fetch(
             ));
         }
     }
-    // The file mode stays 0600 whatever the umask: set it explicitly.
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+    finish(&path, got.last_modified.as_deref())?;
+    got.etag = got.etag.as_deref().map(|e| etag_value(e).to_string());
+    Ok(Download::Body(Fetched { name, content: got }))
+}
+
+/// Place a kept copy of `url`'s content (`content`, read from the store;
+/// `kept` its digest and headers) in `dir` exactly as a download would
+/// have: same name, mode, mtime.
+pub fn restore(
+    url: &str,
+    dir: &Path,
+    content: &mut dyn io::Read,
+    kept: Downloaded,
+) -> Result<Fetched, String> {
+    let name = file_name(url);
+    let path = dir.join(&name);
+    let mut w = BufWriter::new(create(&path)?);
+    let size = io::copy(content, &mut w)
+        .and_then(|n| w.flush().map(|()| n))
+        .and_then(|n| w.get_ref().sync_all().map(|()| n))
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mtime = got
-        .last_modified
-        .as_deref()
-        .and_then(parse_http_date)
-        .unwrap_or(0);
-    skiff_core::times::set_times(&path, mtime, 0)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    drop(w);
+    finish(&path, kept.last_modified.as_deref())?;
     Ok(Fetched {
         name,
-        digest: got.digest,
-        last_modified: got.last_modified,
+        content: Downloaded { size, ..kept },
     })
+}
+
+fn create(path: &Path) -> Result<std::fs::File, String> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Mode 0600 whatever the umask, mtime `Last-Modified` (else the epoch).
+fn finish(path: &Path, last_modified: Option<&str>) -> Result<(), String> {
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mtime = last_modified.and_then(parse_http_date).unwrap_or(0);
+    skiff_core::times::set_times(path, mtime, 0).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// An HTTP date (RFC 7231: IMF-fixdate, RFC 850 or asctime) as Unix seconds.

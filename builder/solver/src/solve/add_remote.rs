@@ -11,6 +11,8 @@ use crate::add_source::git_ref::GitRef;
 use crate::add_source::{http, Remote};
 use crate::error::{io_at, BuildError, Result};
 use crate::tree::DirTree;
+use crate::url_cache::{UrlCache, UrlRecord};
+use skiff_registry::download::Downloaded;
 
 use super::copy::SourceTree;
 use super::Shared;
@@ -49,8 +51,14 @@ impl Later {
     pub(super) fn fetch(self, sh: &Shared) -> Result<(SourceTree, String)> {
         match self.kind {
             LaterKind::Http { url, checksum } => {
-                let (tree, f) = download(sh, &url, Some(&checksum))?;
-                Ok((tree, f.name))
+                let t = temp_dir(sh)?;
+                let auth = auth_for(sh, &url);
+                let got = http::fetch(&url, t.path(), auth, max_bytes()?, Some(&checksum), None)
+                    .map_err(BuildError::Invalid)?;
+                let http::Fetch::Body(f) = got else {
+                    return Err(not_modified(&url));
+                };
+                Ok((tree_of(t)?, f.name))
             }
             LaterKind::Git { r, commit, keep } => {
                 let t = temp_dir(sh)?;
@@ -88,11 +96,11 @@ pub(super) fn prepare(
                 }))
             }
             None => {
-                let (tree, f) = download(sh, &url, None)?;
+                let (tree, f) = download(sh, &url)?;
                 Ok(Prepared::Now {
                     key: format!(
                         "url name={} content={} modified={:?}",
-                        f.name, f.digest, f.last_modified
+                        f.name, f.content.digest, f.content.last_modified
                     ),
                     tree,
                     name: f.name,
@@ -163,12 +171,65 @@ fn git_limits() -> Result<GitLimits> {
     Ok(GitLimits::new(max_bytes()?))
 }
 
-fn download(sh: &Shared, url: &str, checksum: Option<&str>) -> Result<(SourceTree, http::Fetched)> {
+/// A download whose key is its content: BuildKit's conditional GET. The
+/// ETag recorded for this URL and auth (unless `--no-cache`) goes out as
+/// `If-None-Match`; a `304` naming it (or naming nothing) reuses the kept
+/// content, a `200` replaces the record (or drops it when the server sends
+/// no ETag). Either way the file and its key are the same as a download's.
+fn download(sh: &Shared, url: &str) -> Result<(SourceTree, http::Fetched)> {
+    let auth = auth_for(sh, url);
+    let urls = UrlCache::open(&sh.store)?;
+    let id = UrlCache::id(url, auth.as_deref());
+    let _lock = urls.lock(&id)?;
+    let known = if sh.opts.no_cache {
+        None
+    } else {
+        urls.get(&id)
+    };
     let t = temp_dir(sh)?;
-    let f = http::fetch(url, t.path(), auth_for(sh, url), max_bytes()?, checksum)
-        .map_err(BuildError::Invalid)?;
+    let inm = known.as_ref().map(|r| r.etag.as_str());
+    let got =
+        http::fetch(url, t.path(), auth, max_bytes()?, None, inm).map_err(BuildError::Invalid)?;
+    let f = match (got, known) {
+        (http::Fetch::Body(f), _) => {
+            match &f.content.etag {
+                Some(etag) => {
+                    let rec = UrlRecord {
+                        etag: etag.clone(),
+                        digest: f.content.digest.clone(),
+                        last_modified: f.content.last_modified.clone(),
+                    };
+                    urls.put(&id, &rec, &t.path().join(&f.name))?;
+                }
+                None => urls.remove(&id)?,
+            }
+            f
+        }
+        (http::Fetch::NotModified { etag }, Some(rec))
+            if etag.as_ref().is_none_or(|e| *e == rec.etag) =>
+        {
+            let mut content = urls.open_content(&rec)?;
+            let kept = Downloaded {
+                digest: rec.digest,
+                last_modified: rec.last_modified,
+                etag: Some(rec.etag),
+                ..Default::default() // the size: restore counts it
+            };
+            http::restore(url, t.path(), &mut content, kept).map_err(BuildError::Invalid)?
+        }
+        (http::Fetch::NotModified { .. }, _) => return Err(not_modified(url)),
+    };
+    Ok((tree_of(t)?, f))
+}
+
+/// A `304` that answers no ETag this build sent (BuildKit's words).
+fn not_modified(url: &str) -> BuildError {
+    BuildError::Invalid(format!("{url}: invalid not-modified ETag"))
+}
+
+fn tree_of(t: tempfile::TempDir) -> Result<SourceTree> {
     let dt = DirTree::new(t.path()).map_err(io_at(t.path()))?;
-    Ok((SourceTree::Temp(t, dt), f))
+    Ok(SourceTree::Temp(t, dt))
 }
 
 /// BuildKit's http auth: the build secret `HTTP_AUTH_HEADER_<host>` is the
