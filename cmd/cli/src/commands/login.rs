@@ -1,10 +1,7 @@
 //! `skiff login`: check credentials against a registry, then store them in
 //! docker's config.json (or its credential helper), mode 0600.
 
-use std::io::{BufRead, IsTerminal};
-
 use clap::Args as ClapArgs;
-use nix::sys::termios::{tcgetattr, tcsetattr, LocalFlags, SetArg, Termios};
 use skiff_registry::Registry;
 
 use crate::globals::Globals;
@@ -60,10 +57,7 @@ fn run_args(_g: &Globals, a: Args) -> anyhow::Result<i32> {
     let stdin = std::io::stdin();
     let user = match a.username.clone() {
         Some(u) => u,
-        None => {
-            crate::format::emit("Username: ");
-            read_line(&mut stdin.lock())?
-        }
+        None => super::prompt::read_line("Username: ")?,
     };
     if user.is_empty() {
         // report() adds the "Error: " docker's message starts with.
@@ -79,11 +73,7 @@ fn run_args(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         std::io::Read::read_to_string(&mut stdin.lock(), &mut s)?;
         s.trim_end_matches(['\n', '\r']).to_string()
     } else {
-        crate::format::emit("Password: ");
-        let _echo = EchoOff::new();
-        let p = read_line(&mut stdin.lock())?;
-        say!();
-        p
+        super::prompt::read_password("Password: ")?
     };
     if password.is_empty() {
         anyhow::bail!("Error: Password Required");
@@ -98,39 +88,4 @@ fn run_args(_g: &Globals, a: Args) -> anyhow::Result<i32> {
     skiff_registry::dockerconfig::store(&host, &user, &password)?;
     say!("Login Succeeded");
     Ok(0)
-}
-
-fn read_line(r: &mut dyn BufRead) -> anyhow::Result<String> {
-    let mut s = String::new();
-    r.read_line(&mut s)?;
-    Ok(s.trim_end_matches(['\n', '\r']).to_string())
-}
-
-/// Turns terminal echo off while the password is typed; restored on drop.
-struct EchoOff {
-    saved: Option<Termios>,
-}
-
-impl EchoOff {
-    fn new() -> EchoOff {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return EchoOff { saved: None };
-        }
-        let Ok(saved) = tcgetattr(&stdin) else {
-            return EchoOff { saved: None };
-        };
-        let mut t = saved.clone();
-        t.local_flags.remove(LocalFlags::ECHO);
-        let _ = tcsetattr(&stdin, SetArg::TCSANOW, &t);
-        EchoOff { saved: Some(saved) }
-    }
-}
-
-impl Drop for EchoOff {
-    fn drop(&mut self) {
-        if let Some(t) = &self.saved {
-            let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, t);
-        }
-    }
 }

@@ -36,6 +36,7 @@ pub mod network;
 pub mod object_args;
 pub mod pause;
 pub mod port;
+pub mod prompt;
 pub mod prune_shared;
 pub mod ps;
 pub mod pull;
