@@ -15,7 +15,7 @@ use common::*;
 #[ignore = "needs the test ground: scripts/test"]
 fn cp_follows_docker_archive_rules_both_ways() {
     let (s, img) = store_with_busybox();
-    s.ok(&["run", "--name", "src", img, "sh", "-c", "mkdir -p /d/sub && echo f > /d/sub/f && echo top > /d/top && ln -s /d/top /link && chown 1000:1000 /d/top"]);
+    s.ok(&["run", "--name", "src", img, "sh", "-c", "mkdir -p /d/sub && echo f > /d/sub/f && echo top > /d/top && ln -s /d/top /link && chown 1000:1000 /d/top && touch -d '2001-09-09 01:46:40' /d/top"]);
     let host = tempfile::tempdir().unwrap();
     let h = |p: &str| host.path().join(p);
     let hs = |p: &str| h(p).to_str().unwrap().to_string();
@@ -40,6 +40,11 @@ fn cp_follows_docker_archive_rules_both_ways() {
     s.ok(&["cp", "-a", "src:/d/top", &hs("owned")]);
     use std::os::unix::fs::MetadataExt;
     assert_eq!(std::fs::metadata(h("owned")).unwrap().uid(), 1000);
+    // The mtime comes out with the file, as docker's untar sets it.
+    assert_eq!(
+        std::fs::metadata(h("owned")).unwrap().mtime(),
+        1_000_000_000
+    );
 
     // A tar on stdout, named from the source's base name.
     let out = s.run(&["cp", "src:/d", "-"]);

@@ -148,7 +148,7 @@ impl Target {
         }
         // SAFETY: a fresh descriptor we own.
         let f = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-        set_meta(&f, meta, path)
+        set_meta(&f, path, Some((meta.uid, meta.gid)), meta.mode, meta.mtime)
     }
 
     /// Write regular file `path` from `data` (replacing a file or a link
@@ -164,7 +164,7 @@ impl Target {
             }
         };
         let n = std::io::copy(data, &mut f).map_err(|e| io(path.display().to_string(), e))?;
-        set_meta(&f, meta, path)?;
+        set_meta(&f, path, Some((meta.uid, meta.gid)), meta.mode, meta.mtime)?;
         Ok(n)
     }
 
@@ -206,24 +206,31 @@ impl Target {
     }
 }
 
-/// Owner, then mode (chown clears set-id bits), then times, all through
-/// the open descriptor.
-fn set_meta(f: &File, m: Meta, path: &Path) -> Result<()> {
+/// Owner (when given), then mode (chown clears set-id bits), then times,
+/// all through the open descriptor: for what a copy creates in a
+/// container, and on the host ([`super::to_host`]).
+pub(super) fn set_meta(
+    f: &File,
+    path: &Path,
+    owner: Option<(u32, u32)>,
+    mode: u32,
+    mtime: i64,
+) -> Result<()> {
     let fd = f.as_raw_fd();
     let times = [
         libc::timespec {
-            tv_sec: m.mtime as _,
+            tv_sec: mtime as _,
             tv_nsec: 0,
         },
         libc::timespec {
-            tv_sec: m.mtime as _,
+            tv_sec: mtime as _,
             tv_nsec: 0,
         },
     ];
     // SAFETY: plain syscalls on a descriptor we own.
     unsafe {
-        if libc::fchown(fd, m.uid, m.gid) != 0
-            || libc::fchmod(fd, m.mode & 0o7777) != 0
+        if owner.is_some_and(|(uid, gid)| libc::fchown(fd, uid, gid) != 0)
+            || libc::fchmod(fd, mode & 0o7777) != 0
             || libc::futimens(fd, times.as_ptr()) != 0
         {
             return Err(last_err(path));

@@ -13,14 +13,16 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
-use std::os::unix::fs::{fchown, lchown, OpenOptionsExt};
+use std::os::unix::fs::{lchown, OpenOptionsExt};
 use std::path::Path;
 
 use super::source::Entry;
+use super::target::set_meta;
 use crate::error::{io_at, Error, Result};
 
-/// Create entry `e` on the host at its name, owned as in the container
-/// when `keep_owner` (`-a`); returns the bytes of file content copied.
+/// Create entry `e` on the host at its name, with its mode and mtime (as
+/// docker's untar), owned as in the container when `keep_owner` (`-a`);
+/// returns the bytes of file content copied.
 pub fn write_entry(mut e: Entry, keep_owner: bool) -> Result<u64> {
     let p = e.name.clone();
     let owner = keep_owner.then_some((e.st.st_uid, e.st.st_gid));
@@ -52,13 +54,16 @@ pub fn write_entry(mut e: Entry, keep_owner: bool) -> Result<u64> {
         _ => {}
     }
     let mode = e.st.st_mode & 0o7777;
+    // time_t is 32-bit on armhf: the conversion is real there.
+    #[allow(clippy::useless_conversion)]
+    let mtime = i64::from(e.st.st_mtime);
     match kind {
         libc::S_IFDIR => {
             if there.is_none() {
                 fs::create_dir(&p).map_err(|e| io_at("creating directory", &p, e))?;
             }
             let dir = open_nofollow(&p, libc::O_RDONLY | libc::O_DIRECTORY, false)?;
-            set_meta(&dir, &p, mode, owner)?;
+            set_meta(&dir, &p, owner, mode, mtime)?;
             Ok(0)
         }
         libc::S_IFREG => {
@@ -67,7 +72,7 @@ pub fn write_entry(mut e: Entry, keep_owner: bool) -> Result<u64> {
             if let Some(src) = e.file.as_mut() {
                 copied = std::io::copy(src, &mut f).map_err(|e| io_at("writing", &p, e))?;
             }
-            set_meta(&f, &p, mode, owner)?;
+            set_meta(&f, &p, owner, mode, mtime)?;
             Ok(copied)
         }
         _ => {
@@ -92,17 +97,6 @@ fn open_nofollow(p: &Path, flags: i32, create: bool) -> Result<File> {
         o.read(true);
     }
     o.open(p).map_err(|e| io_at("open", p, e))
-}
-
-/// Owner (with `-a`), then mode (chown clears set-id bits), through the
-/// open descriptor.
-fn set_meta(f: &File, p: &Path, mode: u32, owner: Option<(u32, u32)>) -> Result<()> {
-    if let Some((uid, gid)) = owner {
-        fchown(f, Some(uid), Some(gid)).map_err(|e| io_at("chown", p, e))?;
-    }
-    use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(|e| io_at("chmod", p, e))
 }
 
 /// docker's cp follows DEST itself when it is a symlink (the user's own
